@@ -1,0 +1,42 @@
+# OBS TTS Queue. `make demo` and `make test` do all set-up on a fresh Debian/Ubuntu machine.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint unit integration e2e bench system-deps clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	@scripts/install-system-deps.sh espeak-ng
+	$(PY) -m tts_core.cli demo
+
+system-deps:
+	@scripts/install-system-deps.sh espeak-ng obs-studio xvfb ffmpeg sox
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check tts_core tests bench obs_tts_queue.py
+	$(VENV)/bin/mypy tts_core obs_tts_queue.py
+
+test: system-deps $(STAMP) lint
+	OBS_TTS_REQUIRE_E2E=1 $(PY) -m pytest -q
+
+unit: $(STAMP)
+	$(PY) -m pytest -q tests/unit
+
+integration: $(STAMP)
+	$(PY) -m pytest -q tests/integration
+
+e2e: system-deps $(STAMP)
+	OBS_TTS_REQUIRE_E2E=1 $(PY) -m pytest -q tests/e2e
+
+bench: system-deps $(STAMP)
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,13 @@
+"""OBS TTS Queue core: a priority text-to-speech queue that plays one clip at a time."""
+
+from tts_core.config import ConfigError, TTSConfig
+from tts_core.manager import TTSQueueManager
+from tts_core.message import MessagePriority, TTSMessage
+from tts_core.queue import QueueFull
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError", "MessagePriority", "QueueFull", "TTSConfig", "TTSMessage",
+    "TTSQueueManager", "__version__",
+]

@@ -1,0 +1,1 @@
+"""One module per `obs-tts` sub-command; each has add_command(subparsers)."""

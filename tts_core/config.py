@@ -1,0 +1,323 @@
+"""TTSConfig and its sections; JSON load/save in the seed's shape, with validation.
+
+The JSON shape is the seed's, plus optional sections::
+
+    {"tts_queue": {...}, "streamer_bot": {"priorities": {...}, ...},
+     "engine": {...}, "listener": {...}}
+
+Every unknown key and every value of the wrong type or out of range is an error
+that names the key (``ConfigError``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import types
+import typing
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+EVENT_TYPES = ("donation", "subscription", "follow", "raid", "cheer", "chat", "command", "tts")
+
+DEFAULT_PRIORITIES = {
+    "donation": "HIGH",
+    "subscription": "HIGH",
+    "follow": "HIGH",
+    "raid": "HIGH",
+    "cheer": "HIGH",
+    "command": "NORMAL",
+    "tts": "NORMAL",
+    "chat": "LOW",
+}
+
+
+class ConfigError(ValueError):
+    """A configuration key is unknown, of the wrong type, or out of range."""
+
+
+@dataclass
+class EngineConfig:
+    """Which voice speaks. ``rate`` is words per minute, ``volume`` 0.0-1.0."""
+
+    name: str = "espeak"
+    voice: str | None = None
+    rate: int | None = None
+    volume: float | None = None
+    options: dict[str, str] = field(default_factory=dict)
+
+    def validate(self, prefix: str = "engine") -> None:
+        if self.rate is not None and not 80 <= self.rate <= 500:
+            raise ConfigError(f"{prefix}.rate must be 80-500 words per minute, got {self.rate}")
+        if self.volume is not None and not 0.0 <= self.volume <= 1.0:
+            raise ConfigError(f"{prefix}.volume must be 0.0-1.0, got {self.volume}")
+
+
+@dataclass
+class StreamerBotConfig:
+    """How platform events become messages (see tts_core.integration)."""
+
+    priorities: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PRIORITIES))
+    urgent_donation_amount: float = 100.0
+    min_donation_amount: float = 0.0
+    min_cheer_bits: int = 0
+    min_raid_viewers: int = 0
+    currency: str = "USD"
+    chat_command: str = "!tts"
+    chat_mod_only: bool = False
+    templates: dict[str, str] = field(default_factory=dict)
+
+    def validate(self, prefix: str = "streamer_bot") -> None:
+        from tts_core.message import MessagePriority
+
+        for event_type, priority in self.priorities.items():
+            if event_type not in EVENT_TYPES:
+                raise ConfigError(
+                    f"{prefix}.priorities: unknown event type {event_type!r}; "
+                    f"expected one of {', '.join(EVENT_TYPES)}"
+                )
+            try:
+                MessagePriority.parse(priority)
+            except ValueError as exc:
+                raise ConfigError(f"{prefix}.priorities.{event_type}: {exc}") from None
+        for event_type in self.templates:
+            if event_type not in EVENT_TYPES:
+                raise ConfigError(f"{prefix}.templates: unknown event type {event_type!r}")
+        if self.urgent_donation_amount < 0:
+            raise ConfigError(f"{prefix}.urgent_donation_amount must be >= 0")
+
+
+@dataclass
+class ListenerConfig:
+    """The local WebSocket/HTTP listener (see tts_core.listener)."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8765
+    token: str = ""
+    allowed_origins: list[str] = field(default_factory=list)
+    max_frame_bytes: int = 65536
+    max_messages_per_second: float = 200.0
+
+    def validate(self, prefix: str = "listener") -> None:
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"{prefix}.port must be 0-65535, got {self.port}")
+        if self.max_frame_bytes < 256:
+            raise ConfigError(f"{prefix}.max_frame_bytes must be >= 256")
+
+
+@dataclass
+class TTSConfig:
+    """All settings of a queue. The first four are the seed's.
+
+    Parameters:
+      max_queue_size: pending messages before shedding / RuntimeError.
+      max_concurrent_workers: synthesis threads (the look-ahead).
+      rate_limit_per_minute: engine calls per minute (0 = unlimited).
+      enable_priority_queue: False plays strictly in arrival order.
+      rate_limit_burst: engine calls allowed at once before the rate applies.
+      max_retries: engine retries before a message fails.
+      retry_backoff_seconds: first retry delay, doubled each time (capped at 30 s).
+      engine_timeout_seconds: an engine call taking longer counts as failed.
+      persist: journal messages in SQLite so they survive a crash.
+      data_dir: where the journal and clips live (default: per-user data folder).
+      max_text_length: longer texts are cut at a word boundary (documented clean-up).
+      pause_between_clips_ms: silence between two clips.
+      hold_seconds: delay before a message may play (moderators can remove it).
+      replay_keep: how many played clips are kept for replay.
+    """
+
+    max_queue_size: int = 1000
+    max_concurrent_workers: int = 3
+    rate_limit_per_minute: int = 60
+    enable_priority_queue: bool = True
+    rate_limit_burst: int = 5
+    max_retries: int = 3
+    retry_backoff_seconds: float = 0.5
+    engine_timeout_seconds: float = 20.0
+    persist: bool = False
+    data_dir: str | None = None
+    max_text_length: int = 500
+    pause_between_clips_ms: int = 0
+    hold_seconds: float = 0.0
+    replay_keep: int = 5
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    streamer_bot: StreamerBotConfig = field(default_factory=StreamerBotConfig)
+    listener: ListenerConfig = field(default_factory=ListenerConfig)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first bad setting."""
+        _check_types(self, "tts_queue")
+        _at_least(self.max_queue_size, 1, "max_queue_size")
+        _at_least(self.max_concurrent_workers, 1, "max_concurrent_workers")
+        _at_most(self.max_concurrent_workers, 32, "max_concurrent_workers")
+        _at_least(self.rate_limit_per_minute, 0, "rate_limit_per_minute")
+        _at_least(self.rate_limit_burst, 1, "rate_limit_burst")
+        _at_least(self.max_retries, 0, "max_retries")
+        _at_least(self.retry_backoff_seconds, 0, "retry_backoff_seconds")
+        if self.engine_timeout_seconds <= 0:
+            raise ConfigError("tts_queue.engine_timeout_seconds must be > 0")
+        _at_least(self.max_text_length, 1, "max_text_length")
+        _at_least(self.pause_between_clips_ms, 0, "pause_between_clips_ms")
+        _at_least(self.hold_seconds, 0, "hold_seconds")
+        _at_least(self.replay_keep, 1, "replay_keep")
+        self.engine.validate()
+        self.streamer_bot.validate()
+        self.listener.validate()
+
+    # -- JSON -------------------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TTSConfig:
+        """Build from the seed's JSON shape; every wrong key or type is a ConfigError."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"config must be a JSON object, got {type(data).__name__}")
+        sections = {"tts_queue", "engine", "streamer_bot", "listener"}
+        for key in data:
+            if key not in sections:
+                raise ConfigError(
+                    f"unknown config section {key!r}; expected {', '.join(sorted(sections))}"
+                )
+        queue = data.get("tts_queue", {})
+        if not isinstance(queue, dict):
+            raise ConfigError("tts_queue must be an object")
+        kwargs = _section_kwargs(cls, queue, "tts_queue", skip={"engine", "streamer_bot", "listener"})
+        kwargs["engine"] = _build(EngineConfig, data.get("engine", {}), "engine")
+        kwargs["streamer_bot"] = _build(StreamerBotConfig, data.get("streamer_bot", {}), "streamer_bot")
+        kwargs["listener"] = _build(ListenerConfig, data.get("listener", {}), "listener")
+        return cls(**kwargs)
+
+    def to_dict(self) -> dict[str, Any]:
+        flat = {f.name: getattr(self, f.name) for f in fields(self) if not is_dataclass(getattr(self, f.name))}
+        return {
+            "tts_queue": flat,
+            "engine": asdict(self.engine),
+            "streamer_bot": asdict(self.streamer_bot),
+            "listener": asdict(self.listener),
+        }
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> TTSConfig:
+        """Read a JSON config file; errors name the file and the key."""
+        p = Path(path)
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {p}") from None
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{p}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+        try:
+            return cls.from_dict(data)
+        except ConfigError as exc:
+            raise ConfigError(f"{p}: {exc}") from None
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+def default_data_dir() -> Path:
+    """Per-user data folder: $OBS_TTS_DATA_DIR, else the platform's convention."""
+    override = os.environ.get("OBS_TTS_DATA_DIR")
+    if override:
+        return Path(override)
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+    return base / "obs-tts-queue"
+
+
+# -- validation helpers ------------------------------------------------------------
+
+
+def _at_least(value: float, low: float, key: str) -> None:
+    if value < low:
+        raise ConfigError(f"tts_queue.{key} must be >= {low}, got {value}")
+
+
+def _at_most(value: float, high: float, key: str) -> None:
+    if value > high:
+        raise ConfigError(f"tts_queue.{key} must be <= {high}, got {value}")
+
+
+def _build(cls: type, data: object, prefix: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{prefix} must be an object, got {type(data).__name__}")
+    obj = cls(**_section_kwargs(cls, data, prefix))
+    _check_types(obj, prefix)
+    obj.validate(prefix)
+    return obj
+
+
+def _section_kwargs(cls: type, data: dict[str, Any], prefix: str, skip: set[str] | None = None) -> dict[str, Any]:
+    allowed = {f.name for f in fields(cls)} - (skip or set())
+    for key in data:
+        if key not in allowed:
+            raise ConfigError(
+                f"unknown key {prefix}.{key}; expected one of {', '.join(sorted(allowed))}"
+            )
+    hints = typing.get_type_hints(cls)
+    for key, value in data.items():
+        _check_value(value, hints[key], f"{prefix}.{key}")
+    return dict(data)
+
+
+def _check_types(obj: Any, prefix: str) -> None:
+    hints = typing.get_type_hints(type(obj))
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if not is_dataclass(value):
+            _check_value(value, hints[f.name], f"{prefix}.{f.name}")
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def _check_value(value: Any, tp: Any, key: str) -> None:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(tp)
+        errors = []
+        for option in options:
+            try:
+                _check_value(value, option, key)
+                return
+            except ConfigError as exc:
+                errors.append(exc)
+        wanted = " or ".join("null" if o is type(None) else _type_name(o) for o in options)
+        raise ConfigError(f"{key} must be {wanted}, got {type(value).__name__} {value!r}")
+    if tp is type(None):
+        if value is not None:
+            raise ConfigError(f"{key} must be null")
+        return
+    if origin is dict:
+        key_type, value_type = typing.get_args(tp)
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key} must be an object, got {type(value).__name__}")
+        for k, v in value.items():
+            _check_value(k, key_type, f"{key} key")
+            _check_value(v, value_type, f"{key}.{k}")
+        return
+    if origin is list:
+        (item_type,) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise ConfigError(f"{key} must be a list, got {type(value).__name__}")
+        for i, v in enumerate(value):
+            _check_value(v, item_type, f"{key}[{i}]")
+        return
+    ok = {
+        bool: lambda v: isinstance(v, bool),
+        int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+        float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        str: lambda v: isinstance(v, str),
+    }[tp](value)
+    if not ok:
+        raise ConfigError(f"{key} must be {_type_name(tp)}, got {type(value).__name__} {value!r}")

@@ -1,0 +1,98 @@
+"""espeak-ng through its command line: fast, offline, safe to call concurrently."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+from tts_core.audio import fix_wav_sizes
+from tts_core.engines.base import EngineError, EngineUnavailable, Voice
+
+ESPEAK_COMMANDS = ("espeak-ng", "espeak")
+DEFAULT_TIMEOUT_SECONDS = 20.0
+
+
+def find_espeak() -> str | None:
+    for command in ESPEAK_COMMANDS:
+        path = shutil.which(command)
+        if path:
+            return path
+    return None
+
+
+class EspeakEngine:
+    """Parameters: ``voice`` (e.g. ``en-us``), ``rate`` (words/min, espeak default 175),
+    ``volume`` (0.0-1.0; 1.0 is espeak's normal amplitude), ``timeout`` (seconds)."""
+
+    name = "espeak"
+
+    def __init__(
+        self,
+        voice: str | None = None,
+        rate: int | None = None,
+        volume: float | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    ) -> None:
+        command = find_espeak()
+        if command is None:
+            raise EngineUnavailable(
+                "espeak-ng is not installed: install it with 'sudo apt-get install espeak-ng' "
+                "(Debian/Ubuntu), 'brew install espeak-ng' (macOS) or from "
+                "github.com/espeak-ng/espeak-ng/releases (Windows)"
+            )
+        self.command = command
+        self.voice, self.rate, self.volume, self.timeout = voice, rate, volume, timeout
+
+    @classmethod
+    def check(cls) -> str | None:
+        """None if the engine works here, else why not."""
+        try:
+            engine = cls()
+            engine.synthesize("test")
+        except (EngineUnavailable, EngineError) as exc:
+            return str(exc)
+        return None
+
+    def args(self, voice: str | None, rate: int | None, volume: float | None) -> list[str]:
+        args = [self.command, "--stdout"]
+        voice = voice or self.voice
+        rate = rate or self.rate
+        volume = self.volume if volume is None else volume
+        if voice:
+            args += ["-v", voice]
+        if rate:
+            args += ["-s", str(int(rate))]
+        if volume is not None:
+            args += ["-a", str(round(max(0.0, min(volume, 2.0)) * 100))]
+        return args
+
+    def synthesize(
+        self, text: str, voice: str | None = None, rate: int | None = None, volume: float | None = None
+    ) -> bytes:
+        # "--" so a text starting with "-" is spoken, not read as an option.
+        args = [*self.args(voice, rate, volume), "--", text]
+        try:
+            done = subprocess.run(args, capture_output=True, timeout=self.timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise EngineError(f"espeak-ng took longer than {self.timeout:g} s") from None
+        except OSError as exc:
+            raise EngineError(f"cannot run {self.command}: {exc}") from exc
+        if done.returncode != 0 or len(done.stdout) <= 44:
+            detail = done.stderr.decode(errors="replace").strip() or f"exit code {done.returncode}"
+            raise EngineError(f"espeak-ng produced no audio: {detail}")
+        return fix_wav_sizes(done.stdout)
+
+    def list_voices(self) -> list[Voice]:
+        done = subprocess.run([self.command, "--voices"], capture_output=True, text=True, timeout=10)
+        voices = []
+        for line in done.stdout.splitlines()[1:]:
+            parts = line.split()
+            if len(parts) < 5:
+                continue
+            language, gender = parts[1], parts[2].split("/")[-1]
+            voices.append(Voice(id=language, name=parts[3].replace("_", " "), language=language,
+                                gender={"M": "male", "F": "female"}.get(gender, "")))
+        return voices
+
+    def close(self) -> None:
+        pass

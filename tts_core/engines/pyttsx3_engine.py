@@ -1,0 +1,186 @@
+"""pyttsx3 (espeak driver on Linux, SAPI5 on Windows, NSSpeech on macOS).
+
+pyttsx3 is not thread-safe and has bugs that lose files (see DESIGN.md section 5), so
+one engine lives on one dedicated daemon thread for the life of the process; every
+Pyttsx3Engine object sends it requests and waits for the file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tts_core.audio import detect_format
+from tts_core.engines.base import EngineError, EngineUnavailable, Voice
+
+log = logging.getLogger(__name__)
+
+FILE_WAIT_SECONDS = 5.0
+
+
+@dataclass
+class _Request:
+    kind: str  # "speak" or "voices"
+    text: str = ""
+    voice: str | None = None
+    rate: int | None = None
+    volume: float | None = None
+    future: Future[Any] | None = None
+
+
+class _Pyttsx3Thread:
+    """The one thread that owns the pyttsx3 engine."""
+
+    _instance: _Pyttsx3Thread | None = None
+    _instance_lock = threading.Lock()
+
+    @classmethod
+    def get(cls) -> _Pyttsx3Thread:
+        with cls._instance_lock:
+            if cls._instance is None:
+                cls._instance = cls()
+            return cls._instance
+
+    def __init__(self) -> None:
+        self.requests: queue.SimpleQueue[_Request] = queue.SimpleQueue()
+        self.ready: Future[None] = Future()
+        self.folder = Path(tempfile.mkdtemp(prefix="obs-tts-pyttsx3-"))
+        self.thread = threading.Thread(target=self._run, name="tts-pyttsx3", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            import pyttsx3
+
+            engine = pyttsx3.init()
+            _silence_driver_prints(engine)
+            engine.runAndWait()  # warm-up: the first runAndWait returns before files exist
+            self.ready.set_result(None)
+        except Exception as exc:  # noqa: BLE001 - reported to every caller
+            self.ready.set_exception(EngineUnavailable(f"pyttsx3 cannot start: {exc}"))
+            return
+        self.engine = engine  # kept referenced: a collected engine segfaults
+        defaults = {p: engine.getProperty(p) for p in ("voice", "rate", "volume")}
+        count = 0
+        while True:
+            request = self.requests.get()
+            assert request.future is not None
+            try:
+                if request.kind == "voices":
+                    request.future.set_result(engine.getProperty("voices"))
+                    continue
+                count += 1
+                path = self.folder / f"clip-{count}.wav"
+                self._apply(engine, defaults, request)
+                engine.save_to_file(request.text, str(path))
+                engine.runAndWait()
+                request.future.set_result(_wait_for_file(path))
+            except Exception as exc:  # noqa: BLE001 - handed to the waiting worker
+                request.future.set_exception(exc)
+
+    @staticmethod
+    def _apply(engine: Any, defaults: dict[str, Any], request: _Request) -> None:
+        wanted = {
+            "voice": request.voice or defaults["voice"],
+            "rate": request.rate or defaults["rate"],
+            "volume": defaults["volume"] if request.volume is None else request.volume,
+        }
+        # engine.setProperty only queues the change, and the queued change is lost when a
+        # save follows; between requests the driver is idle, so set it on the driver now.
+        driver = engine.proxy._driver
+        for prop, value in wanted.items():
+            if engine.getProperty(prop) != value:
+                driver.setProperty(prop, value)
+
+
+def _silence_driver_prints(engine: Any) -> None:
+    """pyttsx3's espeak driver print()s a line per saved file; keep our stdout clean."""
+    module = sys.modules.get(type(engine.proxy._driver).__module__)
+    if module is not None:
+        module.print = lambda *args, **kwargs: None  # type: ignore[attr-defined]
+
+
+def _wait_for_file(path: Path) -> bytes:
+    deadline = time.monotonic() + FILE_WAIT_SECONDS
+    last_size = -1
+    while time.monotonic() < deadline:
+        if path.exists():
+            size = path.stat().st_size
+            if size > 44 and size == last_size:
+                data = path.read_bytes()
+                os.unlink(path)
+                detect_format(data)
+                return data
+            last_size = size
+        time.sleep(0.01)
+    raise EngineError("pyttsx3 wrote no audio file (the driver swallowed an error)")
+
+
+class Pyttsx3Engine:
+    """Parameters: ``voice`` (a voice id from list_voices), ``rate`` (words/min),
+    ``volume`` (0.0-1.0), ``timeout`` (seconds to wait for one clip)."""
+
+    name = "pyttsx3"
+
+    def __init__(
+        self,
+        voice: str | None = None,
+        rate: int | None = None,
+        volume: float | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        try:
+            import pyttsx3  # noqa: F401
+        except ImportError:
+            raise EngineUnavailable(
+                "pyttsx3 is not installed: pip install 'obs-tts-queue[pyttsx3]' "
+                "(on Linux it also needs espeak-ng: sudo apt-get install espeak-ng)"
+            ) from None
+        self.voice, self.rate, self.volume, self.timeout = voice, rate, volume, timeout
+        self._thread = _Pyttsx3Thread.get()
+        self._thread.ready.result(timeout=timeout)
+
+    @classmethod
+    def check(cls) -> str | None:
+        try:
+            cls().synthesize("test")
+        except (EngineUnavailable, EngineError, TimeoutError) as exc:
+            return str(exc)
+        return None
+
+    def _ask(self, request: _Request) -> Any:
+        request.future = Future()
+        self._thread.requests.put(request)
+        try:
+            return request.future.result(timeout=self.timeout)
+        except TimeoutError:
+            raise EngineError(f"pyttsx3 took longer than {self.timeout:g} s") from None
+
+    def synthesize(
+        self, text: str, voice: str | None = None, rate: int | None = None, volume: float | None = None
+    ) -> bytes:
+        request = _Request(
+            "speak", text, voice or self.voice, rate or self.rate,
+            self.volume if volume is None else volume,
+        )
+        return self._ask(request)  # type: ignore[no-any-return]
+
+    def list_voices(self) -> list[Voice]:
+        voices = self._ask(_Request("voices"))
+        return [
+            Voice(id=v.id, name=v.name, language=(v.languages[0] if v.languages else "") if isinstance(v.languages, list) else str(v.languages),
+                  gender=v.gender or "")
+            for v in voices
+        ]
+
+    def close(self) -> None:
+        pass  # the engine thread lives as long as the process (pyttsx3 cannot restart)

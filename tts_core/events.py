@@ -1,0 +1,94 @@
+"""The event bus: one dict shape for Python callbacks, WebSocket push and logs.
+
+Events are delivered on one dispatcher thread, in order, so a slow or failing
+subscriber never stalls the player or the workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from tts_core.message import TTSMessage
+
+log = logging.getLogger(__name__)
+
+EVENT_NAMES = (
+    "queued", "playback_started", "playback_finished", "skipped", "failed", "dropped", "rejected",
+)
+
+Event = dict[str, Any]
+Subscriber = Callable[[Event], None]
+
+
+def make_event(name: str, msg: TTSMessage, **extra: Any) -> Event:
+    event: Event = {
+        "event": name,
+        "message_id": msg.id,
+        "priority": msg.priority.name,
+        "text": msg.text,
+        "ts": time.time(),
+    }
+    if msg.event_type != "tts":
+        event["event_type"] = msg.event_type
+    if msg.username:
+        event["username"] = msg.username
+    event.update(extra)
+    return event
+
+
+class EventBus:
+    """Fan-out of events to subscribers on a dedicated thread."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+        self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue[Event | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Register ``callback(event)``; returns a function that unsubscribes it."""
+        if not callable(callback):
+            raise TypeError(f"subscriber must be callable, got {type(callback).__name__}")
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def publish(self, event: Event) -> None:
+        log.info("%s %s %s", event["event"], event["message_id"], event["priority"])
+        if self._subscribers:
+            self._queue.put(event)
+
+    def start(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._run, name="tts-events", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 1.0) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        while True:
+            event = self._queue.get()
+            if event is None:
+                return
+            with self._lock:
+                subscribers = list(self._subscribers)
+            for callback in subscribers:
+                try:
+                    callback(event)
+                except Exception:
+                    log.exception("event subscriber %r failed on %s", callback, event["event"])

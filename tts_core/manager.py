@@ -1,0 +1,414 @@
+"""TTSQueueManager: the public API. Owns the queue, workers, player, journal and events."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import Any
+
+from tts_core.clips import ClipFiles
+from tts_core.config import TTSConfig, default_data_dir
+from tts_core.engines import create_engine
+from tts_core.engines.base import Engine, as_engine
+from tts_core.events import Event, EventBus, make_event
+from tts_core.message import MessagePriority, MessageState, TTSMessage
+from tts_core.player import Player
+from tts_core.queue import MessageQueue
+from tts_core.ratelimit import TokenBucket
+from tts_core.sinks.base import Sink
+from tts_core.sinks.realtime import RealtimeSink
+from tts_core.stats import Counters
+from tts_core.store import JOURNAL_FILE, MessageStore
+from tts_core.text import TextPipeline, TextRejected, default_pipeline
+from tts_core.workers import WorkerPool
+
+log = logging.getLogger(__name__)
+
+STOP_TIMEOUT_SECONDS = 2.0
+
+
+class _Done:
+    """Returned by start()/stop(): they finish synchronously, and ``await`` works too."""
+
+    def __await__(self) -> Generator[None, None, None]:
+        return
+        yield  # pragma: no cover - makes this a generator
+
+
+class TTSQueueManager:
+    """A priority queue of texts to speak, synthesized ahead and played one at a time.
+
+    Parameters: ``config`` (TTSConfig), ``engine`` (callable ``fn(text, **kw) -> bytes``,
+    sync or async, or an Engine; default: ``config.engine``), ``sink`` (default: the
+    real-time null sink), ``text_pipeline`` (clean-up and moderation; default: control
+    characters, whitespace, ``max_text_length``).
+    """
+
+    def __init__(
+        self,
+        config: TTSConfig | None = None,
+        engine: object | None = None,
+        sink: Sink | None = None,
+        text_pipeline: TextPipeline | None = None,
+    ) -> None:
+        self.config = config or TTSConfig()
+        cfg = self.config
+        self.counters = Counters()
+        self.queue = MessageQueue(cfg.max_queue_size, cfg.enable_priority_queue, self.counters)
+        self.events = EventBus()
+        self.text_pipeline = text_pipeline or default_pipeline(cfg.max_text_length)
+        self._engine_source = engine
+        self._sink: Sink | None = sink
+        self._own_sink = False
+        self._seq = itertools.count(1)
+        self._seq_lock = threading.Lock()
+        self._store: MessageStore | None = None
+        self._clips: ClipFiles | None = None
+        self._workers: WorkerPool | None = None
+        self._player: Player | None = None
+        self._lifecycle = threading.Lock()
+        self._running = False
+        self._started_at = 0.0
+        self.enabled = True
+        if engine is not None:
+            self.set_tts_engine(engine)
+
+    # -- wiring ----------------------------------------------------------------------
+
+    def set_tts_engine(self, engine: object) -> None:
+        """Use ``engine``: ``fn(text, **kwargs) -> bytes`` (sync or async) or an Engine.
+
+        Raises TypeError if it is neither. Takes effect from the next synthesis.
+        """
+        loop = _running_loop()
+        resolved = as_engine(engine, loop)
+        self._engine_source = engine
+        self._engine: Engine | None = resolved
+        if self._workers is not None:
+            self._workers.engine = resolved
+
+    def set_audio_sink(self, sink: Sink) -> None:
+        """Play clips through ``sink`` from the next clip on."""
+        if not callable(getattr(sink, "play", None)):
+            raise TypeError(f"audio sink must have play(clip, message, stop); got {type(sink).__name__}")
+        self._sink = sink
+        self._own_sink = False
+        if self._player is not None:
+            self._player.sink = sink
+
+    def set_text_pipeline(self, pipeline: TextPipeline) -> None:
+        self.text_pipeline = pipeline
+
+    def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
+        """Call ``callback(event_dict)`` for every event; returns an unsubscribe function."""
+        return self.events.subscribe(callback)
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    @property
+    def is_running(self) -> bool:
+        return self._running
+
+    def start(self) -> _Done:
+        """Start workers and the player; works called plainly or awaited."""
+        with self._lifecycle:
+            if self._running:
+                return _Done()
+            cfg = self.config
+            if getattr(self, "_engine", None) is None:
+                self.set_tts_engine(create_engine(cfg.engine.name, voice=cfg.engine.voice))
+            elif self._engine_source is not None and _running_loop() is not None:
+                self.set_tts_engine(self._engine_source)  # bind async engines to this loop
+            if self._sink is None:
+                self._sink, self._own_sink = RealtimeSink(), True
+            self._clips = ClipFiles(cfg.replay_keep)
+            if cfg.persist:
+                self._open_store()
+            self.queue.reopen()
+            self.events.start()
+            self._workers = WorkerPool(
+                self.queue, cfg.max_concurrent_workers, cfg.engine,
+                TokenBucket(cfg.rate_limit_per_minute, cfg.rate_limit_burst), self._clips,
+                cfg.max_retries, cfg.retry_backoff_seconds, cfg.engine_timeout_seconds,
+                self._on_synthesis_failed,
+            )
+            self._workers.engine = self._engine
+            self._workers.start()
+            self._player = Player(self.queue, self._sink, self._on_playback_started,
+                                  self._on_playback_ended, cfg.pause_between_clips_ms)
+            self._player.start()
+            self._running = True
+            self._started_at = time.monotonic()
+            log.info("TTS queue started: engine %s, sink %s, %d worker(s)",
+                     self._engine.name if self._engine else "?", self._sink.name, cfg.max_concurrent_workers)
+        return _Done()
+
+    def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> _Done:
+        """Stop every thread within ``timeout`` seconds. Pending messages stay pending
+        (and journaled with ``persist``); a clip cut by the stop plays again next start."""
+        with self._lifecycle:
+            if not self._running:
+                return _Done()
+            deadline = time.monotonic() + timeout
+            self.queue.close()
+            assert self._player is not None and self._workers is not None
+            self._player.stop(max(0.1, deadline - time.monotonic()))
+            self._workers.stop(max(0.1, deadline - time.monotonic()))
+            for msg in self.queue.reset_synthesis():
+                msg.clip = None
+            if self._own_sink and self._sink is not None:
+                self._sink.close()
+                self._sink = None
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+            if self._clips is not None:
+                self._clips.cleanup()
+            self.events.stop(max(0.1, deadline - time.monotonic()))
+            self._player = None
+            self._workers = None
+            self._running = False
+            log.info("TTS queue stopped; %d message(s) pending", len(self.queue))
+        return _Done()
+
+    def _open_store(self) -> None:
+        folder = Path(self.config.data_dir) if self.config.data_dir else default_data_dir()
+        self._store = MessageStore(folder / JOURNAL_FILE)
+        recovered = self._store.recover()
+        with self._seq_lock:
+            self._seq = itertools.count(max(self._store.max_seq(), self._peek_seq()) + 1)
+        known = {m.id for m in self.queue.snapshot()}
+        for msg in recovered:
+            if msg.id not in known:
+                self.queue.put(msg)
+                self.events.publish(make_event("queued", msg, recovered=True))
+
+    def _peek_seq(self) -> int:
+        pending = self.queue.snapshot()
+        return max((m.seq for m in pending), default=0)
+
+    def wait_until_idle(self, timeout: float = 60.0) -> bool:
+        """Block until nothing is pending or playing; False if ``timeout`` ran out."""
+        return self.queue.wait_idle(timeout)
+
+    # -- adding ----------------------------------------------------------------------
+
+    def add_message(
+        self,
+        text: str,
+        priority: MessagePriority | str | int = MessagePriority.NORMAL,
+        *,
+        voice: str | None = None,
+        event_type: str = "tts",
+        username: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        hold_seconds: float | None = None,
+        needs_approval: bool = False,
+    ) -> str:
+        """Queue ``text`` and return its message id.
+
+        Raises ValueError for an empty text or an invalid priority, RuntimeError when
+        the queue is full and nothing of lower priority can be evicted. A text that
+        the moderation pipeline refuses, or any text while TTS is disabled, is
+        accepted and immediately rejected (a ``rejected`` event says why).
+        """
+        prio = MessagePriority.parse(priority)
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a string, got {type(text).__name__}")
+        if not text.strip():
+            raise ValueError("text is empty")
+        hold = self.config.hold_seconds if hold_seconds is None else hold_seconds
+        if hold < 0:
+            raise ValueError(f"hold_seconds must be >= 0, got {hold}")
+        with self._seq_lock:
+            seq = next(self._seq)
+        msg = TTSMessage(text=text, priority=prio, seq=seq, voice=voice, event_type=event_type,
+                         username=username, metadata=metadata,
+                         eligible_at=time.monotonic() + hold if hold else 0.0,
+                         needs_approval=needs_approval)
+        reason = None
+        try:
+            msg.text = self.text_pipeline.clean(text)
+        except TextRejected as exc:
+            if exc.code == "empty":
+                raise ValueError(f"text is empty after clean-up ({exc})") from None
+            reason = exc.code
+            msg.error = str(exc)
+        if reason is None and not self.enabled:
+            reason, msg.error = "disabled", "TTS is disabled"
+        if reason is not None:
+            msg.state = MessageState.REJECTED
+            self.queue.record_rejected_on_arrival()
+            self.events.publish(make_event("rejected", msg, reason=reason, error=msg.error))
+            return msg.id
+        return self._enqueue(msg)
+
+    def _enqueue(self, msg: TTSMessage) -> str:
+        store = self._store
+        if store is not None:
+            store.add(msg)
+        try:
+            evicted = self.queue.put(msg)
+        except RuntimeError:
+            if store is not None:
+                store.remove(msg.id)
+            raise
+        for victim in evicted:
+            self._forget(victim)
+            self.events.publish(make_event("dropped", victim, reason="queue_full"))
+        self.events.publish(make_event("queued", msg, held=msg.state is MessageState.HELD))
+        return msg.id
+
+    # -- control ---------------------------------------------------------------------
+
+    def skip(self) -> str | None:
+        """Cut the clip that is playing (only that one); returns its id, or None."""
+        msg = self._player.skip() if self._player else None
+        return msg.id if msg else None
+
+    def pause(self) -> None:
+        """Start nothing new; the current clip finishes. Messages are still accepted."""
+        self.queue.set_paused(True)
+
+    def resume(self) -> None:
+        self.queue.set_paused(False)
+
+    @property
+    def paused(self) -> bool:
+        return self.queue.paused
+
+    def enable(self) -> None:
+        self.enabled = True
+
+    def disable(self) -> None:
+        """Refuse new messages (they are rejected with reason ``disabled``)."""
+        self.enabled = False
+
+    def clear(self) -> int:
+        """Drop every pending message (not the one playing); returns how many."""
+        removed = self.queue.remove_all()
+        for msg in removed:
+            self._forget(msg)
+            self.events.publish(make_event("dropped", msg, reason="cleared"))
+        return len(removed)
+
+    def remove(self, message_id: str) -> bool:
+        """Drop one pending message; False if it is not pending."""
+        return self._end_pending(message_id, MessageState.DROPPED, "dropped", "removed")
+
+    def reject(self, message_id: str) -> bool:
+        """A moderator refuses a pending (typically held) message."""
+        return self._end_pending(message_id, MessageState.REJECTED, "rejected", "moderator")
+
+    def approve(self, message_id: str) -> bool:
+        """A moderator lets a message that needs approval play; False if not held."""
+        msg = self.queue.approve(message_id)
+        if msg is None:
+            return False
+        if self._store is not None:
+            self._store.mark_approved(message_id)
+        return True
+
+    def replay(self, message_id: str | None = None) -> str:
+        """Play a recently played clip again, next (URGENT). Returns the new message id.
+
+        Raises LookupError if that clip is no longer kept (see ``replay_keep``).
+        """
+        original = self._clips.for_replay(message_id) if self._clips else None
+        if original is None:
+            which = f"message {message_id}" if message_id else "any message"
+            raise LookupError(f"nothing to replay: no kept clip for {which}")
+        with self._seq_lock:
+            seq = next(self._seq)
+        msg = TTSMessage(text=original.text, priority=MessagePriority.URGENT, seq=seq,
+                         voice=original.voice, event_type=original.event_type,
+                         username=original.username,
+                         metadata={**(original.metadata or {}), "replay_of": original.id},
+                         state=MessageState.READY, clip=original.clip)
+        return self._enqueue(msg)
+
+    def _end_pending(self, message_id: str, state: MessageState, event: str, reason: str) -> bool:
+        msg = self.queue.get(message_id)
+        if msg is None or not self.queue.finish(msg, state):
+            return False
+        self._forget(msg)
+        self.events.publish(make_event(event, msg, reason=reason))
+        return True
+
+    def _forget(self, msg: TTSMessage) -> None:
+        if self._store is not None:
+            self._store.remove(msg.id)
+        if self._clips is not None:
+            self._clips.discard(msg.clip)
+
+    # -- worker / player callbacks -----------------------------------------------------
+
+    def _on_synthesis_failed(self, msg: TTSMessage, error: str) -> None:
+        if self.queue.finish(msg, MessageState.FAILED):
+            self._forget(msg)
+            self.events.publish(make_event("failed", msg, error=error, attempts=msg.attempts))
+
+    def _on_playback_started(self, msg: TTSMessage) -> None:
+        latency_ms = (time.monotonic() - msg.enqueued_mono) * 1000
+        self.counters.record_latency(latency_ms)
+        if self._store is not None:
+            self._store.mark_playing(msg.id)
+        self.events.publish(make_event("playback_started", msg, duration_ms=msg.clip.duration_ms,
+                                       latency_ms=round(latency_ms, 1)))
+
+    def _on_playback_ended(self, msg: TTSMessage, skipped: bool, error: str | None, played_ms: int) -> None:
+        if error is not None:
+            self.queue.end_playback_failed(msg)
+            self._forget(msg)
+            self.events.publish(make_event("failed", msg, error=error, attempts=msg.attempts))
+            return
+        self.queue.end_playback(msg, skipped)
+        if self._store is not None:
+            self._store.remove(msg.id)
+        if self._clips is not None:
+            self._clips.played(msg)
+        name = "skipped" if skipped else "playback_finished"
+        self.events.publish(make_event(name, msg, duration_ms=played_ms))
+
+    # -- looking -----------------------------------------------------------------------
+
+    @property
+    def now_playing(self) -> dict[str, Any] | None:
+        msg = self._player.current if self._player else None
+        return msg.as_dict() if msg else None
+
+    def get_message(self, message_id: str) -> dict[str, Any] | None:
+        msg = self.queue.get(message_id)
+        return msg.as_dict() if msg else None
+
+    def get_queue(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Pending messages in playback order (held ones last)."""
+        return [m.as_dict() for m in self.queue.snapshot(limit)]
+
+    def get_stats(self) -> dict[str, Any]:
+        """Counts and state. accepted == played + failed + dropped + rejected + pending + in_flight."""
+        stats: dict[str, Any] = self.queue.stats()
+        stats["queue_size"] = stats["pending"]
+        stats["total_processed"] = stats["played"]
+        stats["total_failed"] = stats["failed"]
+        stats["active_workers"] = self._workers.active_workers() if self._workers else 0
+        stats["busy_workers"] = self._workers.busy_workers() if self._workers else 0
+        stats["latency_ms"] = self.counters.latency_percentiles()
+        stats["paused"] = self.paused
+        stats["enabled"] = self.enabled
+        stats["running"] = self._running
+        stats["now_playing"] = self._player.current.id if self._player and self._player.current else None
+        stats["uptime_s"] = round(time.monotonic() - self._started_at, 1) if self._running else 0.0
+        return stats
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None

@@ -1,0 +1,369 @@
+"""The pending-message queue: playback order, capacity with shedding, hold, removal.
+
+One lock and one condition guard everything; workers and the player wait on it.
+Playback order: highest priority first, then arrival (``seq``). Messages that are
+held (hold time or moderator approval) wait aside and join the order when released.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+
+from tts_core.message import MessagePriority, MessageState, TTSMessage
+from tts_core.stats import Counters
+
+PRIORITIES_HIGH_TO_LOW = sorted(MessagePriority, reverse=True)
+_FIFO_BUCKET = MessagePriority.NORMAL
+
+
+class QueueFull(RuntimeError):
+    """The queue is at capacity and nothing of lower priority can be evicted."""
+
+
+class MessageQueue:
+    """Thread-safe store of pending messages.
+
+    Parameters: ``max_size`` (pending messages, held ones included),
+    ``by_priority`` (False: strict arrival order, no shedding), ``counters`` (updated
+    under the same lock as every transition, so the accounting adds up at any moment).
+    """
+
+    def __init__(self, max_size: int, by_priority: bool = True, counters: Counters | None = None) -> None:
+        self.max_size = max_size
+        self.by_priority = by_priority
+        self.counters = counters or Counters()
+        self.playing: TTSMessage | None = None
+        self.cond = threading.Condition(threading.Lock())
+        self._buckets: dict[MessagePriority, OrderedDict[str, TTSMessage]] = {
+            p: OrderedDict() for p in MessagePriority
+        }
+        self._held: dict[str, TTSMessage] = {}
+        self._hold_timers: list[tuple[float, int, str]] = []
+        self._eligible = 0
+        self.paused = False
+        self.closed = False
+
+    # -- sizes -----------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return self._eligible + len(self._held)
+
+    @property
+    def held_count(self) -> int:
+        return len(self._held)
+
+    # -- adding ----------------------------------------------------------------
+
+    def put(self, msg: TTSMessage) -> list[TTSMessage]:
+        """Add a message; return the messages evicted to make room.
+
+        Raises QueueFull when full and no lower-priority message can be evicted.
+        """
+        with self.cond:
+            evicted: list[TTSMessage] = []
+            if len(self) >= self.max_size:
+                victim = self._eviction_victim(msg.priority)
+                if victim is None:
+                    raise QueueFull(
+                        f"queue is full ({self.max_size} pending) and holds nothing of "
+                        f"lower priority than {msg.priority.name}"
+                    )
+                self._detach(victim)
+                victim.state = MessageState.DROPPED
+                self.counters.add("dropped")
+                evicted.append(victim)
+            self._insert(msg)
+            self.counters.add("accepted")
+            self.cond.notify_all()
+            return evicted
+
+    def _insert(self, msg: TTSMessage) -> None:
+        if msg.needs_approval or msg.eligible_at > time.monotonic():
+            if msg.state is not MessageState.READY:
+                msg.state = MessageState.HELD
+            self._held[msg.id] = msg
+            if not msg.needs_approval:
+                heapq.heappush(self._hold_timers, (msg.eligible_at, msg.seq, msg.id))
+            return
+        if msg.state is MessageState.HELD:
+            msg.state = MessageState.READY if msg.clip is not None else MessageState.WAITING
+        bucket = self._buckets[msg.priority if self.by_priority else _FIFO_BUCKET]
+        if bucket and next(reversed(bucket.values())).seq > msg.seq:
+            # Released late (approval): keep arrival order inside the priority.
+            items = sorted([*bucket.values(), msg], key=lambda m: m.seq)
+            bucket.clear()
+            bucket.update((m.id, m) for m in items)
+        else:
+            bucket[msg.id] = msg
+        self._eligible += 1
+
+    def _eviction_victim(self, priority: MessagePriority) -> TTSMessage | None:
+        if not self.by_priority:
+            return None
+        for low in sorted(MessagePriority):
+            if low >= priority:
+                return None
+            candidates = [m for m in self._held.values() if m.priority == low]
+            bucket = self._buckets[low]
+            if bucket:
+                candidates.append(next(reversed(bucket.values())))
+            if candidates:
+                return max(candidates, key=lambda m: m.seq)
+        return None
+
+    # -- releasing held messages ------------------------------------------------
+
+    def _release_due(self, now: float) -> float | None:
+        """Release held messages whose time has come; return seconds to the next one."""
+        timers = self._hold_timers
+        while timers and timers[0][0] <= now:
+            _, _, msg_id = heapq.heappop(timers)
+            msg = self._held.get(msg_id)
+            if msg is not None and not msg.needs_approval:
+                del self._held[msg_id]
+                self._insert(msg)
+        return timers[0][0] - now if timers else None
+
+    def approve(self, msg_id: str) -> TTSMessage | None:
+        """Let a held message play (after its hold time); None if not held."""
+        with self.cond:
+            msg = self._held.get(msg_id)
+            if msg is None:
+                return None
+            msg.needs_approval = False
+            if msg.eligible_at <= time.monotonic():
+                del self._held[msg_id]
+                self._insert(msg)
+            else:
+                heapq.heappush(self._hold_timers, (msg.eligible_at, msg.seq, msg.id))
+            self.cond.notify_all()
+            return msg
+
+    # -- order -----------------------------------------------------------------
+
+    def _in_order(self) -> Iterator[TTSMessage]:
+        for p in PRIORITIES_HIGH_TO_LOW:
+            yield from self._buckets[p].values()
+
+    def _head(self) -> TTSMessage | None:
+        return next(self._in_order(), None)
+
+    def claim_for_synthesis(self, window: int) -> TTSMessage | None:
+        """Mark and return the first unsynthesized message among the next ``window``."""
+        now = time.monotonic()
+        self._release_due(now)
+        for i, msg in enumerate(self._in_order()):
+            if i >= window:
+                return None
+            if msg.state is MessageState.WAITING and msg.retry_at <= now:
+                msg.state = MessageState.SYNTHESIZING
+                return msg
+        return None
+
+    def wait_for_synthesis_work(self, window: int, timeout: float) -> TTSMessage | None:
+        """Block until a message needs synthesis (or ``timeout``); claims it."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not self.closed:
+                msg = self.claim_for_synthesis(window)
+                if msg is not None:
+                    return msg
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self.cond.wait(min(remaining, self._next_wakeup()))
+            return None
+
+    def _next_wakeup(self) -> float:
+        now = time.monotonic()
+        waits = [0.5]
+        if self._hold_timers:
+            waits.append(self._hold_timers[0][0] - now)
+        # Only the head of the order can be claimed, so only it can be waiting for a retry.
+        retry = [m.retry_at - now for m in itertools.islice(self._in_order(), 64) if m.retry_at > now]
+        if retry:
+            waits.append(min(retry))
+        return max(0.001, min(waits))
+
+    def take_next_to_play(self, timeout: float) -> TTSMessage | None:
+        """Block until the head of the order has its clip ready; remove and return it.
+
+        Waits while paused. The head is re-evaluated on every change, so a message of
+        higher priority that arrives meanwhile plays first.
+        """
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not self.closed:
+                self._release_due(time.monotonic())
+                if not self.paused:
+                    head = self._head()
+                    if head is not None and head.state is MessageState.READY:
+                        self._detach(head)
+                        head.state = MessageState.PLAYING
+                        self.playing = head
+                        self.cond.notify_all()
+                        return head
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self.cond.wait(min(remaining, self._next_wakeup()))
+            return None
+
+    # -- state changes from workers -----------------------------------------------
+
+    def mark_ready(self, msg: TTSMessage, clip: object) -> bool:
+        """Store a synthesized clip; False if the message left the queue meanwhile."""
+        with self.cond:
+            if msg.state is not MessageState.SYNTHESIZING:
+                return False
+            msg.clip = clip
+            msg.state = MessageState.READY
+            self.cond.notify_all()
+            return True
+
+    def release_claim(self, msg: TTSMessage, retry_at: float = 0.0) -> bool:
+        """Give a claimed message back for another attempt; False if it left the queue."""
+        with self.cond:
+            if msg.state is not MessageState.SYNTHESIZING:
+                return False
+            msg.state = MessageState.WAITING
+            msg.retry_at = retry_at
+            self.cond.notify_all()
+            return True
+
+    def finish(self, msg: TTSMessage, state: MessageState) -> bool:
+        """Remove a pending message with a final state; False if it was not pending."""
+        with self.cond:
+            if msg.state.is_final or msg.state is MessageState.PLAYING:
+                return False
+            if not self._detach(msg):
+                return False
+            msg.state = state
+            self.counters.add(state.value)
+            self.cond.notify_all()
+            return True
+
+    def record_rejected_on_arrival(self) -> None:
+        """Count a message accepted and rejected at once (moderation, TTS disabled)."""
+        with self.cond:
+            self.counters.add("accepted")
+            self.counters.add("rejected")
+
+    def end_playback(self, msg: TTSMessage, skipped: bool) -> None:
+        with self.cond:
+            msg.state = MessageState.PLAYED
+            self.playing = None
+            self.counters.add("played")
+            if skipped:
+                self.counters.add("skipped")
+            self.cond.notify_all()
+
+    def end_playback_failed(self, msg: TTSMessage) -> None:
+        with self.cond:
+            msg.state = MessageState.FAILED
+            self.playing = None
+            self.counters.add("failed")
+            self.cond.notify_all()
+
+    def requeue_interrupted(self, msg: TTSMessage) -> None:
+        """Put back the clip that shutdown interrupted; it plays again next time."""
+        with self.cond:
+            self.playing = None
+            msg.state = MessageState.READY
+            self._insert(msg)
+            self.cond.notify_all()
+
+    def reset_synthesis(self) -> list[TTSMessage]:
+        """After the workers stopped: every clip is synthesized again on the next start."""
+        with self.cond:
+            reset = []
+            for msg in [*self._in_order(), *self._held.values()]:
+                if msg.state in (MessageState.READY, MessageState.SYNTHESIZING):
+                    msg.state = MessageState.HELD if msg.id in self._held else MessageState.WAITING
+                    reset.append(msg)
+            return reset
+
+    def stats(self) -> dict[str, int]:
+        """Counters, pending, held and in_flight read together under the lock."""
+        with self.cond:
+            out = self.counters.snapshot()
+            out["pending"] = len(self)
+            out["held"] = len(self._held)
+            out["in_flight"] = 1 if self.playing is not None else 0
+            return out
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until nothing is pending or playing; False on timeout."""
+        with self.cond:
+            return self.cond.wait_for(lambda: len(self) == 0 and self.playing is None, timeout)
+
+    # -- removal -------------------------------------------------------------------
+
+    def _detach(self, msg: TTSMessage) -> bool:
+        if self._held.pop(msg.id, None) is not None:
+            return True
+        bucket = self._buckets[msg.priority if self.by_priority else _FIFO_BUCKET]
+        if bucket.pop(msg.id, None) is not None:
+            self._eligible -= 1
+            return True
+        return False
+
+    def get(self, msg_id: str) -> TTSMessage | None:
+        with self.cond:
+            msg = self._held.get(msg_id)
+            if msg is not None:
+                return msg
+            if self.playing is not None and self.playing.id == msg_id:
+                return self.playing
+            for bucket in self._buckets.values():
+                msg = bucket.get(msg_id)
+                if msg is not None:
+                    return msg
+            return None
+
+    def remove_all(self) -> list[TTSMessage]:
+        """Take every pending message out (state DROPPED); return them in order."""
+        with self.cond:
+            removed = list(self._in_order()) + sorted(self._held.values(), key=lambda m: m.seq)
+            for bucket in self._buckets.values():
+                bucket.clear()
+            self._held.clear()
+            self._hold_timers.clear()
+            self._eligible = 0
+            for msg in removed:
+                msg.state = MessageState.DROPPED
+            self.counters.add("dropped", len(removed))
+            self.cond.notify_all()
+            return removed
+
+    def snapshot(self, limit: int | None = None) -> list[TTSMessage]:
+        """Pending messages in playback order, then held ones by arrival."""
+        with self.cond:
+            out: list[TTSMessage] = []
+            for msg in self._in_order():
+                if limit is not None and len(out) >= limit:
+                    return out
+                out.append(msg)
+            held = sorted(self._held.values(), key=lambda m: m.seq)
+            return out + held[: None if limit is None else max(0, limit - len(out))]
+
+    # -- control -------------------------------------------------------------------
+
+    def set_paused(self, paused: bool) -> None:
+        with self.cond:
+            self.paused = paused
+            self.cond.notify_all()
+
+    def close(self) -> None:
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+
+    def reopen(self) -> None:
+        with self.cond:
+            self.closed = False

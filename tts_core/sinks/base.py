@@ -1,0 +1,25 @@
+"""The Sink protocol: where clips are played, one at a time."""
+
+from __future__ import annotations
+
+import threading
+from typing import Protocol, runtime_checkable
+
+from tts_core.audio import Clip
+from tts_core.message import TTSMessage
+
+
+@runtime_checkable
+class Sink(Protocol):
+    """Plays one clip at a time.
+
+    ``play`` blocks until the clip has ended or ``stop`` is set (skip), and is only
+    ever called from the manager's single player thread. ``close`` releases
+    resources; it is called once, when the manager stops.
+    """
+
+    name: str
+
+    def play(self, clip: Clip, message: TTSMessage, stop: threading.Event) -> None: ...
+
+    def close(self) -> None: ...
