@@ -28,8 +28,9 @@ class ToneEngine:
         self.calls: list[tuple[str, float]] = []
         self._lock = threading.Lock()
 
-    def synthesize(self, text: str, voice: str | None = None, rate: int | None = None,
-                   volume: float | None = None) -> bytes:
+    def synthesize(
+        self, text: str, voice: str | None = None, rate: int | None = None, volume: float | None = None
+    ) -> bytes:
         with self._lock:
             self.calls.append((text, time.monotonic()))
         return silent_wav(self.durations.get(text, self.duration_ms), sample_rate=8000)
@@ -50,8 +51,9 @@ class FlakyEngine(ToneEngine):
         self.random = random.Random(seed)
         self.failures = 0
 
-    def synthesize(self, text: str, voice: str | None = None, rate: int | None = None,
-                   volume: float | None = None) -> bytes:
+    def synthesize(
+        self, text: str, voice: str | None = None, rate: int | None = None, volume: float | None = None
+    ) -> bytes:
         with self._lock:
             fail = self.random.random() < self.fail_rate
             if fail:
@@ -71,8 +73,9 @@ class HangingEngine(ToneEngine):
         self.release = threading.Event()
         self.hung: list[str] = []
 
-    def synthesize(self, text: str, voice: str | None = None, rate: int | None = None,
-                   volume: float | None = None) -> bytes:
+    def synthesize(
+        self, text: str, voice: str | None = None, rate: int | None = None, volume: float | None = None
+    ) -> bytes:
         if text in self.hang_on and not (self.first_call_only and text in self.hung):
             self.hung.append(text)
             self.release.wait(30)
@@ -119,8 +122,17 @@ class RecordingSink:
         finally:
             with self._lock:
                 self._active -= 1
-            self.played.append(Played(message.id, message.priority.name, message.text, start,
-                                      time.monotonic(), stop.is_set(), message.seq))
+            self.played.append(
+                Played(
+                    message.id,
+                    message.priority.name,
+                    message.text,
+                    start,
+                    time.monotonic(),
+                    stop.is_set(),
+                    message.seq,
+                )
+            )
 
     def close(self) -> None:
         pass

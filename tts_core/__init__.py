@@ -8,6 +8,11 @@ from tts_core.queue import QueueFull
 __version__ = "0.1.0"
 
 __all__ = [
-    "ConfigError", "MessagePriority", "QueueFull", "TTSConfig", "TTSMessage",
-    "TTSQueueManager", "__version__",
+    "ConfigError",
+    "MessagePriority",
+    "QueueFull",
+    "TTSConfig",
+    "TTSMessage",
+    "TTSQueueManager",
+    "__version__",
 ]

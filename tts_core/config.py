@@ -34,6 +34,14 @@ DEFAULT_PRIORITIES = {
 }
 
 
+# Chat bots whose messages are never read aloud (names compared case-insensitively).
+DEFAULT_IGNORED_USERS = (
+    "nightbot", "streamelements", "streamlabs", "moobot", "fossabot", "wizebot", "sery_bot",
+)
+URL_FILTER_MODES = ("replace", "remove", "reject", "off")
+BAD_WORD_ACTIONS = ("replace", "reject")
+
+
 class ConfigError(ValueError):
     """A configuration key is unknown, of the wrong type, or out of range."""
 
@@ -68,6 +76,21 @@ class StreamerBotConfig:
     chat_command: str = "!tts"
     chat_mod_only: bool = False
     templates: dict[str, str] = field(default_factory=dict)
+    # Who and what is never spoken (other bots; event types the streamer wants silent).
+    ignored_users: list[str] = field(default_factory=lambda: list(DEFAULT_IGNORED_USERS))
+    muted_events: list[str] = field(default_factory=list)
+    # Moderation stages (tts_core.text.moderation_pipeline); 0 switches a limit off.
+    url_filter: str = "replace"
+    bad_words: list[str] = field(default_factory=list)
+    bad_word_action: str = "replace"
+    bad_word_replacement: str = "bleep"
+    max_repeated_letters: int = 3
+    max_repeated_words: int = 2
+    filter_commands: bool = True
+    filter_emotes: bool = True
+    emotes: list[str] = field(default_factory=list)
+    filter_blobs: bool = True
+    max_words: int = 0
 
     def validate(self, prefix: str = "streamer_bot") -> None:
         from tts_core.message import MessagePriority
@@ -87,6 +110,17 @@ class StreamerBotConfig:
                 raise ConfigError(f"{prefix}.templates: unknown event type {event_type!r}")
         if self.urgent_donation_amount < 0:
             raise ConfigError(f"{prefix}.urgent_donation_amount must be >= 0")
+        for event_type in self.muted_events:
+            if event_type not in EVENT_TYPES:
+                raise ConfigError(f"{prefix}.muted_events: unknown event type {event_type!r}")
+        _one_of(self.url_filter, URL_FILTER_MODES, f"{prefix}.url_filter")
+        _one_of(self.bad_word_action, BAD_WORD_ACTIONS, f"{prefix}.bad_word_action")
+        for key in ("max_repeated_letters", "max_repeated_words", "max_words", "min_cheer_bits",
+                    "min_raid_viewers"):
+            if getattr(self, key) < 0:
+                raise ConfigError(f"{prefix}.{key} must be >= 0 (0 = off), got {getattr(self, key)}")
+        if any(not word.strip("* ") for word in self.bad_words):
+            raise ConfigError(f"{prefix}.bad_words: empty entry (a word, optionally with * wildcards)")
 
 
 @dataclass
@@ -106,6 +140,8 @@ class ListenerConfig:
             raise ConfigError(f"{prefix}.port must be 0-65535, got {self.port}")
         if self.max_frame_bytes < 256:
             raise ConfigError(f"{prefix}.max_frame_bytes must be >= 256")
+        if self.max_messages_per_second < 0:
+            raise ConfigError(f"{prefix}.max_messages_per_second must be >= 0 (0 = unlimited)")
 
 
 @dataclass
@@ -180,9 +216,7 @@ class TTSConfig:
         sections = {"tts_queue", "engine", "streamer_bot", "listener"}
         for key in data:
             if key not in sections:
-                raise ConfigError(
-                    f"unknown config section {key!r}; expected {', '.join(sorted(sections))}"
-                )
+                raise ConfigError(f"unknown config section {key!r}; expected {', '.join(sorted(sections))}")
         queue = data.get("tts_queue", {})
         if not isinstance(queue, dict):
             raise ConfigError("tts_queue must be an object")
@@ -193,7 +227,9 @@ class TTSConfig:
         return cls(**kwargs)
 
     def to_dict(self) -> dict[str, Any]:
-        flat = {f.name: getattr(self, f.name) for f in fields(self) if not is_dataclass(getattr(self, f.name))}
+        flat = {
+            f.name: getattr(self, f.name) for f in fields(self) if not is_dataclass(getattr(self, f.name))
+        }
         return {
             "tts_queue": flat,
             "engine": asdict(self.engine),
@@ -242,6 +278,11 @@ def _at_least(value: float, low: float, key: str) -> None:
         raise ConfigError(f"tts_queue.{key} must be >= {low}, got {value}")
 
 
+def _one_of(value: str, allowed: tuple[str, ...], key: str) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{key} must be one of {', '.join(allowed)}, got {value!r}")
+
+
 def _at_most(value: float, high: float, key: str) -> None:
     if value > high:
         raise ConfigError(f"tts_queue.{key} must be <= {high}, got {value}")
@@ -256,13 +297,13 @@ def _build(cls: type, data: object, prefix: str) -> Any:
     return obj
 
 
-def _section_kwargs(cls: type, data: dict[str, Any], prefix: str, skip: set[str] | None = None) -> dict[str, Any]:
+def _section_kwargs(
+    cls: type, data: dict[str, Any], prefix: str, skip: set[str] | None = None
+) -> dict[str, Any]:
     allowed = {f.name for f in fields(cls)} - (skip or set())
     for key in data:
         if key not in allowed:
-            raise ConfigError(
-                f"unknown key {prefix}.{key}; expected one of {', '.join(sorted(allowed))}"
-            )
+            raise ConfigError(f"unknown key {prefix}.{key}; expected one of {', '.join(sorted(allowed))}")
     hints = typing.get_type_hints(cls)
     for key, value in data.items():
         _check_value(value, hints[key], f"{prefix}.{key}")

@@ -18,7 +18,13 @@ from tts_core.message import TTSMessage
 log = logging.getLogger(__name__)
 
 EVENT_NAMES = (
-    "queued", "playback_started", "playback_finished", "skipped", "failed", "dropped", "rejected",
+    "queued",
+    "playback_started",
+    "playback_finished",
+    "skipped",
+    "failed",
+    "dropped",
+    "rejected",
 )
 
 Event = dict[str, Any]

@@ -132,20 +132,34 @@ class TTSQueueManager:
             self.queue.reopen()
             self.events.start()
             self._workers = WorkerPool(
-                self.queue, cfg.max_concurrent_workers, cfg.engine,
-                TokenBucket(cfg.rate_limit_per_minute, cfg.rate_limit_burst), self._clips,
-                cfg.max_retries, cfg.retry_backoff_seconds, cfg.engine_timeout_seconds,
+                self.queue,
+                cfg.max_concurrent_workers,
+                cfg.engine,
+                TokenBucket(cfg.rate_limit_per_minute, cfg.rate_limit_burst),
+                self._clips,
+                cfg.max_retries,
+                cfg.retry_backoff_seconds,
+                cfg.engine_timeout_seconds,
                 self._on_synthesis_failed,
             )
             self._workers.engine = self._engine
             self._workers.start()
-            self._player = Player(self.queue, self._sink, self._on_playback_started,
-                                  self._on_playback_ended, cfg.pause_between_clips_ms)
+            self._player = Player(
+                self.queue,
+                self._sink,
+                self._on_playback_started,
+                self._on_playback_ended,
+                cfg.pause_between_clips_ms,
+            )
             self._player.start()
             self._running = True
             self._started_at = time.monotonic()
-            log.info("TTS queue started: engine %s, sink %s, %d worker(s)",
-                     self._engine.name if self._engine else "?", self._sink.name, cfg.max_concurrent_workers)
+            log.info(
+                "TTS queue started: engine %s, sink %s, %d worker(s)",
+                self._engine.name if self._engine else "?",
+                self._sink.name,
+                cfg.max_concurrent_workers,
+            )
         return _Done()
 
     def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> _Done:
@@ -227,10 +241,17 @@ class TTSQueueManager:
             raise ValueError(f"hold_seconds must be >= 0, got {hold}")
         with self._seq_lock:
             seq = next(self._seq)
-        msg = TTSMessage(text=text, priority=prio, seq=seq, voice=voice, event_type=event_type,
-                         username=username, metadata=metadata,
-                         eligible_at=time.monotonic() + hold if hold else 0.0,
-                         needs_approval=needs_approval)
+        msg = TTSMessage(
+            text=text,
+            priority=prio,
+            seq=seq,
+            voice=voice,
+            event_type=event_type,
+            username=username,
+            metadata=metadata,
+            eligible_at=time.monotonic() + hold if hold else 0.0,
+            needs_approval=needs_approval,
+        )
         reason = None
         try:
             msg.text = self.text_pipeline.clean(text)
@@ -325,11 +346,17 @@ class TTSQueueManager:
             raise LookupError(f"nothing to replay: no kept clip for {which}")
         with self._seq_lock:
             seq = next(self._seq)
-        msg = TTSMessage(text=original.text, priority=MessagePriority.URGENT, seq=seq,
-                         voice=original.voice, event_type=original.event_type,
-                         username=original.username,
-                         metadata={**(original.metadata or {}), "replay_of": original.id},
-                         state=MessageState.READY, clip=original.clip)
+        msg = TTSMessage(
+            text=original.text,
+            priority=MessagePriority.URGENT,
+            seq=seq,
+            voice=original.voice,
+            event_type=original.event_type,
+            username=original.username,
+            metadata={**(original.metadata or {}), "replay_of": original.id},
+            state=MessageState.READY,
+            clip=original.clip,
+        )
         return self._enqueue(msg)
 
     def _end_pending(self, message_id: str, state: MessageState, event: str, reason: str) -> bool:
@@ -358,8 +385,11 @@ class TTSQueueManager:
         self.counters.record_latency(latency_ms)
         if self._store is not None:
             self._store.mark_playing(msg.id)
-        self.events.publish(make_event("playback_started", msg, duration_ms=msg.clip.duration_ms,
-                                       latency_ms=round(latency_ms, 1)))
+        self.events.publish(
+            make_event(
+                "playback_started", msg, duration_ms=msg.clip.duration_ms, latency_ms=round(latency_ms, 1)
+            )
+        )
 
     def _on_playback_ended(self, msg: TTSMessage, skipped: bool, error: str | None, played_ms: int) -> None:
         if error is not None:

@@ -36,7 +36,7 @@ class MessagePriority(enum.IntEnum):
         raise ValueError(f"invalid priority {value!r}: expected one of {names}")
 
 
-class MessageState(str, enum.Enum):
+class MessageState(enum.StrEnum):
     """Where a message is in its life. The last five are final."""
 
     HELD = "held"  # waiting for its hold time or a moderator's approval

@@ -73,7 +73,7 @@ class Player:
                 continue
             try:
                 self._play(msg)
-            except Exception:  # noqa: BLE001 - the player must survive anything
+            except Exception:
                 log.exception("player: unexpected error around message %s", msg.id)
             if self.pause_between_ms and not self._stopping.is_set():
                 self._stopping.wait(self.pause_between_ms / 1000.0)

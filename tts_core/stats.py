@@ -16,8 +16,16 @@ class Counters:
     """
 
     FIELDS = (
-        "accepted", "played", "skipped", "failed", "dropped", "rejected",
-        "retried", "worker_restarts", "engine_timeouts", "engine_calls",
+        "accepted",
+        "played",
+        "skipped",
+        "failed",
+        "dropped",
+        "rejected",
+        "retried",
+        "worker_restarts",
+        "engine_timeouts",
+        "engine_calls",
     )
 
     def __init__(self) -> None:

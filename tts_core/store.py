@@ -56,9 +56,17 @@ class MessageStore:
     def add(self, msg: TTSMessage) -> None:
         eligible_wall = time.time() + max(0.0, msg.eligible_at - time.monotonic())
         row = (
-            msg.id, msg.seq, int(msg.priority), msg.text, msg.voice, msg.event_type,
-            msg.username, json.dumps(msg.metadata) if msg.metadata else None,
-            msg.created_at, eligible_wall, int(msg.needs_approval),
+            msg.id,
+            msg.seq,
+            int(msg.priority),
+            msg.text,
+            msg.voice,
+            msg.event_type,
+            msg.username,
+            json.dumps(msg.metadata) if msg.metadata else None,
+            msg.created_at,
+            eligible_wall,
+            int(msg.needs_approval),
         )
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO messages VALUES (?,?,?,?,?,?,?,?,?,?,?,0)", row)
@@ -96,14 +104,33 @@ class MessageStore:
             ).fetchall()
         now_wall, now_mono = time.time(), time.monotonic()
         out = []
-        for (msg_id, seq, priority, text, voice, event_type, username, metadata,
-             created_at, eligible_wall, needs_approval, playing) in rows:
+        for (
+            msg_id,
+            seq,
+            priority,
+            text,
+            voice,
+            event_type,
+            username,
+            metadata,
+            created_at,
+            eligible_wall,
+            needs_approval,
+            playing,
+        ) in rows:
             msg = TTSMessage(
-                text=text, priority=MessagePriority(priority), seq=seq, id=msg_id,
-                voice=voice, event_type=event_type, username=username,
-                metadata=json.loads(metadata) if metadata else None, created_at=created_at,
+                text=text,
+                priority=MessagePriority(priority),
+                seq=seq,
+                id=msg_id,
+                voice=voice,
+                event_type=event_type,
+                username=username,
+                metadata=json.loads(metadata) if metadata else None,
+                created_at=created_at,
                 eligible_at=now_mono + max(0.0, eligible_wall - now_wall),
-                needs_approval=bool(needs_approval), state=MessageState.WAITING,
+                needs_approval=bool(needs_approval),
+                state=MessageState.WAITING,
             )
             if playing:
                 # Cut off by the crash: its priority and arrival put it back in front of

@@ -11,6 +11,10 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tts_core.config import StreamerBotConfig
 
 DEFAULT_MAX_TEXT_LENGTH = 500
 
@@ -86,3 +90,223 @@ def default_pipeline(max_text_length: int = DEFAULT_MAX_TEXT_LENGTH) -> TextPipe
             limit_length(max_text_length),
         ]
     )
+
+
+# -- moderation stages (switched on by tts_core.integration from StreamerBotConfig) ----
+
+LINK_WORD = "link"
+BAD_WORD_REPLACEMENT = "bleep"
+MAX_PHRASE_WORDS = 4  # longest phrase the repeated-words filter looks for
+BLOB_MIN_LENGTH = 20  # shorter tokens are never treated as base64/hex blobs
+LONGEST_WORD = 40  # a "word" longer than this is noise, whatever it is made of
+
+# Twitch/BTTV/FFZ/7TV global emotes that chat types as words (case-sensitive names).
+DEFAULT_EMOTES = (
+    "Kappa", "KappaPride", "Keepo", "PogChamp", "Pog", "PogU", "POGGERS", "LUL", "LULW", "OMEGALUL",
+    "KEKW", "Kreygasm", "BibleThump", "ResidentSleeper", "4Head", "DansGame", "SeemsGood",
+    "TriHard", "CoolStoryBob", "NotLikeThis", "FailFish", "SwiftRage", "WutFace", "HeyGuys",
+    "VoHiYo", "MrDestructoid", "BabyRage", "monkaS", "monkaW", "PepeHands", "PepeLaugh",
+    "Sadge", "catJAM", "peepoHappy", "FeelsGoodMan", "FeelsBadMan", "EZ", "Clap", "widepeepoHappy",
+    "CoolCat", "HotPokket", "TwitchUnity", "GivePLZ", "TakeNRG", "PJSalt", "CmonBruh", "NotLikeThis",
+)
+
+# Top-level domains that mark a bare word.word as a link (ambiguous English ones left out).
+_TLDS = (
+    "com|net|org|io|tv|gg|ly|me|co|uk|de|fr|ru|info|xyz|app|dev|link|live|stream|shop|site|"
+    "online|club|biz|ca|eu|nl|pl|br|jp|cn|au|cc|sh|fm|gl|gd|tk|ml|ga|cf|edu|gov|ai|store|tech"
+)
+_URL = re.compile(
+    r"(?ix)"
+    r"\S*[a-z0-9]+\s*:\s*//\S*"  # any scheme, even spaced out: h t t p s : //
+    r"|\bwww\d{0,3}\.\S+"
+    r"|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?:/\S*)?"  # IPv4 address
+    r"|[\w.+-]*@?\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:" + _TLDS + r")\b(?:[/:?#]\S*)?"
+)
+_COMMAND = re.compile(r"(?<!\S)![A-Za-z][\w-]*")
+_COLON_EMOTE = re.compile(r"(?<!\S):[A-Za-z0-9_+-]{2,}:(?!\S)")
+_REPEATED_LETTER = re.compile(r"([^\W\d_])\1+", re.UNICODE)
+_REPEATED_SYMBOL = re.compile(r"([^\w\s])\1+")
+_REPEATED_SYLLABLE = re.compile(r"([^\W\d_]{2,4}?)\1{2,}", re.IGNORECASE)
+_BLOB_CHARS = re.compile(r"[A-Za-z0-9+/=_-]+")
+_HEX = re.compile(r"(?:0x)?[0-9a-fA-F]+")
+_EDGE_PUNCTUATION = ".,!?;:'\"()[]{}<>*~"
+
+
+def filter_urls(action: str = "replace") -> Stage:
+    """Links are never spelled out ("H T T P S colon slash slash").
+
+    Parameters: ``action``: ``replace`` (say "link"), ``remove`` (drop the link only)
+    or ``reject`` (drop the whole message, code ``url``).
+    """
+    if action not in ("replace", "remove", "reject"):
+        raise ValueError(f"url filter action must be replace, remove or reject, got {action!r}")
+
+    def apply(text: str) -> str:
+        if action == "reject":
+            if _URL.search(text):
+                raise TextRejected("url", "the message contains a link")
+            return text
+        return _URL.sub(LINK_WORD if action == "replace" else " ", text)
+
+    return Stage("urls", apply)
+
+
+def remove_commands(text: str) -> str:
+    """Drop ``!command`` words (other bots' commands are not for reading aloud)."""
+    return _COMMAND.sub(" ", text)
+
+
+def filter_emotes(extra: Iterable[str] = (), defaults: bool = True) -> Stage:
+    """Drop emote names and ``:emote:`` codes.
+
+    Parameters: ``extra`` (more names; ``*`` is a wildcard, case-sensitive like emotes
+    are), ``defaults`` (also drop DEFAULT_EMOTES).
+    """
+    names = [*(DEFAULT_EMOTES if defaults else ()), *extra]
+    patterns = "|".join(_wildcard(name) for name in sorted(set(names), key=len, reverse=True))
+    word = re.compile(rf"(?<!\w)(?:{patterns})(?!\w)") if patterns else None
+
+    def apply(text: str) -> str:
+        text = _COLON_EMOTE.sub(" ", text)
+        return word.sub(" ", text) if word is not None else text
+
+    return Stage("emotes", apply)
+
+
+def remove_blobs(text: str) -> str:
+    """Drop base64/hex blobs and absurdly long words, which a voice would spell for minutes."""
+    return " ".join(word for word in text.split(" ") if not _is_blob(word.strip(_EDGE_PUNCTUATION)))
+
+
+def _is_blob(word: str) -> bool:
+    if len(word) > LONGEST_WORD:
+        return True
+    if len(word) < BLOB_MIN_LENGTH or not _BLOB_CHARS.fullmatch(word):
+        return False
+    if _HEX.fullmatch(word):
+        return True
+    has_digit = any(c.isdigit() for c in word)
+    has_upper = any(c.isupper() for c in word)
+    has_lower = any(c.islower() for c in word)
+    return has_digit + has_upper + has_lower >= 2 and not word.isalpha()
+
+
+def limit_repeated_letters(max_run: int = 3) -> Stage:
+    """Cut runs of one letter to ``max_run`` ("sooooo" -> "sooo"), of one symbol to one
+    ("!!!!" -> "!"), and syllables repeated 3+ times to two ("hahahaha" -> "haha").
+    Digits are never touched (amounts stay right)."""
+    if max_run < 1:
+        raise ValueError(f"max_run must be >= 1, got {max_run}")
+
+    def cut_letters(match: re.Match[str]) -> str:
+        return match.group(1) * min(len(match.group(0)), max_run)
+
+    def apply(text: str) -> str:
+        text = _REPEATED_LETTER.sub(cut_letters, text)
+        text = _REPEATED_SYLLABLE.sub(lambda m: m.group(1) * 2, text)
+        return _REPEATED_SYMBOL.sub(r"\1", text)
+
+    return Stage("repeated_letters", apply)
+
+
+def limit_repeated_words(max_repeats: int = 2) -> Stage:
+    """Keep at most ``max_repeats`` consecutive copies of a word or phrase (up to
+    MAX_PHRASE_WORDS words, case and punctuation ignored): "spam spam spam" -> "spam spam"."""
+    if max_repeats < 1:
+        raise ValueError(f"max_repeats must be >= 1, got {max_repeats}")
+
+    def apply(text: str) -> str:
+        words = text.split(" ")
+        for size in range(1, MAX_PHRASE_WORDS + 1):
+            words = _collapse_runs(words, size, max_repeats)
+        return " ".join(words)
+
+    return Stage("repeated_words", apply)
+
+
+def _collapse_runs(words: list[str], size: int, max_repeats: int) -> list[str]:
+    keys = [w.strip(_EDGE_PUNCTUATION).casefold() for w in words]
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        phrase = keys[i : i + size]
+        repeats = 1
+        if len(phrase) == size and any(phrase):
+            while keys[i + repeats * size : i + (repeats + 1) * size] == phrase:
+                repeats += 1
+        if repeats == 1:
+            out.append(words[i])
+            i += 1
+        else:
+            out.extend(words[i : i + min(repeats, max_repeats) * size])
+            i += repeats * size
+    return out
+
+
+def filter_bad_words(words: Iterable[str], action: str = "replace",
+                     replacement: str = BAD_WORD_REPLACEMENT) -> Stage:
+    """Replace listed words (``*`` matches any letters: "frick*", "*hole") by
+    ``replacement``, or with ``action="reject"`` drop the whole message (code ``bad_word``).
+    Matching ignores case and whole words only."""
+    if action not in ("replace", "reject"):
+        raise ValueError(f"bad word action must be replace or reject, got {action!r}")
+    listed = sorted({w.strip() for w in words if w.strip("* ")}, key=len, reverse=True)
+    pattern = (re.compile(rf"(?<!\w)(?:{'|'.join(_wildcard(w) for w in listed)})(?!\w)", re.IGNORECASE)
+               if listed else None)
+
+    def apply(text: str) -> str:
+        if pattern is None:
+            return text
+        if action == "reject":
+            if pattern.search(text):
+                raise TextRejected("bad_word", "the message contains a word on the bad-word list")
+            return text
+        return pattern.sub(replacement, text)
+
+    return Stage("bad_words", apply)
+
+
+def limit_words(max_words: int) -> Stage:
+    """Keep the first ``max_words`` words."""
+    if max_words < 1:
+        raise ValueError(f"max_words must be >= 1, got {max_words}")
+    return Stage("max_words", lambda text: " ".join(text.split()[:max_words]))
+
+
+def require_words(text: str) -> str:
+    """After moderation removed everything speakable, refuse the message (code ``filtered``)."""
+    if not any(ch.isalnum() for ch in text):
+        raise TextRejected("filtered", "nothing speakable is left after moderation")
+    return text
+
+
+def _wildcard(word: str) -> str:
+    return r"\s+".join(re.escape(part).replace(r"\*", r"\w*") for part in word.split())
+
+
+def moderation_pipeline(config: StreamerBotConfig, max_text_length: int = DEFAULT_MAX_TEXT_LENGTH) -> TextPipeline:
+    """The full pipeline for stream events, built from ``config`` (streamer_bot section).
+
+    Order matters: links go before blobs (a URL looks like one), letters are de-spammed
+    before the bad-word list (so "fuuuuu*" forms match), length limits come last.
+    """
+    stages = [Stage("control_characters", strip_control_characters), Stage("whitespace", collapse_whitespace)]
+    if config.url_filter != "off":
+        stages.append(filter_urls(config.url_filter))
+    if config.filter_commands:
+        stages.append(Stage("commands", remove_commands))
+    if config.filter_emotes or config.emotes:
+        stages.append(filter_emotes(config.emotes, defaults=config.filter_emotes))
+    if config.filter_blobs:
+        stages.append(Stage("blobs", remove_blobs))
+    if config.max_repeated_letters:
+        stages.append(limit_repeated_letters(config.max_repeated_letters))
+    if config.max_repeated_words:
+        stages.append(limit_repeated_words(config.max_repeated_words))
+    if config.bad_words:
+        stages.append(filter_bad_words(config.bad_words, config.bad_word_action, config.bad_word_replacement))
+    stages.append(Stage("whitespace_again", collapse_whitespace))
+    if config.max_words:
+        stages.append(limit_words(config.max_words))
+    stages += [limit_length(max_text_length), Stage("nothing_left", require_words)]
+    return TextPipeline(stages)

@@ -103,7 +103,9 @@ class WorkerPool:
         return sum(1 for s in self._slots if s.current is not None and not s.abandoned)
 
     def _spawn(self, slot: _Slot) -> _Slot:
-        slot.thread = threading.Thread(target=self._run, args=(slot,), name=f"tts-worker-{slot.index}", daemon=True)
+        slot.thread = threading.Thread(
+            target=self._run, args=(slot,), name=f"tts-worker-{slot.index}", daemon=True
+        )
         slot.thread.start()
         return slot
 
@@ -118,7 +120,7 @@ class WorkerPool:
                 slot.current = msg
                 self._synthesize(slot, msg)
                 slot.current = None
-        except BaseException:  # noqa: BLE001 - a dying worker must hand back its message
+        except BaseException:
             log.exception("worker %d died; the supervisor restarts it", slot.index)
             with self._lock:
                 slot.call_started = None
@@ -191,7 +193,9 @@ class WorkerPool:
                         timed_out = slot.current
                 if timed_out is not None:
                     self._counters.add("engine_timeouts")
-                    log.warning("worker %d: engine call for %s timed out after %g s", i, timed_out.id, self.timeout)
+                    log.warning(
+                        "worker %d: engine call for %s timed out after %g s", i, timed_out.id, self.timeout
+                    )
                     self._slots[i] = self._spawn(_Slot(i))
                     self._retry_or_fail(timed_out, f"engine timed out after {self.timeout:g} s")
                 elif slot.thread is not None and not slot.thread.is_alive() and not self._stopping.is_set():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 import time
@@ -17,7 +18,8 @@ def test_1000_messages_from_8_threads_play_in_order_once_each_never_overlapping(
     sink = RecordingSink()
     manager = make_manager(
         TTSConfig(max_queue_size=2000, max_concurrent_workers=3, rate_limit_per_minute=0),
-        engine=ToneEngine(duration_ms=2), sink=sink,
+        engine=ToneEngine(duration_ms=2),
+        sink=sink,
     )
     manager.start()
     returned: dict[str, tuple[str, int, float]] = {}  # id -> (priority, arrival index, time added)
@@ -44,7 +46,7 @@ def test_1000_messages_from_8_threads_play_in_order_once_each_never_overlapping(
     ids = [p.message_id for p in played]
     assert len(ids) == 1000 and set(ids) == set(returned), "lost or duplicated messages"
     assert sink.max_concurrent == 1
-    for before, after in zip(played, played[1:], strict=False):
+    for before, after in itertools.pairwise(played):
         assert before.end <= after.start, f"clips overlap: {before} / {after}"
 
     # Order: a message M must not start while a message P ordered before it was already
@@ -80,8 +82,9 @@ def test_within_one_priority_arrival_order_is_kept(make_manager):
 def test_urgent_arriving_mid_clip_plays_right_after_it(make_manager):
     log = EventLog()
     sink = RecordingSink()
-    manager = make_manager(TTSConfig(rate_limit_per_minute=0),
-                           engine=ToneEngine(300, durations={"URGENT!": 50}), sink=sink)
+    manager = make_manager(
+        TTSConfig(rate_limit_per_minute=0), engine=ToneEngine(300, durations={"URGENT!": 50}), sink=sink
+    )
     manager.subscribe(log)
     manager.start()
     first = manager.add_message("normal one", "NORMAL")
@@ -94,15 +97,23 @@ def test_urgent_arriving_mid_clip_plays_right_after_it(make_manager):
     order = sink.ids()
     assert order[0] == first
     assert order[1] == urgent, [p.text for p in sink.played]
-    assert [p.text for p in sink.played[2:]] == ["normal 0", "normal 1", "normal 2", "low 0", "low 1", "low 2"]
+    assert [p.text for p in sink.played[2:]] == [
+        "normal 0",
+        "normal 1",
+        "normal 2",
+        "low 0",
+        "low 1",
+        "low 2",
+    ]
     assert_accounting(manager)
 
 
 def test_higher_priority_plays_first_even_over_clips_already_synthesized(make_manager):
     engine = ToneEngine(100)
     sink = RecordingSink()
-    manager = make_manager(TTSConfig(rate_limit_per_minute=0, max_concurrent_workers=3),
-                           engine=engine, sink=sink)
+    manager = make_manager(
+        TTSConfig(rate_limit_per_minute=0, max_concurrent_workers=3), engine=engine, sink=sink
+    )
     manager.pause()
     manager.start()
     lows = [manager.add_message(f"low {i}", "LOW") for i in range(3)]
@@ -118,8 +129,9 @@ def test_higher_priority_plays_first_even_over_clips_already_synthesized(make_ma
 
 def test_fifo_mode_ignores_priorities(make_manager):
     sink = RecordingSink()
-    manager = make_manager(TTSConfig(enable_priority_queue=False, rate_limit_per_minute=0),
-                           engine=ToneEngine(1), sink=sink)
+    manager = make_manager(
+        TTSConfig(enable_priority_queue=False, rate_limit_per_minute=0), engine=ToneEngine(1), sink=sink
+    )
     manager.pause()
     manager.start()
     ids = [manager.add_message(f"m{i}", p) for i, p in enumerate(["LOW", "URGENT", "NORMAL", "HIGH"])]

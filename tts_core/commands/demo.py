@@ -21,10 +21,15 @@ DEFAULT_OUT = "demo-output"
 
 def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="play a burst of sample stream events with the espeak voice")
-    p.add_argument("--out", type=Path, default=Path(DEFAULT_OUT),
-                   help=f"folder for the played clips and timeline.jsonl (default: {DEFAULT_OUT})")
-    p.add_argument("--speed", type=float, default=1.0,
-                   help="playback clock: 1.0 = real time, 0 = as fast as possible")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path(DEFAULT_OUT),
+        help=f"folder for the played clips and timeline.jsonl (default: {DEFAULT_OUT})",
+    )
+    p.add_argument(
+        "--speed", type=float, default=1.0, help="playback clock: 1.0 = real time, 0 = as fast as possible"
+    )
     p.add_argument("--voice", help="espeak voice, e.g. en-us (see `obs-tts voices`)")
     p.set_defaults(func=run)
 
@@ -56,10 +61,15 @@ def run(args: argparse.Namespace) -> int:
         name = event["event"]
         if name == "playback_started":
             rows.append(event)
-            print(f"  > #{len(rows):<2} {event['priority']:<7} waited {event['latency_ms'] / 1000:5.2f} s  "
-                  f"{event['duration_ms'] / 1000:4.1f} s  {event['text']}", flush=True)
+            print(
+                f"  > #{len(rows):<2} {event['priority']:<7} waited {event['latency_ms'] / 1000:5.2f} s  "
+                f"{event['duration_ms'] / 1000:4.1f} s  {event['text']}",
+                flush=True,
+            )
         elif name in ("failed", "rejected", "dropped"):
-            print(f"  ! {name} {event['message_id']}: {event.get('error') or event.get('reason')}", flush=True)
+            print(
+                f"  ! {name} {event['message_id']}: {event.get('error') or event.get('reason')}", flush=True
+            )
 
     manager.subscribe(on_event)
     manager.start()
@@ -75,8 +85,10 @@ def run(args: argparse.Namespace) -> int:
         done.set()
     print_table(rows)
     stats = manager.get_stats()
-    print(f"played {stats['played']}, failed {stats['failed']}, dropped {stats['dropped']}, "
-          f"rejected {stats['rejected']}; timeline: {args.out / 'timeline.jsonl'}")
+    print(
+        f"played {stats['played']}, failed {stats['failed']}, dropped {stats['dropped']}, "
+        f"rejected {stats['rejected']}; timeline: {args.out / 'timeline.jsonl'}"
+    )
     return 0 if stats["failed"] == 0 else 1
 
 
@@ -85,4 +97,5 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     print(f"{'ORDER':<6}{'PRIORITY':<10}{'WAIT':>8}{'DURATION':>10}  TEXT")
     for i, row in enumerate(rows, 1):
         text = row["text"] if len(row["text"]) <= 60 else row["text"][:57] + "..."
-        print(f"{i:<6}{row['priority']:<10}{row['latency_ms'] / 1000:>7.2f}s{row['duration_ms'] / 1000:>9.2f}s  {text}")
+        wait, duration = row["latency_ms"] / 1000, row["duration_ms"] / 1000
+        print(f"{i:<6}{row['priority']:<10}{wait:>7.2f}s{duration:>9.2f}s  {text}")

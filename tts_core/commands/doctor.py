@@ -39,7 +39,10 @@ def _check_module(module: str, extra: str) -> Callable[[], str | None]:
 
 def checks() -> list[tuple[str, Callable[[], str | None]]]:
     out: list[tuple[str, Callable[[], str | None]]] = [
-        ("python >= 3.11", lambda: None if sys.version_info >= (3, 11) else f"Python {sys.version.split()[0]}"),
+        (
+            "python >= 3.11",
+            lambda: None if sys.version_info >= (3, 11) else f"Python {sys.version.split()[0]}",
+        ),
     ]
     out += [(f"engine {name}", cls.check) for name, cls in ENGINES.items()]
     out += [

@@ -29,6 +29,14 @@ def create_engine(name: str, **options: Any) -> Engine:
 
 
 __all__ = [
-    "ENGINES", "CallableEngine", "Engine", "EngineError", "EngineUnavailable",
-    "EspeakEngine", "Pyttsx3Engine", "Voice", "as_engine", "create_engine",
+    "ENGINES",
+    "CallableEngine",
+    "Engine",
+    "EngineError",
+    "EngineUnavailable",
+    "EspeakEngine",
+    "Pyttsx3Engine",
+    "Voice",
+    "as_engine",
+    "create_engine",
 ]

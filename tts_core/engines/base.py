@@ -25,6 +25,7 @@ class Voice:
     name: str
     language: str = ""
     gender: str = ""
+    file: str = ""  # the engine's own file or path name for the voice, if any
 
 
 @runtime_checkable
@@ -76,7 +77,7 @@ class CallableEngine:
             if loop is not None and loop.is_running():
                 return asyncio.run_coroutine_threadsafe(_await(result), loop).result()
             return asyncio.run(_await(result))
-        return result  # type: ignore[no-any-return]
+        return result
 
     def list_voices(self) -> list[Voice]:
         return []

@@ -42,6 +42,7 @@ class EspeakEngine:
             )
         self.command = command
         self.voice, self.rate, self.volume, self.timeout = voice, rate, volume, timeout
+        self._known_voices: set[str] | None = None
 
     @classmethod
     def check(cls) -> str | None:
@@ -53,9 +54,30 @@ class EspeakEngine:
             return str(exc)
         return None
 
+    def check_voice(self, voice: str) -> None:
+        """espeak-ng silently falls back to its default for an unknown voice; refuse it."""
+        if self._known_voices is None:
+            known = set()
+            for v in self.list_voices():
+                known.update(
+                    {
+                        v.id.lower(),
+                        v.name.lower(),
+                        v.name.lower().replace(" ", "_"),
+                        v.file.lower(),
+                        v.file.rsplit("/", 1)[-1].lower(),
+                    }
+                )
+            self._known_voices = known
+        base = voice.split("+", 1)[0].lower()  # "en+f3" is voice "en" with variant "f3"
+        if base not in self._known_voices:
+            raise EngineError(f"unknown espeak voice {voice!r}; `obs-tts voices` lists them (e.g. en-us, de)")
+
     def args(self, voice: str | None, rate: int | None, volume: float | None) -> list[str]:
         args = [self.command, "--stdout"]
         voice = voice or self.voice
+        if voice:
+            self.check_voice(voice)
         rate = rate or self.rate
         volume = self.volume if volume is None else volume
         if voice:
@@ -90,8 +112,15 @@ class EspeakEngine:
             if len(parts) < 5:
                 continue
             language, gender = parts[1], parts[2].split("/")[-1]
-            voices.append(Voice(id=language, name=parts[3].replace("_", " "), language=language,
-                                gender={"M": "male", "F": "female"}.get(gender, "")))
+            voices.append(
+                Voice(
+                    id=language,
+                    name=parts[3].replace("_", " "),
+                    language=language,
+                    gender={"M": "male", "F": "female"}.get(gender, ""),
+                    file=parts[4],
+                )
+            )
         return voices
 
     def close(self) -> None:

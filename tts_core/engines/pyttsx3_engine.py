@@ -69,6 +69,9 @@ class _Pyttsx3Thread:
             self.ready.set_exception(EngineUnavailable(f"pyttsx3 cannot start: {exc}"))
             return
         self.engine = engine  # kept referenced: a collected engine segfaults
+        self.applied: dict[str, Any] = {}
+        self.pending: dict[str, Any] = {}
+        self._hook_espeak_driver(engine)
         defaults = {p: engine.getProperty(p) for p in ("voice", "rate", "volume")}
         count = 0
         while True:
@@ -87,19 +90,37 @@ class _Pyttsx3Thread:
             except Exception as exc:  # noqa: BLE001 - handed to the waiting worker
                 request.future.set_exception(exc)
 
-    @staticmethod
-    def _apply(engine: Any, defaults: dict[str, Any], request: _Request) -> None:
+    def _apply(self, engine: Any, defaults: dict[str, Any], request: _Request) -> None:
         wanted = {
             "voice": request.voice or defaults["voice"],
             "rate": request.rate or defaults["rate"],
             "volume": defaults["volume"] if request.volume is None else request.volume,
         }
-        # engine.setProperty only queues the change, and the queued change is lost when a
-        # save follows; between requests the driver is idle, so set it on the driver now.
+        changes = {p: v for p, v in wanted.items() if self.applied.get(p) != v}
+        self.applied.update(changes)
         driver = engine.proxy._driver
-        for prop, value in wanted.items():
-            if engine.getProperty(prop) != value:
+        if hasattr(driver, "_start_synthesis"):
+            # espeak driver: engine.setProperty is queued and lost before a save, and a
+            # direct set is applied late by libespeak's asynchronous command queue. Set
+            # the properties in the same breath as the Synth call instead.
+            self.pending.update(changes)
+        else:
+            for prop, value in changes.items():
                 driver.setProperty(prop, value)
+
+    def _hook_espeak_driver(self, engine: Any) -> None:
+        driver = engine.proxy._driver
+        start = getattr(driver, "_start_synthesis", None)
+        if start is None:
+            return
+
+        def start_with_properties(text: str) -> None:
+            for prop, value in self.pending.items():
+                driver.setProperty(prop, value)
+            self.pending.clear()
+            start(text)
+
+        driver._start_synthesis = start_with_properties
 
 
 def _silence_driver_prints(engine: Any) -> None:
@@ -169,16 +190,25 @@ class Pyttsx3Engine:
         self, text: str, voice: str | None = None, rate: int | None = None, volume: float | None = None
     ) -> bytes:
         request = _Request(
-            "speak", text, voice or self.voice, rate or self.rate,
+            "speak",
+            text,
+            voice or self.voice,
+            rate or self.rate,
             self.volume if volume is None else volume,
         )
-        return self._ask(request)  # type: ignore[no-any-return]
+        return self._ask(request)
 
     def list_voices(self) -> list[Voice]:
         voices = self._ask(_Request("voices"))
         return [
-            Voice(id=v.id, name=v.name, language=(v.languages[0] if v.languages else "") if isinstance(v.languages, list) else str(v.languages),
-                  gender=v.gender or "")
+            Voice(
+                id=v.id,
+                name=v.name,
+                language=(v.languages[0] if v.languages else "")
+                if isinstance(v.languages, list)
+                else str(v.languages),
+                gender=v.gender or "",
+            )
             for v in voices
         ]
 
