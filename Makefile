@@ -20,8 +20,8 @@ system-deps:
 	@scripts/install-system-deps.sh espeak-ng obs-studio xvfb ffmpeg sox
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check tts_core tests bench obs_tts_queue.py
-	$(VENV)/bin/mypy tts_core obs_tts_queue.py
+	$(VENV)/bin/ruff check tts_core tests bench $(wildcard obs_tts_queue.py)
+	$(VENV)/bin/mypy tts_core $(wildcard obs_tts_queue.py)
 
 test: system-deps $(STAMP) lint
 	OBS_TTS_REQUIRE_E2E=1 $(PY) -m pytest -q
