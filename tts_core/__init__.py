@@ -1,6 +1,7 @@
 """OBS TTS Queue core: a priority text-to-speech queue that plays one clip at a time."""
 
 from tts_core.config import ConfigError, TTSConfig
+from tts_core.integration import StreamerBotIntegration
 from tts_core.manager import TTSQueueManager
 from tts_core.message import MessagePriority, TTSMessage
 from tts_core.queue import QueueFull
@@ -11,6 +12,7 @@ __all__ = [
     "ConfigError",
     "MessagePriority",
     "QueueFull",
+    "StreamerBotIntegration",
     "TTSConfig",
     "TTSMessage",
     "TTSQueueManager",

@@ -59,7 +59,9 @@ class TTSQueueManager:
         self.config = config or TTSConfig()
         cfg = self.config
         self.counters = Counters()
-        self.queue = MessageQueue(cfg.max_queue_size, cfg.enable_priority_queue, self.counters)
+        self.queue = MessageQueue(
+            cfg.max_queue_size, cfg.enable_priority_queue, self.counters, cfg.max_concurrent_workers
+        )
         self.events = EventBus()
         self.text_pipeline = text_pipeline or default_pipeline(cfg.max_text_length)
         self._engine_source = engine
@@ -393,15 +395,16 @@ class TTSQueueManager:
 
     def _on_playback_ended(self, msg: TTSMessage, skipped: bool, error: str | None, played_ms: int) -> None:
         if error is not None:
-            self.queue.end_playback_failed(msg)
             self._forget(msg)
+            self.queue.end_playback_failed(msg)
             self.events.publish(make_event("failed", msg, error=error, attempts=msg.attempts))
             return
-        self.queue.end_playback(msg, skipped)
+        # Bookkeeping first: once end_playback is counted, wait_until_idle may return.
         if self._store is not None:
             self._store.remove(msg.id)
         if self._clips is not None:
             self._clips.played(msg)
+        self.queue.end_playback(msg, skipped)
         name = "skipped" if skipped else "playback_finished"
         self.events.publish(make_event(name, msg, duration_ms=played_ms))
 

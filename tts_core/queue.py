@@ -33,12 +33,19 @@ class MessageQueue:
     under the same lock as every transition, so the accounting adds up at any moment).
     """
 
-    def __init__(self, max_size: int, by_priority: bool = True, counters: Counters | None = None) -> None:
+    def __init__(
+        self, max_size: int, by_priority: bool = True, counters: Counters | None = None, lookahead: int = 3
+    ) -> None:
         self.max_size = max_size
         self.by_priority = by_priority
         self.counters = counters or Counters()
+        self.lookahead = lookahead
         self.playing: TTSMessage | None = None
+        # One lock; separate conditions so that adding a message wakes one worker, not
+        # every worker and the player (which only cares when a clip becomes ready).
         self.cond = threading.Condition(threading.Lock())
+        self._work = threading.Condition(self.cond._lock)  # type: ignore[attr-defined]
+        self._play = threading.Condition(self.cond._lock)  # type: ignore[attr-defined]
         self._buckets: dict[MessagePriority, OrderedDict[str, TTSMessage]] = {
             p: OrderedDict() for p in MessagePriority
         }
@@ -79,7 +86,13 @@ class MessageQueue:
                 evicted.append(victim)
             self._insert(msg)
             self.counters.add("accepted")
-            self.cond.notify_all()
+            if msg.state is MessageState.HELD or evicted:
+                self._wake_all()
+            else:
+                if self._position_below(msg, self.lookahead):
+                    self._work.notify()
+                if msg.state is MessageState.READY:
+                    self._play.notify()
             return evicted
 
     def _insert(self, msg: TTSMessage) -> None:
@@ -101,6 +114,18 @@ class MessageQueue:
         else:
             bucket[msg.id] = msg
         self._eligible += 1
+
+    def _position_below(self, msg: TTSMessage, limit: int) -> bool:
+        """Whether ``msg`` is among the first ``limit`` messages of the order (O(priorities))."""
+        if not self.by_priority:
+            return self._eligible <= limit
+        ahead = sum(len(self._buckets[p]) for p in MessagePriority if p > msg.priority)
+        return ahead + len(self._buckets[msg.priority]) <= limit
+
+    def _wake_all(self) -> None:
+        self.cond.notify_all()
+        self._work.notify_all()
+        self._play.notify_all()
 
     def _eviction_victim(self, priority: MessagePriority) -> TTSMessage | None:
         if not self.by_priority:
@@ -141,7 +166,7 @@ class MessageQueue:
                 self._insert(msg)
             else:
                 heapq.heappush(self._hold_timers, (msg.eligible_at, msg.seq, msg.id))
-            self.cond.notify_all()
+            self._wake_all()
             return msg
 
     # -- order -----------------------------------------------------------------
@@ -176,7 +201,7 @@ class MessageQueue:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return None
-                self.cond.wait(min(remaining, self._next_wakeup()))
+                self._work.wait(min(remaining, self._next_wakeup()))
             return None
 
     def _next_wakeup(self) -> float:
@@ -206,12 +231,12 @@ class MessageQueue:
                         self._detach(head)
                         head.state = MessageState.PLAYING
                         self.playing = head
-                        self.cond.notify_all()
+                        self._work.notify()  # the look-ahead window moved on by one
                         return head
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return None
-                self.cond.wait(min(remaining, self._next_wakeup()))
+                self._play.wait(min(remaining, self._next_wakeup()))
             return None
 
     # -- state changes from workers -----------------------------------------------
@@ -223,7 +248,7 @@ class MessageQueue:
                 return False
             msg.clip = clip
             msg.state = MessageState.READY
-            self.cond.notify_all()
+            self._play.notify()
             return True
 
     def release_claim(self, msg: TTSMessage, retry_at: float = 0.0) -> bool:
@@ -233,7 +258,7 @@ class MessageQueue:
                 return False
             msg.state = MessageState.WAITING
             msg.retry_at = retry_at
-            self.cond.notify_all()
+            self._work.notify()
             return True
 
     def finish(self, msg: TTSMessage, state: MessageState) -> bool:
@@ -245,7 +270,7 @@ class MessageQueue:
                 return False
             msg.state = state
             self.counters.add(state.value)
-            self.cond.notify_all()
+            self._wake_all()
             return True
 
     def record_rejected_on_arrival(self) -> None:
@@ -261,14 +286,14 @@ class MessageQueue:
             self.counters.add("played")
             if skipped:
                 self.counters.add("skipped")
-            self.cond.notify_all()
+            self._wake_all()
 
     def end_playback_failed(self, msg: TTSMessage) -> None:
         with self.cond:
             msg.state = MessageState.FAILED
             self.playing = None
             self.counters.add("failed")
-            self.cond.notify_all()
+            self._wake_all()
 
     def requeue_interrupted(self, msg: TTSMessage) -> None:
         """Put back the clip that shutdown interrupted; it plays again next time."""
@@ -276,7 +301,7 @@ class MessageQueue:
             self.playing = None
             msg.state = MessageState.READY
             self._insert(msg)
-            self.cond.notify_all()
+            self._wake_all()
 
     def reset_synthesis(self) -> list[TTSMessage]:
         """After the workers stopped: every clip is synthesized again on the next start."""
@@ -338,7 +363,7 @@ class MessageQueue:
             for msg in removed:
                 msg.state = MessageState.DROPPED
             self.counters.add("dropped", len(removed))
-            self.cond.notify_all()
+            self._wake_all()
             return removed
 
     def snapshot(self, limit: int | None = None) -> list[TTSMessage]:
@@ -357,12 +382,12 @@ class MessageQueue:
     def set_paused(self, paused: bool) -> None:
         with self.cond:
             self.paused = paused
-            self.cond.notify_all()
+            self._wake_all()
 
     def close(self) -> None:
         with self.cond:
             self.closed = True
-            self.cond.notify_all()
+            self._wake_all()
 
     def reopen(self) -> None:
         with self.cond:

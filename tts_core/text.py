@@ -7,6 +7,7 @@ minimum every message gets (control characters, whitespace, length).
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -62,6 +63,8 @@ _WHITESPACE = re.compile(r"\s+")
 
 def strip_control_characters(text: str) -> str:
     """Replace control and format characters (NUL, ESC, zero-width, ...) by spaces."""
+    if text.isprintable():  # fast path: printable text has none of them
+        return text
     return "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") else ch for ch in text)
 
 
@@ -107,7 +110,7 @@ DEFAULT_EMOTES = (
     "TriHard", "CoolStoryBob", "NotLikeThis", "FailFish", "SwiftRage", "WutFace", "HeyGuys",
     "VoHiYo", "MrDestructoid", "BabyRage", "monkaS", "monkaW", "PepeHands", "PepeLaugh",
     "Sadge", "catJAM", "peepoHappy", "FeelsGoodMan", "FeelsBadMan", "EZ", "Clap", "widepeepoHappy",
-    "CoolCat", "HotPokket", "TwitchUnity", "GivePLZ", "TakeNRG", "PJSalt", "CmonBruh", "NotLikeThis",
+    "CoolCat", "HotPokket", "TwitchUnity", "GivePLZ", "TakeNRG", "PJSalt", "CmonBruh",
 )
 
 # Top-level domains that mark a bare word.word as a link (ambiguous English ones left out).
@@ -115,18 +118,24 @@ _TLDS = (
     "com|net|org|io|tv|gg|ly|me|co|uk|de|fr|ru|info|xyz|app|dev|link|live|stream|shop|site|"
     "online|club|biz|ca|eu|nl|pl|br|jp|cn|au|cc|sh|fm|gl|gd|tk|ml|ga|cf|edu|gov|ai|store|tech"
 )
-_URL = re.compile(
-    r"(?ix)"
-    r"\S*[a-z0-9]+\s*:\s*//\S*"  # any scheme, even spaced out: h t t p s : //
-    r"|\bwww\d{0,3}\.\S+"
-    r"|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?:/\S*)?"  # IPv4 address
-    r"|[\w.+-]*@?\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:" + _TLDS + r")\b(?:[/:?#]\S*)?"
+# Three families of links, each searched only when its marker is in the text (speed);
+# every alternative is anchored so that the search stays linear in the text.
+_SCHEME_LINK = re.compile(  # marker "//": https://x, discord://x, h t t p s : // spelled out
+    r"(?i)\b[a-z](?:\s+[a-z]){2,}\s*:\s*//\S*|(?<!\S)[^\s:]*\s*:\s*//\S*")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")  # marker "@"
+_DOTTED_LINK = re.compile(  # marker ".": www.x, bit.ly/x, 10.0.0.1:80, evil . com
+    r"(?i)\bwww\d{0,3}\.\S+"
+    r"|\b\d{1,3}(?:\.\d{1,3}){3}\b(?::\d+)?(?:/\S*)?"
+    r"|\b(?:[a-z0-9-]+\.)+(?:" + _TLDS + r")\b(?:[/:?#]\S*)?"
+    r"|\b[a-z0-9-]+\s+\.\s+(?:" + _TLDS + r")\b"
 )
+_LINK_FAMILIES = (("//", _SCHEME_LINK), ("@", _EMAIL), (".", _DOTTED_LINK))
+_LINK_RUN = re.compile(rf"\b{LINK_WORD}(?:\W+{LINK_WORD}\b)+")
 _COMMAND = re.compile(r"(?<!\S)![A-Za-z][\w-]*")
 _COLON_EMOTE = re.compile(r"(?<!\S):[A-Za-z0-9_+-]{2,}:(?!\S)")
-_REPEATED_LETTER = re.compile(r"([^\W\d_])\1+", re.UNICODE)
 _REPEATED_SYMBOL = re.compile(r"([^\w\s])\1+")
 _REPEATED_SYLLABLE = re.compile(r"([^\W\d_]{2,4}?)\1{2,}", re.IGNORECASE)
+_LONG_TOKEN = re.compile(rf"\S{{{BLOB_MIN_LENGTH},}}")
 _BLOB_CHARS = re.compile(r"[A-Za-z0-9+/=_-]+")
 _HEX = re.compile(r"(?:0x)?[0-9a-fA-F]+")
 _EDGE_PUNCTUATION = ".,!?;:'\"()[]{}<>*~"
@@ -142,11 +151,14 @@ def filter_urls(action: str = "replace") -> Stage:
         raise ValueError(f"url filter action must be replace, remove or reject, got {action!r}")
 
     def apply(text: str) -> str:
-        if action == "reject":
-            if _URL.search(text):
-                raise TextRejected("url", "the message contains a link")
-            return text
-        return _URL.sub(LINK_WORD if action == "replace" else " ", text)
+        found = False
+        for marker, pattern in _LINK_FAMILIES:
+            if marker in text:
+                if action == "reject" and pattern.search(text):
+                    raise TextRejected("url", "the message contains a link")
+                text, count = pattern.subn(" " if action == "remove" else LINK_WORD, text)
+                found = found or count > 0
+        return _LINK_RUN.sub(LINK_WORD, text) if found and action == "replace" else text
 
     return Stage("urls", apply)
 
@@ -175,6 +187,8 @@ def filter_emotes(extra: Iterable[str] = (), defaults: bool = True) -> Stage:
 
 def remove_blobs(text: str) -> str:
     """Drop base64/hex blobs and absurdly long words, which a voice would spell for minutes."""
+    if not _LONG_TOKEN.search(text):
+        return text
     return " ".join(word for word in text.split(" ") if not _is_blob(word.strip(_EDGE_PUNCTUATION)))
 
 
@@ -197,13 +211,12 @@ def limit_repeated_letters(max_run: int = 3) -> Stage:
     Digits are never touched (amounts stay right)."""
     if max_run < 1:
         raise ValueError(f"max_run must be >= 1, got {max_run}")
-
-    def cut_letters(match: re.Match[str]) -> str:
-        return match.group(1) * min(len(match.group(0)), max_run)
+    letter_run = re.compile(rf"([^\W\d_])\1{{{max_run},}}")  # only runs longer than max_run
+    keep = "\\1" * max_run
 
     def apply(text: str) -> str:
-        text = _REPEATED_LETTER.sub(cut_letters, text)
-        text = _REPEATED_SYLLABLE.sub(lambda m: m.group(1) * 2, text)
+        text = letter_run.sub(keep, text)
+        text = _REPEATED_SYLLABLE.sub(r"\1\1", text)
         return _REPEATED_SYMBOL.sub(r"\1", text)
 
     return Stage("repeated_letters", apply)
@@ -217,7 +230,12 @@ def limit_repeated_words(max_repeats: int = 2) -> Stage:
 
     def apply(text: str) -> str:
         words = text.split(" ")
-        for size in range(1, MAX_PHRASE_WORDS + 1):
+        keys = [w.strip(_EDGE_PUNCTUATION).casefold() for w in words]
+        # A run of size n needs keys[i] == keys[i + n] somewhere; most texts have none.
+        sizes = [n for n in range(1, MAX_PHRASE_WORDS + 1) if any(map(operator.eq, keys, keys[n:]))]
+        if not sizes:
+            return text
+        for size in sizes:
             words = _collapse_runs(words, size, max_repeats)
         return " ".join(words)
 
@@ -284,7 +302,9 @@ def _wildcard(word: str) -> str:
     return r"\s+".join(re.escape(part).replace(r"\*", r"\w*") for part in word.split())
 
 
-def moderation_pipeline(config: StreamerBotConfig, max_text_length: int = DEFAULT_MAX_TEXT_LENGTH) -> TextPipeline:
+def moderation_pipeline(
+    config: StreamerBotConfig, max_text_length: int = DEFAULT_MAX_TEXT_LENGTH
+) -> TextPipeline:
     """The full pipeline for stream events, built from ``config`` (streamer_bot section).
 
     Order matters: links go before blobs (a URL looks like one), letters are de-spammed

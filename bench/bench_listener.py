@@ -1,0 +1,182 @@
+"""Acknowledged events per second through the listener, and ack latency under that load.
+
+The server (a queue with persistence on, an in-memory engine, RealtimeSink and the
+listener) runs in this process; the clients run in a child process so they do not share
+its GIL, and are lean raw-socket WebSocket clients (LeanClient) so that the figure is the
+listener's, not a Python client library's. Events are the seed's donation frames: each
+goes through parsing, validation, the integration's template, moderation, the SQLite
+journal and the queue before its reply is sent. Two playback modes (see PLAYBACK).
+
+The per-connection rate limit is switched off (max_messages_per_second=0): its default
+(200/s) is a safety limit for real bots, not a capacity limit.
+
+Target (issue 3): >= 5,000 acknowledged events/s over one connection on a 2-core machine.
+Run: .venv/bin/python bench/bench_listener.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import selectors
+import socket
+import struct
+import tempfile
+import time
+from typing import Any
+
+from common import median, percentile, table
+
+from tts_core import TTSConfig, TTSQueueManager
+from tts_core.audio import silent_wav
+from tts_core.listener import ListenerServer
+from tts_core.sinks import RealtimeSink
+
+# (label, connections, events per connection, frames in flight per connection, playback)
+SCENARIOS = [
+    ("1 connection, one at a time", 1, 3_000, 1, "real-time"),
+    ("1 connection, 64 in flight", 1, 30_000, 64, "real-time"),
+    ("20 connections, 16 in flight each", 20, 1_500, 16, "real-time"),
+    ("1 connection, 64 in flight", 1, 30_000, 64, "instant"),
+    ("20 connections, 16 in flight each", 20, 1_500, 16, "instant"),
+]
+RUNS = 3
+# real-time: 1-second clips played in real time, as on a stream (the player and workers
+# are nearly idle; only the look-ahead is synthesized). instant: 5 ms clips played at
+# speed 0, so synthesis, clip files and playback run flat out next to the listener.
+PLAYBACK = {"real-time": (silent_wav(1000), 1.0), "instant": (silent_wav(5), 0.0)}
+
+
+def donation(client: int, n: int) -> str:
+    return json.dumps({"type": "donation", "donor_name": f"Donor{client}", "amount": 5 + n % 7,
+                       "message": f"Great stream, message {n}!", "id": n})
+
+
+def ws_frame(text: str) -> bytes:
+    """A masked client text frame; an all-zero mask key (valid per RFC 6455) keeps the payload as is."""
+    payload = text.encode()
+    n = len(payload)
+    header = bytes([0x81, 0x80 | n]) if n < 126 else bytes([0x81, 0x80 | 126]) + struct.pack("!H", n)
+    return header + b"\0\0\0\0" + payload
+
+
+class LeanClient:
+    """A minimal WebSocket client on a plain socket: pre-built frames out, replies parsed
+    from a buffer. Python client libraries cost more CPU per frame than the listener
+    itself; this keeps the benchmark about the listener."""
+
+    def __init__(self, port: int, client: int, events: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                          b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                          b"Sec-WebSocket-Version: 13\r\n\r\n")
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += self.sock.recv(4096)
+        assert head.startswith(b"HTTP/1.1 101"), head
+        self.buffer = head.split(b"\r\n\r\n", 1)[1]
+        self.frames = [ws_frame(donation(client, n)) for n in range(events)]
+        self.sent_at: list[float] = []
+        self.latencies: list[float] = []
+
+    def top_up(self, window: int) -> None:
+        """Send frames until ``window`` are unanswered (or all are sent)."""
+        sent = len(self.sent_at)
+        room = min(window - (sent - len(self.latencies)), len(self.frames) - sent)
+        if room > 0:
+            now = time.perf_counter()
+            self.sock.sendall(b"".join(self.frames[sent : sent + room]))
+            self.sent_at += [now] * room
+
+    def pump(self, window: int) -> bool:
+        """Read the replies that arrived, send more; False once every frame is answered."""
+        self.buffer += self.sock.recv(1 << 16)
+        self._parse(time.perf_counter())
+        self.top_up(window)
+        return len(self.latencies) < len(self.frames)
+
+    def _parse(self, now: float) -> None:
+        buf, pos = self.buffer, 0
+        while len(buf) - pos >= 2:
+            n, start = buf[pos + 1] & 0x7F, pos + 2
+            if n == 126:
+                if len(buf) - pos < 4:
+                    break
+                n, start = struct.unpack_from("!H", buf, pos + 2)[0], pos + 4
+            if len(buf) < start + n:
+                break
+            reply = json.loads(buf[start : start + n])
+            if reply.get("status") != "ok":
+                raise RuntimeError(f"error reply: {reply}")
+            self.latencies.append(now - self.sent_at[reply["id"]])
+            pos = start + n
+        self.buffer = buf[pos:]
+
+
+def client_process(port: int, connections: int, events: int, window: int, results: Any) -> None:
+    clients = [LeanClient(port, c, events) for c in range(connections)]
+    selector = selectors.DefaultSelector()
+    start = time.perf_counter()
+    for c in clients:
+        c.top_up(window)
+        selector.register(c.sock, selectors.EVENT_READ, c)
+    active = len(clients)
+    while active:
+        for key, _ in selector.select():
+            if not key.data.pump(window):
+                selector.unregister(key.fileobj)
+                active -= 1
+    elapsed = time.perf_counter() - start
+    results.put((elapsed, [x for c in clients for x in c.latencies]))
+
+
+def run_scenario(connections: int, events: int, window: int, playback: str) -> tuple[float, float, float]:
+    """One run on a fresh server: (acks/s, p50 ms, p99 ms)."""
+    clip, speed = PLAYBACK[playback]
+    with tempfile.TemporaryDirectory(prefix="bench-listener-") as data_dir:
+        config = TTSConfig(persist=True, data_dir=data_dir, max_queue_size=connections * events + 10,
+                           rate_limit_per_minute=0, max_concurrent_workers=3)
+        config.listener.port = 0
+        config.listener.max_messages_per_second = 0
+        manager = TTSQueueManager(config, engine=lambda text, **kw: clip, sink=RealtimeSink(speed=speed))
+        manager.start()
+        server = ListenerServer(manager)
+        server.start()
+        try:
+            ctx = multiprocessing.get_context("spawn")
+            results = ctx.Queue()
+            args = (server.port, connections, events, window, results)
+            child = ctx.Process(target=client_process, args=args)
+            child.start()
+            elapsed, latencies = results.get(timeout=300)
+            child.join(10)
+        finally:
+            server.stop()
+            manager.stop()
+        accepted = manager.get_stats()["accepted"]
+    total = connections * events
+    assert len(latencies) == total and accepted == total, (len(latencies), accepted)
+    return total / elapsed, percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=RUNS)
+    args = parser.parse_args()
+    rows = []
+    for label, connections, events, window, playback in SCENARIOS:
+        runs = [run_scenario(connections, events, window, playback) for _ in range(args.runs)]
+        rates = [r[0] for r in runs]
+        rows.append([
+            label, playback, f"{connections * events:,}", f"{median(rates):,.0f}",
+            " / ".join(f"{r:,.0f}" for r in rates), f"{median([r[1] for r in runs]):.2f}",
+            f"{median([r[2] for r in runs]):.2f}",
+        ])
+    table(f"Listener: acknowledged donation events, persistence on (median of {args.runs} runs)",
+          ["scenario", "playback", "events", "acks/s", "runs", "p50 ack ms", "p99 ack ms"], rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""`obs-tts send` against a running listener, and `obs-tts serve` as a real process with
+the espeak voice and the wav-dir sink, stopped with Ctrl+C (SIGINT)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from listener_support import listening
+from websockets.sync.client import connect
+
+from tts_core.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def running(make_manager):
+    with listening(make_manager) as running:
+        yield running
+
+
+def test_send_prints_the_reply(running, capsys):
+    frame = '{"type":"donation","donor_name":"JohnDoe","amount":25.0,"message":"Great stream!"}'
+    assert main(["send", frame, "--url", running.url]) == 0
+    reply = json.loads(capsys.readouterr().out)
+    assert reply["status"] == "ok" and reply["id"].startswith("cli-") and reply["message_id"]
+
+
+def test_send_over_http_and_error_exit_code(running, capsys):
+    assert main(["send", '{"request":"GetStats"}', "--url", running.http]) == 0
+    assert json.loads(capsys.readouterr().out)["stats"]["running"] is True
+    assert main(["send", "not json", "--url", running.url]) == 1
+    assert json.loads(capsys.readouterr().out)["error"]["code"] == "bad_json"
+
+
+def test_send_wait_prints_the_final_event(running, capsys):
+    assert main(["send", '{"type":"tts","text":"wait for me"}', "--url", running.url, "--wait"]) == 0
+    reply, final = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert final["event"] == "playback_finished" and final["message_id"] == reply["message_id"]
+
+
+def test_send_to_nothing_fails_cleanly(capsys):
+    assert main(["send", "{}", "--url", "ws://127.0.0.1:9/", "--timeout", "2"]) == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_serve_runs_until_ctrl_c(tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"tts_queue": {"max_concurrent_workers": 1},
+                                  "streamer_bot": {"priorities": {"donation": "URGENT"}}}))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OBS_TTS_TOKEN": ""}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tts_core.cli", "serve", "--config", str(config), "--port", "0",
+         "--sink", "wav-dir", "--out", str(tmp_path / "clips"), "--data-dir", str(tmp_path / "data")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
+    reader.start()
+    try:
+        assert _wait(lambda: lines, 15), process.stderr.read() if process.poll() is not None else "no output"
+        url = lines[0].split("listening on ", 1)[1].split()[0]
+        with connect(url) as ws:
+            ws.send(json.dumps({"type": "donation", "donor_name": "JohnDoe", "amount": 5, "id": 1}))
+            reply = json.loads(ws.recv(timeout=5))
+        assert reply["status"] == "ok"
+        assert _wait(lambda: any("playback_finished" in line for line in lines), 20), lines
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(10) == 0
+    reader.join(5)
+    event_lines = [line for line in lines if reply["message_id"] in line]
+    assert [line.split()[1] for line in event_lines] == ["queued", "playback_started", "playback_finished"]
+    assert "URGENT" in event_lines[0] and "JohnDoe donated 5 dollars" in event_lines[0]
+    assert lines[-1].startswith("obs-tts serve: stopped; played 1")
+    assert list((tmp_path / "clips").glob("*.wav"))
+    assert (tmp_path / "data" / "journal.sqlite3").exists()  # persist is on by default
+
+
+def _wait(predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False

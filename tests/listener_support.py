@@ -1,0 +1,98 @@
+"""Helpers for the listener tests: a running queue + listener on a free loopback port."""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from doubles import RecordingSink, ToneEngine
+from websockets.sync.client import ClientConnection, connect
+
+from tts_core import TTSConfig, TTSQueueManager
+from tts_core.listener import ListenerServer
+
+
+@dataclass
+class Running:
+    manager: TTSQueueManager
+    server: ListenerServer
+    sink: RecordingSink
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.server.port}"
+
+    def ws(self, path: str = "/", **kwargs: Any) -> ClientConnection:
+        return connect(f"ws://127.0.0.1:{self.server.port}{path}", open_timeout=5, **kwargs)
+
+
+def start_listener(make_manager: Callable[..., TTSQueueManager], *, duration_ms: int = 5,
+                   sink_speed: float = 0.0, config: TTSConfig | None = None,
+                   **listener: Any) -> Running:
+    """A started manager (fast tone engine, recording sink) with a listener on a free port."""
+    cfg = config or TTSConfig(rate_limit_per_minute=0, max_queue_size=1000)
+    cfg.listener.port = 0
+    for key, value in listener.items():
+        setattr(cfg.listener, key, value)
+    sink = RecordingSink(speed=sink_speed)
+    manager = make_manager(cfg, engine=ToneEngine(duration_ms), sink=sink)
+    manager.start()
+    server = ListenerServer(manager)
+    server.start()
+    return Running(manager, server, sink)
+
+
+@contextmanager
+def listening(make_manager: Callable[..., TTSQueueManager], **kwargs: Any) -> Iterator[Running]:
+    running = start_listener(make_manager, **kwargs)
+    try:
+        yield running
+    finally:
+        running.server.stop()
+
+
+def ask(ws: ClientConnection, frame: dict[str, Any] | str | bytes, timeout: float = 5.0) -> dict[str, Any]:
+    """Send a frame and return the next reply (skipping pushed events)."""
+    ws.send(json.dumps(frame) if isinstance(frame, dict) else frame)
+    while True:
+        data = json.loads(ws.recv(timeout=timeout))
+        if "status" in data:
+            return dict(data)
+
+
+def post(base: str, body: bytes | str | dict[str, Any], path: str = "/event",
+         headers: dict[str, str] | None = None, method: str = "POST") -> tuple[int, dict[str, Any]]:
+    """HTTP request with urllib; returns (status, decoded JSON body)."""
+    if isinstance(body, dict):
+        body = json.dumps(body)
+    data = body.encode() if isinstance(body, str) else body
+    request = urllib.request.Request(base + path, data=data if method != "GET" else None,
+                                     headers={"Content-Type": "application/json", **(headers or {})},
+                                     method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def raw_http(port: int, payload: bytes, timeout: float = 5.0) -> bytes:
+    """Send raw bytes, return everything the server answers until it closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(payload)
+        chunks = []
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)

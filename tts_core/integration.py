@@ -1,0 +1,364 @@
+"""StreamerBotIntegration: platform events (donations, subs, follows, ...) become messages.
+
+It decides *whether* an event is spoken (muted event types, ignored users, minimum
+amounts, the chat ``!tts`` command), *what* is said (templates, currency-aware
+amounts) and *at which priority* (``config.streamer_bot``), then queues it on the
+manager. Moderation of the resulting text (links, spam, bad words, ...) is the
+manager's text pipeline, which this class installs from the same config.
+
+Every ``process_*`` method returns the message id, or None when the event is
+filtered out by design (``submit`` says why); the seed's method names and arguments
+are kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import string
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tts_core.config import DEFAULT_PRIORITIES, StreamerBotConfig, TTSConfig
+from tts_core.manager import TTSQueueManager
+from tts_core.message import MessagePriority
+from tts_core.text import moderation_pipeline
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TEMPLATES = {
+    "donation": "{username} donated {amount}: {message}",
+    "subscription": "{username} subscribed for {months_phrase}: {message}",
+    "follow": "{username} just followed",
+    "raid": "{username} is raiding with {viewers_phrase}",
+    "cheer": "{username} cheered {bits_phrase}: {message}",
+    "command": "{username} says: {message}",
+    "chat": "{username} says: {message}",
+    "tts": "{message}",
+}
+# Used for gifted subs unless the streamer set their own "subscription" template.
+GIFT_TEMPLATE = "{gifter} gifted a subscription to {username}: {message}"
+ANONYMOUS_GIFT_TEMPLATE = "{username} received a gifted subscription: {message}"
+
+PLACEHOLDERS = (
+    "username", "message", "amount", "currency", "months", "months_phrase", "tier", "gift",
+    "gifter", "viewers", "viewers_phrase", "bits", "bits_phrase",
+)
+
+# Why an event was not queued (EventResult.filtered).
+FILTER_REASONS = ("muted_event", "ignored_user", "below_minimum", "not_a_command", "mods_only")
+
+MOD_BADGES = ("moderator", "broadcaster")
+
+# Spoken names per ISO code: (one, many, one minor unit, many minor units or None).
+CURRENCIES: dict[str, tuple[str, str, str | None, str | None]] = {
+    "USD": ("dollar", "dollars", "cent", "cents"),
+    "CAD": ("Canadian dollar", "Canadian dollars", "cent", "cents"),
+    "AUD": ("Australian dollar", "Australian dollars", "cent", "cents"),
+    "NZD": ("New Zealand dollar", "New Zealand dollars", "cent", "cents"),
+    "EUR": ("euro", "euros", "cent", "cents"),
+    "GBP": ("pound", "pounds", "penny", "pence"),
+    "CHF": ("Swiss franc", "Swiss francs", "centime", "centimes"),
+    "JPY": ("yen", "yen", None, None),
+    "KRW": ("won", "won", None, None),
+    "BRL": ("real", "reais", "centavo", "centavos"),
+    "MXN": ("peso", "pesos", "centavo", "centavos"),
+    "INR": ("rupee", "rupees", "paisa", "paise"),
+    "RUB": ("ruble", "rubles", "kopek", "kopeks"),
+    "PLN": ("zloty", "zlotys", "grosz", "groszy"),
+    "SEK": ("Swedish krona", "Swedish kronor", "ore", "ore"),
+    "NOK": ("Norwegian krone", "Norwegian kroner", "ore", "ore"),
+    "DKK": ("Danish krone", "Danish kroner", "ore", "ore"),
+}
+CURRENCY_SYMBOLS = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "R$": "BRL",
+                    "₹": "INR", "C$": "CAD", "CA$": "CAD", "A$": "AUD", "₽": "RUB", "zł": "PLN", "₩": "KRW"}
+
+_TRAILING_SEPARATOR = re.compile(r"[\s:;,\-]+$")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class EventResult:
+    """What became of an event: ``message_id`` when queued, else ``filtered`` (a FILTER_REASONS code)."""
+
+    message_id: str | None
+    filtered: str | None = None
+
+
+@dataclass(frozen=True)
+class _Speech:
+    event_type: str
+    text: str
+    priority: MessagePriority
+    username: str | None
+    metadata: dict[str, Any]
+
+
+class StreamerBotIntegration:
+    """Turns stream events into queued messages.
+
+    Parameters: ``manager`` (the TTSQueueManager to queue on), ``config`` (a
+    StreamerBotConfig, or a TTSConfig whose ``streamer_bot`` section is used; default:
+    the manager's), ``moderation`` (install the moderation pipeline built from the
+    config on the manager; default True).
+    """
+
+    def __init__(
+        self,
+        manager: TTSQueueManager,
+        config: StreamerBotConfig | TTSConfig | None = None,
+        *,
+        moderation: bool = True,
+    ) -> None:
+        if isinstance(config, TTSConfig):
+            config = config.streamer_bot
+        self.manager = manager
+        self.config = config or manager.config.streamer_bot
+        self.config.validate()
+        self.templates = {**DEFAULT_TEMPLATES, **self.config.templates}
+        for event_type, template in self.config.templates.items():
+            _check_template(template, f"streamer_bot.templates.{event_type}")
+        self._ignored = {name.casefold().lstrip("@") for name in self.config.ignored_users}
+        self._builders: dict[str, Callable[..., _Speech | str]] = {
+            "donation": self._donation, "subscription": self._subscription, "follow": self._follow,
+            "raid": self._raid, "cheer": self._cheer, "chat": self._chat, "tts": self._tts,
+        }
+        if moderation:
+            manager.set_text_pipeline(moderation_pipeline(self.config, manager.config.max_text_length))
+
+    @property
+    def event_types(self) -> tuple[str, ...]:
+        return tuple(self._builders)
+
+    # -- the seed's API --------------------------------------------------------------
+
+    def process_donation(self, donor_name: str, amount: float, message: str = "",
+                         currency: str | None = None, **options: Any) -> str | None:
+        """"JohnDoe donated 25 dollars: Great stream!"; URGENT from ``urgent_donation_amount``."""
+        fields = {"donor_name": donor_name, "amount": amount, "message": message, "currency": currency}
+        return self.submit("donation", {**fields, **options}).message_id
+
+    def process_subscription(self, username: str, months: int = 1, message: str = "",
+                             tier: str | int | None = None, gift: bool = False,
+                             gifter: str | None = None, **options: Any) -> str | None:
+        fields = {"username": username, "months": months, "message": message, "tier": tier,
+                  "gift": gift, "gifter": gifter}
+        return self.submit("subscription", {**fields, **options}).message_id
+
+    def process_follow(self, username: str, **options: Any) -> str | None:
+        return self.submit("follow", {"username": username, **options}).message_id
+
+    def process_raid(self, username: str, viewers: int = 0, **options: Any) -> str | None:
+        return self.submit("raid", {"username": username, "viewers": viewers, **options}).message_id
+
+    def process_cheer(self, username: str, bits: int, message: str = "", **options: Any) -> str | None:
+        return self.submit("cheer", {"username": username, "bits": bits, "message": message,
+                                     **options}).message_id
+
+    def process_chat_message(self, username: str, message: str, is_mod: bool = False,
+                             is_subscriber: bool = False, badges: Iterable[str] | None = None,
+                             **options: Any) -> str | None:
+        """Speak ``!tts <text>`` (config ``chat_command``; "" reads every chat line)."""
+        fields = {"username": username, "message": message, "is_mod": is_mod,
+                  "is_subscriber": is_subscriber, "badges": list(badges or ())}
+        return self.submit("chat", {**fields, **options}).message_id
+
+    def process_tts(self, text: str, priority: MessagePriority | str | int | None = None,
+                    voice: str | None = None, username: str | None = None, **options: Any) -> str | None:
+        """Direct text (a bot's own announcement, Speaker.bot's Speak)."""
+        fields = {"text": text, "priority": priority, "voice": voice, "username": username}
+        return self.submit("tts", {**fields, **options}).message_id
+
+    # -- one entry point for every event ------------------------------------------------
+
+    def submit(self, event_type: str, fields: Mapping[str, Any]) -> EventResult:
+        """Queue the event ``event_type`` described by ``fields``; say what became of it.
+
+        ``fields`` are the ``process_*`` arguments plus the options ``voice``,
+        ``hold_seconds`` and ``needs_approval``. Raises ValueError/TypeError for a bad
+        value, RuntimeError (QueueFull) when the queue is full.
+        """
+        builder = self._builders.get(event_type)
+        if builder is None:
+            expected = ", ".join(self._builders)
+            raise ValueError(f"unknown event type {event_type!r}; expected one of {expected}")
+        args = dict(fields)
+        voice = args.pop("voice", None)
+        hold_seconds = args.pop("hold_seconds", None)
+        needs_approval = bool(args.pop("needs_approval", False))
+        speech = builder(**args)
+        if isinstance(speech, str):
+            log.debug("%s event not spoken: %s", event_type, speech)
+            return EventResult(None, speech)
+        message_id = self.manager.add_message(
+            speech.text, speech.priority, voice=voice, event_type=speech.event_type,
+            username=speech.username, metadata=speech.metadata, hold_seconds=hold_seconds,
+            needs_approval=needs_approval,
+        )
+        return EventResult(message_id)
+
+    # -- builders: an event -> what to say, or the reason it is not spoken ---------------
+
+    def _donation(self, donor_name: str, amount: float, message: str = "",
+                  currency: str | None = None) -> _Speech | str:
+        value = _amount(amount, "amount")
+        donor_name = _text(donor_name, "donor_name").strip() or "Anonymous"
+        code = currency_code(_text(currency or self.config.currency, "currency"))
+        if value < self.config.min_donation_amount:
+            return "below_minimum"
+        urgent = self.config.urgent_donation_amount
+        priority = MessagePriority.URGENT if urgent > 0 and value >= urgent else self._priority("donation")
+        values = {"username": donor_name, "message": message, "amount": spoken_amount(value, code),
+                  "currency": code}
+        meta = {"amount": value, "currency": code}
+        return self._speech("donation", donor_name, values, meta, priority)
+
+    def _subscription(self, username: str, months: int = 1, message: str = "",
+                      tier: str | int | None = None, gift: bool = False,
+                      gifter: str | None = None) -> _Speech | str:
+        months = _count(months, "months")
+        gifter = _text(gifter or "", "gifter")
+        template = None
+        if gift and "subscription" not in self.config.templates:
+            template = GIFT_TEMPLATE if gifter else ANONYMOUS_GIFT_TEMPLATE
+        values = {"username": username, "message": message, "months": str(months),
+                  "months_phrase": _plural(months, "month"), "tier": "" if tier is None else str(tier),
+                  "gift": "gifted" if gift else "", "gifter": speakable_name(gifter)}
+        meta = {"months": months, "tier": tier, "gift": bool(gift), "gifter": gifter or None}
+        return self._speech("subscription", username, values, meta, template=template)
+
+    def _follow(self, username: str) -> _Speech | str:
+        return self._speech("follow", username, {"username": username}, {})
+
+    def _raid(self, username: str, viewers: int = 0) -> _Speech | str:
+        viewers = _count(viewers, "viewers")
+        if viewers < self.config.min_raid_viewers:
+            return "below_minimum"
+        values = {"username": username, "viewers": str(viewers), "viewers_phrase": _plural(viewers, "viewer")}
+        return self._speech("raid", username, values, {"viewers": viewers})
+
+    def _cheer(self, username: str, bits: int, message: str = "") -> _Speech | str:
+        bits = _count(bits, "bits")
+        if bits < self.config.min_cheer_bits:
+            return "below_minimum"
+        values = {"username": username, "message": message, "bits": str(bits),
+                  "bits_phrase": _plural(bits, "bit")}
+        return self._speech("cheer", username, values, {"bits": bits})
+
+    def _chat(self, username: str, message: str, is_mod: bool = False, is_subscriber: bool = False,
+              badges: Iterable[str] = ()) -> _Speech | str:
+        message = _text(message, "message")
+        roles = {str(badge).split("/", 1)[0].strip().casefold() for badge in badges}
+        is_mod = bool(is_mod) or bool(roles & set(MOD_BADGES))
+        command = self.config.chat_command.strip()
+        event_type, text = "chat", message
+        if command:
+            head, _, rest = message.strip().partition(" ")
+            if head.casefold() != command.casefold() or not rest.strip():
+                return "not_a_command"
+            event_type, text = "command", rest
+        if self.config.chat_mod_only and not is_mod:
+            return "mods_only"
+        meta = {"is_mod": is_mod, "is_subscriber": bool(is_subscriber)}
+        return self._speech(event_type, username, {"username": username, "message": text}, meta)
+
+    def _tts(self, text: str, priority: MessagePriority | str | int | None = None,
+             username: str | None = None) -> _Speech | str:
+        text = _text(text, "text")
+        prio = self._priority("tts") if priority is None else MessagePriority.parse(priority)
+        return self._speech("tts", username, {"username": username or "", "message": text}, {}, prio)
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _speech(self, event_type: str, username: str | None, values: dict[str, str],
+                metadata: dict[str, Any], priority: MessagePriority | None = None,
+                template: str | None = None) -> _Speech | str:
+        if username is not None:
+            _text(username, "username", allow_empty=event_type == "tts")
+            if username.casefold().lstrip("@") in self._ignored:
+                return "ignored_user"
+        if event_type in self.config.muted_events:
+            return "muted_event"
+        values = {**dict.fromkeys(PLACEHOLDERS, ""), **values}
+        values["message"] = _text(values["message"] or "", "message")
+        values["username"] = speakable_name(values["username"])
+        text = _SPACES.sub(" ", (template or self.templates[event_type]).format_map(values)).strip()
+        if not values["message"].strip():
+            text = _TRAILING_SEPARATOR.sub("", text)  # "X donated 5 dollars:" without a message
+        if priority is None:
+            priority = self._priority(event_type)
+        return _Speech(event_type, text, priority, username or None,
+                       {k: v for k, v in metadata.items() if v is not None})
+
+    def _priority(self, event_type: str) -> MessagePriority:
+        name = self.config.priorities.get(event_type, DEFAULT_PRIORITIES[event_type])
+        return MessagePriority.parse(name)
+
+
+def speakable_name(name: str) -> str:
+    """A username as a voice should say it: no leading @, underscores as spaces."""
+    return _SPACES.sub(" ", name.strip().lstrip("@").replace("_", " ")).strip()
+
+
+def currency_code(currency: str) -> str:
+    """ISO code for ``currency`` ("usd", "$", "€" -> USD, USD, EUR); unknown codes pass upper-cased."""
+    symbol = currency.strip()
+    return CURRENCY_SYMBOLS.get(symbol, symbol.upper())
+
+
+def spoken_amount(amount: float, currency: str) -> str:
+    """"25 dollars", "1 euro and 50 cents", "1000 yen"; unknown currencies: "12.50 XYZ"."""
+    names = CURRENCIES.get(currency_code(currency))
+    if names is None:
+        return f"{amount:.2f}".removesuffix(".00") + f" {currency}"
+    one, many, minor_one, minor_many = names
+    cents = round(amount * 100) if minor_one else round(amount) * 100
+    whole, minor = divmod(cents, 100)
+    if whole and minor:
+        return f"{whole} {one if whole == 1 else many} and {minor} {minor_one if minor == 1 else minor_many}"
+    if minor:
+        return f"{minor} {minor_one if minor == 1 else minor_many}"
+    return f"{whole} {one if whole == 1 else many}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _amount(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+    return float(value)
+
+
+def _count(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return value
+
+
+def _text(value: object, name: str, allow_empty: bool = True) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
+    if not allow_empty and not value.strip():
+        raise ValueError(f"{name} is empty")
+    return value
+
+
+def _check_template(template: str, key: str) -> None:
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise ValueError(f"{key}: {exc}") from None
+    for _, field_name, _, _ in parsed:
+        if field_name is not None and field_name not in PLACEHOLDERS:
+            raise ValueError(
+                f"{key}: unknown placeholder {{{field_name}}}; expected one of "
+                + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
+            )

@@ -1,0 +1,14 @@
+"""The local listener: WebSocket and HTTP on one port (default ws://127.0.0.1:8765/).
+
+``protocol`` is the wire format (frames, validation, replies, error codes) and
+``session`` one client's conversation with the queue (auth, rate limit, dispatch); both
+are pure, no sockets. ``http`` is the bit of HTTP parsing the listener needs. ``server``
+runs them on WebSocket and HTTP in a background thread; ``cli`` adds ``obs-tts serve``
+and ``obs-tts send``.
+"""
+
+from tts_core.listener.protocol import ErrorCode, ProtocolError
+from tts_core.listener.server import ListenerServer
+from tts_core.listener.session import Session
+
+__all__ = ["ErrorCode", "ListenerServer", "ProtocolError", "Session"]

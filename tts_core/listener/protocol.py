@@ -1,0 +1,341 @@
+"""The listener's wire protocol, sans-I/O: what a frame is, how it is parsed and
+validated, what replies and error codes look like. No sockets and no queue here:
+``session`` runs frames against the queue, ``server`` carries them over WebSocket/HTTP.
+
+A frame is a JSON object with either ``"type"`` (an event: donation, chat, ...) or
+``"request"`` (a command: Speak, Skip, GetQueue, ...), and optionally ``"id"``.
+Every frame gets exactly one reply, ``{"id": <the frame's id or null>, "status":
+"ok", ...}`` or ``{"id": ..., "status": "error", "error": {"code": ..., "message":
+...}}``. Numbers and booleans may also arrive as strings ("25.00", "true") because
+bot templates often quote their variables.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tts_core.events import EVENT_NAMES
+from tts_core.message import MessagePriority
+
+MAX_ID_LENGTH = 200
+
+
+class ErrorCode:
+    """Machine-readable ``error.code`` values (see docs/listener.md)."""
+
+    BAD_JSON = "bad_json"
+    INVALID_FRAME = "invalid_frame"
+    BINARY_FRAME = "binary_frame"
+    FRAME_TOO_LARGE = "frame_too_large"
+    UNKNOWN_TYPE = "unknown_type"
+    UNKNOWN_REQUEST = "unknown_request"
+    MISSING_FIELD = "missing_field"
+    INVALID_FIELD = "invalid_field"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN_ORIGIN = "forbidden_origin"
+    RATE_LIMITED = "rate_limited"
+    QUEUE_FULL = "queue_full"
+    NOT_FOUND = "not_found"
+    UNSUPPORTED = "unsupported"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    INTERNAL_ERROR = "internal_error"
+
+
+HTTP_STATUS = {
+    ErrorCode.BAD_JSON: 400, ErrorCode.INVALID_FRAME: 400, ErrorCode.BINARY_FRAME: 400,
+    ErrorCode.FRAME_TOO_LARGE: 413, ErrorCode.UNKNOWN_TYPE: 400, ErrorCode.UNKNOWN_REQUEST: 400,
+    ErrorCode.MISSING_FIELD: 400, ErrorCode.INVALID_FIELD: 400, ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.FORBIDDEN_ORIGIN: 403, ErrorCode.RATE_LIMITED: 429, ErrorCode.QUEUE_FULL: 503,
+    ErrorCode.NOT_FOUND: 404, ErrorCode.UNSUPPORTED: 400, ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.INTERNAL_ERROR: 500,
+}
+
+
+class ProtocolError(Exception):
+    """A frame that cannot be served; ``code`` is an ErrorCode, ``frame_id`` the frame's id if known."""
+
+    def __init__(self, code: str, message: str, frame_id: object = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.frame_id = frame_id
+
+
+# -- replies -------------------------------------------------------------------------
+
+
+def ok_reply(frame_id: object, **fields: Any) -> dict[str, Any]:
+    return {"id": frame_id, "status": "ok", **fields}
+
+
+def error_reply(frame_id: object, code: str, message: str) -> dict[str, Any]:
+    return {"id": frame_id, "status": "error", "error": {"code": code, "message": message}}
+
+
+def encode(reply: Mapping[str, Any]) -> str:
+    """The reply as compact JSON text (what both transports send)."""
+    return json.dumps(reply, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def http_status(reply: Mapping[str, Any]) -> int:
+    """The HTTP status that carries ``reply`` (200 for ok)."""
+    if reply.get("status") == "ok":
+        return 200
+    return HTTP_STATUS.get(reply["error"]["code"], 400)
+
+
+# -- field validation -------------------------------------------------------------------
+
+_NUMBER_TEXT = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
+_TRUE, _FALSE = {"true", "yes", "1"}, {"false", "no", "0"}
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, got {_json_type(value)}")
+    return value
+
+
+def _name(value: object) -> str:
+    text = _text(value)
+    if not text.strip():
+        raise ValueError("must not be empty")
+    return text
+
+
+def _number(value: object) -> float:
+    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value):
+        value = float(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"must be a number, got {_json_type(value)}")
+    number = float(value)
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"must be a finite number >= 0, got {value}")
+    return number
+
+
+def _count(value: object) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"must be a whole number, got {_json_type(value)}")
+    if value < 0:
+        raise ValueError(f"must be >= 0, got {value}")
+    return value
+
+
+def _positive_count(value: object) -> int:
+    count = _count(value)
+    if count < 1:
+        raise ValueError("must be >= 1")
+    return count
+
+
+def _flag(value: object) -> bool:
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    if not isinstance(value, bool):
+        raise ValueError(f"must be true or false, got {_json_type(value)}")
+    return value
+
+
+def _priority(value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError(f"must be URGENT, HIGH, NORMAL or LOW, got {_json_type(value)}")
+    return MessagePriority.parse(value).name  # ValueError names the choices
+
+
+def _tier(value: object) -> str | int:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError(f"must be a string or a number, got {_json_type(value)}")
+    return value
+
+
+def _badges(value: object) -> list[str]:
+    """Badge names: ["moderator", "subscriber/12"] or [{"name": "moderator"}, ...]."""
+    if not isinstance(value, list):
+        raise ValueError(f"must be a list of badge names, got {_json_type(value)}")
+    names = []
+    for item in value:
+        if isinstance(item, Mapping) and isinstance(item.get("name"), str):
+            item = item["name"]
+        if not isinstance(item, str):
+            raise ValueError(f"must be a list of badge names, found {_json_type(item)}")
+        names.append(item)
+    return names
+
+
+def _event_names(value: object) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"must be a list of event names, got {_json_type(value)}")
+    unknown = [v for v in value if v not in EVENT_NAMES]
+    if unknown:
+        raise ValueError(f"unknown event {unknown[0]!r}; expected some of {', '.join(EVENT_NAMES)}")
+    return list(value)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of a frame: its converter (raises ValueError) and whether it is required."""
+
+    convert: Callable[[object], Any]
+    required: bool = False
+
+
+def _req(convert: Callable[[object], Any]) -> FieldSpec:
+    return FieldSpec(convert, required=True)
+
+
+def _opt(convert: Callable[[object], Any]) -> FieldSpec:
+    return FieldSpec(convert)
+
+
+# Options every event may carry (passed to the queue, not to the text).
+EVENT_OPTIONS = {"voice": _opt(_name), "hold_seconds": _opt(_number), "needs_approval": _opt(_flag)}
+
+EVENT_SCHEMAS: dict[str, dict[str, FieldSpec]] = {
+    "donation": {"donor_name": _req(_name), "amount": _req(_number), "message": _opt(_text),
+                 "currency": _opt(_name)},
+    "subscription": {"username": _req(_name), "months": _opt(_count), "tier": _opt(_tier),
+                     "message": _opt(_text), "gift": _opt(_flag), "gifter": _opt(_text)},
+    "follow": {"username": _req(_name)},
+    "raid": {"username": _req(_name), "viewers": _opt(_count)},
+    "cheer": {"username": _req(_name), "bits": _req(_positive_count), "message": _opt(_text)},
+    "chat": {"username": _req(_name), "message": _req(_text), "is_mod": _opt(_flag),
+             "is_subscriber": _opt(_flag), "badges": _opt(_badges)},
+    "tts": {"text": _req(_name), "priority": _opt(_priority), "username": _opt(_text)},
+}
+# Alternative spellings bots use; the value is the schema's name.
+FIELD_ALIASES = {"donation": {"username": "donor_name"}}
+
+_MESSAGE_ID = _req(_name)
+REQUEST_SCHEMAS: dict[str, dict[str, FieldSpec]] = {
+    "Speak": {"message": _req(_name), "voice": _opt(_name), "priority": _opt(_priority),
+              "badWordFilter": _opt(_flag)},
+    "Stop": {}, "Skip": {}, "Pause": {}, "Resume": {}, "Clear": {}, "Enable": {}, "Disable": {},
+    "Replay": {"message_id": _opt(_name)},
+    "GetQueue": {"limit": _opt(_positive_count)},
+    "GetStats": {},
+    "Approve": {"message_id": _MESSAGE_ID}, "Reject": {"message_id": _MESSAGE_ID},
+    "Remove": {"message_id": _MESSAGE_ID},
+    "Subscribe": {"events": _opt(_event_names)}, "Unsubscribe": {},
+    "Authenticate": {"token": _req(_text)},
+}
+_REQUESTS_BY_LOWER = {name.lower(): name for name in REQUEST_SCHEMAS}
+RESERVED_KEYS = ("id", "type", "request")
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A parsed, validated frame. ``kind`` is "event" or "request"; ``name`` the event
+    type or the canonical request name; ``fields`` converted values; ``ignored`` the
+    keys that mean nothing here (reported back, not an error)."""
+
+    id: str | int | None
+    kind: str
+    name: str
+    fields: dict[str, Any]
+    ignored: tuple[str, ...] = ()
+
+
+def parse_frame(text: str) -> Frame:
+    """Decode and validate one frame; raises ProtocolError (with the frame's id when known)."""
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:
+        raise ProtocolError(ErrorCode.BAD_JSON, f"not valid JSON: {_short(exc)}") from None
+    if not isinstance(data, dict):
+        raise ProtocolError(ErrorCode.INVALID_FRAME, f"a frame must be a JSON object, got {_json_type(data)}")
+    frame_id = _frame_id(data)
+    has_type, has_request = "type" in data, "request" in data
+    if has_type == has_request:
+        raise ProtocolError(ErrorCode.INVALID_FRAME,
+                            'a frame needs exactly one of "type" (an event) or "request"', frame_id)
+    if has_type:
+        kind, name = "event", data["type"]
+        if not isinstance(name, str):
+            raise ProtocolError(ErrorCode.INVALID_FIELD, f"type must be a string, got {_json_type(name)}",
+                                frame_id)
+        if name not in EVENT_SCHEMAS:
+            raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown event type {_clip(name)!r}; expected one "
+                                f"of {', '.join(EVENT_SCHEMAS)}", frame_id)
+        schema = {**EVENT_SCHEMAS[name], **EVENT_OPTIONS}
+        data = _apply_aliases(data, FIELD_ALIASES.get(name, {}))
+    else:
+        kind, raw = "request", data["request"]
+        if not isinstance(raw, str):
+            raise ProtocolError(ErrorCode.INVALID_FIELD, f"request must be a string, got {_json_type(raw)}",
+                                frame_id)
+        canonical = _REQUESTS_BY_LOWER.get(raw.lower())
+        if canonical is None:
+            raise ProtocolError(ErrorCode.UNKNOWN_REQUEST, f"unknown request {_clip(raw)!r}; expected one "
+                                f"of {', '.join(REQUEST_SCHEMAS)}", frame_id)
+        name, schema = canonical, REQUEST_SCHEMAS[canonical]
+    fields = _validate(data, schema, frame_id)
+    ignored = tuple(sorted(k for k in data if k not in schema and k not in RESERVED_KEYS))
+    return Frame(frame_id, kind, name, fields, ignored)
+
+
+def _validate(data: Mapping[str, Any], schema: Mapping[str, FieldSpec], frame_id: object) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for key, spec in schema.items():
+        value = data.get(key)
+        if value is None:
+            if spec.required:
+                raise ProtocolError(ErrorCode.MISSING_FIELD, f"missing field {key!r}", frame_id)
+            continue
+        try:
+            fields[key] = spec.convert(value)
+        except ValueError as exc:
+            raise ProtocolError(ErrorCode.INVALID_FIELD, f"{key} {exc}", frame_id) from None
+    return fields
+
+
+def _apply_aliases(data: dict[str, Any], aliases: Mapping[str, str]) -> dict[str, Any]:
+    if not any(alias in data for alias in aliases):
+        return data
+    data = dict(data)
+    for alias, key in aliases.items():
+        if alias in data:
+            value = data.pop(alias)
+            data.setdefault(key, value)
+    return data
+
+
+def _frame_id(data: Mapping[str, Any]) -> str | int | None:
+    frame_id = data.get("id")
+    if frame_id is None:
+        return None
+    if isinstance(frame_id, bool) or not isinstance(frame_id, (str, int)):
+        raise ProtocolError(ErrorCode.INVALID_FIELD, f"id must be a string or an integer, got "
+                            f"{_json_type(frame_id)}")
+    if isinstance(frame_id, str) and len(frame_id) > MAX_ID_LENGTH:
+        raise ProtocolError(ErrorCode.INVALID_FIELD, f"id is longer than {MAX_ID_LENGTH} characters")
+    if isinstance(frame_id, int) and abs(frame_id) >= 2**63:
+        raise ProtocolError(ErrorCode.INVALID_FIELD, "id is out of the 64-bit range")
+    return frame_id
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not allowed")
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "a number",
+             float: "a number", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _short(exc: BaseException) -> str:
+    return _clip(str(exc) or type(exc).__name__, 120)
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
