@@ -1,0 +1,385 @@
+"""OBS TTS Queue: text-to-speech for your stream, played through an OBS media source.
+
+Add this file in OBS with Tools > Scripts > +. It runs the TTS queue and its local
+listener in background threads and plays each clip through a media source, so speech
+is in your stream and recording and in the Audio Mixer. See docs/obs.md.
+
+This is the only module that imports ``obspython``; it is glue between OBS's callbacks
+and ``tts_core.obs`` (where the decisions are). obspython is only called here on OBS's
+threads: script callbacks (UI thread) and the pump timer (graphics thread).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import obspython as obs
+
+SCRIPT_DIR = Path(__file__).resolve().parent
+if str(SCRIPT_DIR) not in sys.path:
+    sys.path.insert(0, str(SCRIPT_DIR))
+
+from tts_core.obs import packages  # noqa: E402 - needs SCRIPT_DIR on sys.path
+
+log = logging.getLogger("obs_tts_queue")
+
+HOTKEYS = (
+    ("skip", "TTS Queue: Skip current message"),
+    ("pause", "TTS Queue: Pause / Resume"),
+    ("clear", "TTS Queue: Clear pending messages"),
+    ("replay", "TTS Queue: Replay last message"),
+)
+HOTKEY_PREFIX = "obs_tts_queue."
+# Our threads hold the GIL at most this long before an OBS thread that calls into Python
+# (the pump every frame) gets it; Python's default is 5 ms.
+GIL_SWITCH_SECONDS = 0.001
+MEDIA_STATE_KEY = "media_source_state"  # internal: the created media source's mixer state
+EVENT_LABELS = {"donation": "Donations", "subscription": "Subscriptions", "follow": "Follows",
+                "raid": "Raids", "cheer": "Cheers (bits)", "chat": "Chat lines", "command": "Chat !tts",
+                "tts": "Direct text (bots)"}
+
+# Module state: re-created when OBS re-executes this file on Reload (after script_unload).
+_app: Any = None
+_pump: Any = None
+_log_handler: Any = None
+_settings: Any = None
+_hotkeys: dict[str, int] = {}
+_switch_interval: float | None = None
+
+# Before OBS asks for the description (it does so before script_load).
+packages.add_package_folders(SCRIPT_DIR)
+_missing: list[str] = packages.report(SCRIPT_DIR)
+
+
+# -- OBS entry points ------------------------------------------------------------------------
+
+
+def script_description() -> str:
+    text = ("<b>OBS TTS Queue</b><br>Reads donations, subs, follows, raids, cheers and chat "
+            "<code>!tts</code> aloud, one message at a time, through an OBS media source.")
+    if _missing:
+        text += "<br><span style='color:#e0a000'>" + "<br>".join(_escape(m) for m in _missing) + "</span>"
+    return text
+
+
+def script_defaults(settings: Any) -> None:
+    from tts_core.obs.settings import SETTINGS
+
+    for setting in SETTINGS:
+        if setting.kind is bool:
+            obs.obs_data_set_default_bool(settings, setting.key, setting.default)
+        elif setting.kind is int:
+            obs.obs_data_set_default_int(settings, setting.key, setting.default)
+        elif setting.kind is float:
+            obs.obs_data_set_default_double(settings, setting.key, setting.default)
+        else:
+            obs.obs_data_set_default_string(settings, setting.key, setting.default)
+
+
+def script_load(settings: Any) -> None:
+    global _app, _pump, _log_handler, _settings, _missing, _switch_interval
+    _settings = settings
+    _switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(_switch_interval, GIL_SWITCH_SECONDS))
+    _log_handler = _install_logging()
+    leftover = _our_threads()
+    if leftover:
+        log.warning("threads of an earlier load still running: %s", ", ".join(leftover))
+    log.info("%d thread(s) left from an earlier load", len(leftover))
+    packages.add_package_folders(SCRIPT_DIR, obs.obs_data_get_string(settings, "packages_dir"))
+    _missing = packages.report(SCRIPT_DIR)
+    for line in _missing:
+        log.log(logging.INFO if line.startswith("optional") else logging.WARNING, "%s", line)
+
+    from tts_core.obs.api import ObsApi
+    from tts_core.obs.app import ObsTTSApp
+    from tts_core.obs.pump import Pump
+
+    _pump = Pump()
+    _pump.on_tick(_log_handler.flush_to_obs)
+    api = ObsApi(obs)
+    saved = obs.obs_data_get_string(settings, MEDIA_STATE_KEY) or None
+    _app = ObsTTSApp(api, _pump, _read(settings), saved_state=saved)
+    if api.frontend_loaded():  # added to a running OBS: no FINISHED_LOADING will come
+        _app.sink.frontend_ready()
+    obs.obs_frontend_add_event_callback(_on_frontend_event)
+    obs.timer_add(_on_frame, 1)
+    _register_hotkeys(settings)
+    _app.start()
+    log.info("OBS TTS Queue loaded (Python %s)", sys.version.split()[0])
+
+
+def script_update(settings: Any) -> None:
+    if _app is not None:
+        _app.settings_changed(_read(settings))
+
+
+def script_save(settings: Any) -> None:
+    _save_hotkeys(settings)
+    if _app is not None:
+        state = _app.sink.save_state()
+        if state:
+            obs.obs_data_set_string(settings, MEDIA_STATE_KEY, state)
+
+
+def script_unload() -> None:
+    """OBS already removed our timer and callbacks; stop every thread we started."""
+    global _app
+    started = time.monotonic()
+    if _settings is not None:
+        _save_hotkeys(_settings)  # Reload keeps bindings made since the last save
+    if _app is not None:
+        if not _app.shutdown():
+            log.warning("TTS threads still running at unload")
+        _app.sink.forget()
+        _app = None
+    if _pump is not None:
+        _pump.run_all()  # e.g. stop the clip that was cut, clear the caption
+        log.info("timer pump: %s", _pump.timing_summary())
+    if _switch_interval is not None:
+        sys.setswitchinterval(_switch_interval)
+    log.info("OBS TTS Queue unloaded in %d ms", (time.monotonic() - started) * 1000)
+    if _log_handler is not None:
+        _log_handler.flush_to_obs(limit=10_000)
+        logging.getLogger("tts_core").removeHandler(_log_handler)
+        log.removeHandler(_log_handler)
+
+
+# -- callbacks (module-level functions: obspython ignores bound methods) --------------------
+
+
+def _on_frame() -> None:
+    if _pump is not None:
+        _pump.run()
+
+
+def _on_frontend_event(event: int) -> None:
+    if _app is not None and event in (obs.OBS_FRONTEND_EVENT_FINISHED_LOADING,
+                                      obs.OBS_FRONTEND_EVENT_SCENE_COLLECTION_CHANGED):
+        _app.sink.frontend_ready()
+
+
+def _on_hotkey_skip(pressed: bool) -> None:
+    if pressed and _app is not None:
+        _app.skip()
+
+
+def _on_hotkey_pause(pressed: bool) -> None:
+    if pressed and _app is not None:
+        log.info("TTS %s", "paused" if _app.toggle_pause() else "resumed")
+
+
+def _on_hotkey_clear(pressed: bool) -> None:
+    if pressed and _app is not None:
+        log.info("TTS cleared %d pending message(s)", _app.clear())
+
+
+def _on_hotkey_replay(pressed: bool) -> None:
+    if pressed and _app is not None:
+        _app.replay()
+
+
+_HOTKEY_CALLBACKS = {"skip": _on_hotkey_skip, "pause": _on_hotkey_pause, "clear": _on_hotkey_clear,
+                     "replay": _on_hotkey_replay}
+
+
+def _register_hotkeys(settings: Any) -> None:
+    _hotkeys.clear()
+    for name, description in HOTKEYS:
+        callback = _HOTKEY_CALLBACKS[name]
+        hotkey_id = obs.obs_hotkey_register_frontend(HOTKEY_PREFIX + name, description, callback)
+        _hotkeys[name] = hotkey_id
+        bindings = obs.obs_data_get_array(settings, f"hotkey_{name}")
+        obs.obs_hotkey_load(hotkey_id, bindings)
+        obs.obs_data_array_release(bindings)
+
+
+def _save_hotkeys(settings: Any) -> None:
+    for name, hotkey_id in _hotkeys.items():
+        bindings = obs.obs_hotkey_save(hotkey_id)
+        if bindings is not None:
+            obs.obs_data_set_array(settings, f"hotkey_{name}", bindings)
+            obs.obs_data_array_release(bindings)
+
+
+# -- properties panel --------------------------------------------------------------------------
+
+
+def script_properties() -> Any:
+    from tts_core.obs.app import engine_names
+    from tts_core.obs.settings import DEFAULT_MEDIA_SOURCE, PRIORITY_NAMES
+
+    props = obs.obs_properties_create()
+    obs.obs_properties_add_text(props, "status", _status(), obs.OBS_TEXT_INFO)
+    if _missing:
+        warning = obs.obs_properties_add_text(props, "packages_info", "\n".join(_missing), obs.OBS_TEXT_INFO)
+        obs.obs_property_text_set_info_type(warning, obs.OBS_TEXT_INFO_WARNING)
+
+    controls = obs.obs_properties_create()
+    obs.obs_properties_add_button(controls, "skip_button", "Skip", _on_skip_clicked)
+    obs.obs_properties_add_button(controls, "pause_button", "Pause / Resume", _on_pause_clicked)
+    obs.obs_properties_add_button(controls, "clear_button", "Clear queue", _on_clear_clicked)
+    obs.obs_properties_add_button(controls, "replay_button", "Replay last", _on_replay_clicked)
+    obs.obs_properties_add_group(props, "controls", "Controls", obs.OBS_GROUP_NORMAL, controls)
+
+    voice = obs.obs_properties_create()
+    engine = obs.obs_properties_add_list(voice, "engine", "Engine", obs.OBS_COMBO_TYPE_LIST,
+                                         obs.OBS_COMBO_FORMAT_STRING)
+    for name in engine_names():
+        obs.obs_property_list_add_string(engine, name, name)
+    obs.obs_property_set_modified_callback(engine, _on_engine_modified)
+    voices = obs.obs_properties_add_list(voice, "voice", "Voice", obs.OBS_COMBO_TYPE_LIST,
+                                         obs.OBS_COMBO_FORMAT_STRING)
+    _fill_voices(voices, obs.obs_data_get_string(_settings, "engine") if _settings else "espeak")
+    obs.obs_properties_add_button(voice, "refresh_voices", "Refresh voice list", _on_refresh_voices)
+    obs.obs_properties_add_int_slider(voice, "speaking_rate", "Speaking rate (words/min, 0 = default)",
+                                      0, 400, 5)
+    obs.obs_properties_add_int_slider(voice, "volume", "Voice volume (%)", 0, 100, 1)
+    obs.obs_properties_add_button(voice, "test_voice", "Test voice", _on_test_voice_clicked)
+    obs.obs_properties_add_group(props, "voice_group", "Voice", obs.OBS_GROUP_NORMAL, voice)
+
+    playback = obs.obs_properties_create()
+    media = obs.obs_properties_add_list(playback, "media_source", "Media source", obs.OBS_COMBO_TYPE_EDITABLE,
+                                        obs.OBS_COMBO_FORMAT_STRING)
+    obs.obs_property_list_add_string(media, f"{DEFAULT_MEDIA_SOURCE} (created by the script)",
+                                     DEFAULT_MEDIA_SOURCE)
+    caption = obs.obs_properties_add_list(playback, "caption_source", "Caption text source",
+                                          obs.OBS_COMBO_TYPE_LIST, obs.OBS_COMBO_FORMAT_STRING)
+    obs.obs_property_list_add_string(caption, "(none)", "")
+    if _app is not None:
+        for name in _app.api.media_source_names():
+            if name != DEFAULT_MEDIA_SOURCE:
+                obs.obs_property_list_add_string(media, name, name)
+        for name in _app.api.text_source_names():
+            obs.obs_property_list_add_string(caption, name, name)
+    obs.obs_properties_add_int(playback, "pause_between_clips_ms", "Pause between clips (ms)", 0, 10000, 100)
+    obs.obs_properties_add_group(props, "playback", "Playback", obs.OBS_GROUP_NORMAL, playback)
+
+    listener = obs.obs_properties_create()
+    obs.obs_properties_add_text(listener, "listener_host", "Host", obs.OBS_TEXT_DEFAULT)
+    obs.obs_properties_add_int(listener, "listener_port", "Port", 1, 65535, 1)
+    obs.obs_properties_add_text(listener, "listener_token", "Token (optional)", obs.OBS_TEXT_PASSWORD)
+    obs.obs_properties_add_group(props, "listener", "Listener (Streamer.bot, bots)", obs.OBS_GROUP_NORMAL,
+                                 listener)
+
+    queue = obs.obs_properties_create()
+    obs.obs_properties_add_int(queue, "rate_limit_per_minute", "Voice requests per minute (0 = no limit)",
+                               0, 10000, 1)
+    obs.obs_properties_add_int(queue, "max_queue_size", "Max pending messages", 1, 100000, 1)
+    obs.obs_properties_add_int(queue, "max_concurrent_workers", "Workers (clips prepared ahead)", 1, 16, 1)
+    obs.obs_properties_add_int(queue, "max_retries", "Retries per message", 0, 10, 1)
+    obs.obs_properties_add_bool(queue, "persist", "Keep the queue across OBS restarts")
+    obs.obs_properties_add_group(props, "queue", "Queue", obs.OBS_GROUP_NORMAL, queue)
+
+    priorities = obs.obs_properties_create()
+    for event_type, label in EVENT_LABELS.items():
+        p = obs.obs_properties_add_list(priorities, f"priority_{event_type}", label, obs.OBS_COMBO_TYPE_LIST,
+                                        obs.OBS_COMBO_FORMAT_STRING)
+        for name in PRIORITY_NAMES:
+            obs.obs_property_list_add_string(p, name.title(), name)
+    obs.obs_properties_add_float(priorities, "urgent_donation_amount",
+                                 "Donations from this amount are URGENT (0 = never)", 0, 1_000_000, 1)
+    obs.obs_properties_add_group(props, "priorities", "Priorities", obs.OBS_GROUP_NORMAL, priorities)
+
+    obs.obs_properties_add_path(props, "packages_dir", "Python packages folder (optional)",
+                                obs.OBS_PATH_DIRECTORY, "", str(SCRIPT_DIR))
+    return props
+
+
+def _fill_voices(prop: Any, engine_name: str, refresh: bool = False) -> None:
+    obs.obs_property_list_clear(prop)
+    obs.obs_property_list_add_string(prop, "(engine default)", "")
+    if _app is not None:
+        for voice_id, label in _app.voices(engine_name or "espeak", refresh):
+            obs.obs_property_list_add_string(prop, label, voice_id)
+
+
+def _on_engine_modified(props: Any, _prop: Any, settings: Any) -> bool:
+    _fill_voices(obs.obs_properties_get(props, "voice"), obs.obs_data_get_string(settings, "engine"))
+    return True
+
+
+def _on_refresh_voices(props: Any, _prop: Any) -> bool:
+    engine = obs.obs_data_get_string(_settings, "engine") if _settings else "espeak"
+    _fill_voices(obs.obs_properties_get(props, "voice"), engine, refresh=True)
+    return _refresh_status(props)
+
+
+def _on_test_voice_clicked(props: Any, _prop: Any) -> bool:
+    if _app is not None:
+        _app.test_voice()
+    return _refresh_status(props)
+
+
+def _on_skip_clicked(props: Any, _prop: Any) -> bool:
+    if _app is not None:
+        _app.skip()
+    return _refresh_status(props)
+
+
+def _on_pause_clicked(props: Any, _prop: Any) -> bool:
+    if _app is not None:
+        _app.toggle_pause()
+    return _refresh_status(props)
+
+
+def _on_clear_clicked(props: Any, _prop: Any) -> bool:
+    if _app is not None:
+        _app.clear()
+    return _refresh_status(props)
+
+
+def _on_replay_clicked(props: Any, _prop: Any) -> bool:
+    if _app is not None:
+        _app.replay()
+    return _refresh_status(props)
+
+
+def _refresh_status(props: Any) -> bool:
+    obs.obs_property_set_description(obs.obs_properties_get(props, "status"), _status())
+    return True
+
+
+def _status() -> str:
+    return _app.status_text() if _app is not None else "Not running"
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _read(settings: Any) -> dict[str, Any]:
+    """The script's settings as a plain dict (typed as tts_core.obs.settings says)."""
+    from tts_core.obs.settings import SETTINGS
+
+    getters = {bool: obs.obs_data_get_bool, int: obs.obs_data_get_int, float: obs.obs_data_get_double,
+               str: obs.obs_data_get_string}
+    return {s.key: getters[s.kind](settings, s.key) for s in SETTINGS}
+
+
+def _install_logging() -> Any:
+    from tts_core.obs.logs import QueuedLogHandler
+
+    handler = QueuedLogHandler(obs.script_log)
+    for name in ("tts_core", "obs_tts_queue"):
+        logger = logging.getLogger(name)
+        for old in [h for h in logger.handlers if type(h).__name__ == "QueuedLogHandler"]:
+            logger.removeHandler(old)  # left by an earlier load that failed half way
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    logging.getLogger("tts_core.listener.websockets").setLevel(logging.WARNING)  # one line per request
+    return handler
+
+
+def _our_threads() -> list[str]:
+    """Threads the queue starts (the pyttsx3 engine thread lives as long as OBS, by design)."""
+    return [t.name for t in threading.enumerate() if t.name.startswith("tts-") and t.name != "tts-pyttsx3"]
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,153 @@
+"""ObsTTSApp: the queue as the script runs it, with a fake OBS whose frames run on a thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from doubles import ToneEngine
+from obs_fake import FakeObs
+
+from tts_core.obs.api import ObsApi
+from tts_core.obs.app import ObsTTSApp
+from tts_core.obs.pump import Pump
+from tts_core.obs.settings import DEFAULTS
+
+MEDIA = "TTS Audio"
+
+
+class FakeFrames:
+    """OBS's graphics thread: a frame every 5 ms; a clip ends after its length."""
+
+    def __init__(self, obs: FakeObs, pump: Pump) -> None:
+        self.obs, self.pump = obs, pump
+        self._stop = threading.Event()
+        self._started: dict[int, float] = {}
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.005):
+            self.pump.run()
+            self.obs.frame()
+            src = self.obs.sources.get(MEDIA)
+            if src is not None and src.state == "playing":
+                started = self._started.setdefault(len(src.plays), time.monotonic())
+                if time.monotonic() - started > 0.03:
+                    src.state = "ended"
+            elif src is not None and src.state == "stopped":
+                src.state = "ended"
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.thread.join(2)
+
+
+class FakeListener:
+    instances: list[FakeListener] = []
+
+    def __init__(self, manager: Any, integration: Any) -> None:
+        self.port = manager.config.listener.port
+        self.url = f"ws://127.0.0.1:{self.port}/"
+        self.running = False
+        FakeListener.instances.append(self)
+
+    def start(self) -> None:
+        self.running = True
+
+    def stop(self, timeout: float = 1.0) -> None:
+        self.running = False
+
+
+@pytest.fixture
+def app(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[ObsTTSApp]:
+    monkeypatch.setenv("OBS_TTS_DATA_DIR", str(tmp_path))
+    FakeListener.instances.clear()
+    obs, pump = FakeObs(), Pump()
+    settings = {**DEFAULTS, "max_concurrent_workers": 2}
+    tts = ObsTTSApp(ObsApi(obs), pump, settings, listener_factory=FakeListener, debounce_s=0.1,
+                    engine=ToneEngine(20))
+    tts.sink.frontend_ready()
+    frames = FakeFrames(obs, pump)
+    tts.start()
+    assert _wait(lambda: tts.is_running)
+    yield tts
+    assert tts.shutdown()
+    frames.stop()
+
+
+def _wait(condition: Any, timeout: float = 3.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return bool(condition())
+
+
+def test_plays_messages_through_the_media_source(app: ObsTTSApp) -> None:
+    assert app.manager is not None and FakeListener.instances[0].running
+    for n in range(3):
+        app.manager.add_message(f"message {n}")
+    assert _wait(lambda: app.manager is not None and app.manager.get_stats()["played"] == 3)
+    assert "Queue: 0" in app.status_text() and "played: 3" in app.status_text()
+
+
+def test_keystrokes_apply_once_when_quiet(app: ObsTTSApp, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="tts_core.obs.app")
+    for size in range(100, 110):
+        app.settings_changed({**app.applied, "max_queue_size": size})
+        time.sleep(0.01)
+    assert _wait(lambda: app.manager is not None and app.manager.queue.max_size == 109)
+    time.sleep(0.2)
+    assert caplog.text.count("applying settings") == 1
+
+
+def test_restart_settings_keep_the_pending_queue(app: ObsTTSApp) -> None:
+    manager = app.manager
+    assert manager is not None
+    manager.pause()
+    ids = [manager.add_message(f"kept {n}") for n in range(3)]
+    app.settings_changed({**app.applied, "max_concurrent_workers": 1, "max_retries": 0})
+    assert _wait(lambda: manager.config.max_concurrent_workers == 1 and manager.is_running)
+    assert app.manager is manager
+    assert [m["message_id"] for m in manager.get_queue()] == ids
+
+
+def test_a_new_port_restarts_only_the_listener(app: ObsTTSApp) -> None:
+    manager = app.manager
+    app.settings_changed({**app.applied, "listener_port": 9999})
+    assert _wait(lambda: len(FakeListener.instances) == 2)
+    assert not FakeListener.instances[0].running and FakeListener.instances[1].running
+    assert FakeListener.instances[1].port == 9999 and app.manager is manager
+
+
+def test_priorities_and_voice_apply_live(app: ObsTTSApp) -> None:
+    assert app.manager is not None and app.integration is not None
+    app.settings_changed({**app.applied, "priority_chat": "URGENT", "voice": "en-us"})
+    assert _wait(lambda: app.integration is not None
+                 and app.integration.config.priorities["chat"] == "URGENT")
+    assert app.manager.config.engine.voice == "en-us"
+
+
+def test_controls(app: ObsTTSApp) -> None:
+    manager = app.manager
+    assert manager is not None
+    assert app.toggle_pause() is True and manager.paused
+    manager.add_message("one")
+    assert app.clear() == 1
+    assert app.toggle_pause() is False
+    assert app.test_voice() is not None
+    assert _wait(lambda: manager.get_stats()["played"] == 1)
+    assert app.replay() is not None
+
+
+def test_shutdown_stops_every_thread_it_started(app: ObsTTSApp) -> None:
+    assert app.shutdown()
+    names = [t.name for t in threading.enumerate()]
+    leftover = [name for name in names if name.startswith("tts-") and name != "tts-pyttsx3"]
+    assert leftover == []

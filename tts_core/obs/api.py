@@ -1,0 +1,221 @@
+"""The thin place where tts_core calls obspython: every call on an OBS object is here.
+
+``ObsApi`` receives the ``obspython`` module (or a fake with the same functions in
+tests) and offers what the sink and the script need, by source *name*: it never keeps
+a strong source reference between calls (a scene-collection switch would make OBS
+exit), only weak ones. Every method must run on an OBS thread (the UI thread in
+script callbacks, or the graphics thread through ``Pump``); see DESIGN.md section 4.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# Output channels 0-6 belong to OBS (scene, desktop and mic audio); channels hold a
+# source active, and so in the mix, whatever scene is live.
+TTS_OUTPUT_CHANNEL = 62
+MEDIA_SOURCE_KIND = "ffmpeg_source"
+TEXT_SOURCE_PREFIX = "text_"
+
+MEDIA_STATES = {0: "none", 1: "playing", 2: "opening", 3: "buffering", 4: "paused", 5: "stopped",
+                6: "ended", 7: "error"}
+
+# Settings the script forces on its media source: one clip, started as soon as it is set.
+MEDIA_PLAYBACK_SETTINGS = {"is_local_file": True, "looping": False, "restart_on_activate": False,
+                           "close_when_inactive": False}
+
+
+class ObsApi:
+    """Parameters: ``obs`` (the ``obspython`` module or a test double)."""
+
+    def __init__(self, obs: Any) -> None:
+        self.obs = obs
+
+    # -- looking up ----------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def source(self, name: str) -> Iterator[Any]:
+        """The source called ``name`` (or None) for the duration of the block."""
+        src = self.obs.obs_get_source_by_name(name) if name else None
+        try:
+            yield src
+        finally:
+            if src is not None:
+                self.obs.obs_source_release(src)
+
+    def source_exists(self, name: str) -> bool:
+        with self.source(name) as src:
+            return src is not None
+
+    def source_names(self, kind_prefix: str) -> list[str]:
+        """Names of the inputs whose (unversioned) kind starts with ``kind_prefix``, sorted."""
+        sources = self.obs.obs_enum_sources()
+        try:
+            names = [self.obs.obs_source_get_name(s) for s in sources or []
+                     if str(self.obs.obs_source_get_unversioned_id(s)).startswith(kind_prefix)]
+        finally:
+            self.obs.source_list_release(sources)
+        return sorted(names, key=str.casefold)
+
+    def media_source_names(self) -> list[str]:
+        return self.source_names(MEDIA_SOURCE_KIND)
+
+    def text_source_names(self) -> list[str]:
+        return self.source_names(TEXT_SOURCE_PREFIX)
+
+    def frontend_loaded(self) -> bool:
+        """True once OBS has loaded a scene collection (its sources exist)."""
+        scene = self.obs.obs_frontend_get_current_scene()
+        if scene is None:
+            return False
+        self.obs.obs_source_release(scene)
+        return True
+
+    def in_program_scene(self, name: str) -> bool:
+        """Whether ``name`` is an item (at any depth) of the scene that is live."""
+        scene_source = self.obs.obs_frontend_get_current_scene()
+        if scene_source is None:
+            return False
+        try:
+            scene = self.obs.obs_scene_from_source(scene_source)
+            return scene is not None and self.obs.obs_scene_find_source_recursive(scene, name) is not None
+        finally:
+            self.obs.obs_source_release(scene_source)
+
+    # -- the media source ------------------------------------------------------------
+
+    def create_media_source(self, name: str, saved_state: str | None = None) -> bool:
+        """Create the media source ``name``: from ``saved_state`` (``save_source_state``
+        JSON: keeps the streamer's volume, mute, filters, monitoring) or fresh."""
+        obs = self.obs
+        src = None
+        if saved_state:
+            data = obs.obs_data_create_from_json(saved_state)
+            if data is not None:
+                obs.obs_data_set_string(data, "name", name)
+                src = obs.obs_load_source(data)
+                obs.obs_data_release(data)
+        if src is None:
+            settings = self._data(MEDIA_PLAYBACK_SETTINGS)
+            src = obs.obs_source_create(MEDIA_SOURCE_KIND, name, settings, None)
+            obs.obs_data_release(settings)
+        if src is None:
+            return False
+        # The output channel holds the only reference: the source lives while it is there.
+        obs.obs_set_output_source(TTS_OUTPUT_CHANNEL, src)
+        obs.obs_source_release(src)
+        log.info("created media source %r on output channel %d", name, TTS_OUTPUT_CHANNEL)
+        return True
+
+    def save_source_state(self, name: str) -> str | None:
+        """The source's full state (settings, volume, mute, filters) as JSON, or None."""
+        with self.source(name) as src:
+            if src is None:
+                return None
+            data = self.obs.obs_save_source(src)
+            try:
+                text = self.obs.obs_data_get_json(data)
+            finally:
+                self.obs.obs_data_release(data)
+        state = json.loads(text)
+        state.get("settings", {}).pop("local_file", None)  # a deleted clip file: no use later
+        return json.dumps(state)
+
+    def keep_on_output_channel(self, name: str, channel: int = TTS_OUTPUT_CHANNEL) -> bool:
+        """Put ``name`` on ``channel`` unless it is there already; False if it does not exist."""
+        obs = self.obs
+        with self.source(name) as src:
+            if src is None:
+                return False
+            current = obs.obs_get_output_source(channel)
+            try:
+                if current is not None and obs.obs_source_get_name(current) == name:
+                    return True
+            finally:
+                if current is not None:
+                    obs.obs_source_release(current)
+            obs.obs_set_output_source(channel, src)
+            return True
+
+    def release_output_channel(self, channel: int = TTS_OUTPUT_CHANNEL) -> None:
+        self.obs.obs_set_output_source(channel, None)
+
+    def play_file(self, name: str, path: str) -> bool:
+        """Start ``path`` (a file or an http URL) on media source ``name`` (next frame)."""
+        with self.source(name) as src:
+            if src is None:
+                return False
+            settings = self._data({**MEDIA_PLAYBACK_SETTINGS, "local_file": path})
+            self.obs.obs_source_update(src, settings)
+            self.obs.obs_data_release(settings)
+            return True
+
+    def stop_media(self, name: str) -> None:
+        with self.source(name) as src:
+            if src is not None:
+                self.obs.obs_source_media_stop(src)
+
+    def media_state(self, name: str) -> str | None:
+        """"playing", "ended", ... (see MEDIA_STATES), or None if there is no such source."""
+        with self.source(name) as src:
+            if src is None:
+                return None
+            return MEDIA_STATES.get(int(self.obs.obs_source_media_get_state(src)), "none")
+
+    def weak_media(self, name: str) -> Any:
+        """A weak reference to the source ``name`` (None if missing), for ``weak_state``.
+        Give it back with ``release_weak``."""
+        with self.source(name) as src:
+            return None if src is None else self.obs.obs_source_get_weak_source(src)
+
+    def weak_state(self, weak: Any) -> str | None:
+        """State of a weakly referenced media source; None once the source is gone.
+
+        Cheap enough for every frame: no lookup by name (which would take OBS's source
+        list lock).
+        """
+        src = self.obs.obs_weak_source_get_source(weak)
+        if src is None:
+            return None
+        try:
+            return MEDIA_STATES.get(int(self.obs.obs_source_media_get_state(src)), "none")
+        finally:
+            self.obs.obs_source_release(src)
+
+    def release_weak(self, weak: Any) -> None:
+        if weak is not None:
+            self.obs.obs_weak_source_release(weak)
+
+    # -- captions ----------------------------------------------------------------------
+
+    def set_text(self, name: str, text: str) -> bool:
+        """Set the ``text`` of a text source; False if there is no source ``name``."""
+        with self.source(name) as src:
+            if src is None:
+                return False
+            settings = self._data({"text": text})
+            self.obs.obs_source_update(src, settings)
+            self.obs.obs_data_release(settings)
+            return True
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _data(self, values: dict[str, Any]) -> Any:
+        obs = self.obs
+        data = obs.obs_data_create()
+        for key, value in values.items():
+            if isinstance(value, bool):
+                obs.obs_data_set_bool(data, key, value)
+            elif isinstance(value, int):
+                obs.obs_data_set_int(data, key, value)
+            elif isinstance(value, float):
+                obs.obs_data_set_double(data, key, value)
+            else:
+                obs.obs_data_set_string(data, key, str(value))
+        return data

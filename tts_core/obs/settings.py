@@ -1,0 +1,155 @@
+"""The OBS script's settings: their keys, defaults, and the mapping to TTSConfig.
+
+The keys are stored in users' scene collections, so they never change meaning (see
+DESIGN.md section 3). Everything here is plain data and pure functions; the script
+reads the values out of OBS's ``obs_data_t`` with the types listed in ``SETTINGS``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tts_core.config import DEFAULT_PRIORITIES, EVENT_TYPES, ConfigError, EngineConfig, TTSConfig
+
+DEFAULT_MEDIA_SOURCE = "TTS Audio"
+PRIORITY_NAMES = ("URGENT", "HIGH", "NORMAL", "LOW")
+MIN_WORDS_PER_MINUTE = 80
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One script setting: ``key`` in the scene collection, its Python ``kind`` and ``default``."""
+
+    key: str
+    kind: type
+    default: Any
+
+
+def _priority_settings() -> tuple[Setting, ...]:
+    return tuple(Setting(f"priority_{t}", str, DEFAULT_PRIORITIES[t]) for t in EVENT_TYPES)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("engine", str, "espeak"),
+    Setting("voice", str, ""),
+    Setting("speaking_rate", int, 0),  # words per minute; 0 = the engine's default
+    Setting("volume", int, 100),  # engine volume in percent
+    Setting("media_source", str, DEFAULT_MEDIA_SOURCE),
+    Setting("caption_source", str, ""),
+    Setting("listener_host", str, "127.0.0.1"),
+    Setting("listener_port", int, 8765),
+    Setting("listener_token", str, ""),
+    Setting("rate_limit_per_minute", int, 60),
+    Setting("max_queue_size", int, 1000),
+    Setting("max_concurrent_workers", int, 3),
+    Setting("max_retries", int, 3),
+    Setting("persist", bool, True),
+    Setting("pause_between_clips_ms", int, 0),
+    Setting("urgent_donation_amount", float, 100.0),
+    Setting("packages_dir", str, ""),
+    *_priority_settings(),
+)
+DEFAULTS: dict[str, Any] = {s.key: s.default for s in SETTINGS}
+KINDS: dict[str, type] = {s.key: s.kind for s in SETTINGS}
+
+# What a change of each key needs (see ``plan_changes``).
+ENGINE_KEYS = frozenset({"engine", "voice", "speaking_rate", "volume"})
+LISTENER_KEYS = frozenset({"listener_host", "listener_port", "listener_token"})
+RESTART_KEYS = frozenset({"rate_limit_per_minute", "max_concurrent_workers", "max_retries", "persist",
+                          "pause_between_clips_ms"})
+SINK_KEYS = frozenset({"media_source", "caption_source"})
+RELOAD_KEYS = frozenset({"packages_dir"})
+
+
+def normalize(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Every known key with a value of its kind; missing or mistyped values get the default."""
+    out: dict[str, Any] = {}
+    for setting in SETTINGS:
+        value = values.get(setting.key, setting.default)
+        if setting.kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, setting.kind) or (setting.kind is int and isinstance(value, bool)):
+            value = setting.default
+        if isinstance(value, str) and setting.key != "listener_token":
+            value = value.strip()
+        out[setting.key] = value
+    return out
+
+
+def config_from_settings(values: Mapping[str, Any], base: TTSConfig | None = None) -> TTSConfig:
+    """A TTSConfig from the script's settings (missing keys: defaults).
+
+    ``base`` supplies everything the OBS panel does not show (text filters, templates,
+    ...). Raises ConfigError naming the setting when a value is out of range.
+    """
+    v = normalize(values)
+    config = copy.deepcopy(base) if base is not None else TTSConfig(persist=True)
+    config.engine = engine_config(v, config.engine)
+    config.max_queue_size = v["max_queue_size"]
+    config.max_concurrent_workers = v["max_concurrent_workers"]
+    config.rate_limit_per_minute = v["rate_limit_per_minute"]
+    config.max_retries = v["max_retries"]
+    config.persist = v["persist"]
+    config.pause_between_clips_ms = v["pause_between_clips_ms"]
+    bot = config.streamer_bot
+    bot.urgent_donation_amount = v["urgent_donation_amount"]
+    for event_type in EVENT_TYPES:
+        name = v[f"priority_{event_type}"].upper()
+        if name not in PRIORITY_NAMES:
+            expected = ", ".join(PRIORITY_NAMES)
+            raise ConfigError(f"priority_{event_type} must be one of {expected}, got {name!r}")
+        bot.priorities[event_type] = name
+    listener = config.listener
+    listener.host = v["listener_host"] or "127.0.0.1"
+    listener.port = v["listener_port"]
+    listener.token = v["listener_token"]
+    try:
+        config.validate()
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace("tts_queue.", "").replace("streamer_bot.", "")) from None
+    return config
+
+
+def engine_config(values: Mapping[str, Any], base: EngineConfig | None = None) -> EngineConfig:
+    """The engine section: 0 words per minute and 100 % volume mean the engine's own default."""
+    v = normalize(values)
+    engine = copy.deepcopy(base) if base is not None else EngineConfig()
+    engine.name = v["engine"] or "espeak"
+    engine.voice = v["voice"] or None
+    rate = v["speaking_rate"]
+    engine.rate = max(MIN_WORDS_PER_MINUTE, min(rate, 500)) if rate > 0 else None
+    volume = max(0, min(v["volume"], 100))
+    engine.volume = None if volume == 100 else volume / 100
+    return engine
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What applying new settings needs; every flag False means nothing to do."""
+
+    engine: bool = False
+    listener: bool = False
+    restart: bool = False
+    sink: bool = False
+    live: bool = False  # queue size, priorities, urgent amount: set in place
+    reload: bool = False  # packages folder: only read when the script loads
+
+    def __bool__(self) -> bool:
+        return any((self.engine, self.listener, self.restart, self.sink, self.live, self.reload))
+
+
+def plan_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> Changes:
+    """Compare two settings snapshots and say which parts of the running queue must change."""
+    a, b = normalize(old), normalize(new)
+    changed = {k for k in b if a.get(k) != b[k]}
+    return Changes(
+        engine=bool(changed & ENGINE_KEYS),
+        listener=bool(changed & LISTENER_KEYS),
+        restart=bool(changed & RESTART_KEYS),
+        sink=bool(changed & SINK_KEYS),
+        live=bool(changed - ENGINE_KEYS - LISTENER_KEYS - RESTART_KEYS - SINK_KEYS - RELOAD_KEYS),
+        reload=bool(changed & RELOAD_KEYS),
+    )
