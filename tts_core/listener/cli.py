@@ -39,6 +39,16 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     serve.add_argument("--no-persist", dest="persist", action="store_false",
                        help="do not journal pending messages (they are lost on a crash)")
     serve.add_argument("--data-dir", help="folder for the journal (default: the per-user data folder)")
+    obs = serve.add_argument_group("--sink obs", "play through a media source of a running OBS "
+                                   "(obs-websocket v5; password from $OBS_WEBSOCKET_PASSWORD)")
+    obs.add_argument("--obs-host", help="OBS address (default: $OBS_WEBSOCKET_HOST or 127.0.0.1)")
+    obs.add_argument("--obs-port", type=int, help="obs-websocket port (default: $OBS_WEBSOCKET_PORT or 4455)")
+    obs.add_argument("--media-source", default="TTS Audio", help="media source to play through")
+    obs.add_argument("--caption-source", default="", help="text source that shows who is being read")
+    obs.add_argument("--obs-mode", default="auto", choices=("auto", "local", "http"),
+                     help="local: OBS reads the clip files; http: clips are served to OBS on another PC")
+    obs.add_argument("--clip-port", type=int, default=0, help="port of the clip server in http mode")
+    obs.add_argument("--public-host", help="this machine's address as OBS sees it (http mode)")
     serve.set_defaults(func=run_serve)
 
     send = sub.add_parser("send", help="send one JSON frame to a running listener and print the reply")
@@ -67,12 +77,24 @@ def build_serve_config(args: argparse.Namespace) -> TTSConfig:
     return config
 
 
+def obs_sink_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The RemoteObsSink options from the --obs-* flags (only for --sink obs)."""
+    if args.sink != "obs":
+        return {}
+    return {
+        "host": args.obs_host, "port": args.obs_port, "media_source": args.media_source,
+        "caption_source": args.caption_source, "mode": args.obs_mode, "clip_port": args.clip_port,
+        "public_host": args.public_host,
+    }
+
+
 def run_serve(args: argparse.Namespace) -> int:
     config = build_serve_config(args)
     engine_cfg = config.engine
     engine = create_engine(engine_cfg.name, voice=engine_cfg.voice, rate=engine_cfg.rate,
                            volume=engine_cfg.volume)
-    manager = TTSQueueManager(config, engine=engine, sink=create_sink(args.sink, args.out))
+    sink = create_sink(args.sink, args.out, **obs_sink_options(args))
+    manager = TTSQueueManager(config, engine=engine, sink=sink)
     listener = ListenerServer(manager, StreamerBotIntegration(manager))
     manager.subscribe(print_event)
     stop = threading.Event()
@@ -92,6 +114,7 @@ def run_serve(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, previous)
         listener.stop()
         manager.stop()
+        sink.close()  # the manager closes only sinks it created itself
     stats = manager.get_stats()
     print(f"obs-tts serve: stopped; played {stats['played']}, failed {stats['failed']}, "
           f"dropped {stats['dropped']}, rejected {stats['rejected']}, pending {stats['pending']}", flush=True)
