@@ -75,16 +75,7 @@ class Pump:
         started = time.perf_counter()
         for hook in self._tick_hooks:
             _guarded(hook)
-        done = 0
-        while True:
-            try:
-                job = self._jobs.get_nowait()
-            except queue.Empty:
-                break
-            _guarded(job)
-            done += 1
-            if time.perf_counter() - started > self.budget_s:
-                break
+        done = self._drain(started + self.budget_s)
         self.jobs_run += done
         if len(self.durations) >= TIMINGS_KEPT:
             del self.durations[: TIMINGS_KEPT // 2]
@@ -102,14 +93,20 @@ class Pump:
 
     def run_all(self, limit: int = 1000) -> int:
         """Run everything queued now (at unload, on OBS's UI thread, after the timer is gone)."""
+        return self._drain(None, limit)
+
+    def _drain(self, deadline: float | None, limit: int | None = None) -> int:
+        """Run queued jobs until none is left, ``limit`` ran, or ``deadline`` (perf_counter) passed."""
         done = 0
-        while done < limit:
+        while limit is None or done < limit:
             try:
                 job = self._jobs.get_nowait()
             except queue.Empty:
                 break
             _guarded(job)
             done += 1
+            if deadline is not None and time.perf_counter() > deadline:
+                break
         return done
 
 
