@@ -37,17 +37,23 @@ class ClipFiles:
         return replace(clip, path=path)
 
     def discard(self, clip: Clip | None) -> None:
-        if clip is not None and clip.path is not None:
-            clip.path.unlink(missing_ok=True)
+        """Delete a clip's file, unless a kept played message still uses it (replays share it)."""
+        if clip is None or clip.path is None:
+            return
+        with self._lock:
+            if any(m.clip is clip for m in self._played.values()):
+                return
+        clip.path.unlink(missing_ok=True)
 
     def played(self, msg: TTSMessage) -> None:
         """Keep a played message's clip for replay; delete the oldest beyond ``keep``."""
         with self._lock:
             self._played[msg.id] = msg
+            evicted = []
             while len(self._played) > self.keep:
-                _, old = self._played.popitem(last=False)
-                if not any(m.clip is old.clip for m in self._played.values()):
-                    self.discard(old.clip)
+                evicted.append(self._played.popitem(last=False)[1])
+        for old in evicted:
+            self.discard(old.clip)
 
     def for_replay(self, msg_id: str | None = None) -> TTSMessage | None:
         """The played message ``msg_id`` (default: the last one) if its clip is kept."""

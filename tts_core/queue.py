@@ -60,10 +60,6 @@ class MessageQueue:
     def __len__(self) -> int:
         return self._eligible + len(self._held)
 
-    @property
-    def held_count(self) -> int:
-        return len(self._held)
-
     # -- adding ----------------------------------------------------------------
 
     def put(self, msg: TTSMessage) -> list[TTSMessage]:
@@ -143,8 +139,8 @@ class MessageQueue:
 
     # -- releasing held messages ------------------------------------------------
 
-    def _release_due(self, now: float) -> float | None:
-        """Release held messages whose time has come; return seconds to the next one."""
+    def _release_due(self, now: float) -> None:
+        """Release held messages whose time has come."""
         timers = self._hold_timers
         while timers and timers[0][0] <= now:
             _, _, msg_id = heapq.heappop(timers)
@@ -152,7 +148,6 @@ class MessageQueue:
             if msg is not None and not msg.needs_approval:
                 del self._held[msg_id]
                 self._insert(msg)
-        return timers[0][0] - now if timers else None
 
     def approve(self, msg_id: str) -> TTSMessage | None:
         """Let a held message play (after its hold time); None if not held."""

@@ -83,12 +83,6 @@ class MessageStore:
         with self._lock:
             self._db.execute("DELETE FROM messages WHERE id=?", (msg_id,))
 
-    def remove_many(self, msg_ids: list[str]) -> None:
-        with self._lock:
-            self._db.execute("BEGIN")
-            self._db.executemany("DELETE FROM messages WHERE id=?", [(i,) for i in msg_ids])
-            self._db.execute("COMMIT")
-
     def max_seq(self) -> int:
         with self._lock:
             (value,) = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM messages").fetchone()
@@ -140,11 +134,6 @@ class MessageStore:
         if out:
             log.info("journal %s: recovered %d pending message(s)", self.path, len(out))
         return out
-
-    def count(self) -> int:
-        with self._lock:
-            (value,) = self._db.execute("SELECT COUNT(*) FROM messages").fetchone()
-        return int(value)
 
     def close(self) -> None:
         with self._lock:
