@@ -196,17 +196,21 @@ class TTSQueueManager:
         folder = Path(self.config.data_dir) if self.config.data_dir else default_data_dir()
         self._store = MessageStore(folder / JOURNAL_FILE)
         recovered = self._store.recover()
-        with self._seq_lock:
-            self._seq = itertools.count(max(self._store.max_seq(), self._peek_seq()) + 1)
-        known = {m.id for m in self.queue.snapshot()}
+        journaled = {m.id for m in recovered}
+        # Messages queued before start() arrived after everything in the journal: number
+        # them after it and journal them too, so a crash cannot lose them.
+        with self._seq_lock:  # workers are not running yet; this only holds off add_message
+            next_seq = self._store.max_seq() + 1
+            for msg in self.queue.snapshot():
+                if msg.id not in journaled:
+                    msg.seq, next_seq = next_seq, next_seq + 1
+                    self._store.add(msg)
+            self._seq = itertools.count(next_seq)
+        pending = {m.id for m in self.queue.snapshot()}
         for msg in recovered:
-            if msg.id not in known:
+            if msg.id not in pending:
                 self.queue.put(msg)
                 self.events.publish(make_event("queued", msg, recovered=True))
-
-    def _peek_seq(self) -> int:
-        pending = self.queue.snapshot()
-        return max((m.seq for m in pending), default=0)
 
     def wait_until_idle(self, timeout: float = 60.0) -> bool:
         """Block until nothing is pending or playing; False if ``timeout`` ran out."""

@@ -153,3 +153,32 @@ def test_stop_keeps_pending_messages_and_restart_plays_them(make_manager):
     assert manager.wait_until_idle(5)
     assert sink.ids()[-3:] == ids
     assert_accounting(manager)
+
+
+def test_dropping_a_replay_keeps_the_original_clip_for_the_next_replay(setup):
+    manager, log, _ = setup(30)
+    first = manager.add_message("thanks for the raid")
+    assert manager.wait_until_idle(5)
+    manager.pause()
+    manager.replay(first)
+    assert manager.clear() == 1  # the replay is dropped before it plays
+    manager.resume()
+    again = manager.replay(first)
+    assert manager.wait_until_idle(5)
+    assert log.wait_for("playback_finished", again)
+    kept = manager._clips.for_replay(first)  # type: ignore[union-attr]
+    assert kept is not None and kept.clip.path.exists(), "the kept clip file must survive"
+
+
+def test_messages_added_before_start_are_journaled_too(make_manager, tmp_path):
+    config = TTSConfig(persist=True, data_dir=str(tmp_path), rate_limit_per_minute=0)
+    first = make_manager(config, engine=ToneEngine(1), sink=RecordingSink(speed=0))
+    first.pause()
+    early = first.add_message("queued before start")
+    first.start()
+    late = first.add_message("queued after start")
+    first.stop()
+    second = make_manager(config, engine=ToneEngine(1), sink=RecordingSink(speed=0))
+    second.pause()
+    second.start()
+    assert [m["message_id"] for m in second.get_queue()] == [early, late]
