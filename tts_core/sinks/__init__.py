@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tts_core.sinks.base import Sink
+from tts_core.sinks.base import Sink, SinkUnavailable
 from tts_core.sinks.realtime import RealtimeSink
 from tts_core.sinks.wavdir import WavDirSink
 
@@ -31,4 +31,4 @@ def create_sink(name: str, folder: str | None = None, speed: float = 1.0, **obs_
     raise ValueError(f"unknown sink {name!r}; expected one of {', '.join(SINK_NAMES)}")
 
 
-__all__ = ["SINK_NAMES", "RealtimeSink", "Sink", "WavDirSink", "create_sink"]
+__all__ = ["SINK_NAMES", "RealtimeSink", "Sink", "SinkUnavailable", "WavDirSink", "create_sink"]

@@ -9,6 +9,13 @@ from tts_core.audio import Clip
 from tts_core.message import TTSMessage
 
 
+class SinkUnavailable(RuntimeError):
+    """The player is away (OBS not running, obs-websocket disconnected, the media
+    source missing), not the clip at fault. ``play`` raises it before or while the clip
+    plays; the message is not failed: it stays first in line and plays (again, from the
+    start) once the sink is back. The text says why, in the streamer's words."""
+
+
 @runtime_checkable
 class Sink(Protocol):
     """Plays one clip at a time.
