@@ -440,6 +440,8 @@ class TTSQueueManager:
         stats["enabled"] = self.enabled
         stats["running"] = self._running
         stats["now_playing"] = self._player.current.id if self._player and self._player.current else None
+        stats["player_state"] = self._player.state if self._player else "stopped"
+        stats["waiting_for_sink"] = self._player.waiting_for_sink if self._player else None
         stats["uptime_s"] = round(time.monotonic() - self._started_at, 1) if self._running else 0.0
         return stats
 

@@ -9,11 +9,13 @@ from collections.abc import Callable
 
 from tts_core.message import TTSMessage
 from tts_core.queue import MessageQueue
-from tts_core.sinks.base import Sink
+from tts_core.sinks.base import Sink, SinkUnavailable
 
 log = logging.getLogger(__name__)
 
 TAKE_WAIT_SECONDS = 0.25
+SINK_RETRY_FIRST_SECONDS = 0.25  # the sink is away: look again after this, doubling
+SINK_RETRY_MAX_SECONDS = 5.0
 
 
 class Player:
@@ -37,6 +39,9 @@ class Player:
         self._lock = threading.Lock()
         self._current: tuple[TTSMessage, threading.Event] | None = None
         self._thread: threading.Thread | None = None
+        self.waiting_for_sink: str | None = None  # why the sink is away, while it is
+        self._waiting_since = 0.0
+        self._retry_in = SINK_RETRY_FIRST_SECONDS
 
     def start(self) -> None:
         self._stopping.clear()
@@ -66,8 +71,24 @@ class Player:
             stop.set()
             return msg
 
+    @property
+    def state(self) -> str:
+        """What the player is doing, in the streamer's words: idle, playing, paused,
+        waiting for OBS (or another sink), stopped."""
+        if self._thread is None:
+            return "stopped"
+        if self.waiting_for_sink is not None:
+            return f"waiting for {getattr(self.sink, 'label', self.sink.name)}"
+        if self._current is not None:
+            return "playing"
+        return "paused" if self.queue.paused else "idle"
+
     def _run(self) -> None:
         while not self._stopping.is_set():
+            if self._sink_away():
+                self._stopping.wait(self._retry_in)
+                self._retry_in = min(self._retry_in * 2, SINK_RETRY_MAX_SECONDS)
+                continue
             msg = self.queue.take_next_to_play(TAKE_WAIT_SECONDS)
             if msg is None:
                 continue
@@ -83,10 +104,12 @@ class Player:
         with self._lock:
             self._current = (msg, stop)
         started = time.monotonic()
-        error = None
+        error = away = None
         try:
             self.on_started(msg)
             self.sink.play(msg.clip, msg, stop)
+        except SinkUnavailable as exc:  # the player is away, not the clip at fault
+            away = str(exc) or f"{self.sink.name} is not available"
         except Exception as exc:  # noqa: BLE001 - a sink error fails this message only
             error = f"{type(exc).__name__}: {exc}"
             log.warning("sink %s could not play %s: %s", self.sink.name, msg.id, error)
@@ -94,7 +117,51 @@ class Player:
             with self._lock:
                 self._current = None
         played_ms = round((time.monotonic() - started) * 1000)
+        if away is not None and not (stop.is_set() and not self._stopping.is_set()):
+            self.queue.requeue_interrupted(msg)  # first in line again once the sink is back
+            self._sink_lost(away, msg)
+            if getattr(self.sink, "unavailable_reason", None) is None:  # no probe: back off here
+                self._stopping.wait(self._retry_in)
+                self._retry_in = min(self._retry_in * 2, SINK_RETRY_MAX_SECONDS)
+            return
+        if error is None:
+            self._sink_back()
         if stop.is_set() and self._stopping.is_set() and error is None:
             self.queue.requeue_interrupted(msg)  # shutdown cut it: it plays again next start
             return
         self.on_ended(msg, stop.is_set(), error, played_ms)
+
+    # -- the sink going away and coming back ----------------------------------------
+
+    def _sink_away(self) -> bool:
+        """True while the sink says it cannot play (its optional ``unavailable_reason()``),
+        checked once per back-off step."""
+        probe = getattr(self.sink, "unavailable_reason", None)
+        if probe is None:
+            return False
+        try:
+            reason = probe()
+        except Exception as exc:  # noqa: BLE001 - a broken probe must not stop the player
+            reason = f"{type(exc).__name__}: {exc}"
+        if reason:
+            self._sink_lost(reason)
+            return True
+        self._sink_back()
+        return False
+
+    def _sink_lost(self, reason: str, msg: TTSMessage | None = None) -> None:
+        if reason != self.waiting_for_sink:
+            about = f" ({msg.id} will play again from the start)" if msg is not None else ""
+            log.warning("player: waiting for %s: %s%s", getattr(self.sink, "label", self.sink.name),
+                        reason, about)
+        if self.waiting_for_sink is None:
+            self._waiting_since = time.monotonic()
+            self._retry_in = SINK_RETRY_FIRST_SECONDS
+        self.waiting_for_sink = reason
+
+    def _sink_back(self) -> None:
+        if self.waiting_for_sink is not None:
+            log.info("player: %s is back after %.1f s; playback resumes",
+                     getattr(self.sink, "label", self.sink.name), time.monotonic() - self._waiting_since)
+            self.waiting_for_sink = None
+            self._retry_in = SINK_RETRY_FIRST_SECONDS

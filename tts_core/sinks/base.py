@@ -23,6 +23,11 @@ class Sink(Protocol):
     ``play`` blocks until the clip has ended or ``stop`` is set (skip), and is only
     ever called from the manager's single player thread. ``close`` releases
     resources; it is called once, when the manager stops.
+
+    Optional: ``label`` (how the streamer calls it, e.g. "OBS"; default ``name``) and
+    ``unavailable_reason() -> str | None`` (why it cannot play now, or None): while it
+    returns a reason, the player takes no clip and looks again with back-off. ``play``
+    raises ``SinkUnavailable`` when the player goes away mid-clip.
     """
 
     name: str

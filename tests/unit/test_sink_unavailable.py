@@ -1,0 +1,88 @@
+"""The player is away (OBS closed, obs-websocket down): messages wait, none fails."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from doubles import EventLog, RecordingSink, ToneEngine, assert_accounting
+
+from tts_core import TTSConfig
+from tts_core.sinks.base import SinkUnavailable
+
+
+class FlakySink(RecordingSink):
+    """A sink that can be switched away; ``drop_mid_clip`` makes the next play() raise
+    SinkUnavailable half-way through the clip, like OBS killed while a clip plays."""
+
+    def __init__(self, probe: bool) -> None:
+        super().__init__(name="fake-obs")
+        self.label = "OBS"
+        self.away = threading.Event()
+        self.drop_mid_clip = threading.Event()
+        self.cut: list[str] = []
+        if probe:
+            self.unavailable_reason = lambda: "OBS is not running" if self.away.is_set() else None
+
+    def play(self, clip, message, stop):  # type: ignore[no-untyped-def]
+        if self.away.is_set():
+            raise SinkUnavailable("lost the connection to OBS")
+        if self.drop_mid_clip.is_set():
+            self.drop_mid_clip.clear()
+            stop.wait(clip.duration_ms / 2000)
+            self.cut.append(message.id)
+            self.away.set()
+            raise SinkUnavailable("lost the connection to OBS")
+        super().play(clip, message, stop)
+
+
+def _wait(predicate, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()
+
+
+def _run(make_manager, probe: bool) -> None:
+    sink, log = FlakySink(probe), EventLog()
+    manager = make_manager(TTSConfig(rate_limit_per_minute=0), engine=ToneEngine(200), sink=sink)
+    manager.subscribe(log)
+    manager.start()
+    sink.drop_mid_clip.set()
+    ids = [manager.add_message(f"message {i}") for i in range(8)]
+    assert _wait(lambda: manager.get_stats()["player_state"] == "waiting for OBS")
+    stats = assert_accounting(manager)
+    assert stats["failed"] == 0 and stats["played"] == 0 and stats["pending"] == 8
+    assert stats["waiting_for_sink"]
+    assert sink.cut == [ids[0]]
+    time.sleep(0.3)  # a while away: still nothing failed, nothing played
+    assert assert_accounting(manager)["failed"] == 0 and sink.ids() == []
+    sink.away.clear()
+    assert manager.wait_until_idle(20)
+    assert sink.ids() == ids, "playback resumes in order, the cut clip first"
+    stats = assert_accounting(manager)
+    assert stats["failed"] == 0 and stats["played"] == 8
+    assert stats["player_state"] == "idle" and stats["waiting_for_sink"] is None
+    assert not log.named("failed")
+
+
+def test_sink_with_probe_away_mid_clip_then_back(make_manager):
+    _run(make_manager, probe=True)
+
+
+def test_sink_without_probe_away_mid_clip_then_back(make_manager):
+    _run(make_manager, probe=False)
+
+
+def test_stop_while_waiting_for_the_sink_keeps_the_message_pending(make_manager):
+    sink = FlakySink(probe=False)
+    sink.away.set()
+    manager = make_manager(TTSConfig(rate_limit_per_minute=0), engine=ToneEngine(50), sink=sink)
+    manager.start()
+    manager.add_message("waits")
+    assert _wait(lambda: manager.get_stats()["player_state"] == "waiting for OBS")
+    manager.stop()
+    stats = assert_accounting(manager)
+    assert stats["failed"] == 0 and stats["pending"] == 1
