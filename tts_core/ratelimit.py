@@ -23,6 +23,21 @@ class TokenBucket:
         self._tokens = min(self.burst, self._tokens + (now - self._last) * self.per_minute / 60.0)
         self._last = now
 
+    def configure(self, per_minute: float, burst: int) -> None:
+        """Change the rate live; tokens already saved are kept (up to the new burst)."""
+        with self._lock:
+            self._refill(time.monotonic())
+            self.per_minute = per_minute
+            self.burst = max(1, burst)
+            self._tokens = min(self._tokens, float(self.burst))
+
+    def refund(self) -> None:
+        """Give back a token taken for work that turned out to be gone."""
+        if self.per_minute <= 0:
+            return
+        with self._lock:
+            self._tokens = min(float(self.burst), self._tokens + 1.0)
+
     def try_acquire(self) -> float:
         """Take a token and return 0.0, or return the seconds until one is available."""
         if self.per_minute <= 0:

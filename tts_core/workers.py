@@ -18,7 +18,7 @@ from tts_core.audio import AudioFormatError, Clip
 from tts_core.clips import ClipFiles
 from tts_core.config import EngineConfig
 from tts_core.engines.base import Engine
-from tts_core.message import MessageState, TTSMessage
+from tts_core.message import TTSMessage
 from tts_core.queue import MessageQueue
 from tts_core.ratelimit import TokenBucket
 
@@ -114,7 +114,7 @@ class WorkerPool:
     def _run(self, slot: _Slot) -> None:
         try:
             while not self._stopping.is_set() and not slot.abandoned:
-                msg = self.queue.wait_for_synthesis_work(self.count, CLAIM_WAIT_SECONDS)
+                msg = self._next_message()
                 if msg is None:
                     continue
                 slot.current = msg
@@ -128,12 +128,22 @@ class WorkerPool:
             if msg is not None and not slot.abandoned:
                 self.queue.release_claim(msg)
 
-    def _synthesize(self, slot: _Slot, msg: TTSMessage) -> None:
+    def _next_message(self) -> TTSMessage | None:
+        """The next message to synthesize, with its rate-limit token already taken.
+
+        The token comes first and the claim second, so the token always goes to the
+        highest-priority, earliest eligible message at the moment it is available.
+        """
+        if not self.queue.wait_until_claimable(self.count, CLAIM_WAIT_SECONDS):
+            return None
         if not self.bucket.acquire(cancel=self._stopping):
-            self.queue.release_claim(msg)
-            return
-        if msg.state is not MessageState.SYNTHESIZING:
-            return  # skipped, cleared or evicted while waiting for the rate limit
+            return None
+        msg = self.queue.claim(self.count)
+        if msg is None:
+            self.bucket.refund()  # another worker took it meanwhile
+        return msg
+
+    def _synthesize(self, slot: _Slot, msg: TTSMessage) -> None:
         engine = self.engine
         if engine is None:
             self.queue.release_claim(msg, time.monotonic() + 0.5)
