@@ -25,6 +25,7 @@ from tts_core.sinks.realtime import RealtimeSink
 from tts_core.stats import Counters
 from tts_core.store import JOURNAL_FILE, MessageStore
 from tts_core.text import TextPipeline, TextRejected, default_pipeline
+from tts_core.voice_check import check_configured_voice
 from tts_core.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,8 @@ class TTSQueueManager:
                 self.set_tts_engine(create_engine(cfg.engine.name, voice=cfg.engine.voice))
             elif self._engine_source is not None and _running_loop() is not None:
                 self.set_tts_engine(self._engine_source)  # bind async engines to this loop
+            assert self._engine is not None
+            check_configured_voice(self._engine, cfg.engine.voice)
             if self._sink is None:
                 self._sink, self._own_sink = RealtimeSink(), True
             self._clips = ClipFiles(cfg.replay_keep)

@@ -1,4 +1,4 @@
-"""Synthesis workers: look-ahead, rate limit, retries with backoff, time-outs, restarts.
+"""Synthesis workers: look-ahead, rate limit, time-outs, restarts (retries: tts_core.retries).
 
 ``max_concurrent_workers`` threads synthesize the next messages in playback order
 while one clip plays. A supervisor thread times out hung engine calls (the message is
@@ -14,17 +14,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tts_core.audio import AudioFormatError, Clip
+from tts_core.audio import Clip
 from tts_core.clips import ClipFiles
 from tts_core.config import EngineConfig
-from tts_core.engines.base import Engine
+from tts_core.engines.base import Engine, EngineError, TransientEngineError
 from tts_core.message import TTSMessage
 from tts_core.queue import MessageQueue
 from tts_core.ratelimit import TokenBucket
+from tts_core.retries import RetryPolicy
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF_SECONDS = 30.0
 SUPERVISOR_TICK_SECONDS = 0.05
 CLAIM_WAIT_SECONDS = 0.25
 
@@ -65,8 +65,7 @@ class WorkerPool:
         self.settings = engine_settings
         self.bucket = bucket
         self.clips = clips
-        self.max_retries = max_retries
-        self.backoff = backoff
+        self.retries = RetryPolicy(max_retries, backoff)
         self.timeout = timeout
         self.on_failed = on_failed
         self._counters = queue.counters
@@ -153,20 +152,11 @@ class WorkerPool:
         with self._lock:
             slot.call_started = time.monotonic()
         clip: Clip | None = None
-        error: str | None = None
-        permanent = False
+        failure: BaseException | None = None
         try:
-            data = engine.synthesize(
-                msg.text,
-                voice=msg.voice or self.settings.voice,
-                rate=self.settings.rate,
-                volume=self.settings.volume,
-            )
-            clip = Clip.from_bytes(data)
-        except AudioFormatError as exc:
-            error, permanent = f"engine returned unplayable audio: {exc}", True
-        except Exception as exc:  # noqa: BLE001 - any engine error is retried, then failed
-            error = f"{type(exc).__name__}: {exc}"
+            clip = self.render(engine, msg)
+        except Exception as exc:  # noqa: BLE001 - the retry policy decides what it means
+            failure = exc
         with self._lock:
             slot.call_started = None
             if slot.abandoned:
@@ -176,17 +166,29 @@ class WorkerPool:
             if not self.queue.mark_ready(msg, clip):
                 self.clips.discard(clip)  # skipped, cleared or evicted meanwhile
             return
-        self._retry_or_fail(msg, error or "unknown error", permanent)
+        self._retry_or_fail(msg, failure or EngineError("the engine returned nothing"))
 
-    def _retry_or_fail(self, msg: TTSMessage, error: str, permanent: bool = False) -> None:
-        msg.error = error
-        if permanent or msg.attempts > self.max_retries:
-            log.warning("message %s failed after %d attempt(s): %s", msg.id, msg.attempts, error)
-            self.on_failed(msg, error)
+    def render(self, engine: Engine, msg: TTSMessage) -> Clip:
+        """Synthesize one message with one engine: the only place an engine is called
+        (the hook for fallback engines and clip caches). Raises what the engine raises."""
+        data = engine.synthesize(
+            msg.text,
+            voice=msg.voice or self.settings.voice,
+            rate=self.settings.rate,
+            volume=self.settings.volume,
+        )
+        return Clip.from_bytes(data)
+
+    def _retry_or_fail(self, msg: TTSMessage, error: BaseException) -> None:
+        verdict = self.retries.after_failure(error, msg.attempts)
+        msg.error = verdict.error
+        if not verdict.retry:
+            log.warning("message %s failed after %d attempt(s): %s", msg.id, msg.attempts, verdict.error)
+            self.on_failed(msg, verdict.error)
             return
-        delay = min(MAX_BACKOFF_SECONDS, self.backoff * 2 ** (msg.attempts - 1))
-        log.info("message %s attempt %d failed (%s); retry in %.2f s", msg.id, msg.attempts, error, delay)
-        if self.queue.release_claim(msg, time.monotonic() + delay):
+        log.info("message %s attempt %d failed (%s); retry in %.2f s",
+                 msg.id, msg.attempts, verdict.error, verdict.delay)
+        if self.queue.release_claim(msg, time.monotonic() + verdict.delay):
             self._counters.add("retried")
 
     # -- supervisor ---------------------------------------------------------------
@@ -207,7 +209,9 @@ class WorkerPool:
                         "worker %d: engine call for %s timed out after %g s", i, timed_out.id, self.timeout
                     )
                     self._slots[i] = self._spawn(_Slot(i))
-                    self._retry_or_fail(timed_out, f"engine timed out after {self.timeout:g} s")
+                    self._retry_or_fail(
+                        timed_out, TransientEngineError(f"engine timed out after {self.timeout:g} s")
+                    )
                 elif slot.thread is not None and not slot.thread.is_alive() and not self._stopping.is_set():
                     self._counters.add("worker_restarts")
                     self._slots[i] = self._spawn(_Slot(i))
