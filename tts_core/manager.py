@@ -18,7 +18,7 @@ from tts_core.engines.base import Engine, as_engine
 from tts_core.events import Event, EventBus, make_event
 from tts_core.message import MessagePriority, MessageState, TTSMessage
 from tts_core.player import Player
-from tts_core.queue import MessageQueue
+from tts_core.queue import MessageQueue, QueueFull
 from tts_core.ratelimit import TokenBucket
 from tts_core.sinks.base import Sink
 from tts_core.sinks.realtime import RealtimeSink
@@ -118,54 +118,69 @@ class TTSQueueManager:
         return self._running
 
     def start(self) -> _Done:
-        """Start workers and the player; works called plainly or awaited."""
+        """Start workers and the player; works called plainly or awaited.
+
+        All or nothing: if any part cannot start (unknown ``engine.voice``, an unusable
+        journal folder, ...), everything opened so far is closed again and the error
+        is raised.
+        """
         with self._lifecycle:
             if self._running:
                 return _Done()
-            cfg = self.config
-            if getattr(self, "_engine", None) is None:
-                self.set_tts_engine(create_engine(cfg.engine.name, voice=cfg.engine.voice))
-            elif self._engine_source is not None and _running_loop() is not None:
-                self.set_tts_engine(self._engine_source)  # bind async engines to this loop
-            assert self._engine is not None
-            check_configured_voice(self._engine, cfg.engine.voice)
-            if self._sink is None:
-                self._sink, self._own_sink = RealtimeSink(), True
-            self._clips = ClipFiles(cfg.replay_keep)
-            if cfg.persist:
-                self._open_store()
-            self.queue.reopen()
-            self.events.start()
-            self._workers = WorkerPool(
-                self.queue,
-                cfg.max_concurrent_workers,
-                cfg.engine,
-                TokenBucket(cfg.rate_limit_per_minute, cfg.rate_limit_burst),
-                self._clips,
-                cfg.max_retries,
-                cfg.retry_backoff_seconds,
-                cfg.engine_timeout_seconds,
-                self._on_synthesis_failed,
-            )
-            self._workers.engine = self._engine
-            self._workers.start()
-            self._player = Player(
-                self.queue,
-                self._sink,
-                self._on_playback_started,
-                self._on_playback_ended,
-                cfg.pause_between_clips_ms,
-            )
-            self._player.start()
-            self._running = True
-            self._started_at = time.monotonic()
-            log.info(
-                "TTS queue started: engine %s, sink %s, %d worker(s)",
-                self._engine.name if self._engine else "?",
-                self._sink.name,
-                cfg.max_concurrent_workers,
-            )
+            created_engine = getattr(self, "_engine", None) is None
+            try:
+                self._start_parts()
+            except BaseException:
+                self._close_parts()
+                if created_engine:
+                    self._engine = None
+                raise
         return _Done()
+
+    def _start_parts(self) -> None:
+        cfg = self.config
+        if getattr(self, "_engine", None) is None:
+            self.set_tts_engine(create_engine(cfg.engine.name, voice=cfg.engine.voice))
+        elif self._engine_source is not None and _running_loop() is not None:
+            self.set_tts_engine(self._engine_source)  # bind async engines to this loop
+        assert self._engine is not None
+        check_configured_voice(self._engine, cfg.engine.voice)
+        if self._sink is None:
+            self._sink, self._own_sink = RealtimeSink(), True
+        self._clips = ClipFiles(cfg.replay_keep)
+        if cfg.persist:
+            self._open_store()
+        self.queue.reopen()
+        self.events.start()
+        self._workers = WorkerPool(
+            self.queue,
+            cfg.max_concurrent_workers,
+            cfg.engine,
+            TokenBucket(cfg.rate_limit_per_minute, cfg.rate_limit_burst),
+            self._clips,
+            cfg.max_retries,
+            cfg.retry_backoff_seconds,
+            cfg.engine_timeout_seconds,
+            self._on_synthesis_failed,
+        )
+        self._workers.engine = self._engine
+        self._workers.start()
+        self._player = Player(
+            self.queue,
+            self._sink,
+            self._on_playback_started,
+            self._on_playback_ended,
+            cfg.pause_between_clips_ms,
+        )
+        self._player.start()
+        self._running = True
+        self._started_at = time.monotonic()
+        log.info(
+            "TTS queue started: engine %s, sink %s, %d worker(s)",
+            self._engine.name if self._engine else "?",
+            self._sink.name,
+            cfg.max_concurrent_workers,
+        )
 
     def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> _Done:
         """Stop every thread within ``timeout`` seconds. Pending messages stay pending
@@ -173,47 +188,70 @@ class TTSQueueManager:
         with self._lifecycle:
             if not self._running:
                 return _Done()
-            deadline = time.monotonic() + timeout
-            self.queue.close()
-            assert self._player is not None and self._workers is not None
-            self._player.stop(max(0.1, deadline - time.monotonic()))
-            self._workers.stop(max(0.1, deadline - time.monotonic()))
-            for msg in self.queue.reset_synthesis():
-                msg.clip = None
-            if self._own_sink and self._sink is not None:
-                self._sink.close()
-                self._sink = None
-            if self._store is not None:
-                self._store.close()
-                self._store = None
-            if self._clips is not None:
-                self._clips.cleanup()
-            self.events.stop(max(0.1, deadline - time.monotonic()))
-            self._player = None
-            self._workers = None
-            self._running = False
+            self._close_parts(timeout)
             log.info("TTS queue stopped; %d message(s) pending", len(self.queue))
         return _Done()
 
+    def _close_parts(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
+        """Stop and close whatever is started or open (also after a failed start)."""
+        deadline = time.monotonic() + timeout
+        self.queue.close()
+        if self._player is not None:
+            self._player.stop(max(0.1, deadline - time.monotonic()))
+        if self._workers is not None:
+            self._workers.stop(max(0.1, deadline - time.monotonic()))
+        for msg in self.queue.reset_synthesis():
+            msg.clip = None
+        if self._own_sink and self._sink is not None:
+            self._sink.close()
+            self._sink = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        if self._clips is not None:
+            self._clips.cleanup()
+            self._clips = None
+        self.events.stop(max(0.1, deadline - time.monotonic()))
+        self._player = None
+        self._workers = None
+        self._running = False
+
     def _open_store(self) -> None:
         folder = Path(self.config.data_dir) if self.config.data_dir else default_data_dir()
-        self._store = MessageStore(folder / JOURNAL_FILE)
-        recovered = self._store.recover()
+        self._store = store = MessageStore(folder / JOURNAL_FILE)
+        recovered = store.recover()
         journaled = {m.id for m in recovered}
         # Messages queued before start() arrived after everything in the journal: number
         # them after it and journal them too, so a crash cannot lose them.
         with self._seq_lock:  # workers are not running yet; this only holds off add_message
-            next_seq = self._store.max_seq() + 1
+            next_seq = store.max_seq() + 1
             for msg in self.queue.snapshot():
                 if msg.id not in journaled:
                     msg.seq, next_seq = next_seq, next_seq + 1
-                    self._store.add(msg)
+                    store.add(msg)
             self._seq = itertools.count(next_seq)
         pending = {m.id for m in self.queue.snapshot()}
         for msg in recovered:
             if msg.id not in pending:
-                self.queue.put(msg)
-                self.events.publish(make_event("queued", msg, recovered=True))
+                self._recover(msg)
+
+    def _recover(self, msg: TTSMessage) -> None:
+        """Queue a message from the journal under the normal capacity rules."""
+        try:
+            evicted = self.queue.put(msg)
+        except QueueFull:
+            # The queue is smaller than the journal (max_queue_size was lowered): the
+            # newest of what cannot fit is dropped, said so, and leaves the journal.
+            self.queue.record_dropped_on_arrival(msg)
+            self._forget(msg)
+            log.warning("journal: message %s dropped on recovery: the queue is full (%d)", msg.id,
+                        self.queue.max_size)
+            self.events.publish(make_event("dropped", msg, reason="queue_full", recovered=True))
+            return
+        for victim in evicted:
+            self._forget(victim)
+            self.events.publish(make_event("dropped", victim, reason="queue_full", recovered=True))
+        self.events.publish(make_event("queued", msg, recovered=True))
 
     def wait_until_idle(self, timeout: float = 60.0) -> bool:
         """Block until nothing is pending or playing; False if ``timeout`` ran out."""
@@ -236,7 +274,10 @@ class TTSQueueManager:
         """Queue ``text`` and return its message id.
 
         Raises ValueError for an empty text or an invalid priority, RuntimeError when
-        the queue is full and nothing of lower priority can be evicted. A text that
+        the queue is full and nothing of lower priority can be evicted, StorageError
+        (a RuntimeError with ``code`` ``storage_full`` or ``storage_error``, naming the
+        journal) when ``persist`` is on and the journal cannot be written; a message
+        refused so was not accepted. A text that
         the moderation pipeline refuses, or any text while TTS is disabled, is
         accepted and immediately rejected (a ``rejected`` event says why).
         """

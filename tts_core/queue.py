@@ -309,6 +309,13 @@ class MessageQueue:
             self.counters.add("accepted")
             self.counters.add("rejected")
 
+    def record_dropped_on_arrival(self, msg: TTSMessage) -> None:
+        """Count a message accepted and dropped at once (a recovered one that finds the queue full)."""
+        with self.cond:
+            msg.state = MessageState.DROPPED
+            self.counters.add("accepted")
+            self.counters.add("dropped")
+
     def end_playback(self, msg: TTSMessage, skipped: bool) -> None:
         with self.cond:
             msg.state = MessageState.PLAYED
