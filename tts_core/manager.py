@@ -7,14 +7,15 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from pathlib import Path
 from typing import Any
 
+from tts_core.async_engine import CancellableCallableEngine
 from tts_core.clips import ClipFiles
 from tts_core.config import TTSConfig, default_data_dir
 from tts_core.engines import create_engine
-from tts_core.engines.base import Engine, as_engine
+from tts_core.engines.base import CallableEngine, Engine, as_engine
 from tts_core.events import Event, EventBus, make_event
 from tts_core.message import MessagePriority, MessageState, TTSMessage
 from tts_core.player import Player
@@ -75,6 +76,7 @@ class TTSQueueManager:
         self._workers: WorkerPool | None = None
         self._player: Player | None = None
         self._lifecycle = threading.Lock()
+        self._abandoned_threads: list[threading.Thread] = []
         self._running = False
         self._started_at = 0.0
         self.enabled = True
@@ -88,8 +90,12 @@ class TTSQueueManager:
 
         Raises TypeError if it is neither. Takes effect from the next synthesis.
         """
-        loop = _running_loop()
+        self._bind_engine(engine, _running_loop())
+
+    def _bind_engine(self, engine: object, loop: asyncio.AbstractEventLoop | None) -> None:
         resolved = as_engine(engine, loop)
+        if type(resolved) is CallableEngine:  # async calls must be cancellable at stop
+            resolved = CancellableCallableEngine(resolved.fn, loop)
         self._engine_source = engine
         self._engine: Engine | None = resolved
         if self._workers is not None:
@@ -117,32 +123,41 @@ class TTSQueueManager:
     def is_running(self) -> bool:
         return self._running
 
-    def start(self) -> _Done:
+    def start(self) -> Awaitable[None]:
         """Start workers and the player; works called plainly or awaited.
 
-        All or nothing: if any part cannot start (unknown ``engine.voice``, an unusable
-        journal folder, ...), everything opened so far is closed again and the error
-        is raised.
+        Called in a thread without a running event loop, it starts before it returns.
+        Called on a running loop, the blocking part runs in a thread at once and the
+        returned future says when it is done (``await manager.start()`` never blocks
+        the loop). All or nothing: if any part cannot start (unknown ``engine.voice``,
+        an unusable journal folder, ...), everything opened so far is closed again and
+        the error is raised.
         """
+        loop = _running_loop()
+        if loop is not None:
+            return loop.run_in_executor(None, self._start, loop)
+        self._start(None)
+        return _Done()
+
+    def _start(self, loop: asyncio.AbstractEventLoop | None) -> None:
         with self._lifecycle:
             if self._running:
-                return _Done()
+                return
             created_engine = getattr(self, "_engine", None) is None
             try:
-                self._start_parts()
+                self._start_parts(loop)
             except BaseException:
                 self._close_parts()
                 if created_engine:
                     self._engine = None
                 raise
-        return _Done()
 
-    def _start_parts(self) -> None:
+    def _start_parts(self, loop: asyncio.AbstractEventLoop | None) -> None:
         cfg = self.config
         if getattr(self, "_engine", None) is None:
-            self.set_tts_engine(create_engine(cfg.engine.name, voice=cfg.engine.voice))
-        elif self._engine_source is not None and _running_loop() is not None:
-            self.set_tts_engine(self._engine_source)  # bind async engines to this loop
+            self._bind_engine(create_engine(cfg.engine.name, voice=cfg.engine.voice), loop)
+        elif self._engine_source is not None and loop is not None:
+            self._bind_engine(self._engine_source, loop)  # async engines run on this loop
         assert self._engine is not None
         check_configured_voice(self._engine, cfg.engine.voice)
         if self._sink is None:
@@ -162,6 +177,7 @@ class TTSQueueManager:
             cfg.retry_backoff_seconds,
             cfg.engine_timeout_seconds,
             self._on_synthesis_failed,
+            self._abandoned_threads,
         )
         self._workers.engine = self._engine
         self._workers.start()
@@ -182,15 +198,24 @@ class TTSQueueManager:
             cfg.max_concurrent_workers,
         )
 
-    def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> _Done:
+    def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> Awaitable[None]:
         """Stop every thread within ``timeout`` seconds. Pending messages stay pending
-        (and journaled with ``persist``); a clip cut by the stop plays again next start."""
+        (and journaled with ``persist``); a clip cut by the stop plays again next start.
+
+        Like ``start()``: plain in a thread, a future on a running loop (the loop keeps
+        running meanwhile; async engine calls in flight are cancelled)."""
+        loop = _running_loop()
+        if loop is not None:
+            return loop.run_in_executor(None, self._stop, timeout)
+        self._stop(timeout)
+        return _Done()
+
+    def _stop(self, timeout: float) -> None:
         with self._lifecycle:
             if not self._running:
-                return _Done()
+                return
             self._close_parts(timeout)
             log.info("TTS queue stopped; %d message(s) pending", len(self.queue))
-        return _Done()
 
     def _close_parts(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
         """Stop and close whatever is started or open (also after a failed start)."""
@@ -479,6 +504,8 @@ class TTSQueueManager:
         stats["total_failed"] = stats["failed"]
         stats["active_workers"] = self._workers.active_workers() if self._workers else 0
         stats["busy_workers"] = self._workers.busy_workers() if self._workers else 0
+        self._abandoned_threads[:] = [t for t in self._abandoned_threads if t.is_alive()]
+        stats["abandoned_threads"] = len(self._abandoned_threads)
         stats["latency_ms"] = self.counters.latency_percentiles()
         stats["paused"] = self.paused
         stats["enabled"] = self.enabled

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 SUPERVISOR_TICK_SECONDS = 0.05
 CLAIM_WAIT_SECONDS = 0.25
+MAX_STUCK_THREADS = 8  # abandoned engine threads at most; then workers wait for them
 
 FailureHandler = Callable[[TTSMessage, str], None]
 
@@ -58,6 +59,7 @@ class WorkerPool:
         backoff: float,
         timeout: float,
         on_failed: FailureHandler,
+        abandoned: list[threading.Thread] | None = None,
     ) -> None:
         self.queue = queue
         self.count = count
@@ -73,6 +75,9 @@ class WorkerPool:
         self._stopping = threading.Event()
         self._slots: list[_Slot] = []
         self._supervisor: threading.Thread | None = None
+        # Threads left stuck in an engine call (time-out or stop); shared across restarts.
+        self.abandoned: list[threading.Thread] = [] if abandoned is None else abandoned
+        self._short_warned = False
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -83,17 +88,36 @@ class WorkerPool:
         self._supervisor.start()
 
     def stop(self, timeout: float) -> None:
-        """Stop all threads; a thread stuck in an engine call is abandoned after ``timeout``."""
+        """Stop all threads; a thread stuck in an engine call is abandoned after ``timeout``.
+
+        Engine calls in flight are cancelled where the engine can (``cancel_all()``, e.g.
+        async functions); whatever a call returns after this point is thrown away.
+        """
         self._stopping.set()
+        with self._lock:
+            for slot in self._slots:
+                slot.abandoned = True  # a call that returns now writes nothing
+        cancel = getattr(self.engine, "cancel_all", None)
+        if callable(cancel):
+            cancelled = cancel()
+            if cancelled:
+                log.info("cancelled %d engine call(s) in flight", cancelled)
         deadline = time.monotonic() + timeout
-        threads = [s.thread for s in self._slots if s.thread] + [self._supervisor]
-        for thread in threads:
+        threads = [s.thread for s in self._slots if s.thread]
+        for thread in [*threads, self._supervisor]:
             if thread is not None:
                 thread.join(max(0.0, deadline - time.monotonic()))
-        stuck = [t.name for t in threads if t is not None and t.is_alive()]
+        stuck = [t for t in threads if t.is_alive()]
         if stuck:
-            log.warning("abandoned worker thread(s) stuck in the engine: %s", ", ".join(stuck))
+            self.abandoned.extend(stuck)
+            log.warning("abandoned %d worker thread(s) stuck in the engine: %s (%d abandoned in all)",
+                        len(stuck), ", ".join(t.name for t in stuck), self.stuck_threads())
         self._slots = []
+
+    def stuck_threads(self) -> int:
+        """Abandoned threads still inside an engine call."""
+        self.abandoned[:] = [t for t in self.abandoned if t.is_alive()]
+        return len(self.abandoned)
 
     def active_workers(self) -> int:
         return sum(1 for s in self._slots if s.thread is not None and s.thread.is_alive() and not s.abandoned)
@@ -162,9 +186,11 @@ class WorkerPool:
             if slot.abandoned:
                 return  # the supervisor timed this call out and already handled the message
         if clip is not None:
-            clip = self.clips.write(msg.id, clip)
-            if not self.queue.mark_ready(msg, clip):
-                self.clips.discard(clip)  # skipped, cleared or evicted meanwhile
+            written = self.clips.write(msg.id, clip)
+            if written is None:
+                return  # the queue stopped: the clip folder is gone
+            if not self.queue.mark_ready(msg, written):
+                self.clips.discard(written)  # skipped, cleared or evicted meanwhile
             return
         self._retry_or_fail(msg, failure or EngineError("the engine returned nothing"))
 
@@ -208,10 +234,26 @@ class WorkerPool:
                     log.warning(
                         "worker %d: engine call for %s timed out after %g s", i, timed_out.id, self.timeout
                     )
-                    self._slots[i] = self._spawn(_Slot(i))
+                    if slot.thread is not None:
+                        self.abandoned.append(slot.thread)
+                    self._slots[i] = self._replacement(i)
                     self._retry_or_fail(
                         timed_out, TransientEngineError(f"engine timed out after {self.timeout:g} s")
                     )
+                elif slot.thread is None and not self._stopping.is_set():
+                    self._slots[i] = self._replacement(i)  # waiting for a stuck thread to end
                 elif slot.thread is not None and not slot.thread.is_alive() and not self._stopping.is_set():
                     self._counters.add("worker_restarts")
                     self._slots[i] = self._spawn(_Slot(i))
+
+    def _replacement(self, index: int) -> _Slot:
+        """A new worker for a slot, unless MAX_STUCK_THREADS threads hang in the engine
+        already: then the slot stays empty until one of them returns (threads are bounded)."""
+        if self.stuck_threads() < MAX_STUCK_THREADS:
+            self._short_warned = False
+            return self._spawn(_Slot(index))
+        if not self._short_warned:
+            self._short_warned = True
+            log.warning("%d engine calls are stuck; worker %d waits until one of them returns",
+                        len(self.abandoned), index)
+        return _Slot(index)
