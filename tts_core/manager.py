@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import math
 import threading
 import time
 from collections.abc import Awaitable, Callable, Generator
@@ -312,8 +313,8 @@ class TTSQueueManager:
         if not text.strip():
             raise ValueError("text is empty")
         hold = self.config.hold_seconds if hold_seconds is None else hold_seconds
-        if hold < 0:
-            raise ValueError(f"hold_seconds must be >= 0, got {hold}")
+        if not isinstance(hold, (int, float)) or not math.isfinite(hold) or hold < 0:
+            raise ValueError(f"hold_seconds must be a finite number >= 0, got {hold!r}")
         with self._seq_lock:
             seq = next(self._seq)
         msg = TTSMessage(
