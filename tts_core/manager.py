@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import itertools
 import logging
 import math
 import threading
 import time
 from collections.abc import Awaitable, Callable, Generator
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +80,7 @@ class TTSQueueManager:
         self._player: Player | None = None
         self._lifecycle = threading.Lock()
         self._abandoned_threads: list[threading.Thread] = []
+        self._journal_lock = threading.RLock()  # the journal is swapped by reconfigure()
         self._running = False
         self._started_at = 0.0
         self.enabled = True
@@ -279,6 +282,101 @@ class TTSQueueManager:
             self.events.publish(make_event("dropped", victim, reason="queue_full", recovered=True))
         self.events.publish(make_event("queued", msg, recovered=True))
 
+    def reconfigure(self, config: TTSConfig) -> None:
+        """Apply ``config`` to the queue as it runs: no restart, the clip that plays is not cut.
+
+        Rate limit, workers, retries, time-out, queue size, priority order, event
+        priorities, engine and voice, pause between clips, replay_keep and the journal
+        (``persist``, ``data_dir``) take effect at once; pending messages stay queued.
+        Lowering ``max_queue_size`` drops nothing already queued. The listener settings
+        are the listener's (restart it to move it). If anything cannot apply (unknown
+        voice, an engine that cannot start, an unusable data folder), nothing changes
+        and the error is raised (ConfigError/ValueError, EngineUnavailable, StorageError).
+        """
+        if not isinstance(config, TTSConfig):
+            raise TypeError(f"reconfigure() takes a TTSConfig, got {type(config).__name__}")
+        config.validate()
+        with self._lifecycle:
+            engine = None
+            current = getattr(self, "_engine", None)
+            if config.engine.name != self.config.engine.name and current is not None:
+                engine = current = create_engine(config.engine.name, voice=config.engine.voice)
+            if self._running and current is not None:
+                check_configured_voice(current, config.engine.voice)
+            with self._journal_lock:  # holds off add_message while the journal may move
+                store, store_changes = self._prepare_journal(config)
+                # Nothing below can fail: the new configuration is committed.
+                self._commit(config, engine, store, store_changes)
+            log.info("settings applied: %d worker(s), %s engine calls/min, queue size %d, engine %s%s",
+                     config.max_concurrent_workers, config.rate_limit_per_minute or "unlimited",
+                     config.max_queue_size, config.engine.name,
+                     f", voice {config.engine.voice}" if config.engine.voice else "")
+
+    def _commit(self, config: TTSConfig, engine: Engine | None, store: MessageStore | None,
+                store_changes: bool) -> None:
+        _copy_into(self.config, config)
+        if engine is not None:
+            previous = getattr(self, "_engine", None)
+            self._bind_engine(engine, None)
+            if previous is not None and self._engine_source is None:
+                previous.close()  # it was built from the config, like this one
+            self._engine_source = None
+        if self._running:
+            self._apply_running(store, store_changes)
+
+    def _prepare_journal(self, config: TTSConfig) -> tuple[MessageStore | None, bool]:
+        """Open the journal ``config`` asks for, if it differs (may raise StorageError)."""
+        if not self._running:
+            return None, False
+        wanted = (Path(config.data_dir) if config.data_dir else default_data_dir()) / JOURNAL_FILE
+        current = self._store.path if self._store is not None else None
+        if not config.persist:
+            return None, current is not None
+        if current is not None and current.resolve() == wanted.resolve():
+            return None, False
+        store = MessageStore(wanted)
+        try:  # everything pending moves into the new journal first; a full disk stops it here
+            playing = self.queue.playing
+            for msg in [*self.queue.snapshot(), *([playing] if playing is not None else [])]:
+                store.add(msg)
+            if playing is not None:
+                store.mark_playing(playing.id)
+        except BaseException:
+            store.close()
+            raise
+        return store, True
+
+    def _apply_running(self, store: MessageStore | None, store_changes: bool) -> None:
+        cfg = self.config
+        self.queue.max_size = cfg.max_queue_size
+        self.queue.set_by_priority(cfg.enable_priority_queue)
+        assert self._workers is not None and self._player is not None and self._clips is not None
+        self._workers.engine = self._engine
+        self._workers.settings = cfg.engine
+        self._workers.reconfigure(cfg.max_concurrent_workers, cfg.rate_limit_per_minute, cfg.rate_limit_burst,
+                                  cfg.max_retries, cfg.retry_backoff_seconds, cfg.engine_timeout_seconds)
+        self._player.pause_between_ms = cfg.pause_between_clips_ms
+        self._clips.keep = cfg.replay_keep
+        if store_changes:
+            self._swap_journal(store)
+
+    def _swap_journal(self, store: MessageStore | None) -> None:
+        """Move the pending messages from the old journal to ``store`` (None: no journal)."""
+        with self._journal_lock:
+            old, self._store = self._store, store
+            playing = self.queue.playing
+            live = [*self.queue.snapshot(), *([playing] if playing is not None else [])]
+            recovered = store.recover() if store is not None else []
+            if old is not None:
+                for msg in live:
+                    old.remove(msg.id)
+                old.close()
+        known = {m.id for m in live}
+        for msg in recovered:
+            if msg.id not in known:
+                self._recover(msg)
+        log.info("journal now %s", store.path if store is not None else "off")
+
     def wait_until_idle(self, timeout: float = 60.0) -> bool:
         """Block until nothing is pending or playing; False if ``timeout`` ran out."""
         return self.queue.wait_idle(timeout)
@@ -346,15 +444,16 @@ class TTSQueueManager:
         return self._enqueue(msg)
 
     def _enqueue(self, msg: TTSMessage) -> str:
-        store = self._store
-        if store is not None:
-            store.add(msg)
-        try:
-            evicted = self.queue.put(msg)
-        except RuntimeError:
+        with self._journal_lock:
+            store = self._store
             if store is not None:
-                store.remove(msg.id)
-            raise
+                store.add(msg)
+            try:
+                evicted = self.queue.put(msg)
+            except RuntimeError:
+                if store is not None:
+                    store.remove(msg.id)
+                raise
         for victim in evicted:
             self._forget(victim)
             self.events.publish(make_event("dropped", victim, reason="queue_full"))
@@ -407,8 +506,7 @@ class TTSQueueManager:
         msg = self.queue.approve(message_id)
         if msg is None:
             return False
-        if self._store is not None:
-            self._store.mark_approved(message_id)
+        self._journal("mark_approved", message_id)
         return True
 
     def replay(self, message_id: str | None = None) -> str:
@@ -443,9 +541,15 @@ class TTSQueueManager:
         self.events.publish(make_event(event, msg, reason=reason))
         return True
 
+    def _journal(self, action: str, msg_id: str) -> None:
+        """``remove`` / ``mark_playing`` / ``mark_approved`` in the journal, if any (these
+        never raise: the store logs a failed write)."""
+        with self._journal_lock:
+            if self._store is not None:
+                getattr(self._store, action)(msg_id)
+
     def _forget(self, msg: TTSMessage) -> None:
-        if self._store is not None:
-            self._store.remove(msg.id)
+        self._journal("remove", msg.id)
         if self._clips is not None:
             self._clips.discard(msg.clip)
 
@@ -459,8 +563,7 @@ class TTSQueueManager:
     def _on_playback_started(self, msg: TTSMessage) -> None:
         latency_ms = (time.monotonic() - msg.enqueued_mono) * 1000
         self.counters.record_latency(latency_ms)
-        if self._store is not None:
-            self._store.mark_playing(msg.id)
+        self._journal("mark_playing", msg.id)
         self.events.publish(
             make_event(
                 "playback_started", msg, duration_ms=msg.clip.duration_ms, latency_ms=round(latency_ms, 1)
@@ -474,8 +577,7 @@ class TTSQueueManager:
             self.events.publish(make_event("failed", msg, error=error, attempts=msg.attempts))
             return
         # Bookkeeping first: once end_playback is counted, wait_until_idle may return.
-        if self._store is not None:
-            self._store.remove(msg.id)
+        self._journal("remove", msg.id)
         if self._clips is not None:
             self._clips.played(msg)
         self.queue.end_playback(msg, skipped)
@@ -521,3 +623,14 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
+
+
+def _copy_into(target: Any, source: Any) -> None:
+    """Copy every setting of ``source`` into ``target`` in place, section by section, so
+    everything holding a section (integration, listener, workers) sees the new values."""
+    for f in fields(source):
+        value, current = getattr(source, f.name), getattr(target, f.name)
+        if is_dataclass(value) and type(current) is type(value):
+            _copy_into(current, value)
+        else:
+            setattr(target, f.name, copy.deepcopy(value))

@@ -416,6 +416,20 @@ class MessageQueue:
 
     # -- control -------------------------------------------------------------------
 
+    def set_by_priority(self, by_priority: bool) -> None:
+        """Switch between priority order and strict arrival order, keeping every message."""
+        with self.cond:
+            if by_priority == self.by_priority:
+                return
+            eligible = sorted(self._in_order(), key=lambda m: m.seq)
+            for bucket in self._buckets.values():
+                bucket.clear()
+            self._eligible = 0
+            self.by_priority = by_priority
+            for msg in eligible:
+                self._insert(msg)
+            self._wake_all()
+
     def set_paused(self, paused: bool) -> None:
         with self.cond:
             self.paused = paused

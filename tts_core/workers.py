@@ -39,6 +39,7 @@ class _Slot:
     current: TTSMessage | None = None
     call_started: float | None = None
     abandoned: bool = False
+    retired: bool = False  # fewer workers configured: ends after its current message
 
 
 class WorkerPool:
@@ -78,6 +79,7 @@ class WorkerPool:
         # Threads left stuck in an engine call (time-out or stop); shared across restarts.
         self.abandoned: list[threading.Thread] = [] if abandoned is None else abandoned
         self._short_warned = False
+        self._retired: list[_Slot] = []
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -95,7 +97,7 @@ class WorkerPool:
         """
         self._stopping.set()
         with self._lock:
-            for slot in self._slots:
+            for slot in [*self._slots, *self._retired]:
                 slot.abandoned = True  # a call that returns now writes nothing
         cancel = getattr(self.engine, "cancel_all", None)
         if callable(cancel):
@@ -103,7 +105,7 @@ class WorkerPool:
             if cancelled:
                 log.info("cancelled %d engine call(s) in flight", cancelled)
         deadline = time.monotonic() + timeout
-        threads = [s.thread for s in self._slots if s.thread]
+        threads = [s.thread for s in [*self._slots, *self._retired] if s.thread]
         for thread in [*threads, self._supervisor]:
             if thread is not None:
                 thread.join(max(0.0, deadline - time.monotonic()))
@@ -112,7 +114,31 @@ class WorkerPool:
             self.abandoned.extend(stuck)
             log.warning("abandoned %d worker thread(s) stuck in the engine: %s (%d abandoned in all)",
                         len(stuck), ", ".join(t.name for t in stuck), self.stuck_threads())
-        self._slots = []
+        self._slots, self._retired = [], []
+
+    def reconfigure(
+        self, count: int, per_minute: float, burst: int, max_retries: int, backoff: float, timeout: float
+    ) -> None:
+        """Apply new settings live: the supervisor adds workers or retires the extra ones
+        (each ends after its current message); rate, retries and time-out apply to the
+        next engine call."""
+        self.bucket.configure(per_minute, burst)
+        self.retries = RetryPolicy(max_retries, backoff)
+        self.timeout = timeout
+        self.count = count
+        self.queue.lookahead = count
+        with self.queue.cond:
+            self.queue.cond.notify_all()
+
+    def _resize(self) -> None:
+        """On the supervisor thread: as many worker slots as ``count`` says."""
+        while len(self._slots) < self.count and not self._stopping.is_set():
+            self._slots.append(self._replacement(len(self._slots)))
+        while len(self._slots) > self.count:
+            slot = self._slots.pop()
+            slot.retired = True
+            self._retired.append(slot)
+        self._retired = [s for s in self._retired if s.thread is not None and s.thread.is_alive()]
 
     def stuck_threads(self) -> int:
         """Abandoned threads still inside an engine call."""
@@ -136,7 +162,7 @@ class WorkerPool:
 
     def _run(self, slot: _Slot) -> None:
         try:
-            while not self._stopping.is_set() and not slot.abandoned:
+            while not self._stopping.is_set() and not slot.abandoned and not slot.retired:
                 msg = self._next_message()
                 if msg is None:
                     continue
@@ -221,6 +247,8 @@ class WorkerPool:
 
     def _supervise(self) -> None:
         while not self._stopping.wait(SUPERVISOR_TICK_SECONDS):
+            if len(self._slots) != self.count or self._retired:
+                self._resize()
             now = time.monotonic()
             for i, slot in enumerate(self._slots):
                 timed_out = None
