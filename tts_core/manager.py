@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import copy
 import itertools
 import logging
@@ -81,6 +82,7 @@ class TTSQueueManager:
         self._lifecycle = threading.Lock()
         self._abandoned_threads: list[threading.Thread] = []
         self._journal_lock = threading.RLock()  # the journal is swapped by reconfigure()
+        self._lifecycle_executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._running = False
         self._started_at = 0.0
         self.enabled = True
@@ -139,9 +141,21 @@ class TTSQueueManager:
         """
         loop = _running_loop()
         if loop is not None:
-            return loop.run_in_executor(None, self._start, loop)
+            return loop.run_in_executor(self._lifecycle_thread(), self._start, loop)
         self._start(None)
         return _Done()
+
+    def _lifecycle_thread(self) -> concurrent.futures.ThreadPoolExecutor:
+        """One thread for awaited start()/stop() calls, so they run in the order made."""
+        if self._lifecycle_executor is None:
+            self._lifecycle_executor = concurrent.futures.ThreadPoolExecutor(1, "tts-lifecycle")
+        return self._lifecycle_executor
+
+    def _end_lifecycle_thread(self, executor: concurrent.futures.ThreadPoolExecutor) -> None:
+        """After an awaited stop() no thread of ours outlives the queue (queued calls still run)."""
+        if self._lifecycle_executor is executor:
+            self._lifecycle_executor = None
+        executor.shutdown(wait=False)
 
     def _start(self, loop: asyncio.AbstractEventLoop | None) -> None:
         with self._lifecycle:
@@ -210,7 +224,10 @@ class TTSQueueManager:
         running meanwhile; async engine calls in flight are cancelled)."""
         loop = _running_loop()
         if loop is not None:
-            return loop.run_in_executor(None, self._stop, timeout)
+            executor = self._lifecycle_thread()
+            future = loop.run_in_executor(executor, self._stop, timeout)
+            future.add_done_callback(lambda _: self._end_lifecycle_thread(executor))
+            return future
         self._stop(timeout)
         return _Done()
 

@@ -1,8 +1,9 @@
 """Checks and repairs SQLite write-ahead logs (the journal's ``-wal`` file).
 
 SQLite silently ignores a WAL from its first damaged frame on, so a flipped byte loses
-every later commit without a word. ``damage(path)`` finds such a break (a process
-crash never makes one: it can only leave an incomplete frame at the end), and
+every later commit without a word. ``damage(path)`` finds such a break followed by
+more frames of the same log (a process crash never makes one: it can only leave an
+incomplete last frame), and
 ``repaired(data)`` recomputes the salts and checksums so SQLite replays every frame
 again; rows in damaged pages then fail one by one instead of all at once.
 
@@ -66,6 +67,8 @@ def damage(path: Path) -> str | None:
             return f"frame {n + 1} of the write-ahead log is damaged"
         s0, s1 = _checksum(header[:8] + data[off + FRAME_HEADER_SIZE : off + frame], big, s0, s1)
         if (s0, s1) != struct.unpack(">II", header[16:24]):
+            if n == last_current:
+                return None  # the last frame only: a write cut off by a crash, never committed
             return f"frame {n + 1} of the write-ahead log is damaged"
     return None
 

@@ -127,3 +127,16 @@ def test_threads_stuck_in_the_engine_are_bounded_and_reported(make_manager):
     while manager.get_stats()["abandoned_threads"] and time.monotonic() < deadline:
         time.sleep(0.01)
     assert manager.get_stats()["abandoned_threads"] == 0
+
+
+def test_unawaited_start_then_stop_on_a_loop_run_in_order():
+    async def main() -> bool:
+        manager = TTSQueueManager(TTSConfig(rate_limit_per_minute=0), engine=HangingEngine(set()),
+                                  sink=RecordingSink())
+        started = manager.start()  # not awaited yet: it runs anyway
+        stopped = manager.stop()
+        await started
+        await stopped
+        return manager.is_running
+
+    assert asyncio.run(main()) is False
