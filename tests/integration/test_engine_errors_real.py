@@ -74,3 +74,12 @@ def test_serve_refuses_unknown_configured_voice(tmp_path):
     assert done.returncode == 2, done
     assert "engine.voice: unknown voice 'en-uss'" in done.stderr and "en-us" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_pyttsx3_unknown_voice_is_permanent():
+    from tts_core.engines import PermanentEngineError, Pyttsx3Engine
+
+    engine = Pyttsx3Engine()
+    with pytest.raises(PermanentEngineError, match="unknown pyttsx3 voice 'xx-nope'"):
+        engine.synthesize("hello", voice="xx-nope")
+    assert engine.synthesize("hello")[:4] == b"RIFF"  # the engine still works
