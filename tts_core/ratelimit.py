@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+RECHECK_SECONDS = 0.25
+
 
 class TokenBucket:
     """Allows ``burst`` calls at once, refilled at ``per_minute`` tokens a minute.
@@ -61,6 +63,7 @@ class TokenBucket:
                 wait = min(wait, deadline - time.monotonic())
                 if wait <= 0:
                     return False
+            wait = min(wait, RECHECK_SECONDS)  # a rate changed by configure() applies soon
             if cancel is not None:
                 if cancel.wait(wait):
                     return False

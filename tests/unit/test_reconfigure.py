@@ -147,3 +147,15 @@ def test_priority_order_can_be_switched_off_live(make_manager):
     manager.resume()
     assert manager.wait_until_idle(20)
     assert assert_accounting(manager)["played"] == 2
+
+
+def test_a_higher_rate_limit_frees_messages_already_waiting_for_a_token(make_manager):
+    config = TTSConfig(rate_limit_per_minute=1, rate_limit_burst=1)  # the 2nd token is a minute away
+    manager, log, _sink = _running(make_manager, config, duration_ms=20)
+    ids = [manager.add_message(f"waiting {i}", "NORMAL") for i in range(3)]
+    log.wait_for("playback_finished", ids[0])
+    faster = copy.deepcopy(manager.config)
+    faster.rate_limit_per_minute = 0
+    manager.reconfigure(faster)
+    log.wait_for("playback_finished", ids[-1], timeout=20)
+    assert assert_accounting(manager)["played"] == 3
