@@ -35,8 +35,18 @@ integration: $(STAMP)
 e2e: system-deps $(STAMP)
 	OBS_TTS_REQUIRE_E2E=1 $(PY) -m pytest -q tests/e2e
 
+# Every benchmark runs, each within BENCH_TIMEOUT seconds; failures are listed at the end.
+BENCH_TIMEOUT ?= 600
 bench: system-deps $(STAMP)
-	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	@failed=""; \
+	for b in bench/bench_*.py; do \
+	  echo "== $$b"; \
+	  timeout --kill-after=10 $(BENCH_TIMEOUT) $(PY) $$b; rc=$$?; \
+	  if [ $$rc -eq 124 ] || [ $$rc -eq 137 ]; then echo "!! $$b: no result within $(BENCH_TIMEOUT) s"; fi; \
+	  if [ $$rc -ne 0 ]; then echo "!! $$b failed (exit $$rc)"; failed="$$failed $$b"; fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "== failed:$$failed"; exit 1; fi; \
+	echo "== all benchmarks passed"
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

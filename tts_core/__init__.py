@@ -5,6 +5,7 @@ from tts_core.integration import StreamerBotIntegration
 from tts_core.manager import TTSQueueManager
 from tts_core.message import MessagePriority, TTSMessage
 from tts_core.queue import QueueFull
+from tts_core.store import StorageError
 
 __version__ = "0.1.0"
 
@@ -12,6 +13,7 @@ __all__ = [
     "ConfigError",
     "MessagePriority",
     "QueueFull",
+    "StorageError",
     "StreamerBotIntegration",
     "TTSConfig",
     "TTSMessage",

@@ -30,10 +30,15 @@ class ClipFiles:
         self.folder.mkdir(parents=True, exist_ok=True)
         self._played: OrderedDict[str, TTSMessage] = OrderedDict()
         self._lock = threading.Lock()
+        self._closed = False
 
-    def write(self, msg_id: str, clip: Clip) -> Clip:
+    def write(self, msg_id: str, clip: Clip) -> Clip | None:
+        """Write a clip's file; None once ``cleanup`` ran (a late engine call writes nothing)."""
         path = self.folder / f"{msg_id}.{clip.format}"
-        path.write_bytes(clip.data)
+        with self._lock:
+            if self._closed:
+                return None
+            path.write_bytes(clip.data)
         return replace(clip, path=path)
 
     def discard(self, clip: Clip | None) -> None:
@@ -66,6 +71,7 @@ class ClipFiles:
 
     def cleanup(self) -> None:
         with self._lock:
+            self._closed = True
             self._played.clear()
         if self._own_folder:
             shutil.rmtree(self.folder, ignore_errors=True)

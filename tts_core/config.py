@@ -6,13 +6,18 @@ The JSON shape is the seed's, plus optional sections::
      "engine": {...}, "listener": {...}}
 
 Every unknown key and every value of the wrong type or out of range is an error
-that names the key (``ConfigError``).
+that names the key (``ConfigError``). Checks that apply to every section, including
+sections added later: each number must be finite (no NaN or Infinity) and not
+negative, unless its field says ``metadata={"negative": True}``.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import math
 import os
+import re
 import sys
 import types
 import typing
@@ -136,6 +141,7 @@ class ListenerConfig:
     max_messages_per_second: float = 200.0
 
     def validate(self, prefix: str = "listener") -> None:
+        check_host(self.host, f"{prefix}.host")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"{prefix}.port must be 0-65535, got {self.port}")
         if self.max_frame_bytes < 256:
@@ -189,6 +195,10 @@ class TTSConfig:
     def validate(self) -> None:
         """Raise ConfigError naming the first bad setting."""
         _check_types(self, "tts_queue")
+        for f in fields(self):
+            section = getattr(self, f.name)
+            if is_dataclass(section):
+                _check_types(section, f.name)
         _at_least(self.max_queue_size, 1, "max_queue_size")
         _at_least(self.max_concurrent_workers, 1, "max_concurrent_workers")
         _at_most(self.max_concurrent_workers, 32, "max_concurrent_workers")
@@ -316,6 +326,44 @@ def _check_types(obj: Any, prefix: str) -> None:
         value = getattr(obj, f.name)
         if not is_dataclass(value):
             _check_value(value, hints[f.name], f"{prefix}.{f.name}")
+            _check_numbers(value, f"{prefix}.{f.name}", bool(f.metadata.get("negative")))
+
+
+def _check_numbers(value: Any, key: str, negative_ok: bool) -> None:
+    """Every number finite, and >= 0 unless ``negative_ok`` (also inside lists and objects)."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{key} must be a finite number, got {value}")
+        if value < 0 and not negative_ok:
+            raise ConfigError(f"{key} must be >= 0, got {value}")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _check_numbers(v, f"{key}.{k}", negative_ok)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_numbers(v, f"{key}[{i}]", negative_ok)
+
+
+_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def check_host(host: object, key: str) -> None:
+    """A listener address must be an IP address or a host name (``localhost``, ``my-pc.lan``)."""
+    if not isinstance(host, str) or not host:
+        raise ConfigError(f"{key} must be an IP address or host name such as 127.0.0.1, got {host!r}")
+    try:
+        ipaddress.ip_address(host)
+        return
+    except ValueError:
+        pass
+    labels = host.rstrip(".").split(".")
+    numeric = all(label.isdigit() for label in labels)
+    if numeric or len(host) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
+        raise ConfigError(
+            f"{key} must be an IP address (127.0.0.1, 0.0.0.0, ::1) or a host name (localhost), got {host!r}"
+        )
 
 
 def _type_name(tp: Any) -> str:

@@ -3,28 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import copy
 import itertools
 import logging
+import math
 import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
+from tts_core.async_engine import CancellableCallableEngine
 from tts_core.clips import ClipFiles
 from tts_core.config import TTSConfig, default_data_dir
 from tts_core.engines import create_engine
-from tts_core.engines.base import Engine, as_engine
+from tts_core.engines.base import CallableEngine, Engine, as_engine
 from tts_core.events import Event, EventBus, make_event
 from tts_core.message import MessagePriority, MessageState, TTSMessage
 from tts_core.player import Player
-from tts_core.queue import MessageQueue
+from tts_core.queue import MessageQueue, QueueFull
 from tts_core.ratelimit import TokenBucket
 from tts_core.sinks.base import Sink
 from tts_core.sinks.realtime import RealtimeSink
 from tts_core.stats import Counters
 from tts_core.store import JOURNAL_FILE, MessageStore
 from tts_core.text import TextPipeline, TextRejected, default_pipeline
+from tts_core.voice_check import check_configured_voice
 from tts_core.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -74,6 +80,9 @@ class TTSQueueManager:
         self._workers: WorkerPool | None = None
         self._player: Player | None = None
         self._lifecycle = threading.Lock()
+        self._abandoned_threads: list[threading.Thread] = []
+        self._journal_lock = threading.RLock()  # the journal is swapped by reconfigure()
+        self._lifecycle_executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._running = False
         self._started_at = 0.0
         self.enabled = True
@@ -87,8 +96,12 @@ class TTSQueueManager:
 
         Raises TypeError if it is neither. Takes effect from the next synthesis.
         """
-        loop = _running_loop()
+        self._bind_engine(engine, _running_loop())
+
+    def _bind_engine(self, engine: object, loop: asyncio.AbstractEventLoop | None) -> None:
         resolved = as_engine(engine, loop)
+        if type(resolved) is CallableEngine:  # async calls must be cancellable at stop
+            resolved = CancellableCallableEngine(resolved.fn, loop)
         self._engine_source = engine
         self._engine: Engine | None = resolved
         if self._workers is not None:
@@ -116,101 +129,270 @@ class TTSQueueManager:
     def is_running(self) -> bool:
         return self._running
 
-    def start(self) -> _Done:
-        """Start workers and the player; works called plainly or awaited."""
-        with self._lifecycle:
-            if self._running:
-                return _Done()
-            cfg = self.config
-            if getattr(self, "_engine", None) is None:
-                self.set_tts_engine(create_engine(cfg.engine.name, voice=cfg.engine.voice))
-            elif self._engine_source is not None and _running_loop() is not None:
-                self.set_tts_engine(self._engine_source)  # bind async engines to this loop
-            if self._sink is None:
-                self._sink, self._own_sink = RealtimeSink(), True
-            self._clips = ClipFiles(cfg.replay_keep)
-            if cfg.persist:
-                self._open_store()
-            self.queue.reopen()
-            self.events.start()
-            self._workers = WorkerPool(
-                self.queue,
-                cfg.max_concurrent_workers,
-                cfg.engine,
-                TokenBucket(cfg.rate_limit_per_minute, cfg.rate_limit_burst),
-                self._clips,
-                cfg.max_retries,
-                cfg.retry_backoff_seconds,
-                cfg.engine_timeout_seconds,
-                self._on_synthesis_failed,
-            )
-            self._workers.engine = self._engine
-            self._workers.start()
-            self._player = Player(
-                self.queue,
-                self._sink,
-                self._on_playback_started,
-                self._on_playback_ended,
-                cfg.pause_between_clips_ms,
-            )
-            self._player.start()
-            self._running = True
-            self._started_at = time.monotonic()
-            log.info(
-                "TTS queue started: engine %s, sink %s, %d worker(s)",
-                self._engine.name if self._engine else "?",
-                self._sink.name,
-                cfg.max_concurrent_workers,
-            )
+    def start(self) -> Awaitable[None]:
+        """Start workers and the player; works called plainly or awaited.
+
+        Called in a thread without a running event loop, it starts before it returns.
+        Called on a running loop, the blocking part runs in a thread at once and the
+        returned future says when it is done (``await manager.start()`` never blocks
+        the loop). All or nothing: if any part cannot start (unknown ``engine.voice``,
+        an unusable journal folder, ...), everything opened so far is closed again and
+        the error is raised.
+        """
+        loop = _running_loop()
+        if loop is not None:
+            return loop.run_in_executor(self._lifecycle_thread(), self._start, loop)
+        self._start(None)
         return _Done()
 
-    def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> _Done:
+    def _lifecycle_thread(self) -> concurrent.futures.ThreadPoolExecutor:
+        """One thread for awaited start()/stop() calls, so they run in the order made."""
+        if self._lifecycle_executor is None:
+            self._lifecycle_executor = concurrent.futures.ThreadPoolExecutor(1, "tts-lifecycle")
+        return self._lifecycle_executor
+
+    def _end_lifecycle_thread(self, executor: concurrent.futures.ThreadPoolExecutor) -> None:
+        """After an awaited stop() no thread of ours outlives the queue (queued calls still run)."""
+        if self._lifecycle_executor is executor:
+            self._lifecycle_executor = None
+        executor.shutdown(wait=False)
+
+    def _start(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        with self._lifecycle:
+            if self._running:
+                return
+            created_engine = getattr(self, "_engine", None) is None
+            try:
+                self._start_parts(loop)
+            except BaseException:
+                self._close_parts()
+                if created_engine:
+                    self._engine = None
+                raise
+
+    def _start_parts(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        cfg = self.config
+        if getattr(self, "_engine", None) is None:
+            self._bind_engine(create_engine(cfg.engine.name, voice=cfg.engine.voice), loop)
+        elif self._engine_source is not None and loop is not None:
+            self._bind_engine(self._engine_source, loop)  # async engines run on this loop
+        assert self._engine is not None
+        check_configured_voice(self._engine, cfg.engine.voice)
+        if self._sink is None:
+            self._sink, self._own_sink = RealtimeSink(), True
+        self._clips = ClipFiles(cfg.replay_keep)
+        if cfg.persist:
+            self._open_store()
+        self.queue.reopen()
+        self.events.start()
+        self._workers = WorkerPool(
+            self.queue,
+            cfg.max_concurrent_workers,
+            cfg.engine,
+            TokenBucket(cfg.rate_limit_per_minute, cfg.rate_limit_burst),
+            self._clips,
+            cfg.max_retries,
+            cfg.retry_backoff_seconds,
+            cfg.engine_timeout_seconds,
+            self._on_synthesis_failed,
+            self._abandoned_threads,
+        )
+        self._workers.engine = self._engine
+        self._workers.start()
+        self._player = Player(
+            self.queue,
+            self._sink,
+            self._on_playback_started,
+            self._on_playback_ended,
+            cfg.pause_between_clips_ms,
+        )
+        self._player.start()
+        self._running = True
+        self._started_at = time.monotonic()
+        log.info(
+            "TTS queue started: engine %s, sink %s, %d worker(s)",
+            self._engine.name if self._engine else "?",
+            self._sink.name,
+            cfg.max_concurrent_workers,
+        )
+
+    def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> Awaitable[None]:
         """Stop every thread within ``timeout`` seconds. Pending messages stay pending
-        (and journaled with ``persist``); a clip cut by the stop plays again next start."""
+        (and journaled with ``persist``); a clip cut by the stop plays again next start.
+
+        Like ``start()``: plain in a thread, a future on a running loop (the loop keeps
+        running meanwhile; async engine calls in flight are cancelled)."""
+        loop = _running_loop()
+        if loop is not None:
+            executor = self._lifecycle_thread()
+            future = loop.run_in_executor(executor, self._stop, timeout)
+            future.add_done_callback(lambda _: self._end_lifecycle_thread(executor))
+            return future
+        self._stop(timeout)
+        return _Done()
+
+    def _stop(self, timeout: float) -> None:
         with self._lifecycle:
             if not self._running:
-                return _Done()
-            deadline = time.monotonic() + timeout
-            self.queue.close()
-            assert self._player is not None and self._workers is not None
-            self._player.stop(max(0.1, deadline - time.monotonic()))
-            self._workers.stop(max(0.1, deadline - time.monotonic()))
-            for msg in self.queue.reset_synthesis():
-                msg.clip = None
-            if self._own_sink and self._sink is not None:
-                self._sink.close()
-                self._sink = None
-            if self._store is not None:
-                self._store.close()
-                self._store = None
-            if self._clips is not None:
-                self._clips.cleanup()
-            self.events.stop(max(0.1, deadline - time.monotonic()))
-            self._player = None
-            self._workers = None
-            self._running = False
+                return
+            self._close_parts(timeout)
             log.info("TTS queue stopped; %d message(s) pending", len(self.queue))
-        return _Done()
+
+    def _close_parts(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
+        """Stop and close whatever is started or open (also after a failed start)."""
+        deadline = time.monotonic() + timeout
+        self.queue.close()
+        if self._player is not None:
+            self._player.stop(max(0.1, deadline - time.monotonic()))
+        if self._workers is not None:
+            self._workers.stop(max(0.1, deadline - time.monotonic()))
+        for msg in self.queue.reset_synthesis():
+            msg.clip = None
+        if self._own_sink and self._sink is not None:
+            self._sink.close()
+            self._sink = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        if self._clips is not None:
+            self._clips.cleanup()
+            self._clips = None
+        self.events.stop(max(0.1, deadline - time.monotonic()))
+        self._player = None
+        self._workers = None
+        self._running = False
 
     def _open_store(self) -> None:
         folder = Path(self.config.data_dir) if self.config.data_dir else default_data_dir()
-        self._store = MessageStore(folder / JOURNAL_FILE)
-        recovered = self._store.recover()
+        self._store = store = MessageStore(folder / JOURNAL_FILE)
+        recovered = store.recover()
         journaled = {m.id for m in recovered}
         # Messages queued before start() arrived after everything in the journal: number
         # them after it and journal them too, so a crash cannot lose them.
         with self._seq_lock:  # workers are not running yet; this only holds off add_message
-            next_seq = self._store.max_seq() + 1
+            next_seq = store.max_seq() + 1
             for msg in self.queue.snapshot():
                 if msg.id not in journaled:
                     msg.seq, next_seq = next_seq, next_seq + 1
-                    self._store.add(msg)
+                    store.add(msg)
             self._seq = itertools.count(next_seq)
         pending = {m.id for m in self.queue.snapshot()}
         for msg in recovered:
             if msg.id not in pending:
-                self.queue.put(msg)
-                self.events.publish(make_event("queued", msg, recovered=True))
+                self._recover(msg)
+
+    def _recover(self, msg: TTSMessage) -> None:
+        """Queue a message from the journal under the normal capacity rules."""
+        try:
+            evicted = self.queue.put(msg)
+        except QueueFull:
+            # The queue is smaller than the journal (max_queue_size was lowered): the
+            # newest of what cannot fit is dropped, said so, and leaves the journal.
+            self.queue.record_dropped_on_arrival(msg)
+            self._forget(msg)
+            log.warning("journal: message %s dropped on recovery: the queue is full (%d)", msg.id,
+                        self.queue.max_size)
+            self.events.publish(make_event("dropped", msg, reason="queue_full", recovered=True))
+            return
+        for victim in evicted:
+            self._forget(victim)
+            self.events.publish(make_event("dropped", victim, reason="queue_full", recovered=True))
+        self.events.publish(make_event("queued", msg, recovered=True))
+
+    def reconfigure(self, config: TTSConfig) -> None:
+        """Apply ``config`` to the queue as it runs: no restart, the clip that plays is not cut.
+
+        Rate limit, workers, retries, time-out, queue size, priority order, event
+        priorities, engine and voice, pause between clips, replay_keep and the journal
+        (``persist``, ``data_dir``) take effect at once; pending messages stay queued.
+        Lowering ``max_queue_size`` drops nothing already queued. The listener settings
+        are the listener's (restart it to move it). If anything cannot apply (unknown
+        voice, an engine that cannot start, an unusable data folder), nothing changes
+        and the error is raised (ConfigError/ValueError, EngineUnavailable, StorageError).
+        """
+        if not isinstance(config, TTSConfig):
+            raise TypeError(f"reconfigure() takes a TTSConfig, got {type(config).__name__}")
+        config.validate()
+        with self._lifecycle:
+            engine = None
+            current = getattr(self, "_engine", None)
+            if config.engine.name != self.config.engine.name and current is not None:
+                engine = current = create_engine(config.engine.name, voice=config.engine.voice)
+            if self._running and current is not None:
+                check_configured_voice(current, config.engine.voice)
+            with self._journal_lock:  # holds off add_message while the journal may move
+                store, store_changes = self._prepare_journal(config)
+                # Nothing below can fail: the new configuration is committed.
+                self._commit(config, engine, store, store_changes)
+            log.info("settings applied: %d worker(s), %s engine calls/min, queue size %d, engine %s%s",
+                     config.max_concurrent_workers, config.rate_limit_per_minute or "unlimited",
+                     config.max_queue_size, config.engine.name,
+                     f", voice {config.engine.voice}" if config.engine.voice else "")
+
+    def _commit(self, config: TTSConfig, engine: Engine | None, store: MessageStore | None,
+                store_changes: bool) -> None:
+        _copy_into(self.config, config)
+        if engine is not None:
+            previous = getattr(self, "_engine", None)
+            self._bind_engine(engine, None)
+            if previous is not None and self._engine_source is None:
+                previous.close()  # it was built from the config, like this one
+            self._engine_source = None
+        if self._running:
+            self._apply_running(store, store_changes)
+
+    def _prepare_journal(self, config: TTSConfig) -> tuple[MessageStore | None, bool]:
+        """Open the journal ``config`` asks for, if it differs (may raise StorageError)."""
+        if not self._running:
+            return None, False
+        wanted = (Path(config.data_dir) if config.data_dir else default_data_dir()) / JOURNAL_FILE
+        current = self._store.path if self._store is not None else None
+        if not config.persist:
+            return None, current is not None
+        if current is not None and current.resolve() == wanted.resolve():
+            return None, False
+        store = MessageStore(wanted)
+        try:  # everything pending moves into the new journal first; a full disk stops it here
+            playing = self.queue.playing
+            for msg in [*self.queue.snapshot(), *([playing] if playing is not None else [])]:
+                store.add(msg)
+            if playing is not None:
+                store.mark_playing(playing.id)
+        except BaseException:
+            store.close()
+            raise
+        return store, True
+
+    def _apply_running(self, store: MessageStore | None, store_changes: bool) -> None:
+        cfg = self.config
+        self.queue.max_size = cfg.max_queue_size
+        self.queue.set_by_priority(cfg.enable_priority_queue)
+        assert self._workers is not None and self._player is not None and self._clips is not None
+        self._workers.engine = self._engine
+        self._workers.settings = cfg.engine
+        self._workers.reconfigure(cfg.max_concurrent_workers, cfg.rate_limit_per_minute, cfg.rate_limit_burst,
+                                  cfg.max_retries, cfg.retry_backoff_seconds, cfg.engine_timeout_seconds)
+        self._player.pause_between_ms = cfg.pause_between_clips_ms
+        self._clips.keep = cfg.replay_keep
+        if store_changes:
+            self._swap_journal(store)
+
+    def _swap_journal(self, store: MessageStore | None) -> None:
+        """Move the pending messages from the old journal to ``store`` (None: no journal)."""
+        with self._journal_lock:
+            old, self._store = self._store, store
+            playing = self.queue.playing
+            live = [*self.queue.snapshot(), *([playing] if playing is not None else [])]
+            recovered = store.recover() if store is not None else []
+            if old is not None:
+                for msg in live:
+                    old.remove(msg.id)
+                old.close()
+        known = {m.id for m in live}
+        for msg in recovered:
+            if msg.id not in known:
+                self._recover(msg)
+        log.info("journal now %s", store.path if store is not None else "off")
 
     def wait_until_idle(self, timeout: float = 60.0) -> bool:
         """Block until nothing is pending or playing; False if ``timeout`` ran out."""
@@ -233,7 +415,10 @@ class TTSQueueManager:
         """Queue ``text`` and return its message id.
 
         Raises ValueError for an empty text or an invalid priority, RuntimeError when
-        the queue is full and nothing of lower priority can be evicted. A text that
+        the queue is full and nothing of lower priority can be evicted, StorageError
+        (a RuntimeError with ``code`` ``storage_full`` or ``storage_error``, naming the
+        journal) when ``persist`` is on and the journal cannot be written; a message
+        refused so was not accepted. A text that
         the moderation pipeline refuses, or any text while TTS is disabled, is
         accepted and immediately rejected (a ``rejected`` event says why).
         """
@@ -243,8 +428,8 @@ class TTSQueueManager:
         if not text.strip():
             raise ValueError("text is empty")
         hold = self.config.hold_seconds if hold_seconds is None else hold_seconds
-        if hold < 0:
-            raise ValueError(f"hold_seconds must be >= 0, got {hold}")
+        if not isinstance(hold, (int, float)) or not math.isfinite(hold) or hold < 0:
+            raise ValueError(f"hold_seconds must be a finite number >= 0, got {hold!r}")
         with self._seq_lock:
             seq = next(self._seq)
         msg = TTSMessage(
@@ -276,15 +461,16 @@ class TTSQueueManager:
         return self._enqueue(msg)
 
     def _enqueue(self, msg: TTSMessage) -> str:
-        store = self._store
-        if store is not None:
-            store.add(msg)
-        try:
-            evicted = self.queue.put(msg)
-        except RuntimeError:
+        with self._journal_lock:
+            store = self._store
             if store is not None:
-                store.remove(msg.id)
-            raise
+                store.add(msg)
+            try:
+                evicted = self.queue.put(msg)
+            except RuntimeError:
+                if store is not None:
+                    store.remove(msg.id)
+                raise
         for victim in evicted:
             self._forget(victim)
             self.events.publish(make_event("dropped", victim, reason="queue_full"))
@@ -337,8 +523,7 @@ class TTSQueueManager:
         msg = self.queue.approve(message_id)
         if msg is None:
             return False
-        if self._store is not None:
-            self._store.mark_approved(message_id)
+        self._journal("mark_approved", message_id)
         return True
 
     def replay(self, message_id: str | None = None) -> str:
@@ -373,9 +558,15 @@ class TTSQueueManager:
         self.events.publish(make_event(event, msg, reason=reason))
         return True
 
+    def _journal(self, action: str, msg_id: str) -> None:
+        """``remove`` / ``mark_playing`` / ``mark_approved`` in the journal, if any (these
+        never raise: the store logs a failed write)."""
+        with self._journal_lock:
+            if self._store is not None:
+                getattr(self._store, action)(msg_id)
+
     def _forget(self, msg: TTSMessage) -> None:
-        if self._store is not None:
-            self._store.remove(msg.id)
+        self._journal("remove", msg.id)
         if self._clips is not None:
             self._clips.discard(msg.clip)
 
@@ -389,8 +580,7 @@ class TTSQueueManager:
     def _on_playback_started(self, msg: TTSMessage) -> None:
         latency_ms = (time.monotonic() - msg.enqueued_mono) * 1000
         self.counters.record_latency(latency_ms)
-        if self._store is not None:
-            self._store.mark_playing(msg.id)
+        self._journal("mark_playing", msg.id)
         self.events.publish(
             make_event(
                 "playback_started", msg, duration_ms=msg.clip.duration_ms, latency_ms=round(latency_ms, 1)
@@ -404,8 +594,7 @@ class TTSQueueManager:
             self.events.publish(make_event("failed", msg, error=error, attempts=msg.attempts))
             return
         # Bookkeeping first: once end_playback is counted, wait_until_idle may return.
-        if self._store is not None:
-            self._store.remove(msg.id)
+        self._journal("remove", msg.id)
         if self._clips is not None:
             self._clips.played(msg)
         self.queue.end_playback(msg, skipped)
@@ -435,6 +624,8 @@ class TTSQueueManager:
         stats["total_failed"] = stats["failed"]
         stats["active_workers"] = self._workers.active_workers() if self._workers else 0
         stats["busy_workers"] = self._workers.busy_workers() if self._workers else 0
+        self._abandoned_threads[:] = [t for t in self._abandoned_threads if t.is_alive()]
+        stats["abandoned_threads"] = len(self._abandoned_threads)
         stats["latency_ms"] = self.counters.latency_percentiles()
         stats["paused"] = self.paused
         stats["enabled"] = self.enabled
@@ -451,3 +642,14 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
+
+
+def _copy_into(target: Any, source: Any) -> None:
+    """Copy every setting of ``source`` into ``target`` in place, section by section, so
+    everything holding a section (integration, listener, workers) sees the new values."""
+    for f in fields(source):
+        value, current = getattr(source, f.name), getattr(target, f.name)
+        if is_dataclass(value) and type(current) is type(value):
+            _copy_into(current, value)
+        else:
+            setattr(target, f.name, copy.deepcopy(value))

@@ -185,6 +185,41 @@ class MessageQueue:
                 return msg
         return None
 
+    def _claimable(self, window: int) -> bool:
+        now = time.monotonic()
+        self._release_due(now)
+        for i, msg in enumerate(self._in_order()):
+            if i >= window:
+                return False
+            if msg.state is MessageState.WAITING and msg.retry_at <= now:
+                return True
+        return False
+
+    def wait_until_claimable(self, window: int, timeout: float) -> bool:
+        """Block until some message needs synthesis (or ``timeout``), claiming nothing.
+
+        Workers wait here, then take a rate-limit token, then ``claim``: the token goes
+        to whatever is first in the order *then*, so an URGENT message that arrived while
+        they waited for the token is synthesized next.
+        """
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not self.closed:
+                if self._claimable(window):
+                    return True
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._work.wait(min(remaining, self._next_wakeup()))
+            return False
+
+    def claim(self, window: int) -> TTSMessage | None:
+        """Claim the first unsynthesized message among the next ``window``; None if none."""
+        with self.cond:
+            if self.closed:
+                return None
+            return self.claim_for_synthesis(window)
+
     def wait_for_synthesis_work(self, window: int, timeout: float) -> TTSMessage | None:
         """Block until a message needs synthesis (or ``timeout``); claims it."""
         deadline = time.monotonic() + timeout
@@ -273,6 +308,13 @@ class MessageQueue:
         with self.cond:
             self.counters.add("accepted")
             self.counters.add("rejected")
+
+    def record_dropped_on_arrival(self, msg: TTSMessage) -> None:
+        """Count a message accepted and dropped at once (a recovered one that finds the queue full)."""
+        with self.cond:
+            msg.state = MessageState.DROPPED
+            self.counters.add("accepted")
+            self.counters.add("dropped")
 
     def end_playback(self, msg: TTSMessage, skipped: bool) -> None:
         with self.cond:
@@ -373,6 +415,20 @@ class MessageQueue:
             return out + held[: None if limit is None else max(0, limit - len(out))]
 
     # -- control -------------------------------------------------------------------
+
+    def set_by_priority(self, by_priority: bool) -> None:
+        """Switch between priority order and strict arrival order, keeping every message."""
+        with self.cond:
+            if by_priority == self.by_priority:
+                return
+            eligible = sorted(self._in_order(), key=lambda m: m.seq)
+            for bucket in self._buckets.values():
+                bucket.clear()
+            self._eligible = 0
+            self.by_priority = by_priority
+            for msg in eligible:
+                self._insert(msg)
+            self._wake_all()
 
     def set_paused(self, paused: bool) -> None:
         with self.cond:

@@ -1,4 +1,4 @@
-"""Synthesis workers: look-ahead, rate limit, retries with backoff, time-outs, restarts.
+"""Synthesis workers: look-ahead, rate limit, time-outs, restarts (retries: tts_core.retries).
 
 ``max_concurrent_workers`` threads synthesize the next messages in playback order
 while one clip plays. A supervisor thread times out hung engine calls (the message is
@@ -14,19 +14,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tts_core.audio import AudioFormatError, Clip
+from tts_core.audio import Clip
 from tts_core.clips import ClipFiles
 from tts_core.config import EngineConfig
-from tts_core.engines.base import Engine
-from tts_core.message import MessageState, TTSMessage
+from tts_core.engines.base import Engine, EngineError, TransientEngineError
+from tts_core.message import TTSMessage
 from tts_core.queue import MessageQueue
 from tts_core.ratelimit import TokenBucket
+from tts_core.retries import RetryPolicy
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF_SECONDS = 30.0
 SUPERVISOR_TICK_SECONDS = 0.05
 CLAIM_WAIT_SECONDS = 0.25
+MAX_STUCK_THREADS = 8  # abandoned engine threads at most; then workers wait for them
 
 FailureHandler = Callable[[TTSMessage, str], None]
 
@@ -38,6 +39,7 @@ class _Slot:
     current: TTSMessage | None = None
     call_started: float | None = None
     abandoned: bool = False
+    retired: bool = False  # fewer workers configured: ends after its current message
 
 
 class WorkerPool:
@@ -58,6 +60,7 @@ class WorkerPool:
         backoff: float,
         timeout: float,
         on_failed: FailureHandler,
+        abandoned: list[threading.Thread] | None = None,
     ) -> None:
         self.queue = queue
         self.count = count
@@ -65,8 +68,7 @@ class WorkerPool:
         self.settings = engine_settings
         self.bucket = bucket
         self.clips = clips
-        self.max_retries = max_retries
-        self.backoff = backoff
+        self.retries = RetryPolicy(max_retries, backoff)
         self.timeout = timeout
         self.on_failed = on_failed
         self._counters = queue.counters
@@ -74,6 +76,10 @@ class WorkerPool:
         self._stopping = threading.Event()
         self._slots: list[_Slot] = []
         self._supervisor: threading.Thread | None = None
+        # Threads left stuck in an engine call (time-out or stop); shared across restarts.
+        self.abandoned: list[threading.Thread] = [] if abandoned is None else abandoned
+        self._short_warned = False
+        self._retired: list[_Slot] = []
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -84,17 +90,60 @@ class WorkerPool:
         self._supervisor.start()
 
     def stop(self, timeout: float) -> None:
-        """Stop all threads; a thread stuck in an engine call is abandoned after ``timeout``."""
+        """Stop all threads; a thread stuck in an engine call is abandoned after ``timeout``.
+
+        Engine calls in flight are cancelled where the engine can (``cancel_all()``, e.g.
+        async functions); whatever a call returns after this point is thrown away.
+        """
         self._stopping.set()
+        with self._lock:
+            for slot in [*self._slots, *self._retired]:
+                slot.abandoned = True  # a call that returns now writes nothing
+        cancel = getattr(self.engine, "cancel_all", None)
+        if callable(cancel):
+            cancelled = cancel()
+            if cancelled:
+                log.info("cancelled %d engine call(s) in flight", cancelled)
         deadline = time.monotonic() + timeout
-        threads = [s.thread for s in self._slots if s.thread] + [self._supervisor]
-        for thread in threads:
+        threads = [s.thread for s in [*self._slots, *self._retired] if s.thread]
+        for thread in [*threads, self._supervisor]:
             if thread is not None:
                 thread.join(max(0.0, deadline - time.monotonic()))
-        stuck = [t.name for t in threads if t is not None and t.is_alive()]
+        stuck = [t for t in threads if t.is_alive()]
         if stuck:
-            log.warning("abandoned worker thread(s) stuck in the engine: %s", ", ".join(stuck))
-        self._slots = []
+            self.abandoned.extend(stuck)
+            log.warning("abandoned %d worker thread(s) stuck in the engine: %s (%d abandoned in all)",
+                        len(stuck), ", ".join(t.name for t in stuck), self.stuck_threads())
+        self._slots, self._retired = [], []
+
+    def reconfigure(
+        self, count: int, per_minute: float, burst: int, max_retries: int, backoff: float, timeout: float
+    ) -> None:
+        """Apply new settings live: the supervisor adds workers or retires the extra ones
+        (each ends after its current message); rate, retries and time-out apply to the
+        next engine call."""
+        self.bucket.configure(per_minute, burst)
+        self.retries = RetryPolicy(max_retries, backoff)
+        self.timeout = timeout
+        self.count = count
+        self.queue.lookahead = count
+        with self.queue.cond:
+            self.queue.cond.notify_all()
+
+    def _resize(self) -> None:
+        """On the supervisor thread: as many worker slots as ``count`` says."""
+        while len(self._slots) < self.count and not self._stopping.is_set():
+            self._slots.append(self._replacement(len(self._slots)))
+        while len(self._slots) > self.count:
+            slot = self._slots.pop()
+            slot.retired = True
+            self._retired.append(slot)
+        self._retired = [s for s in self._retired if s.thread is not None and s.thread.is_alive()]
+
+    def stuck_threads(self) -> int:
+        """Abandoned threads still inside an engine call."""
+        self.abandoned[:] = [t for t in self.abandoned if t.is_alive()]
+        return len(self.abandoned)
 
     def active_workers(self) -> int:
         return sum(1 for s in self._slots if s.thread is not None and s.thread.is_alive() and not s.abandoned)
@@ -113,8 +162,8 @@ class WorkerPool:
 
     def _run(self, slot: _Slot) -> None:
         try:
-            while not self._stopping.is_set() and not slot.abandoned:
-                msg = self.queue.wait_for_synthesis_work(self.count, CLAIM_WAIT_SECONDS)
+            while not self._stopping.is_set() and not slot.abandoned and not slot.retired:
+                msg = self._next_message()
                 if msg is None:
                     continue
                 slot.current = msg
@@ -128,12 +177,22 @@ class WorkerPool:
             if msg is not None and not slot.abandoned:
                 self.queue.release_claim(msg)
 
-    def _synthesize(self, slot: _Slot, msg: TTSMessage) -> None:
+    def _next_message(self) -> TTSMessage | None:
+        """The next message to synthesize, with its rate-limit token already taken.
+
+        The token comes first and the claim second, so the token always goes to the
+        highest-priority, earliest eligible message at the moment it is available.
+        """
+        if not self.queue.wait_until_claimable(self.count, CLAIM_WAIT_SECONDS):
+            return None
         if not self.bucket.acquire(cancel=self._stopping):
-            self.queue.release_claim(msg)
-            return
-        if msg.state is not MessageState.SYNTHESIZING:
-            return  # skipped, cleared or evicted while waiting for the rate limit
+            return None
+        msg = self.queue.claim(self.count)
+        if msg is None:
+            self.bucket.refund()  # another worker took it meanwhile
+        return msg
+
+    def _synthesize(self, slot: _Slot, msg: TTSMessage) -> None:
         engine = self.engine
         if engine is None:
             self.queue.release_claim(msg, time.monotonic() + 0.5)
@@ -143,46 +202,53 @@ class WorkerPool:
         with self._lock:
             slot.call_started = time.monotonic()
         clip: Clip | None = None
-        error: str | None = None
-        permanent = False
+        failure: BaseException | None = None
         try:
-            data = engine.synthesize(
-                msg.text,
-                voice=msg.voice or self.settings.voice,
-                rate=self.settings.rate,
-                volume=self.settings.volume,
-            )
-            clip = Clip.from_bytes(data)
-        except AudioFormatError as exc:
-            error, permanent = f"engine returned unplayable audio: {exc}", True
-        except Exception as exc:  # noqa: BLE001 - any engine error is retried, then failed
-            error = f"{type(exc).__name__}: {exc}"
+            clip = self.render(engine, msg)
+        except Exception as exc:  # noqa: BLE001 - the retry policy decides what it means
+            failure = exc
         with self._lock:
             slot.call_started = None
             if slot.abandoned:
                 return  # the supervisor timed this call out and already handled the message
         if clip is not None:
-            clip = self.clips.write(msg.id, clip)
-            if not self.queue.mark_ready(msg, clip):
-                self.clips.discard(clip)  # skipped, cleared or evicted meanwhile
+            written = self.clips.write(msg.id, clip)
+            if written is None:
+                return  # the queue stopped: the clip folder is gone
+            if not self.queue.mark_ready(msg, written):
+                self.clips.discard(written)  # skipped, cleared or evicted meanwhile
             return
-        self._retry_or_fail(msg, error or "unknown error", permanent)
+        self._retry_or_fail(msg, failure or EngineError("the engine returned nothing"))
 
-    def _retry_or_fail(self, msg: TTSMessage, error: str, permanent: bool = False) -> None:
-        msg.error = error
-        if permanent or msg.attempts > self.max_retries:
-            log.warning("message %s failed after %d attempt(s): %s", msg.id, msg.attempts, error)
-            self.on_failed(msg, error)
+    def render(self, engine: Engine, msg: TTSMessage) -> Clip:
+        """Synthesize one message with one engine: the only place an engine is called
+        (the hook for fallback engines and clip caches). Raises what the engine raises."""
+        data = engine.synthesize(
+            msg.text,
+            voice=msg.voice or self.settings.voice,
+            rate=self.settings.rate,
+            volume=self.settings.volume,
+        )
+        return Clip.from_bytes(data)
+
+    def _retry_or_fail(self, msg: TTSMessage, error: BaseException) -> None:
+        verdict = self.retries.after_failure(error, msg.attempts)
+        msg.error = verdict.error
+        if not verdict.retry:
+            log.warning("message %s failed after %d attempt(s): %s", msg.id, msg.attempts, verdict.error)
+            self.on_failed(msg, verdict.error)
             return
-        delay = min(MAX_BACKOFF_SECONDS, self.backoff * 2 ** (msg.attempts - 1))
-        log.info("message %s attempt %d failed (%s); retry in %.2f s", msg.id, msg.attempts, error, delay)
-        if self.queue.release_claim(msg, time.monotonic() + delay):
+        log.info("message %s attempt %d failed (%s); retry in %.2f s",
+                 msg.id, msg.attempts, verdict.error, verdict.delay)
+        if self.queue.release_claim(msg, time.monotonic() + verdict.delay):
             self._counters.add("retried")
 
     # -- supervisor ---------------------------------------------------------------
 
     def _supervise(self) -> None:
         while not self._stopping.wait(SUPERVISOR_TICK_SECONDS):
+            if len(self._slots) != self.count or self._retired:
+                self._resize()
             now = time.monotonic()
             for i, slot in enumerate(self._slots):
                 timed_out = None
@@ -196,8 +262,26 @@ class WorkerPool:
                     log.warning(
                         "worker %d: engine call for %s timed out after %g s", i, timed_out.id, self.timeout
                     )
-                    self._slots[i] = self._spawn(_Slot(i))
-                    self._retry_or_fail(timed_out, f"engine timed out after {self.timeout:g} s")
+                    if slot.thread is not None:
+                        self.abandoned.append(slot.thread)
+                    self._slots[i] = self._replacement(i)
+                    self._retry_or_fail(
+                        timed_out, TransientEngineError(f"engine timed out after {self.timeout:g} s")
+                    )
+                elif slot.thread is None and not self._stopping.is_set():
+                    self._slots[i] = self._replacement(i)  # waiting for a stuck thread to end
                 elif slot.thread is not None and not slot.thread.is_alive() and not self._stopping.is_set():
                     self._counters.add("worker_restarts")
                     self._slots[i] = self._spawn(_Slot(i))
+
+    def _replacement(self, index: int) -> _Slot:
+        """A new worker for a slot, unless MAX_STUCK_THREADS threads hang in the engine
+        already: then the slot stays empty until one of them returns (threads are bounded)."""
+        if self.stuck_threads() < MAX_STUCK_THREADS:
+            self._short_warned = False
+            return self._spawn(_Slot(index))
+        if not self._short_warned:
+            self._short_warned = True
+            log.warning("%d engine calls are stuck; worker %d waits until one of them returns",
+                        len(self.abandoned), index)
+        return _Slot(index)

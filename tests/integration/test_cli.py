@@ -57,7 +57,8 @@ def test_say_with_a_bad_priority_or_voice_explains_the_problem():
     bad = obs_tts("say", "hi", "--priority", "mega")
     assert bad.returncode == 2 and "expected one of URGENT, HIGH, NORMAL, LOW" in bad.stderr
     voice = obs_tts("say", "hi", "--voice", "klingon-xx")
-    assert voice.returncode == 1 and "unknown espeak voice 'klingon-xx'" in voice.stdout
+    # refused before anything starts (issue 8), with the closest voices
+    assert voice.returncode == 2 and "unknown voice 'klingon-xx' for engine espeak" in voice.stderr
 
 
 def test_voices_lists_espeak_voices():

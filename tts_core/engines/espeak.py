@@ -6,7 +6,13 @@ import shutil
 import subprocess
 
 from tts_core.audio import fix_wav_sizes
-from tts_core.engines.base import EngineError, EngineUnavailable, Voice
+from tts_core.engines.base import (
+    EngineError,
+    EngineUnavailable,
+    PermanentEngineError,
+    TransientEngineError,
+    Voice,
+)
 
 ESPEAK_COMMANDS = ("espeak-ng", "espeak")
 DEFAULT_TIMEOUT_SECONDS = 20.0
@@ -71,7 +77,9 @@ class EspeakEngine:
             self._known_voices = known
         base = voice.split("+", 1)[0].lower()  # "en+f3" is voice "en" with variant "f3"
         if base not in self._known_voices:
-            raise EngineError(f"unknown espeak voice {voice!r}; `obs-tts voices` lists them (e.g. en-us, de)")
+            raise PermanentEngineError(
+                f"unknown espeak voice {voice!r}; `obs-tts voices` lists them (e.g. en-us, de)"
+            )
 
     def args(self, voice: str | None, rate: int | None, volume: float | None) -> list[str]:
         args = [self.command, "--stdout"]
@@ -96,9 +104,9 @@ class EspeakEngine:
         try:
             done = subprocess.run(args, capture_output=True, timeout=self.timeout, check=False)
         except subprocess.TimeoutExpired:
-            raise EngineError(f"espeak-ng took longer than {self.timeout:g} s") from None
-        except OSError as exc:
-            raise EngineError(f"cannot run {self.command}: {exc}") from exc
+            raise TransientEngineError(f"espeak-ng took longer than {self.timeout:g} s") from None
+        except OSError as exc:  # e.g. too many open files: may pass
+            raise TransientEngineError(f"cannot run {self.command}: {exc}") from exc
         if done.returncode != 0 or len(done.stdout) <= 44:
             detail = done.stderr.decode(errors="replace").strip() or f"exit code {done.returncode}"
             raise EngineError(f"espeak-ng produced no audio: {detail}")

@@ -20,7 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from tts_core.audio import detect_format
-from tts_core.engines.base import EngineError, EngineUnavailable, Voice
+from tts_core.engines.base import (
+    EngineError,
+    EngineUnavailable,
+    PermanentEngineError,
+    TransientEngineError,
+    Voice,
+)
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +175,7 @@ class Pyttsx3Engine:
         self.voice, self.rate, self.volume, self.timeout = voice, rate, volume, timeout
         self._thread = _Pyttsx3Thread.get()
         self._thread.ready.result(timeout=timeout)
+        self._known_voices: set[str] | None = None
 
     @classmethod
     def check(cls) -> str | None:
@@ -184,11 +191,23 @@ class Pyttsx3Engine:
         try:
             return request.future.result(timeout=self.timeout)
         except TimeoutError:
-            raise EngineError(f"pyttsx3 took longer than {self.timeout:g} s") from None
+            raise TransientEngineError(f"pyttsx3 took longer than {self.timeout:g} s") from None
+
+    def check_voice(self, voice: str) -> None:
+        """Refuse a voice the driver does not have (it would fail or fall back silently)."""
+        if self._known_voices is None:
+            voices = self.list_voices()
+            self._known_voices = {v.id for v in voices} | {v.name for v in voices}
+        if voice not in self._known_voices:
+            raise PermanentEngineError(
+                f"unknown pyttsx3 voice {voice!r}; `obs-tts voices --engine pyttsx3` lists them"
+            )
 
     def synthesize(
         self, text: str, voice: str | None = None, rate: int | None = None, volume: float | None = None
     ) -> bytes:
+        if voice or self.voice:
+            self.check_voice(voice or self.voice or "")
         request = _Request(
             "speak",
             text,

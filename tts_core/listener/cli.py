@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import logging
 import os
 import signal
 import threading
@@ -25,6 +26,8 @@ from tts_core.sinks import SINK_NAMES, create_sink
 DEFAULT_URL = "ws://127.0.0.1:8765/"
 TOKEN_ENV = "OBS_TTS_TOKEN"
 FINAL_EVENTS = ("playback_finished", "skipped", "failed", "dropped", "rejected")
+
+log = logging.getLogger(__name__)
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -97,8 +100,10 @@ def run_serve(args: argparse.Namespace) -> int:
     manager = TTSQueueManager(config, engine=engine, sink=sink)
     listener = ListenerServer(manager, StreamerBotIntegration(manager))
     manager.subscribe(print_event)
-    stop = threading.Event()
+    stop, reload = threading.Event(), threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    hangup = getattr(signal, "SIGHUP", None)  # not on Windows
+    previous_hup = signal.signal(hangup, lambda *_: reload.set()) if hangup is not None else None
     manager.start()
     try:
         listener.start()
@@ -106,12 +111,16 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"obs-tts serve: listening on {listener.url} (HTTP: POST http://{listener.host}:{port}/event, "
               f"GET /health); engine {engine_cfg.name}, sink {args.sink}"
               f"{', token required' if config.listener.token else ''}; Ctrl+C stops", flush=True)
-        while not stop.wait(0.5):
-            pass
+        while not stop.wait(0.2):
+            if reload.is_set():
+                reload.clear()
+                reload_config(args, manager)
     except KeyboardInterrupt:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if hangup is not None:
+            signal.signal(hangup, previous_hup)
         listener.stop()
         manager.stop()
         sink.close()  # the manager closes only sinks it created itself
@@ -119,6 +128,26 @@ def run_serve(args: argparse.Namespace) -> int:
     print(f"obs-tts serve: stopped; played {stats['played']}, failed {stats['failed']}, "
           f"dropped {stats['dropped']}, rejected {stats['rejected']}, pending {stats['pending']}", flush=True)
     return 0
+
+
+def reload_config(args: argparse.Namespace, manager: TTSQueueManager) -> bool:
+    """SIGHUP: read the config file again (with the same command-line flags) and apply it
+    live; on any error the previous configuration keeps running. One line says which."""
+    source = args.config or "the command line"
+    try:
+        config = build_serve_config(args)
+        moved = (config.listener.host, config.listener.port) != (manager.config.listener.host,
+                                                                  manager.config.listener.port)
+        manager.reconfigure(config)
+    except (ValueError, RuntimeError, OSError) as exc:
+        log.info("config %s not applied: %s", source, exc)
+        print(f"obs-tts serve: config {source} not applied, the previous configuration keeps running: {exc}",
+              flush=True)
+        return False
+    note = " (the listener address changes at the next start)" if moved else ""
+    log.info("config %s applied", source)
+    print(f"obs-tts serve: config {source} applied{note}", flush=True)
+    return True
 
 
 def format_event(event: Event) -> str:

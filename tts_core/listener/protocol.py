@@ -40,6 +40,8 @@ class ErrorCode:
     FORBIDDEN_ORIGIN = "forbidden_origin"
     RATE_LIMITED = "rate_limited"
     QUEUE_FULL = "queue_full"
+    STORAGE_FULL = "storage_full"
+    STORAGE_ERROR = "storage_error"
     NOT_FOUND = "not_found"
     UNSUPPORTED = "unsupported"
     METHOD_NOT_ALLOWED = "method_not_allowed"
@@ -51,6 +53,7 @@ HTTP_STATUS = {
     ErrorCode.FRAME_TOO_LARGE: 413, ErrorCode.UNKNOWN_TYPE: 400, ErrorCode.UNKNOWN_REQUEST: 400,
     ErrorCode.MISSING_FIELD: 400, ErrorCode.INVALID_FIELD: 400, ErrorCode.UNAUTHORIZED: 401,
     ErrorCode.FORBIDDEN_ORIGIN: 403, ErrorCode.RATE_LIMITED: 429, ErrorCode.QUEUE_FULL: 503,
+    ErrorCode.STORAGE_FULL: 507, ErrorCode.STORAGE_ERROR: 503,
     ErrorCode.NOT_FOUND: 404, ErrorCode.UNSUPPORTED: 400, ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.INTERNAL_ERROR: 500,
 }

@@ -19,6 +19,7 @@ from tts_core.integration import StreamerBotIntegration
 from tts_core.listener.protocol import ErrorCode, Frame, ProtocolError, error_reply, ok_reply, parse_frame
 from tts_core.manager import TTSQueueManager
 from tts_core.queue import QueueFull
+from tts_core.store import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,8 @@ class Dispatcher:
             raise
         except QueueFull as exc:
             raise ProtocolError(ErrorCode.QUEUE_FULL, str(exc), frame.id) from None
+        except StorageError as exc:  # exc.code is "storage_full" or "storage_error"
+            raise ProtocolError(exc.code, str(exc), frame.id) from None
         except (ValueError, TypeError) as exc:
             raise ProtocolError(ErrorCode.INVALID_FIELD, str(exc), frame.id) from None
         except LookupError as exc:

@@ -177,7 +177,7 @@ class ObsTTSApp:
         """Apply what changed between the applied settings and ``values``."""
         changes = plan_changes(self.applied, values)
         try:
-            config = config_from_settings(values)
+            config = config_from_settings(values, base=self.manager.config if self.manager else None)
         except ValueError as exc:
             self.errors["settings"] = str(exc)
             log.error("settings not applied: %s", exc)
@@ -192,28 +192,17 @@ class ObsTTSApp:
             self._start_queue(config)
             self._start_listener()
             return
-        _copy_config(config, manager.config)
-        manager.queue.max_size = config.max_queue_size
-        if changes.engine:
-            self._apply_engine(manager)
-        if changes.restart:
-            manager.stop(1.2)  # the clip playing now is played again: nothing is lost
-            manager.start()
+        try:  # live: the clip that plays is not cut, the queue is not restarted
+            manager.reconfigure(config)
+        except Exception as exc:  # noqa: BLE001 - the previous settings keep running
+            self.errors["settings"] = f"not applied, the previous settings keep running: {exc}"
+            log.error("settings not applied (the previous settings keep running): %s", exc)
+            return
         if changes.listener or (self.listener is None and "listener" in self.errors):
             self._stop_listener()
             self._start_listener()
         if changes.reload:
             log.warning("the packages folder is used after the script is reloaded (Tools > Scripts > Reload)")
-
-    def _apply_engine(self, manager: TTSQueueManager) -> None:
-        engine = manager.config.engine
-        try:
-            manager.set_tts_engine(create_engine(engine.name, voice=engine.voice))
-        except Exception as exc:  # noqa: BLE001 - the old engine keeps working
-            self.errors["engine"] = str(exc)
-            log.error("engine %s could not start: %s", engine.name, exc)
-            return
-        self.errors.pop("engine", None)
 
     # -- controls (any thread; cheap) ---------------------------------------------------------
 
@@ -296,20 +285,6 @@ def next_clip_ready(manager: TTSQueueManager) -> bool:
 
 def engine_names() -> list[str]:
     return list(ENGINES)
-
-
-def _copy_config(new: TTSConfig, into: TTSConfig) -> None:
-    """Copy the panel's settings into the running config object (shared by the manager,
-    its workers, the integration and the listener)."""
-    for name in ("max_queue_size", "max_concurrent_workers", "rate_limit_per_minute", "max_retries",
-                 "persist", "pause_between_clips_ms"):
-        setattr(into, name, getattr(new, name))
-    for name in ("name", "voice", "rate", "volume"):
-        setattr(into.engine, name, getattr(new.engine, name))
-    into.streamer_bot.priorities.update(new.streamer_bot.priorities)
-    into.streamer_bot.urgent_donation_amount = new.streamer_bot.urgent_donation_amount
-    for name in ("host", "port", "token"):
-        setattr(into.listener, name, getattr(new.listener, name))
 
 
 def _describe(changes: Changes) -> str:

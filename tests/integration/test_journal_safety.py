@@ -1,0 +1,290 @@
+"""The journal is safe (issue 8): recovery obeys capacity, start() is all-or-nothing, a
+damaged journal is moved aside with every readable row recovered, and a full or
+read-only disk gives clients a clear error while every accepted message stays counted.
+
+Real SQLite files throughout; the disk-full and read-only cases use a real tmpfs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sqlite3
+import struct
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from doubles import EventLog, RecordingSink, ToneEngine, assert_accounting
+from listener_support import ask
+
+from tts_core import StorageError, TTSConfig, TTSQueueManager
+from tts_core.listener import ListenerServer
+from tts_core.message import MessagePriority, TTSMessage
+from tts_core.store import JOURNAL_FILE, MessageStore
+
+
+def _config(data_dir: Path, **kwargs) -> TTSConfig:
+    return TTSConfig(persist=True, data_dir=str(data_dir), rate_limit_per_minute=0, **kwargs)
+
+
+def _journal_ids(data_dir: Path) -> set[str]:
+    db = sqlite3.connect(str(data_dir / JOURNAL_FILE))
+    try:
+        return {row[0] for row in db.execute("SELECT id FROM messages")}
+    finally:
+        db.close()
+
+
+def _paused(make_manager, config: TTSConfig, log: EventLog | None = None) -> TTSQueueManager:
+    manager = make_manager(config, engine=ToneEngine(2), sink=RecordingSink(speed=0))
+    if log is not None:
+        manager.subscribe(log)
+    manager.pause()
+    manager.start()
+    return manager
+
+
+# -- capacity ------------------------------------------------------------------------------
+
+
+def test_lowering_the_queue_size_never_prevents_start(make_manager, tmp_path):
+    first = _paused(make_manager, _config(tmp_path, max_queue_size=20))
+    ids = [first.add_message(f"urgent {i}", "URGENT") for i in range(6)]
+    ids += [first.add_message(f"low {i}", "LOW") for i in range(2)]
+    first.stop()
+
+    log = EventLog()
+    second = _paused(make_manager, _config(tmp_path, max_queue_size=3), log)  # used to raise QueueFull
+    assert second.is_running
+    kept = [m["message_id"] for m in second.get_queue()]
+    assert kept == ids[:3], "the oldest of the highest priority are kept"
+    dropped = log.named("dropped")
+    assert sorted(e["message_id"] for e in dropped) == sorted(ids[3:])
+    assert all(e["reason"] == "queue_full" and e["recovered"] for e in dropped)
+    stats = assert_accounting(second)
+    assert stats["pending"] == 3 and stats["dropped"] == 5
+    second.stop()
+    assert _journal_ids(tmp_path) == set(kept), "evicted messages left the journal"
+
+    third = _paused(make_manager, _config(tmp_path, max_queue_size=20))
+    assert [m["message_id"] for m in third.get_queue()] == kept, "nothing evicted comes back"
+
+
+# -- all or nothing --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def private_tmp(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def test_failed_start_closes_everything_and_a_later_start_works(make_manager, tmp_path, private_tmp):
+    not_a_folder = tmp_path / "data"
+    not_a_folder.write_text("a file where the data folder should be")
+    manager = make_manager(_config(not_a_folder), engine=ToneEngine(2), sink=RecordingSink(speed=0))
+    with pytest.raises(StorageError, match="journal folder") as info:
+        manager.start()
+    assert info.value.code == "storage_error" and str(not_a_folder) in str(info.value)
+    assert not manager.is_running and manager.get_stats()["active_workers"] == 0
+    assert list(private_tmp.iterdir()) == [], "the clip folder of the failed start is gone"
+
+    manager.config.data_dir = str(tmp_path / "good")
+    manager.start()
+    msg = manager.add_message("after the failed start", "NORMAL")
+    assert manager.wait_until_idle(10)
+    assert manager.get_stats()["played"] == 1 and msg
+
+
+# -- damaged journals --------------------------------------------------------------------------
+
+
+def _damage_lines(caplog) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if "was damaged" in r.getMessage()]
+
+
+def _start_on(make_manager, data_dir: Path, caplog) -> TTSQueueManager:
+    caplog.set_level(logging.INFO)
+    manager = _paused(make_manager, _config(data_dir))
+    assert manager.is_running
+    assert not any(r.exc_info for r in caplog.records), "no traceback"
+    return manager
+
+
+def _asides(data_dir: Path) -> list[Path]:
+    return sorted(p for p in data_dir.iterdir()
+                  if ".corrupt-" in p.name and not p.name.endswith(("-wal", "-shm")))
+
+
+def test_garbage_journal_is_moved_aside(make_manager, tmp_path, caplog):
+    (tmp_path / JOURNAL_FILE).write_bytes(b"this is not a database at all " * 100)
+    manager = _start_on(make_manager, tmp_path, caplog)
+    (aside,) = _asides(tmp_path)
+    assert aside.read_bytes().startswith(b"this is not a database")
+    (line,) = _damage_lines(caplog)
+    text = line.getMessage()
+    assert "recovered 0 message(s)" in text and str(aside) in text and "lost" in text
+    msg = manager.add_message("the fresh journal works", "NORMAL")
+    assert _journal_ids(tmp_path) == {msg}
+
+
+def _journal_with(data_dir: Path, count: int) -> list[str]:
+    store = MessageStore(data_dir / JOURNAL_FILE)
+    ids = []
+    for i in range(count):
+        msg = TTSMessage(text=f"message {i}", priority=MessagePriority.NORMAL, seq=i + 1)
+        store.add(msg)
+        ids.append(msg.id)
+    store.close()
+    return ids
+
+
+def test_one_bad_row_loses_only_that_row(make_manager, tmp_path, caplog):
+    ids = _journal_with(tmp_path, 5)
+    db = sqlite3.connect(str(tmp_path / JOURNAL_FILE))
+    db.execute("UPDATE messages SET priority=9 WHERE id=?", (ids[2],))
+    db.commit()
+    db.close()
+    manager = _start_on(make_manager, tmp_path, caplog)
+    assert [m["message_id"] for m in manager.get_queue()] == ids[:2] + ids[3:]
+    (line,) = _damage_lines(caplog)
+    assert "recovered 4 message(s), lost 1" in line.getMessage()
+    assert len(_asides(tmp_path)) == 1
+    assert_accounting(manager)
+
+
+def test_wrong_schema_is_moved_aside_and_its_rows_recovered(make_manager, tmp_path, caplog):
+    ids = _journal_with(tmp_path, 3)
+    db = sqlite3.connect(str(tmp_path / JOURNAL_FILE))
+    db.execute("ALTER TABLE messages ADD COLUMN mood TEXT")
+    db.commit()
+    db.close()
+    manager = _start_on(make_manager, tmp_path, caplog)
+    assert [m["message_id"] for m in manager.get_queue()] == ids
+    (line,) = _damage_lines(caplog)
+    assert "wrong columns" in line.getMessage() and "recovered 3 message(s), lost 0" in line.getMessage()
+
+
+def test_foreign_database_is_moved_aside(make_manager, tmp_path, caplog):
+    db = sqlite3.connect(str(tmp_path / JOURNAL_FILE))
+    db.execute("CREATE TABLE notes (body TEXT)")
+    db.commit()
+    db.close()
+    _start_on(make_manager, tmp_path, caplog)
+    (line,) = _damage_lines(caplog)
+    assert "not a TTS journal" in line.getMessage()
+
+
+def _crashed_journal(source: Path, target: Path, count: int) -> list[str]:
+    """The journal files as a process killed with SIGKILL leaves them: WAL not checkpointed."""
+    store = MessageStore(source / JOURNAL_FILE)
+    ids = []
+    for i in range(count):
+        msg = TTSMessage(text=f"message {i}", priority=MessagePriority.NORMAL, seq=i + 1)
+        store.add(msg)
+        ids.append(msg.id)
+    target.mkdir()
+    for suffix in ("", "-wal"):
+        shutil.copyfile(source / f"{JOURNAL_FILE}{suffix}", target / f"{JOURNAL_FILE}{suffix}")
+    store.close()
+    return ids
+
+
+def test_crashed_journal_recovers_everything_without_a_damage_line(make_manager, tmp_path, caplog):
+    ids = _crashed_journal(tmp_path / "live", tmp_path / "crashed", 10)
+    manager = _start_on(make_manager, tmp_path / "crashed", caplog)
+    assert [m["message_id"] for m in manager.get_queue()] == ids
+    assert _damage_lines(caplog) == []
+
+
+def test_damaged_wal_is_detected_and_every_row_recovered(make_manager, tmp_path, caplog):
+    ids = _crashed_journal(tmp_path / "live", tmp_path / "crashed", 10)
+    wal_file = tmp_path / "crashed" / f"{JOURNAL_FILE}-wal"
+    data = bytearray(wal_file.read_bytes())
+    page_size = struct.unpack(">I", data[8:12])[0]
+    second_frame = 32 + 24 + page_size
+    data[second_frame + 16] ^= 0xFF  # a flipped bit in frame 2: SQLite ignores the rest of the WAL
+    wal_file.write_bytes(bytes(data))
+    manager = _start_on(make_manager, tmp_path / "crashed", caplog)
+    assert [m["message_id"] for m in manager.get_queue()] == ids, "every message came back"
+    (line,) = _damage_lines(caplog)
+    assert "write-ahead log" in line.getMessage() and "recovered 10 message(s), lost 0" in line.getMessage()
+    assert len(_asides(tmp_path / "crashed")) == 1
+
+
+# -- full and read-only disks (a real tmpfs) ----------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path) -> Iterator[Path]:
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root (make test runs as root)")
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _fill(disk: Path, leave_bytes: int) -> None:
+    free = shutil.disk_usage(disk).free
+    (disk / "filler").write_bytes(b"\0" * max(0, free - leave_bytes))
+
+
+def test_full_disk_refuses_new_messages_clearly_and_loses_none(make_manager, small_disk):
+    log = EventLog()
+    manager = _paused(make_manager, _config(small_disk), log)
+    _fill(small_disk, 48 * 1024)
+    accepted, error = [], None
+    for i in range(2000):
+        try:
+            accepted.append(manager.add_message(f"message {i} " + "x" * 200, "NORMAL"))
+        except StorageError as exc:
+            error = exc
+            break
+    assert error is not None and accepted, "the disk filled up"
+    assert error.code == "storage_full" and str(small_disk / JOURNAL_FILE) in str(error)
+    stats = assert_accounting(manager)
+    assert stats["accepted"] == len(accepted) == stats["pending"]
+
+    server = ListenerServer(manager)
+    manager.config.listener.port = 0
+    server.start()
+    try:
+        from websockets.sync.client import connect
+
+        with connect(server.url, open_timeout=5) as ws:
+            reply = ask(ws, {"type": "tts", "text": "one more", "id": 7})
+        assert reply["status"] == "error" and reply["error"]["code"] == "storage_full", reply
+        assert JOURNAL_FILE in reply["error"]["message"]
+    finally:
+        server.stop()
+
+    manager.resume()  # the accepted ones still play although the journal cannot record it
+    assert manager.wait_until_idle(60)
+    stats = assert_accounting(manager)
+    assert stats["played"] == len(accepted) and stats["failed"] == 0
+
+
+def test_read_only_journal_is_refused_at_start_clearly(make_manager, small_disk):
+    manager = _paused(make_manager, _config(small_disk))
+    kept = manager.add_message("kept", "NORMAL")
+    manager.stop()
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    restarted = make_manager(_config(small_disk), engine=ToneEngine(2), sink=RecordingSink(speed=0))
+    restarted.pause()
+    with pytest.raises(StorageError) as info:
+        restarted.start()
+    assert info.value.code == "storage_error" and str(small_disk / JOURNAL_FILE) in str(info.value)
+    assert not restarted.is_running
+    subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+    restarted.start()  # the message waited in the journal meanwhile
+    assert [m["message_id"] for m in restarted.get_queue()] == [kept]

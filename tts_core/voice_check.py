@@ -1,0 +1,48 @@
+"""Refuse an unknown configured voice at start, naming the key and listing close matches."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+
+from tts_core.config import ConfigError
+from tts_core.engines.base import Engine, PermanentEngineError
+
+log = logging.getLogger(__name__)
+
+CLOSE_MATCHES = 5
+
+
+def check_configured_voice(engine: Engine, voice: str | None, key: str = "engine.voice") -> None:
+    """Raise ConfigError (a ValueError) naming ``key`` if ``engine`` has no voice ``voice``.
+
+    Engines that cannot list their voices (plain functions) are not checked. An engine
+    with a ``check_voice(voice)`` method (espeak: variants like ``en+f3``) decides itself.
+    """
+    if not voice:
+        return
+    try:
+        voices = engine.list_voices()
+    except Exception as exc:  # noqa: BLE001 - cannot tell; the first synthesis will
+        log.warning("cannot list the voices of %s to check %s=%r: %s", engine.name, key, voice, exc)
+        return
+    if not voices:
+        return
+    check = getattr(engine, "check_voice", None)
+    if callable(check):
+        try:
+            check(voice)
+            return
+        except PermanentEngineError:
+            pass
+    elif voice.casefold() in {n.casefold() for v in voices for n in (v.id, v.name)}:
+        return
+    ids = sorted({v.id for v in voices})
+    close = difflib.get_close_matches(voice, ids, n=CLOSE_MATCHES, cutoff=0.5)
+    if not close:
+        close = difflib.get_close_matches(voice.casefold(), [i.casefold() for i in ids], CLOSE_MATCHES, 0.3)
+    hint = f"close matches: {', '.join(close)}" if close else f"for example {', '.join(ids[:CLOSE_MATCHES])}"
+    raise ConfigError(
+        f"{key}: unknown voice {voice!r} for engine {engine.name}; {hint} "
+        f"(`obs-tts voices --engine {engine.name}` lists them all)"
+    )
