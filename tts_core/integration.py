@@ -3,8 +3,9 @@
 It decides *whether* an event is spoken (muted event types, ignored users, minimum
 amounts, the chat ``!tts`` command), *what* is said (templates, currency-aware
 amounts) and *at which priority* (``config.streamer_bot``), then queues it on the
-manager. Moderation of the resulting text (links, spam, bad words, ...) is the
-manager's text pipeline, which this class installs from the same config.
+manager. Moderation (tts_core.moderation: links, spam, bad words, cooldowns, ...)
+runs on the viewer's own words only, never on the template around them, and belongs
+to this integration: the manager's own text pipeline is left alone.
 
 Every ``process_*`` method returns the message id, or None when the event is
 filtered out by design (``submit`` says why); the seed's method names and arguments
@@ -13,18 +14,32 @@ are kept.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import re
 import string
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tts_core.config import DEFAULT_PRIORITIES, StreamerBotConfig, TTSConfig
+from tts_core.config import DEFAULT_PRIORITIES, StreamerBotConfig, TTSConfig, moderation_from_streamer_bot
 from tts_core.manager import TTSQueueManager
 from tts_core.message import MessagePriority
-from tts_core.text import moderation_pipeline
+from tts_core.moderation import (
+    FILTERED,
+    REJECTED,
+    Memory,
+    Stopped,
+    VoiceChooser,
+    Words,
+    build_name_pipeline,
+    build_pipeline,
+)
+from tts_core.moderation.build import WHOLE_MESSAGE_EVENTS
+from tts_core.moderation.removal import Removal
+from tts_core.moderation.removal import emote_spans as _emote_spans
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +62,9 @@ PLACEHOLDERS = (
     "gifter", "viewers", "viewers_phrase", "bits", "bits_phrase",
 )
 
-# Why an event was not queued (EventResult.filtered).
-FILTER_REASONS = ("muted_event", "ignored_user", "below_minimum", "not_a_command", "mods_only")
+# Why an event was not queued (EventResult.filtered); the moderation stages add theirs.
+FILTER_REASONS = ("muted_event", "ignored_user", "below_minimum", "not_a_command", "mods_only",
+                  "command", "cooldown", "duplicate")
 
 MOD_BADGES = ("moderator", "broadcaster")
 
@@ -81,28 +97,55 @@ _SPACES = re.compile(r"\s+")
 
 @dataclass(frozen=True)
 class EventResult:
-    """What became of an event: ``message_id`` when queued, else ``filtered`` (a FILTER_REASONS code)."""
+    """What became of an event.
+
+    ``status``: ``ok`` (queued as ``message_id``), ``filtered`` (not spoken by design) or
+    ``rejected`` (refused by moderation; counted, so it has a ``message_id`` too);
+    ``stage`` the pipeline stage that stopped it, ``reason`` its code (``filtered`` keeps
+    the reason for callers of earlier versions), ``detail`` one sentence for people.
+    ``message_filtered``: a paid event was announced without the viewer's message.
+    """
 
     message_id: str | None
     filtered: str | None = None
+    status: str = "ok"
+    stage: str | None = None
+    detail: str | None = None
+    voice: str | None = None
+    message_filtered: dict[str, str] | None = None
+
+    @property
+    def reason(self) -> str | None:
+        return self.filtered
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Speech:
     event_type: str
-    text: str
+    template: str
+    values: dict[str, str]
     priority: MessagePriority
     username: str | None
     metadata: dict[str, Any]
+    amount: float | None = None
+
+
+# The reason codes of the builders -> the stage name replies carry.
+_BUILDER_STAGES = {"not_a_command": "chat_command", "mods_only": "mods_only", "muted_event": "muted_events"}
+# Options every event may carry that describe it for moderation and removal.
+EVENT_OPTIONS = ("voice", "hold_seconds", "needs_approval", "chat_message_id", "user_id", "emotes",
+                 "first_time")
+ANONYMOUS_NAME = "someone"
 
 
 class StreamerBotIntegration:
-    """Turns stream events into queued messages.
+    """Turns stream events into queued messages; owns the moderation of the viewer's words.
 
     Parameters: ``manager`` (the TTSQueueManager to queue on), ``config`` (a
-    StreamerBotConfig, or a TTSConfig whose ``streamer_bot`` section is used; default:
-    the manager's), ``moderation`` (install the moderation pipeline built from the
-    config on the manager; default True).
+    StreamerBotConfig, or a TTSConfig whose ``streamer_bot``, ``moderation`` and
+    ``voices`` sections are used; default: the manager's), ``moderation`` (False: only
+    the gates run, no text filters). The manager's own text pipeline is never touched:
+    ``manager.add_message`` from Python is not moderated by these rules.
     """
 
     def __init__(
@@ -112,21 +155,27 @@ class StreamerBotIntegration:
         *,
         moderation: bool = True,
     ) -> None:
+        full = config if isinstance(config, TTSConfig) else manager.config
         if isinstance(config, TTSConfig):
             config = config.streamer_bot
         self.manager = manager
         self.config = config or manager.config.streamer_bot
         self.config.validate()
+        self.moderation_config = moderation_from_streamer_bot(self.config, full.moderation)
+        if not moderation:
+            self.moderation_config = dataclasses.replace(self.moderation_config, enabled=False)
         self.templates = {**DEFAULT_TEMPLATES, **self.config.templates}
         for event_type, template in self.config.templates.items():
             _check_template(template, f"streamer_bot.templates.{event_type}")
-        self._ignored = {name.casefold().lstrip("@") for name in self.config.ignored_users}
+        self.memory = Memory()
+        self.pipeline = build_pipeline(self.moderation_config, self.config, self.memory)
+        self.name_pipeline = build_name_pipeline(self.moderation_config)
+        self.voices = VoiceChooser(full.voices)
         self._builders: dict[str, Callable[..., _Speech | str]] = {
             "donation": self._donation, "subscription": self._subscription, "follow": self._follow,
             "raid": self._raid, "cheer": self._cheer, "chat": self._chat, "tts": self._tts,
         }
-        if moderation:
-            manager.set_text_pipeline(moderation_pipeline(self.config, manager.config.max_text_length))
+        self.removal = Removal(manager, self.moderation_config, self.memory)
 
     @property
     def event_types(self) -> tuple[str, ...]:
@@ -176,8 +225,9 @@ class StreamerBotIntegration:
     def submit(self, event_type: str, fields: Mapping[str, Any]) -> EventResult:
         """Queue the event ``event_type`` described by ``fields``; say what became of it.
 
-        ``fields`` are the ``process_*`` arguments plus the options ``voice``,
-        ``hold_seconds`` and ``needs_approval``. Raises ValueError/TypeError for a bad
+        ``fields`` are the ``process_*`` arguments plus the EVENT_OPTIONS (``voice``,
+        ``hold_seconds``, ``needs_approval``, ``chat_message_id``, ``user_id``, ``emotes``
+        as [start, end) pairs, ``first_time``). Raises ValueError/TypeError for a bad
         value, RuntimeError (QueueFull) when the queue is full.
         """
         builder = self._builders.get(event_type)
@@ -185,19 +235,90 @@ class StreamerBotIntegration:
             expected = ", ".join(self._builders)
             raise ValueError(f"unknown event type {event_type!r}; expected one of {expected}")
         args = dict(fields)
-        voice = args.pop("voice", None)
-        hold_seconds = args.pop("hold_seconds", None)
-        needs_approval = bool(args.pop("needs_approval", False))
+        options = {key: args.pop(key, None) for key in EVENT_OPTIONS}
         speech = builder(**args)
         if isinstance(speech, str):
-            log.debug("%s event not spoken: %s", event_type, speech)
-            return EventResult(None, speech)
+            return self._not_spoken(event_type, args, FILTERED, speech, _BUILDER_STAGES.get(speech, speech),
+                                    speech.replace("_", " "))
+        words = Words(speech.values["message"], speech.event_type, speech.username,
+                      _optional_text(options["user_id"], "user_id"), speech.amount,
+                      _emote_spans(options["emotes"]), bool(options["first_time"]), time.monotonic())
+        message_filtered = None
+        try:
+            self.pipeline.run(words)
+        except Stopped as stop:
+            if stop.reason in ("link", "bad_word") and speech.event_type not in WHOLE_MESSAGE_EVENTS:
+                # A paid or alert event is still announced; only the viewer's words are left out.
+                words.text, message_filtered = "", {"stage": stop.stage, "reason": stop.reason}
+            else:
+                return self._stopped(speech, words, stop)
+        choice = self.voices.choose(words.text, speech.event_type, speech.username, options["voice"])
+        text = self._render(speech, choice.text)
+        metadata = dict(speech.metadata)
+        for key in ("chat_message_id", "user_id"):
+            if options[key] is not None:
+                metadata[key] = _optional_text(options[key], key)
+        needs_approval = bool(options["needs_approval"]) or words.needs_approval
+        hold_reason = words.hold_reason or ("needs_approval requested" if options["needs_approval"] else None)
+        if hold_reason:
+            metadata["hold_reason"] = hold_reason
+        if message_filtered:
+            metadata["message_filtered"] = message_filtered
         message_id = self.manager.add_message(
-            speech.text, speech.priority, voice=voice, event_type=speech.event_type,
-            username=speech.username, metadata=speech.metadata, hold_seconds=hold_seconds,
+            text, speech.priority, voice=choice.voice, event_type=speech.event_type,
+            username=speech.username, metadata=metadata, hold_seconds=options["hold_seconds"],
             needs_approval=needs_approval,
         )
-        return EventResult(message_id)
+        return EventResult(message_id, voice=choice.voice, message_filtered=message_filtered)
+
+    def _stopped(self, speech: _Speech, words: Words, stop: Stopped) -> EventResult:
+        if stop.status != REJECTED:
+            return self._not_spoken(speech.event_type, {"username": speech.username,
+                                                        "message": speech.values["message"]},
+                                    stop.status, stop.reason, stop.stage, stop.detail, speech.priority)
+        text = self._render(speech, "") or speech.event_type
+        message_id = self.manager.record_rejected(
+            text, speech.priority, event_type=speech.event_type, username=speech.username,
+            metadata=speech.metadata, reason=stop.reason, stage=stop.stage, error=stop.detail)
+        log.info("%s %s rejected by %s: %s", speech.event_type, message_id, stop.stage, stop.detail)
+        return EventResult(message_id, stop.reason, REJECTED, stop.stage, stop.detail)
+
+    def _not_spoken(self, event_type: str, args: Mapping[str, Any], status: str, reason: str, stage: str,
+                    detail: str, priority: MessagePriority | None = None) -> EventResult:
+        username = args.get("username") or args.get("donor_name")
+        self.manager.events.publish({
+            "event": "filtered", "message_id": None, "priority": (priority or MessagePriority.LOW).name,
+            "event_type": event_type, "username": username if isinstance(username, str) else None,
+            "stage": stage, "reason": reason, "ts": time.time(),
+        })
+        log.debug("%s event not spoken: %s (%s)", event_type, reason, stage)
+        return EventResult(None, reason, status, stage, detail)
+
+    def _render(self, speech: _Speech, message: str) -> str:
+        values = dict(speech.values)
+        values["message"] = message
+        for key in ("username", "gifter"):
+            values[key] = self._spoken_name(values[key])
+        text = _SPACES.sub(" ", speech.template.format_map(values)).strip()
+        if not message.strip():
+            text = _TRAILING_SEPARATOR.sub("", text)  # "X donated 5 dollars:" without a message
+        return text
+
+    def _spoken_name(self, name: str) -> str:
+        name = speakable_name(name)
+        if not name or not self.name_pipeline.stages:
+            return name
+        try:
+            return self.name_pipeline.run(Words(name, "name")).text.strip() or ANONYMOUS_NAME
+        except Stopped:
+            return ANONYMOUS_NAME
+
+    # -- removal: deleted lines, bans, time-outs -------------------------------------------
+
+    def remove(self, kind: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """Handle ``chat_deleted``, ``user_banned``, ``user_timeout`` or a moderator's
+        ``Remove``; see Removal.handle."""
+        return self.removal.handle(kind, fields)
 
     # -- builders: an event -> what to say, or the reason it is not spoken ---------------
 
@@ -206,14 +327,12 @@ class StreamerBotIntegration:
         value = _amount(amount, "amount")
         donor_name = _text(donor_name, "donor_name").strip() or "Anonymous"
         code = currency_code(_text(currency or self.config.currency, "currency"))
-        if value < self.config.min_donation_amount:
-            return "below_minimum"
         urgent = self.config.urgent_donation_amount
         priority = MessagePriority.URGENT if urgent > 0 and value >= urgent else self._priority("donation")
         values = {"username": donor_name, "message": message, "amount": spoken_amount(value, code),
                   "currency": code}
         meta = {"amount": value, "currency": code}
-        return self._speech("donation", donor_name, values, meta, priority)
+        return self._speech("donation", donor_name, values, meta, priority, amount=value)
 
     def _subscription(self, username: str, months: int = 1, message: str = "",
                       tier: str | int | None = None, gift: bool = False,
@@ -225,7 +344,7 @@ class StreamerBotIntegration:
             template = GIFT_TEMPLATE if gifter else ANONYMOUS_GIFT_TEMPLATE
         values = {"username": username, "message": message, "months": str(months),
                   "months_phrase": _plural(months, "month"), "tier": "" if tier is None else str(tier),
-                  "gift": "gifted" if gift else "", "gifter": speakable_name(gifter)}
+                  "gift": "gifted" if gift else "", "gifter": gifter}
         meta = {"months": months, "tier": tier, "gift": bool(gift), "gifter": gifter or None}
         return self._speech("subscription", username, values, meta, template=template)
 
@@ -234,18 +353,14 @@ class StreamerBotIntegration:
 
     def _raid(self, username: str, viewers: int = 0) -> _Speech | str:
         viewers = _count(viewers, "viewers")
-        if viewers < self.config.min_raid_viewers:
-            return "below_minimum"
         values = {"username": username, "viewers": str(viewers), "viewers_phrase": _plural(viewers, "viewer")}
-        return self._speech("raid", username, values, {"viewers": viewers})
+        return self._speech("raid", username, values, {"viewers": viewers}, amount=viewers)
 
     def _cheer(self, username: str, bits: int, message: str = "") -> _Speech | str:
         bits = _count(bits, "bits")
-        if bits < self.config.min_cheer_bits:
-            return "below_minimum"
         values = {"username": username, "message": message, "bits": str(bits),
                   "bits_phrase": _plural(bits, "bit")}
-        return self._speech("cheer", username, values, {"bits": bits})
+        return self._speech("cheer", username, values, {"bits": bits}, amount=bits)
 
     def _chat(self, username: str, message: str, is_mod: bool = False, is_subscriber: bool = False,
               badges: Iterable[str] = ()) -> _Speech | str:
@@ -274,23 +389,17 @@ class StreamerBotIntegration:
 
     def _speech(self, event_type: str, username: str | None, values: dict[str, str],
                 metadata: dict[str, Any], priority: MessagePriority | None = None,
-                template: str | None = None) -> _Speech | str:
+                template: str | None = None, amount: float | None = None) -> _Speech | str:
         if username is not None:
             _text(username, "username", allow_empty=event_type == "tts")
-            if username.casefold().lstrip("@") in self._ignored:
-                return "ignored_user"
         if event_type in self.config.muted_events:
             return "muted_event"
         values = {**dict.fromkeys(PLACEHOLDERS, ""), **values}
         values["message"] = _text(values["message"] or "", "message")
-        values["username"] = speakable_name(values["username"])
-        text = _SPACES.sub(" ", (template or self.templates[event_type]).format_map(values)).strip()
-        if not values["message"].strip():
-            text = _TRAILING_SEPARATOR.sub("", text)  # "X donated 5 dollars:" without a message
         if priority is None:
             priority = self._priority(event_type)
-        return _Speech(event_type, text, priority, username or None,
-                       {k: v for k, v in metadata.items() if v is not None})
+        return _Speech(event_type, template or self.templates[event_type], values, priority,
+                       username or None, {k: v for k, v in metadata.items() if v is not None}, amount)
 
     def _priority(self, event_type: str) -> MessagePriority:
         name = self.config.priorities.get(event_type, DEFAULT_PRIORITIES[event_type])
@@ -349,6 +458,14 @@ def _text(value: object, name: str, allow_empty: bool = True) -> str:
     if not allow_empty and not value.strip():
         raise ValueError(f"{name} is empty")
     return value
+
+
+def _optional_text(value: object, name: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _text(value, name)
 
 
 def _check_template(template: str, key: str) -> None:
