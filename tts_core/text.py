@@ -101,7 +101,8 @@ LINK_WORD = "link"
 BAD_WORD_REPLACEMENT = "bleep"
 MAX_PHRASE_WORDS = 4  # longest phrase the repeated-words filter looks for
 BLOB_MIN_LENGTH = 20  # shorter tokens are never treated as base64/hex blobs
-LONGEST_WORD = 40  # a "word" longer than this is noise, whatever it is made of
+LONGEST_WORD = 40  # a "word" longer than this is noise, unless it looks like a real word
+LONGEST_REAL_WORD = 60
 
 # Twitch/BTTV/FFZ/7TV global emotes that chat types as words (case-sensitive names).
 DEFAULT_EMOTES = (
@@ -194,7 +195,8 @@ def remove_blobs(text: str) -> str:
 
 def _is_blob(word: str) -> bool:
     if len(word) > LONGEST_WORD:
-        return True
+        # Long real words ("Pneumonoultramicroscopic...") are letters of many kinds.
+        return not (word.isalpha() and len(word) <= LONGEST_REAL_WORD and len(set(word.lower())) >= 8)
     if len(word) < BLOB_MIN_LENGTH or not _BLOB_CHARS.fullmatch(word):
         return False
     if _HEX.fullmatch(word):

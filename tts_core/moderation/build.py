@@ -3,8 +3,9 @@
 Order matters: cheap gates first (bots, blocked users, minimum amounts); emote
 positions before anything shifts the text; look-alike letters folded before links
 and word lists look; links before blobs (a URL looks like one); letters de-spammed
-before the bad-word list; length limits, then "nothing left", then duplicates and
-approval rules, which judge the words that will actually be said.
+before blobs are judged by length, and before the bad-word list; length limits, then
+"nothing left", then duplicates and approval rules, which judge the words that will
+actually be said.
 """
 
 from __future__ import annotations
@@ -53,10 +54,10 @@ def build_pipeline(mod: ModerationConfig, bot: StreamerBotConfig, memory: gates.
         stages.append(spam.emote_stage(mod.emote_names, mod.emotes))
     if mod.emoji:
         stages.append(spam.emoji_stage())
-    if mod.blobs:
-        stages.append(spam.blobs_stage())
     if mod.max_repeated_letters:
         stages.append(spam.repeated_letters_stage(mod.max_repeated_letters))
+    if mod.blobs:
+        stages.append(spam.blobs_stage())
     if mod.max_repeated_words:
         stages.append(spam.repeated_words_stage(mod.max_repeated_words))
     if mod.bad_words:

@@ -5,8 +5,8 @@ become plain ones), zero-width and bidi control characters removed, decorative
 combining marks removed ("s̷c̷a̷m̷"), and a word that mixes Latin with look-alike
 letters of another script ("ѕсаm": Cyrillic ѕ, с, а) folded to Latin. A word written
 wholly in another script (Russian, Greek) is left as it is. ``matching_view`` folds
-every look-alike (and leetspeak digits) one character for one, so matches found in
-it are at the same positions in the text.
+leetspeak digits one character for one, so matches found in it are at the same
+positions in the text.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ _LOOKALIKES = {
 }
 _LEET = dict(zip("0134578@$", "oieastbas", strict=True))
 FOLD = str.maketrans(_LOOKALIKES)
-FOLD_WITH_LEET = str.maketrans({**_LOOKALIKES, **_LEET})
+LEET = str.maketrans(_LEET)
 
 # Invisible characters that join what they separate (a dodge, "sc\u200bam").
 _INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e"
@@ -47,10 +47,10 @@ def normalize(text: str) -> str:
 
 
 def matching_view(text: str, leet: bool = False) -> str:
-    """Every look-alike folded to Latin, one character for one (positions are kept)."""
-    if text.isascii() and not leet:
-        return text
-    return text.translate(FOLD_WITH_LEET if leet else FOLD)
+    """For matching, one character for one (positions are kept): with ``leet``, digits
+    and symbols that stand for letters ("sc4m") become those letters. Look-alike letters
+    are already folded by ``normalize`` where they are a dodge (it runs first)."""
+    return text.translate(LEET) if leet else text
 
 
 def _drop_decorative_marks(text: str) -> str:
