@@ -43,26 +43,36 @@ class Removal:
         nothing identifies what to remove."""
         if kind not in (*REMOVAL_EVENTS, "remove"):
             raise ValueError(f"unknown removal {kind!r}; expected one of {', '.join(REMOVAL_EVENTS)}, remove")
-        predicate = _predicate(fields)
+        matches = _predicate(fields)
+        seen: set[str] = set()  # the banned viewer's other name or id, learnt from their messages
+
+        def predicate(msg: Any) -> bool:
+            if not matches(msg):
+                return False
+            seen.update(w for w in (msg.username, (msg.metadata or {}).get("user_id")) if w)
+            return True
+
         if kind == "chat_deleted" and not self.config.remove_on_delete:
             return {"removed": [], "skipped": None, "off": "remove_on_delete"}
-        if kind in ("user_banned", "user_timeout"):
-            self._block(kind, fields)
-            if not self.config.remove_on_ban:
-                return {"removed": [], "skipped": None, "off": "remove_on_ban"}
+        banned = kind in ("user_banned", "user_timeout")
+        if banned and not self.config.remove_on_ban:
+            self._block(kind, fields, seen)
+            return {"removed": [], "skipped": None, "off": "remove_on_ban"}
         skip = self.config.skip_playing_on_removal if fields.get("skip_playing") is None \
             else bool(fields["skip_playing"])
         reason = kind if kind != "remove" else "moderator"
         removed, skipped = self.manager.remove_where(predicate, reason, skip)
+        if banned:
+            self._block(kind, fields, seen)
         log.info("%s: removed %d message(s)%s", kind, len(removed), f", skipped {skipped}" if skipped else "")
         return {"removed": removed, "skipped": skipped}
 
-    def _block(self, kind: str, fields: Mapping[str, Any]) -> None:
+    def _block(self, kind: str, fields: Mapping[str, Any], also: set[str]) -> None:
         seconds = self.config.ban_block_seconds
         if kind == "user_timeout" and fields.get("duration_seconds"):
             seconds = float(fields["duration_seconds"])
         if seconds > 0:
-            who = (fields.get("username"), _str(fields.get("user_id")))
+            who = {fields.get("username"), _str(fields.get("user_id")), *also}
             self.memory.block(who, time.monotonic() + seconds)
 
 
