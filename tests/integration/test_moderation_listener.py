@@ -34,6 +34,10 @@ def running(make_manager):
         yield running
 
 
+def chat(ws: Any, username: str, message: str, **extra: Any) -> dict[str, Any]:
+    return ask(ws, {"type": "chat", "username": username, "message": message, **extra})
+
+
 def played_texts(running: Running) -> list[str]:
     return [p.text for p in running.sink.played]
 
@@ -47,14 +51,15 @@ def wait_played(running: Running, text: str, timeout: float = 10.0) -> None:
 
 def test_a_held_message_rejected_by_a_moderator_never_plays_and_an_approved_one_plays(running):
     with running.ws() as ws:
-        held = ask(ws, {"type": "chat", "username": "newbie", "message": "hello first time", "first_time": True})
-        approved = ask(ws, {"type": "chat", "username": "other", "message": "me too first", "first_time": True})
+        held = chat(ws, "newbie", "hello first time", first_time=True)
+        approved = chat(ws, "other", "me too first", first_time=True)
         queue = ask(ws, {"request": "GetQueue"})["queue"]
         shown = {m["message_id"]: m for m in queue}
         assert shown[held["message_id"]]["state"] == "held"
         assert shown[held["message_id"]]["hold_reason"] == "first-time chatter"
         assert shown[held["message_id"]]["needs_approval"] is True
-        assert ask(ws, {"request": "Reject", "message_id": held["message_id"]})["rejected"] == held["message_id"]
+        rejected = ask(ws, {"request": "Reject", "message_id": held["message_id"]})
+        assert rejected["rejected"] == held["message_id"]
         assert ask(ws, {"request": "Approve", "message_id": approved["message_id"]})["status"] == "ok"
         wait_played(running, "other says: me too first")
         assert ask(ws, {"type": "chat", "username": "regular", "message": "after them"})["status"] == "ok"
@@ -68,18 +73,19 @@ def test_messages_of_a_user_banned_while_they_wait_never_play(running):
     log = EventLog()
     running.manager.subscribe(log)
     with running.ws() as ws:
-        waiting = [ask(ws, {"type": "chat", "username": "Troll", "user_id": 666, "message": f"spam line {n}",
-                            "hold_seconds": HOLD})["message_id"] for n in range(3)]
-        keep = ask(ws, {"type": "chat", "username": "nice", "message": "stays", "hold_seconds": HOLD})
+        waiting = [chat(ws, "Troll", f"spam line {n}", user_id=666, hold_seconds=HOLD)["message_id"]
+                   for n in range(3)]
+        keep = chat(ws, "nice", "stays", hold_seconds=HOLD)
         banned = ask(ws, {"type": "user_banned", "user_id": "666", "id": "ban"})
         assert banned["status"] == "ok" and sorted(banned["removed"]) == sorted(waiting)
         for msg_id in waiting:
             assert log.wait_for("dropped", msg_id)["reason"] == "user_banned"
-        again = ask(ws, {"type": "chat", "username": "troll", "message": "I am back"})
-        assert (again["status"], again["stage"], again["reason"]) == ("rejected", "blocked_users", "blocked_user")
+        again = chat(ws, "troll", "I am back")
+        assert (again["status"], again["stage"], again["reason"]) == (
+            "rejected", "blocked_users", "blocked_user")
         assert [m["message_id"] for m in ask(ws, {"request": "GetQueue"})["queue"]] == [keep["message_id"]]
         assert ask(ws, {"request": "Approve", "message_id": keep["message_id"]})["status"] == "ok"
-        ask(ws, {"type": "chat", "username": "nice", "message": "plays now"})
+        chat(ws, "nice", "plays now")
         wait_played(running, "nice says: plays now")
     assert not [t for t in played_texts(running) if t.startswith("Troll")]
     assert_accounting(running.manager)
@@ -87,10 +93,8 @@ def test_messages_of_a_user_banned_while_they_wait_never_play(running):
 
 def test_a_deleted_chat_line_never_plays(running):
     with running.ws() as ws:
-        doomed = ask(ws, {"type": "chat", "username": "a", "message": "oops wrong chat", "chat_message_id": "m-1",
-                          "hold_seconds": HOLD})
-        other = ask(ws, {"type": "chat", "username": "a", "message": "this one stays", "chat_message_id": "m-2",
-                         "hold_seconds": 0.2})
+        doomed = chat(ws, "a", "oops wrong chat", chat_message_id="m-1", hold_seconds=HOLD)
+        other = chat(ws, "a", "this one stays", chat_message_id="m-2", hold_seconds=0.2)
         deleted = ask(ws, {"type": "chat_deleted", "chat_message_id": "m-1"})
         assert deleted["removed"] == [doomed["message_id"]]
         assert ask(ws, {"type": "chat_deleted", "chat_message_id": "m-1"})["removed"] == []
@@ -100,24 +104,24 @@ def test_a_deleted_chat_line_never_plays(running):
 
 
 def test_a_moderator_removes_a_users_lines_and_a_ban_skips_the_clip_playing_now(make_manager):
-    with listening(make_manager, config=config(), duration_ms=20_000, sink_speed=1.0) as running:
-        with running.ws() as ws:
-            playing = ask(ws, {"type": "chat", "username": "loud", "message": "a very long clip"})["message_id"]
-            deadline = time.monotonic() + 10
-            while running.manager.now_playing is None:
-                assert time.monotonic() < deadline
-                time.sleep(0.01)
-            later = ask(ws, {"type": "chat", "username": "loud", "message": "and more"})["message_id"]
-            removed = ask(ws, {"request": "Remove", "username": "LOUD", "skip_playing": False})
-            assert removed["removed"] == [later] and removed["skipped"] is None
-            timeout = ask(ws, {"type": "user_timeout", "username": "loud", "duration_seconds": 600})
-            assert timeout["skipped"] == playing
-            deadline = time.monotonic() + 10
-            while not running.sink.played:
-                assert time.monotonic() < deadline
-                time.sleep(0.01)
-            assert running.sink.played[0].skipped
-            assert ask(ws, {"request": "Remove", "id": 4})["error"]["code"] == "missing_field"
+    with listening(make_manager, config=config(), duration_ms=20_000, sink_speed=1.0) as running, \
+            running.ws() as ws:
+        playing = chat(ws, "loud", "a very long clip")["message_id"]
+        deadline = time.monotonic() + 10
+        while running.manager.now_playing is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        later = chat(ws, "loud", "and more")["message_id"]
+        removed = ask(ws, {"request": "Remove", "username": "LOUD", "skip_playing": False})
+        assert removed["removed"] == [later] and removed["skipped"] is None
+        timeout = ask(ws, {"type": "user_timeout", "username": "loud", "duration_seconds": 600})
+        assert timeout["skipped"] == playing
+        deadline = time.monotonic() + 10
+        while not running.sink.played:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert running.sink.played[0].skipped
+        assert ask(ws, {"request": "Remove", "id": 4})["error"]["code"] == "missing_field"
 
 
 def test_template_words_are_never_filtered_and_filtered_replies_tell_the_truth(running):
