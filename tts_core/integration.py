@@ -161,21 +161,28 @@ class StreamerBotIntegration:
         self.manager = manager
         self.config = config or manager.config.streamer_bot
         self.config.validate()
-        self.moderation_config = moderation_from_streamer_bot(self.config, full.moderation)
-        if not moderation:
-            self.moderation_config = dataclasses.replace(self.moderation_config, enabled=False)
         self.templates = {**DEFAULT_TEMPLATES, **self.config.templates}
         for event_type, template in self.config.templates.items():
             _check_template(template, f"streamer_bot.templates.{event_type}")
         self.memory = Memory()
-        self.pipeline = build_pipeline(self.moderation_config, self.config, self.memory)
-        self.name_pipeline = build_name_pipeline(self.moderation_config)
-        self.voices = VoiceChooser(full.voices)
+        self._moderate = moderation
         self._builders: dict[str, Callable[..., _Speech | str]] = {
             "donation": self._donation, "subscription": self._subscription, "follow": self._follow,
             "raid": self._raid, "cheer": self._cheer, "chat": self._chat, "tts": self._tts,
         }
-        self.removal = Removal(manager, self.moderation_config, self.memory)
+        self.reconfigure(full)
+
+    def reconfigure(self, config: TTSConfig) -> None:
+        """Rebuild the pipeline and voices from ``config``'s ``moderation`` and ``voices``
+        sections (e.g. after the OBS panel changed). Bans and cooldowns are remembered."""
+        moderation = moderation_from_streamer_bot(self.config, config.moderation)
+        if not self._moderate:
+            moderation = dataclasses.replace(moderation, enabled=False)
+        self.moderation_config = moderation
+        self.pipeline = build_pipeline(moderation, self.config, self.memory)
+        self.name_pipeline = build_name_pipeline(moderation)
+        self.voices = VoiceChooser(config.voices)
+        self.removal = Removal(self.manager, moderation, self.memory)
 
     @property
     def event_types(self) -> tuple[str, ...]:

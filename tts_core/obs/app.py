@@ -22,7 +22,13 @@ from tts_core.manager import TTSQueueManager
 from tts_core.message import MessagePriority, MessageState
 from tts_core.obs.api import ObsApi
 from tts_core.obs.pump import Pump
-from tts_core.obs.settings import Changes, config_from_settings, normalize, plan_changes
+from tts_core.obs.settings import (
+    Changes,
+    config_from_settings,
+    moderation_from_panel,
+    normalize,
+    plan_changes,
+)
 from tts_core.obs.sink import ObsMediaSink
 
 log = logging.getLogger(__name__)
@@ -194,6 +200,9 @@ class ObsTTSApp:
             return
         _copy_config(config, manager.config)
         manager.queue.max_size = config.max_queue_size
+        if changes.live and self.integration is not None:  # the Moderation and Voices groups
+            moderation_from_panel(config, manager.config)
+            self.integration.reconfigure(manager.config)
         if changes.engine:
             self._apply_engine(manager)
         if changes.restart:
