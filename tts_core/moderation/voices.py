@@ -1,6 +1,7 @@
 """Which engine voice speaks a message.
 
-In order: the voice the bot sent with the event, an inline alias the viewer typed
+In order: the voice the bot sent with the event (an alias on the list is mapped to
+its engine voice, as Speaker.bot's ``Speak`` sends alias names), an inline alias the viewer typed
 (``brian: hello``, only aliases on the allow-list; anything else is read as plain
 text), the viewer's own voice (``users``), the event type's voice (``events``), else
 None (the engine's default voice).
@@ -40,8 +41,9 @@ class VoiceChooser:
             if match is not None:
                 voice = self.aliases.get(match.group(1).casefold())
                 if voice is not None:
-                    return VoiceChoice(requested or voice, text[match.end():], match.group(1))
-        if requested:
-            return VoiceChoice(requested, text)
+                    chosen = self.aliases.get(requested.casefold(), requested) if requested else voice
+                    return VoiceChoice(chosen, text[match.end():], match.group(1))
+        if requested:  # Speaker.bot's Speak sends an alias name as its voice
+            return VoiceChoice(self.aliases.get(requested.casefold(), requested), text)
         voice = self.users.get(user_key(username)) if username else None
         return VoiceChoice(voice or self.config.events.get(event_type), text)
