@@ -200,10 +200,16 @@ class ModerationConfig:
             if event_type not in EVENT_TYPES:
                 raise ConfigError(f"{prefix}.needs_approval: unknown event type {event_type!r}; "
                                   f"expected one of {', '.join(EVENT_TYPES)}")
-            for key in approval:
+            for key, value in approval.items():
+                where = f"{prefix}.needs_approval.{event_type}"
                 if key not in APPROVAL_RULE_KEYS:
-                    raise ConfigError(f"{prefix}.needs_approval.{event_type}: unknown rule {key!r}; "
+                    raise ConfigError(f"{where}: unknown rule {key!r}; "
                                       f"expected one of {', '.join(APPROVAL_RULE_KEYS)}")
+                if (key == "min_amount") == isinstance(value, bool):
+                    wanted = "a number >= 0" if key == "min_amount" else "true or false"
+                    raise ConfigError(f"{where}.{key} must be {wanted}, got {value!r}")
+                if key == "min_amount" and not 0 <= value < float("inf"):
+                    raise ConfigError(f"{where}.min_amount must be a finite number >= 0, got {value!r}")
 
 
 @dataclass

@@ -128,6 +128,7 @@ class _Speech:
     username: str | None
     metadata: dict[str, Any]
     amount: float | None = None
+    offset: int = 0  # characters of the platform's message before the viewer's words ("!tts ")
 
 
 # The reason codes of the builders -> the stage name replies carry.
@@ -247,9 +248,11 @@ class StreamerBotIntegration:
         if isinstance(speech, str):
             return self._not_spoken(event_type, args, FILTERED, speech, _BUILDER_STAGES.get(speech, speech),
                                     speech.replace("_", " "))
+        emotes = [(start - speech.offset, end - speech.offset)
+                  for start, end in _emote_spans(options["emotes"]) if start >= speech.offset]
         words = Words(speech.values["message"], speech.event_type, speech.username,
-                      _optional_text(options["user_id"], "user_id"), speech.amount,
-                      _emote_spans(options["emotes"]), bool(options["first_time"]), time.monotonic())
+                      _optional_text(options["user_id"], "user_id"), speech.amount, emotes,
+                      bool(options["first_time"]), time.monotonic())
         message_filtered = None
         try:
             self.pipeline.run(words)
@@ -292,6 +295,8 @@ class StreamerBotIntegration:
 
     def _not_spoken(self, event_type: str, args: Mapping[str, Any], status: str, reason: str, stage: str,
                     detail: str, priority: MessagePriority | None = None) -> EventResult:
+        if reason == "not_a_command":
+            return EventResult(None, reason, status, stage, detail)  # ordinary chat: nothing to report
         username = args.get("username") or args.get("donor_name")
         self.manager.events.publish({
             "event": "filtered", "message_id": None, "priority": (priority or MessagePriority.LOW).name,
@@ -375,16 +380,20 @@ class StreamerBotIntegration:
         roles = {str(badge).split("/", 1)[0].strip().casefold() for badge in badges}
         is_mod = bool(is_mod) or bool(roles & set(MOD_BADGES))
         command = self.config.chat_command.strip()
-        event_type, text = "chat", message
+        event_type, text, offset = "chat", message, 0
         if command:
             head, _, rest = message.strip().partition(" ")
             if head.casefold() != command.casefold() or not rest.strip():
                 return "not_a_command"
-            event_type, text = "command", rest
+            offset = len(message) - len(message.lstrip()) + len(head) + 1
+            event_type, text = "command", message[offset:]
         if self.config.chat_mod_only and not is_mod:
             return "mods_only"
         meta = {"is_mod": is_mod, "is_subscriber": bool(is_subscriber)}
-        return self._speech(event_type, username, {"username": username, "message": text}, meta)
+        speech = self._speech(event_type, username, {"username": username, "message": text}, meta)
+        if isinstance(speech, _Speech):
+            speech.offset = offset
+        return speech
 
     def _tts(self, text: str, priority: MessagePriority | str | int | None = None,
              username: str | None = None) -> _Speech | str:

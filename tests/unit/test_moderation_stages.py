@@ -302,3 +302,47 @@ def test_old_streamer_bot_keys_still_load_into_the_moderation_section():
 def test_bad_moderation_config_names_the_key(section, match):
     with pytest.raises(ConfigError, match=match):
         TTSConfig.from_dict({"moderation": section})
+
+
+def test_emote_positions_of_a_tts_command_line_count_from_the_whole_line():
+    manager = TTSQueueManager(TTSConfig())
+    bot = StreamerBotIntegration(manager)
+    line = "!tts hello ohnoDance world"  # Twitch: ohnoDance at 11-19 of the whole line
+    msg_id = bot.submit("chat", {"username": "v", "message": line, "emotes": "301:11-19"}).message_id
+    assert manager.get_message(msg_id)["text"] == "v says: hello world"
+
+
+ENGINE_SAMPLES = [
+    ("check hxxps://evil[.]com/free now Kappa", "v says: check link now"),
+    ("this is a ѕсаm 😂😂", "v says: this is a bleep"),
+    ("sooooo goooood!!!!! hahahahaha", "v says: sooo goood! haha"),
+    ("<speak>hi</speak> & bye", "v says: <speak>hi</speak> & bye"),
+    ("مرحبا بالعالم", "v says: مرحبا بالعالم"),
+    ("s\u200bcam alert: gg", "v says: bleep alert: good game"),
+]
+
+
+def test_the_engine_receives_exactly_the_moderated_words(make_manager):
+    from doubles import RecordingSink, ToneEngine
+
+    engine = ToneEngine(1)
+    cfg = TTSConfig.from_dict({"tts_queue": {"rate_limit_per_minute": 0},
+                               "moderation": {"bad_words": ["scam"], "pronunciations": {"gg": "good game"}}})
+    manager = make_manager(cfg, engine=engine, sink=RecordingSink(speed=0))
+    bot = StreamerBotIntegration(manager)
+    manager.start()
+    for typed, _ in ENGINE_SAMPLES:
+        assert bot.submit("chat", {"username": "v", "message": f"!tts {typed}"}).status == "ok"
+    assert manager.wait_until_idle(10)
+    # Workers synthesize ahead in parallel, so calls may arrive in any order.
+    assert sorted(text for text, _ in engine.calls) == sorted(said for _, said in ENGINE_SAMPLES)
+
+
+@pytest.mark.parametrize(("rule", "match"), [
+    ({"min_amount": True}, "min_amount must be a number"),
+    ({"min_amount": -5}, "min_amount must be a finite number"),
+    ({"always": 1}, "always must be true or false"),
+])
+def test_bad_approval_rules_name_the_key(rule, match):
+    with pytest.raises(ConfigError, match=match):
+        TTSConfig.from_dict({"moderation": {"needs_approval": {"donation": rule}}})
