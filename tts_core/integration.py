@@ -166,7 +166,7 @@ class StreamerBotIntegration:
         for event_type, template in self.config.templates.items():
             _check_template(template, f"streamer_bot.templates.{event_type}")
         self.memory = Memory()
-        self._moderate = moderation
+        self._filters_on = moderation
         self._builders: dict[str, Callable[..., _Speech | str]] = {
             "donation": self._donation, "subscription": self._subscription, "follow": self._follow,
             "raid": self._raid, "cheer": self._cheer, "chat": self._chat, "tts": self._tts,
@@ -177,7 +177,7 @@ class StreamerBotIntegration:
         """Rebuild the pipeline and voices from ``config``'s ``moderation`` and ``voices``
         sections (e.g. after the OBS panel changed). Bans and cooldowns are remembered."""
         moderation = moderation_from_streamer_bot(self.config, config.moderation)
-        if not self._moderate:
+        if not self._filters_on:
             moderation = dataclasses.replace(moderation, enabled=False)
         self.moderation_config = moderation
         self.pipeline = build_pipeline(moderation, self.config, self.memory)
@@ -248,36 +248,50 @@ class StreamerBotIntegration:
         if isinstance(speech, str):
             return self._not_spoken(event_type, args, FILTERED, speech, _BUILDER_STAGES.get(speech, speech),
                                     speech.replace("_", " "))
+        words = self._moderate(speech, options)
+        if isinstance(words, EventResult):
+            return words
+        return self._queue(speech, words, options)
+
+    def _moderate(self, speech: _Speech, options: Mapping[str, Any]) -> Words | EventResult:
+        """Run the pipeline on the viewer's words; an EventResult when it stopped them."""
         emotes = [(start - speech.offset, end - speech.offset)
                   for start, end in _emote_spans(options["emotes"]) if start >= speech.offset]
         words = Words(speech.values["message"], speech.event_type, speech.username,
                       _optional_text(options["user_id"], "user_id"), speech.amount, emotes,
                       bool(options["first_time"]), time.monotonic())
-        message_filtered = None
         try:
-            self.pipeline.run(words)
+            return self.pipeline.run(words)
         except Stopped as stop:
-            if stop.reason in ("link", "bad_word") and speech.event_type not in WHOLE_MESSAGE_EVENTS:
-                # A paid or alert event is still announced; only the viewer's words are left out.
-                words.text, message_filtered = "", {"stage": stop.stage, "reason": stop.reason}
-            else:
+            if stop.reason not in ("link", "bad_word") or speech.event_type in WHOLE_MESSAGE_EVENTS:
                 return self._stopped(speech, words, stop)
+            # A paid or alert event is still announced (and judged by the later stages,
+            # e.g. approval rules); only the viewer's words are left out.
+            dropped = {"stage": stop.stage, "reason": stop.reason}
+        try:
+            words = self.pipeline.run(dataclasses.replace(words, text="", emotes=[]))
+        except Stopped as stop:
+            return self._stopped(speech, words, stop)
+        words.notes["message_filtered"] = dropped
+        return words
+
+    def _queue(self, speech: _Speech, words: Words, options: Mapping[str, Any]) -> EventResult:
         choice = self.voices.choose(words.text, speech.event_type, speech.username, options["voice"])
-        text = self._render(speech, choice.text)
         metadata = dict(speech.metadata)
         for key in ("chat_message_id", "user_id"):
             if options[key] is not None:
                 metadata[key] = _optional_text(options[key], key)
-        needs_approval = bool(options["needs_approval"]) or words.needs_approval
         hold_reason = words.hold_reason or ("needs_approval requested" if options["needs_approval"] else None)
         if hold_reason:
             metadata["hold_reason"] = hold_reason
+        message_filtered = words.notes.get("message_filtered")
         if message_filtered:
             metadata["message_filtered"] = message_filtered
         message_id = self.manager.add_message(
-            text, speech.priority, voice=choice.voice, event_type=speech.event_type,
-            username=speech.username, metadata=metadata, hold_seconds=options["hold_seconds"],
-            needs_approval=needs_approval,
+            self._render(speech, choice.text), speech.priority, voice=choice.voice,
+            event_type=speech.event_type, username=speech.username, metadata=metadata,
+            hold_seconds=options["hold_seconds"],
+            needs_approval=bool(options["needs_approval"]) or words.needs_approval,
         )
         return EventResult(message_id, voice=choice.voice, message_filtered=message_filtered)
 

@@ -346,3 +346,15 @@ def test_the_engine_receives_exactly_the_moderated_words(make_manager):
 def test_bad_approval_rules_name_the_key(rule, match):
     with pytest.raises(ConfigError, match=match):
         TTSConfig.from_dict({"moderation": {"needs_approval": {"donation": rule}}})
+
+
+def test_a_big_donation_with_a_dropped_message_still_waits_for_approval():
+    cfg = TTSConfig.from_dict({"moderation": {"bad_words": [{"pattern": "scam", "action": "drop"}],
+                                              "needs_approval": {"donation": {"min_amount": 50}}}})
+    manager = TTSQueueManager(cfg)
+    result = StreamerBotIntegration(manager).submit(
+        "donation", {"donor_name": "Ann", "amount": 100, "message": "this is a scam"})
+    shown = manager.get_queue()[0]
+    assert result.message_filtered == {"stage": "bad_words", "reason": "bad_word"}
+    assert (shown["text"], shown["state"], shown["hold_reason"]) == (
+        "Ann donated 100 dollars", "held", "donation of 100 (approval from 50)")
