@@ -58,13 +58,50 @@ def remove_emoji(text: str) -> str:
     return _EMOJI.sub(" ", text)
 
 
+_PHONEME_BRACKETS = re.compile(r"\[\s*\[|\]\s*\]")
+
+
+def split_phoneme_brackets(text: str) -> str:
+    """espeak-ng reads ``[[...]]`` as phoneme codes (a way to say a listed word without
+    spelling it); ``[ [`` is read as the brackets a viewer typed."""
+    if "[" not in text and "]" not in text:
+        return text
+    return _PHONEME_BRACKETS.sub(lambda m: f"{m.group()[0]} {m.group()[-1]}", text)
+
+
+def phoneme_brackets_stage() -> TextStage:
+    return TextStage("phoneme_brackets", split_phoneme_brackets)
+
+
 def emote_stage(names: Iterable[str], defaults: bool) -> TextStage:
+    """Emote names and ``:emote:`` codes (see ``tts_core.text.filter_emotes``)."""
+    listed = [*(edits.DEFAULT_EMOTES if defaults else ()), *names]
     stage = edits.filter_emotes(names, defaults=defaults)
-    return TextStage("emotes", stage.apply)
+    if any("*" in name for name in listed):
+        return TextStage("emotes", stage.apply)
+    exact = {name for name in listed if " " not in name}  # most chat has none: a set lookup decides
+
+    def edit(text: str) -> str:
+        if ":" in text or not exact.isdisjoint(_edge_stripped(text)):
+            return stage.apply(text)
+        return text
+
+    return TextStage("emotes", edit)
+
+
+def _edge_stripped(text: str) -> list[str]:
+    return [word.strip(_EDGES) for word in text.split()]
+
+
+_EDGES = ".,!?;\"'()[]{}<>~*"
+
+
+def remove_commands(text: str) -> str:
+    return edits.remove_commands(text) if "!" in text else text
 
 
 def commands_stage() -> TextStage:
-    return TextStage("commands", edits.remove_commands)
+    return TextStage("commands", remove_commands)
 
 
 def emoji_stage() -> TextStage:
