@@ -45,7 +45,7 @@ def test_a_ban_drops_that_viewers_messages_counts_them_and_blocks_them():
 
 def test_a_time_out_blocks_for_its_own_duration_and_a_ban_for_ban_block_seconds(monkeypatch):
     now = [1000.0]
-    manager, bot = build(ban_block_seconds=600)
+    _, bot = build(ban_block_seconds=600)
     # No thread runs here: the clock of removal and of the gates can be the test's.
     monkeypatch.setattr("time.monotonic", lambda: now[0])
     bot.remove("user_timeout", {"user_id": "42", "duration_seconds": 10})
