@@ -46,6 +46,9 @@ class _Expiring:
     def pop(self, key: str) -> None:
         self._until.pop(key, None)
 
+    def __bool__(self) -> bool:
+        return bool(self._until)
+
 
 class Memory:
     """What the gates remember between events: bans, last chat times, recent texts."""
@@ -93,7 +96,7 @@ class BlockedUsers:
         keys = [user_key(w) for w in (words.username, words.user_id) if w]
         if any(k in self.names for k in keys):
             raise rejected("blocked_user", f"{words.username or words.user_id} is blocked")
-        if keys and self.memory.blocked._until:
+        if keys and self.memory.blocked:  # nobody banned lately: no lock needed
             with self.memory.lock:
                 if any(self.memory.blocked.active(k, words.now) for k in keys):
                     who = words.username or words.user_id
