@@ -288,7 +288,43 @@ def script_properties() -> Any:
 
     obs.obs_properties_add_path(props, "packages_dir", "Python packages folder (optional)",
                                 obs.OBS_PATH_DIRECTORY, "", str(SCRIPT_DIR))
+    _add_moderation_groups(props)
     return props
+
+
+def _add_moderation_groups(props: Any) -> None:
+    """The Moderation and Voices groups (keys in tts_core.obs.settings.MODERATION_SETTINGS)."""
+    mod = obs.obs_properties_create()
+    links = obs.obs_properties_add_list(mod, "moderation_links", "Links in messages", obs.OBS_COMBO_TYPE_LIST,
+                                        obs.OBS_COMBO_FORMAT_STRING)
+    for label, value in (("Say \"link\"", "replace"), ("Leave them out", "remove"),
+                         ("Drop the message", "drop"), ("Read them (off)", "off")):
+        obs.obs_property_list_add_string(links, label, value)
+    obs.obs_properties_add_text(mod, "moderation_bad_words", "Bad words (comma or line separated, "
+                                "* wildcards)", obs.OBS_TEXT_MULTILINE)
+    action = obs.obs_properties_add_list(mod, "moderation_bad_word_action", "When a bad word is found",
+                                         obs.OBS_COMBO_TYPE_LIST, obs.OBS_COMBO_FORMAT_STRING)
+    obs.obs_property_list_add_string(action, "Say \"bleep\" instead", "censor")
+    obs.obs_property_list_add_string(action, "Drop the message", "drop")
+    obs.obs_properties_add_int(mod, "moderation_max_chars", "Max characters of a message (0 = no limit)",
+                               0, 5000, 10)
+    obs.obs_properties_add_int(mod, "moderation_max_words", "Max words of a message (0 = no limit)",
+                               0, 1000, 1)
+    obs.obs_properties_add_float(mod, "hold_seconds", "Hold every message for (s) so mods can remove it",
+                                 0, 600, 1)
+    obs.obs_properties_add_float(mod, "approve_donations_from", "Donations from this amount need approval "
+                                 "(0 = never)", 0, 1_000_000, 1)
+    obs.obs_properties_add_bool(mod, "approve_first_time_chatters", "First-time chatters need approval")
+    obs.obs_properties_add_text(mod, "approve_event_types", "Event types that always need approval "
+                                "(e.g. raid, chat)", obs.OBS_TEXT_DEFAULT)
+    obs.obs_properties_add_bool(mod, "remove_on_ban", "Remove messages of banned viewers and deleted lines")
+    obs.obs_properties_add_group(props, "moderation", "Moderation", obs.OBS_GROUP_NORMAL, mod)
+
+    voices = obs.obs_properties_create()
+    obs.obs_properties_add_text(voices, "voice_aliases", "Voice aliases (alias=voice, one per line)",
+                                obs.OBS_TEXT_MULTILINE)
+    obs.obs_properties_add_bool(voices, "voice_inline", "Viewers may pick an alias inline (\"brian: hello\")")
+    obs.obs_properties_add_group(props, "voices", "Voices", obs.OBS_GROUP_NORMAL, voices)
 
 
 def _fill_voices(prop: Any, engine_name: str, refresh: bool = False) -> None:

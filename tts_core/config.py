@@ -128,6 +128,115 @@ class StreamerBotConfig:
             raise ConfigError(f"{prefix}.bad_words: empty entry (a word, optionally with * wildcards)")
 
 
+LINK_ACTIONS = ("replace", "remove", "drop", "off")
+BAD_WORD_RULE_ACTIONS = ("drop", "censor", "replace")
+APPROVAL_RULE_KEYS = ("always", "min_amount", "first_time")
+
+
+@dataclass
+class ModerationConfig:
+    """The filter stages applied to the viewer's own words (tts_core.moderation).
+
+    0 switches a limit off. ``bad_words`` entries are words with ``*`` wildcards, or
+    rules ``{"pattern": "scam*", "action": "drop"|"censor"|"replace", "with": "..."}``;
+    ``replacements`` are regex rules ``{"pattern": ..., "with": ...}``;
+    ``needs_approval`` maps an event type to ``{"always": true}``, ``{"min_amount": 50}``
+    or ``{"first_time": true}``. See docs/moderation.md.
+    """
+
+    enabled: bool = True
+    names: bool = False  # also filter display names (links, bad words, look-alikes)
+    normalize: bool = True
+    links: str = "replace"
+    link_word: str = "link"
+    emotes: bool = True
+    emote_names: list[str] = field(default_factory=list)
+    emoji: bool = True  # drop emoji pictographs
+    commands: bool = True
+    blobs: bool = True
+    max_repeated_letters: int = 3
+    max_repeated_words: int = 2
+    bad_words: list[str | dict[str, str]] = field(default_factory=list)
+    bad_word_action: str = "censor"
+    censor_word: str = "bleep"
+    replacements: list[dict[str, str]] = field(default_factory=list)
+    pronunciations: dict[str, str] = field(default_factory=dict)
+    max_chars: int = 0
+    max_words: int = 0
+    blocked_users: list[str] = field(default_factory=list)
+    chat_cooldown_seconds: float = 0.0
+    duplicate_window_seconds: float = 0.0
+    remove_on_delete: bool = True
+    remove_on_ban: bool = True
+    skip_playing_on_removal: bool = True
+    ban_block_seconds: float = 600.0
+    needs_approval: dict[str, dict[str, float | bool]] = field(default_factory=dict)
+
+    def validate(self, prefix: str = "moderation") -> None:
+        import re as _re
+
+        _one_of(self.links, LINK_ACTIONS, f"{prefix}.links")
+        _one_of(self.bad_word_action, BAD_WORD_RULE_ACTIONS, f"{prefix}.bad_word_action")
+        for i, rule in enumerate(self.bad_words):
+            where = f"{prefix}.bad_words[{i}]"
+            pattern = rule if isinstance(rule, str) else rule.get("pattern", "")
+            if not pattern.strip("* "):
+                raise ConfigError(f"{where}: empty entry (a word, optionally with * wildcards)")
+            if isinstance(rule, dict):
+                unknown = set(rule) - {"pattern", "action", "with"}
+                if unknown:
+                    raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}; "
+                                      "expected pattern, action, with")
+                _one_of(rule.get("action", self.bad_word_action), BAD_WORD_RULE_ACTIONS, f"{where}.action")
+        for i, rule in enumerate(self.replacements):
+            where = f"{prefix}.replacements[{i}]"
+            if set(rule) - {"pattern", "with"} or "pattern" not in rule:
+                raise ConfigError(f'{where} must be {{"pattern": <regex>, "with": <text>}}, got {rule!r}')
+            try:
+                _re.compile(rule["pattern"])
+            except _re.error as exc:
+                raise ConfigError(f"{where}.pattern is not a valid regular expression: {exc}") from None
+        for event_type, approval in self.needs_approval.items():
+            if event_type not in EVENT_TYPES:
+                raise ConfigError(f"{prefix}.needs_approval: unknown event type {event_type!r}; "
+                                  f"expected one of {', '.join(EVENT_TYPES)}")
+            for key, value in approval.items():
+                where = f"{prefix}.needs_approval.{event_type}"
+                if key not in APPROVAL_RULE_KEYS:
+                    raise ConfigError(f"{where}: unknown rule {key!r}; "
+                                      f"expected one of {', '.join(APPROVAL_RULE_KEYS)}")
+                if (key == "min_amount") == isinstance(value, bool):
+                    wanted = "a number >= 0" if key == "min_amount" else "true or false"
+                    raise ConfigError(f"{where}.{key} must be {wanted}, got {value!r}")
+                if key == "min_amount" and not 0 <= value < float("inf"):
+                    raise ConfigError(f"{where}.min_amount must be a finite number >= 0, got {value!r}")
+
+
+@dataclass
+class VoicesConfig:
+    """Who speaks with which engine voice (tts_core.moderation.voices).
+
+    ``aliases`` is the allow-list for inline choices (``brian: hello``): alias ->
+    engine voice; ``inline`` switches inline choices on; ``users`` and ``events`` map a
+    username or an event type to a voice.
+    """
+
+    aliases: dict[str, str] = field(default_factory=dict)
+    inline: bool = True
+    users: dict[str, str] = field(default_factory=dict)
+    events: dict[str, str] = field(default_factory=dict)
+
+    def validate(self, prefix: str = "voices") -> None:
+        for event_type in self.events:
+            if event_type not in EVENT_TYPES:
+                raise ConfigError(f"{prefix}.events: unknown event type {event_type!r}; "
+                                  f"expected one of {', '.join(EVENT_TYPES)}")
+        for table in ("aliases", "users", "events"):
+            for name, voice in getattr(self, table).items():
+                if not name.strip() or not voice.strip():
+                    raise ConfigError(f"{prefix}.{table}: empty name or voice in {name!r}: {voice!r}")
+
+
 @dataclass
 class ListenerConfig:
     """The local WebSocket/HTTP listener (see tts_core.listener)."""
@@ -188,6 +297,8 @@ class TTSConfig:
     engine: EngineConfig = field(default_factory=EngineConfig)
     streamer_bot: StreamerBotConfig = field(default_factory=StreamerBotConfig)
     listener: ListenerConfig = field(default_factory=ListenerConfig)
+    moderation: ModerationConfig = field(default_factory=ModerationConfig)
+    voices: VoicesConfig = field(default_factory=VoicesConfig)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -215,6 +326,8 @@ class TTSConfig:
         self.engine.validate()
         self.streamer_bot.validate()
         self.listener.validate()
+        self.moderation.validate()
+        self.voices.validate()
 
     # -- JSON -------------------------------------------------------------------
 
@@ -223,17 +336,21 @@ class TTSConfig:
         """Build from the seed's JSON shape; every wrong key or type is a ConfigError."""
         if not isinstance(data, dict):
             raise ConfigError(f"config must be a JSON object, got {type(data).__name__}")
-        sections = {"tts_queue", "engine", "streamer_bot", "listener"}
+        sections = {"tts_queue", "engine", "streamer_bot", "listener", "moderation", "voices"}
         for key in data:
             if key not in sections:
                 raise ConfigError(f"unknown config section {key!r}; expected {', '.join(sorted(sections))}")
         queue = data.get("tts_queue", {})
         if not isinstance(queue, dict):
             raise ConfigError("tts_queue must be an object")
-        kwargs = _section_kwargs(cls, queue, "tts_queue", skip={"engine", "streamer_bot", "listener"})
+        kwargs = _section_kwargs(cls, queue, "tts_queue", skip={"engine", "streamer_bot", "listener",
+                                                                          "moderation", "voices"})
         kwargs["engine"] = _build(EngineConfig, data.get("engine", {}), "engine")
         kwargs["streamer_bot"] = _build(StreamerBotConfig, data.get("streamer_bot", {}), "streamer_bot")
         kwargs["listener"] = _build(ListenerConfig, data.get("listener", {}), "listener")
+        moderation = legacy_moderation_keys(data.get("streamer_bot", {}), data.get("moderation", {}))
+        kwargs["moderation"] = _build(ModerationConfig, moderation, "moderation")
+        kwargs["voices"] = _build(VoicesConfig, data.get("voices", {}), "voices")
         return cls(**kwargs)
 
     def to_dict(self) -> dict[str, Any]:
@@ -245,6 +362,8 @@ class TTSConfig:
             "engine": asdict(self.engine),
             "streamer_bot": asdict(self.streamer_bot),
             "listener": asdict(self.listener),
+            "moderation": asdict(self.moderation),
+            "voices": asdict(self.voices),
         }
 
     @classmethod
@@ -278,6 +397,54 @@ def default_data_dir() -> Path:
     else:
         base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
     return base / "obs-tts-queue"
+
+
+# streamer_bot keys of earlier versions -> (moderation key, value converter).
+LEGACY_MODERATION_KEYS: dict[str, tuple[str, Any]] = {
+    "url_filter": ("links", lambda v: "drop" if v == "reject" else v),
+    "bad_words": ("bad_words", list),
+    "bad_word_action": ("bad_word_action", lambda v: "drop" if v == "reject" else "censor"),
+    "bad_word_replacement": ("censor_word", str),
+    "max_repeated_letters": ("max_repeated_letters", int),
+    "max_repeated_words": ("max_repeated_words", int),
+    "filter_commands": ("commands", bool),
+    "filter_emotes": ("emotes", bool),
+    "emotes": ("emote_names", list),
+    "filter_blobs": ("blobs", bool),
+    "max_words": ("max_words", int),
+}
+
+
+def legacy_moderation_keys(streamer_bot: object, moderation: object) -> Any:
+    """The moderation section with the old streamer_bot keys filled in where it does not set them."""
+    if not isinstance(streamer_bot, dict) or not isinstance(moderation, dict):
+        return moderation
+    merged = dict(moderation)
+    for old, (new, convert) in LEGACY_MODERATION_KEYS.items():
+        if old in streamer_bot and new not in merged:
+            try:
+                merged[new] = convert(streamer_bot[old])
+            except (TypeError, ValueError):
+                continue  # the streamer_bot section's own validation names the bad value
+    return merged
+
+
+def moderation_from_streamer_bot(streamer_bot: StreamerBotConfig, base: ModerationConfig) -> ModerationConfig:
+    """``base`` with the old streamer_bot moderation keys applied where they differ from
+    their defaults (for code that still builds a StreamerBotConfig with them)."""
+    import dataclasses
+
+    defaults = StreamerBotConfig()
+    changed = {}
+    for old, (new, convert) in LEGACY_MODERATION_KEYS.items():
+        value = getattr(streamer_bot, old)
+        if value != getattr(defaults, old):
+            changed[new] = convert(value)
+    if not changed:
+        return base
+    merged = dataclasses.replace(base, **changed)
+    merged.validate()
+    return merged
 
 
 # -- validation helpers ------------------------------------------------------------

@@ -25,6 +25,7 @@ EVENT_NAMES = (
     "failed",
     "dropped",
     "rejected",
+    "filtered",  # an event not spoken by design (no message_id); carries stage and reason
 )
 
 Event = dict[str, Any]
@@ -43,6 +44,8 @@ def make_event(name: str, msg: TTSMessage, **extra: Any) -> Event:
         event["event_type"] = msg.event_type
     if msg.username:
         event["username"] = msg.username
+    if msg.voice:
+        event["voice"] = msg.voice
     event.update(extra)
     return event
 

@@ -3,8 +3,9 @@
 It decides *whether* an event is spoken (muted event types, ignored users, minimum
 amounts, the chat ``!tts`` command), *what* is said (templates, currency-aware
 amounts) and *at which priority* (``config.streamer_bot``), then queues it on the
-manager. Moderation of the resulting text (links, spam, bad words, ...) is the
-manager's text pipeline, which this class installs from the same config.
+manager. Moderation (tts_core.moderation: links, spam, bad words, cooldowns, ...)
+runs on the viewer's own words only, never on the template around them, and belongs
+to this integration: the manager's own text pipeline is left alone.
 
 Every ``process_*`` method returns the message id, or None when the event is
 filtered out by design (``submit`` says why); the seed's method names and arguments
@@ -13,18 +14,32 @@ are kept.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import re
 import string
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tts_core.config import DEFAULT_PRIORITIES, StreamerBotConfig, TTSConfig
+from tts_core.config import DEFAULT_PRIORITIES, StreamerBotConfig, TTSConfig, moderation_from_streamer_bot
 from tts_core.manager import TTSQueueManager
 from tts_core.message import MessagePriority
-from tts_core.text import moderation_pipeline
+from tts_core.moderation import (
+    FILTERED,
+    REJECTED,
+    Memory,
+    Stopped,
+    VoiceChooser,
+    Words,
+    build_name_pipeline,
+    build_pipeline,
+)
+from tts_core.moderation.build import WHOLE_MESSAGE_EVENTS
+from tts_core.moderation.removal import Removal
+from tts_core.moderation.removal import emote_spans as _emote_spans
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +62,9 @@ PLACEHOLDERS = (
     "gifter", "viewers", "viewers_phrase", "bits", "bits_phrase",
 )
 
-# Why an event was not queued (EventResult.filtered).
-FILTER_REASONS = ("muted_event", "ignored_user", "below_minimum", "not_a_command", "mods_only")
+# Why an event was not queued (EventResult.filtered); the moderation stages add theirs.
+FILTER_REASONS = ("muted_event", "ignored_user", "below_minimum", "not_a_command", "mods_only",
+                  "command", "cooldown", "duplicate")
 
 MOD_BADGES = ("moderator", "broadcaster")
 
@@ -81,28 +97,56 @@ _SPACES = re.compile(r"\s+")
 
 @dataclass(frozen=True)
 class EventResult:
-    """What became of an event: ``message_id`` when queued, else ``filtered`` (a FILTER_REASONS code)."""
+    """What became of an event.
+
+    ``status``: ``ok`` (queued as ``message_id``), ``filtered`` (not spoken by design) or
+    ``rejected`` (refused by moderation; counted, so it has a ``message_id`` too);
+    ``stage`` the pipeline stage that stopped it, ``reason`` its code (``filtered`` keeps
+    the reason for callers of earlier versions), ``detail`` one sentence for people.
+    ``message_filtered``: a paid event was announced without the viewer's message.
+    """
 
     message_id: str | None
     filtered: str | None = None
+    status: str = "ok"
+    stage: str | None = None
+    detail: str | None = None
+    voice: str | None = None
+    message_filtered: dict[str, str] | None = None
+
+    @property
+    def reason(self) -> str | None:
+        return self.filtered
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Speech:
     event_type: str
-    text: str
+    template: str
+    values: dict[str, str]
     priority: MessagePriority
     username: str | None
     metadata: dict[str, Any]
+    amount: float | None = None
+    offset: int = 0  # characters of the platform's message before the viewer's words ("!tts ")
+
+
+# The reason codes of the builders -> the stage name replies carry.
+_BUILDER_STAGES = {"not_a_command": "chat_command", "mods_only": "mods_only", "muted_event": "muted_events"}
+# Options every event may carry that describe it for moderation and removal.
+EVENT_OPTIONS = ("voice", "hold_seconds", "needs_approval", "chat_message_id", "user_id", "emotes",
+                 "first_time")
+ANONYMOUS_NAME = "someone"
 
 
 class StreamerBotIntegration:
-    """Turns stream events into queued messages.
+    """Turns stream events into queued messages; owns the moderation of the viewer's words.
 
     Parameters: ``manager`` (the TTSQueueManager to queue on), ``config`` (a
-    StreamerBotConfig, or a TTSConfig whose ``streamer_bot`` section is used; default:
-    the manager's), ``moderation`` (install the moderation pipeline built from the
-    config on the manager; default True).
+    StreamerBotConfig, or a TTSConfig whose ``streamer_bot``, ``moderation`` and
+    ``voices`` sections are used; default: the manager's), ``moderation`` (False: only
+    the gates run, no text filters). The manager's own text pipeline is never touched:
+    ``manager.add_message`` from Python is not moderated by these rules.
     """
 
     def __init__(
@@ -112,6 +156,7 @@ class StreamerBotIntegration:
         *,
         moderation: bool = True,
     ) -> None:
+        full = config if isinstance(config, TTSConfig) else manager.config
         if isinstance(config, TTSConfig):
             config = config.streamer_bot
         self.manager = manager
@@ -120,13 +165,25 @@ class StreamerBotIntegration:
         self.templates = {**DEFAULT_TEMPLATES, **self.config.templates}
         for event_type, template in self.config.templates.items():
             _check_template(template, f"streamer_bot.templates.{event_type}")
-        self._ignored = {name.casefold().lstrip("@") for name in self.config.ignored_users}
+        self.memory = Memory()
+        self._filters_on = moderation
         self._builders: dict[str, Callable[..., _Speech | str]] = {
             "donation": self._donation, "subscription": self._subscription, "follow": self._follow,
             "raid": self._raid, "cheer": self._cheer, "chat": self._chat, "tts": self._tts,
         }
-        if moderation:
-            manager.set_text_pipeline(moderation_pipeline(self.config, manager.config.max_text_length))
+        self.reconfigure(full)
+
+    def reconfigure(self, config: TTSConfig) -> None:
+        """Rebuild the pipeline and voices from ``config``'s ``moderation`` and ``voices``
+        sections (e.g. after the OBS panel changed). Bans and cooldowns are remembered."""
+        moderation = moderation_from_streamer_bot(self.config, config.moderation)
+        if not self._filters_on:
+            moderation = dataclasses.replace(moderation, enabled=False)
+        self.moderation_config = moderation
+        self.pipeline = build_pipeline(moderation, self.config, self.memory)
+        self.name_pipeline = build_name_pipeline(moderation)
+        self.voices = VoiceChooser(config.voices)
+        self.removal = Removal(self.manager, moderation, self.memory)
 
     @property
     def event_types(self) -> tuple[str, ...]:
@@ -176,8 +233,9 @@ class StreamerBotIntegration:
     def submit(self, event_type: str, fields: Mapping[str, Any]) -> EventResult:
         """Queue the event ``event_type`` described by ``fields``; say what became of it.
 
-        ``fields`` are the ``process_*`` arguments plus the options ``voice``,
-        ``hold_seconds`` and ``needs_approval``. Raises ValueError/TypeError for a bad
+        ``fields`` are the ``process_*`` arguments plus the EVENT_OPTIONS (``voice``,
+        ``hold_seconds``, ``needs_approval``, ``chat_message_id``, ``user_id``, ``emotes``
+        as [start, end) pairs, ``first_time``). Raises ValueError/TypeError for a bad
         value, RuntimeError (QueueFull) when the queue is full.
         """
         builder = self._builders.get(event_type)
@@ -185,19 +243,108 @@ class StreamerBotIntegration:
             expected = ", ".join(self._builders)
             raise ValueError(f"unknown event type {event_type!r}; expected one of {expected}")
         args = dict(fields)
-        voice = args.pop("voice", None)
-        hold_seconds = args.pop("hold_seconds", None)
-        needs_approval = bool(args.pop("needs_approval", False))
+        options = {key: args.pop(key, None) for key in EVENT_OPTIONS}
         speech = builder(**args)
         if isinstance(speech, str):
-            log.debug("%s event not spoken: %s", event_type, speech)
-            return EventResult(None, speech)
+            return self._not_spoken(event_type, args, FILTERED, speech, _BUILDER_STAGES.get(speech, speech),
+                                    speech.replace("_", " "))
+        words = self._moderate(speech, options)
+        if isinstance(words, EventResult):
+            return words
+        return self._queue(speech, words, options)
+
+    def _moderate(self, speech: _Speech, options: Mapping[str, Any]) -> Words | EventResult:
+        """Run the pipeline on the viewer's words; an EventResult when it stopped them."""
+        emotes = [(start - speech.offset, end - speech.offset)
+                  for start, end in _emote_spans(options["emotes"]) if start >= speech.offset]
+        words = Words(speech.values["message"], speech.event_type, speech.username,
+                      _optional_text(options["user_id"], "user_id"), speech.amount, emotes,
+                      bool(options["first_time"]), time.monotonic())
+        try:
+            return self.pipeline.run(words)
+        except Stopped as stop:
+            if stop.reason not in ("link", "bad_word") or speech.event_type in WHOLE_MESSAGE_EVENTS:
+                return self._stopped(speech, words, stop)
+            # A paid or alert event is still announced (and judged by the later stages,
+            # e.g. approval rules); only the viewer's words are left out.
+            dropped = {"stage": stop.stage, "reason": stop.reason}
+        try:
+            words = self.pipeline.run(dataclasses.replace(words, text="", emotes=[]))
+        except Stopped as stop:
+            return self._stopped(speech, words, stop)
+        words.notes["message_filtered"] = dropped
+        return words
+
+    def _queue(self, speech: _Speech, words: Words, options: Mapping[str, Any]) -> EventResult:
+        choice = self.voices.choose(words.text, speech.event_type, speech.username, options["voice"])
+        metadata = dict(speech.metadata)
+        for key in ("chat_message_id", "user_id"):
+            if options[key] is not None:
+                metadata[key] = _optional_text(options[key], key)
+        hold_reason = words.hold_reason or ("needs_approval requested" if options["needs_approval"] else None)
+        if hold_reason:
+            metadata["hold_reason"] = hold_reason
+        message_filtered = words.notes.get("message_filtered")
+        if message_filtered:
+            metadata["message_filtered"] = message_filtered
         message_id = self.manager.add_message(
-            speech.text, speech.priority, voice=voice, event_type=speech.event_type,
-            username=speech.username, metadata=speech.metadata, hold_seconds=hold_seconds,
-            needs_approval=needs_approval,
+            self._render(speech, choice.text), speech.priority, voice=choice.voice,
+            event_type=speech.event_type, username=speech.username, metadata=metadata,
+            hold_seconds=options["hold_seconds"],
+            needs_approval=bool(options["needs_approval"]) or words.needs_approval,
         )
-        return EventResult(message_id)
+        return EventResult(message_id, voice=choice.voice, message_filtered=message_filtered)
+
+    def _stopped(self, speech: _Speech, words: Words, stop: Stopped) -> EventResult:
+        if stop.status != REJECTED:
+            return self._not_spoken(speech.event_type, {"username": speech.username,
+                                                        "message": speech.values["message"]},
+                                    stop.status, stop.reason, stop.stage, stop.detail, speech.priority)
+        text = self._render(speech, "") or speech.event_type
+        message_id = self.manager.record_rejected(
+            text, speech.priority, event_type=speech.event_type, username=speech.username,
+            metadata=speech.metadata, reason=stop.reason, stage=stop.stage, error=stop.detail)
+        log.info("%s %s rejected by %s: %s", speech.event_type, message_id, stop.stage, stop.detail)
+        return EventResult(message_id, stop.reason, REJECTED, stop.stage, stop.detail)
+
+    def _not_spoken(self, event_type: str, args: Mapping[str, Any], status: str, reason: str, stage: str,
+                    detail: str, priority: MessagePriority | None = None) -> EventResult:
+        if reason == "not_a_command":
+            return EventResult(None, reason, status, stage, detail)  # ordinary chat: nothing to report
+        username = args.get("username") or args.get("donor_name")
+        self.manager.events.publish({
+            "event": "filtered", "message_id": None, "priority": (priority or MessagePriority.LOW).name,
+            "event_type": event_type, "username": username if isinstance(username, str) else None,
+            "stage": stage, "reason": reason, "ts": time.time(),
+        })
+        log.debug("%s event not spoken: %s (%s)", event_type, reason, stage)
+        return EventResult(None, reason, status, stage, detail)
+
+    def _render(self, speech: _Speech, message: str) -> str:
+        values = dict(speech.values)
+        values["message"] = message
+        for key in ("username", "gifter"):
+            values[key] = self._spoken_name(values[key])
+        text = _SPACES.sub(" ", speech.template.format_map(values)).strip()
+        if not message.strip():
+            text = _TRAILING_SEPARATOR.sub("", text)  # "X donated 5 dollars:" without a message
+        return text
+
+    def _spoken_name(self, name: str) -> str:
+        name = speakable_name(name)
+        if not name or not self.name_pipeline.stages:
+            return name
+        try:
+            return self.name_pipeline.run(Words(name, "name")).text.strip() or ANONYMOUS_NAME
+        except Stopped:
+            return ANONYMOUS_NAME
+
+    # -- removal: deleted lines, bans, time-outs -------------------------------------------
+
+    def remove(self, kind: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """Handle ``chat_deleted``, ``user_banned``, ``user_timeout`` or a moderator's
+        ``Remove``; see Removal.handle."""
+        return self.removal.handle(kind, fields)
 
     # -- builders: an event -> what to say, or the reason it is not spoken ---------------
 
@@ -206,14 +353,12 @@ class StreamerBotIntegration:
         value = _amount(amount, "amount")
         donor_name = _text(donor_name, "donor_name").strip() or "Anonymous"
         code = currency_code(_text(currency or self.config.currency, "currency"))
-        if value < self.config.min_donation_amount:
-            return "below_minimum"
         urgent = self.config.urgent_donation_amount
         priority = MessagePriority.URGENT if urgent > 0 and value >= urgent else self._priority("donation")
         values = {"username": donor_name, "message": message, "amount": spoken_amount(value, code),
                   "currency": code}
         meta = {"amount": value, "currency": code}
-        return self._speech("donation", donor_name, values, meta, priority)
+        return self._speech("donation", donor_name, values, meta, priority, amount=value)
 
     def _subscription(self, username: str, months: int = 1, message: str = "",
                       tier: str | int | None = None, gift: bool = False,
@@ -225,7 +370,7 @@ class StreamerBotIntegration:
             template = GIFT_TEMPLATE if gifter else ANONYMOUS_GIFT_TEMPLATE
         values = {"username": username, "message": message, "months": str(months),
                   "months_phrase": _plural(months, "month"), "tier": "" if tier is None else str(tier),
-                  "gift": "gifted" if gift else "", "gifter": speakable_name(gifter)}
+                  "gift": "gifted" if gift else "", "gifter": gifter}
         meta = {"months": months, "tier": tier, "gift": bool(gift), "gifter": gifter or None}
         return self._speech("subscription", username, values, meta, template=template)
 
@@ -234,18 +379,14 @@ class StreamerBotIntegration:
 
     def _raid(self, username: str, viewers: int = 0) -> _Speech | str:
         viewers = _count(viewers, "viewers")
-        if viewers < self.config.min_raid_viewers:
-            return "below_minimum"
         values = {"username": username, "viewers": str(viewers), "viewers_phrase": _plural(viewers, "viewer")}
-        return self._speech("raid", username, values, {"viewers": viewers})
+        return self._speech("raid", username, values, {"viewers": viewers}, amount=viewers)
 
     def _cheer(self, username: str, bits: int, message: str = "") -> _Speech | str:
         bits = _count(bits, "bits")
-        if bits < self.config.min_cheer_bits:
-            return "below_minimum"
         values = {"username": username, "message": message, "bits": str(bits),
                   "bits_phrase": _plural(bits, "bit")}
-        return self._speech("cheer", username, values, {"bits": bits})
+        return self._speech("cheer", username, values, {"bits": bits}, amount=bits)
 
     def _chat(self, username: str, message: str, is_mod: bool = False, is_subscriber: bool = False,
               badges: Iterable[str] = ()) -> _Speech | str:
@@ -253,16 +394,20 @@ class StreamerBotIntegration:
         roles = {str(badge).split("/", 1)[0].strip().casefold() for badge in badges}
         is_mod = bool(is_mod) or bool(roles & set(MOD_BADGES))
         command = self.config.chat_command.strip()
-        event_type, text = "chat", message
+        event_type, text, offset = "chat", message, 0
         if command:
             head, _, rest = message.strip().partition(" ")
             if head.casefold() != command.casefold() or not rest.strip():
                 return "not_a_command"
-            event_type, text = "command", rest
+            offset = len(message) - len(message.lstrip()) + len(head) + 1
+            event_type, text = "command", message[offset:]
         if self.config.chat_mod_only and not is_mod:
             return "mods_only"
         meta = {"is_mod": is_mod, "is_subscriber": bool(is_subscriber)}
-        return self._speech(event_type, username, {"username": username, "message": text}, meta)
+        speech = self._speech(event_type, username, {"username": username, "message": text}, meta)
+        if isinstance(speech, _Speech):
+            speech.offset = offset
+        return speech
 
     def _tts(self, text: str, priority: MessagePriority | str | int | None = None,
              username: str | None = None) -> _Speech | str:
@@ -274,23 +419,17 @@ class StreamerBotIntegration:
 
     def _speech(self, event_type: str, username: str | None, values: dict[str, str],
                 metadata: dict[str, Any], priority: MessagePriority | None = None,
-                template: str | None = None) -> _Speech | str:
+                template: str | None = None, amount: float | None = None) -> _Speech | str:
         if username is not None:
             _text(username, "username", allow_empty=event_type == "tts")
-            if username.casefold().lstrip("@") in self._ignored:
-                return "ignored_user"
         if event_type in self.config.muted_events:
             return "muted_event"
         values = {**dict.fromkeys(PLACEHOLDERS, ""), **values}
         values["message"] = _text(values["message"] or "", "message")
-        values["username"] = speakable_name(values["username"])
-        text = _SPACES.sub(" ", (template or self.templates[event_type]).format_map(values)).strip()
-        if not values["message"].strip():
-            text = _TRAILING_SEPARATOR.sub("", text)  # "X donated 5 dollars:" without a message
         if priority is None:
             priority = self._priority(event_type)
-        return _Speech(event_type, text, priority, username or None,
-                       {k: v for k, v in metadata.items() if v is not None})
+        return _Speech(event_type, template or self.templates[event_type], values, priority,
+                       username or None, {k: v for k, v in metadata.items() if v is not None}, amount)
 
     def _priority(self, event_type: str) -> MessagePriority:
         name = self.config.priorities.get(event_type, DEFAULT_PRIORITIES[event_type])
@@ -349,6 +488,14 @@ def _text(value: object, name: str, allow_empty: bool = True) -> str:
     if not allow_empty and not value.strip():
         raise ValueError(f"{name} is empty")
     return value
+
+
+def _optional_text(value: object, name: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _text(value, name)
 
 
 def _check_template(template: str, key: str) -> None:

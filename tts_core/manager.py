@@ -514,6 +514,36 @@ class TTSQueueManager:
         """Drop one pending message; False if it is not pending."""
         return self._end_pending(message_id, MessageState.DROPPED, "dropped", "removed")
 
+    def remove_where(self, predicate: Callable[[TTSMessage], bool], reason: str,
+                     skip_playing: bool = False) -> tuple[list[str], str | None]:
+        """Drop every pending or held message ``predicate`` accepts (``dropped`` events
+        with ``reason``); with ``skip_playing``, also cut the clip playing now if it
+        matches. Returns (dropped ids, skipped id or None)."""
+        removed = self.queue.remove_where(predicate)
+        for msg in removed:
+            self._forget(msg)
+            self.events.publish(make_event("dropped", msg, reason=reason))
+        skipped = None
+        playing = self._player.current if self._player else None
+        if skip_playing and playing is not None and predicate(playing) and self._player is not None \
+                and self._player.current is playing:
+            skipped = self.skip()
+        return [m.id for m in removed], skipped
+
+    def record_rejected(self, text: str, priority: MessagePriority | str | int, *, event_type: str = "tts",
+                        username: str | None = None, metadata: dict[str, Any] | None = None,
+                        reason: str = "rejected", **extra: Any) -> str:
+        """Count a message refused on arrival by its source's moderation; returns its id.
+        The ``rejected`` event carries ``reason`` and ``extra`` (e.g. ``stage``)."""
+        with self._seq_lock:
+            seq = next(self._seq)
+        msg = TTSMessage(text=text, priority=MessagePriority.parse(priority), seq=seq, event_type=event_type,
+                         username=username, metadata=metadata, state=MessageState.REJECTED,
+                         error=extra.get("error"))
+        self.queue.record_rejected_on_arrival()
+        self.events.publish(make_event("rejected", msg, reason=reason, **extra))
+        return msg.id
+
     def reject(self, message_id: str) -> bool:
         """A moderator refuses a pending (typically held) message."""
         return self._end_pending(message_id, MessageState.REJECTED, "rejected", "moderator")
@@ -613,8 +643,8 @@ class TTSQueueManager:
         return msg.as_dict() if msg else None
 
     def get_queue(self, limit: int = 100) -> list[dict[str, Any]]:
-        """Pending messages in playback order (held ones last)."""
-        return [m.as_dict() for m in self.queue.snapshot(limit)]
+        """Pending messages in playback order (held ones last); held ones say why."""
+        return [_with_hold(m) for m in self.queue.snapshot(limit)]
 
     def get_stats(self) -> dict[str, Any]:
         """Counts and state. accepted == played + failed + dropped + rejected + pending + in_flight."""
@@ -635,6 +665,17 @@ class TTSQueueManager:
         stats["waiting_for_sink"] = self._player.waiting_for_sink if self._player else None
         stats["uptime_s"] = round(time.monotonic() - self._started_at, 1) if self._running else 0.0
         return stats
+
+
+def _with_hold(msg: TTSMessage) -> dict[str, Any]:
+    shown = msg.as_dict()
+    if msg.state is MessageState.HELD:
+        left = max(0.0, msg.eligible_at - time.monotonic())
+        reason = (msg.metadata or {}).get("hold_reason")
+        if reason is None:
+            reason = "needs approval" if msg.needs_approval else "hold window"
+        shown.update(needs_approval=msg.needs_approval, hold_reason=reason, held_for_s=round(left, 1))
+    return shown
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

@@ -12,7 +12,7 @@ import itertools
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from tts_core.message import MessagePriority, MessageState, TTSMessage
 from tts_core.stats import Counters
@@ -401,6 +401,18 @@ class MessageQueue:
                 msg.state = MessageState.DROPPED
             self.counters.add("dropped", len(removed))
             self._wake_all()
+            return removed
+
+    def remove_where(self, predicate: Callable[[TTSMessage], bool]) -> list[TTSMessage]:
+        """Take out every pending or held message ``predicate`` accepts (state DROPPED)."""
+        with self.cond:
+            removed = [m for m in [*self._in_order(), *self._held.values()] if predicate(m)]
+            for msg in removed:
+                self._detach(msg)
+                msg.state = MessageState.DROPPED
+            if removed:
+                self.counters.add("dropped", len(removed))
+                self._wake_all()
             return removed
 
     def snapshot(self, limit: int | None = None) -> list[TTSMessage]:

@@ -1,8 +1,10 @@
-"""Text clean-up and moderation: a pipeline of small named stages.
+"""Text clean-up: a pipeline of small named stages, and the text edits moderation uses.
 
 Each stage takes the text and returns it cleaned, or raises ``TextRejected`` to drop
-the whole message. Stages are switchable by name; the default pipeline is the
-minimum every message gets (control characters, whitespace, length).
+the whole message. The default pipeline is the minimum every message a manager queues
+gets (control characters, whitespace, length). Moderation of stream events lives in
+``tts_core.moderation`` (which reuses the edits below); ``moderation_pipeline`` is the
+earlier text-only pipeline, kept for code that still builds it.
 """
 
 from __future__ import annotations
@@ -101,7 +103,8 @@ LINK_WORD = "link"
 BAD_WORD_REPLACEMENT = "bleep"
 MAX_PHRASE_WORDS = 4  # longest phrase the repeated-words filter looks for
 BLOB_MIN_LENGTH = 20  # shorter tokens are never treated as base64/hex blobs
-LONGEST_WORD = 40  # a "word" longer than this is noise, whatever it is made of
+LONGEST_WORD = 40  # a "word" longer than this is noise, unless it looks like a real word
+LONGEST_REAL_WORD = 60
 
 # Twitch/BTTV/FFZ/7TV global emotes that chat types as words (case-sensitive names).
 DEFAULT_EMOTES = (
@@ -113,23 +116,6 @@ DEFAULT_EMOTES = (
     "CoolCat", "HotPokket", "TwitchUnity", "GivePLZ", "TakeNRG", "PJSalt", "CmonBruh",
 )
 
-# Top-level domains that mark a bare word.word as a link (ambiguous English ones left out).
-_TLDS = (
-    "com|net|org|io|tv|gg|ly|me|co|uk|de|fr|ru|info|xyz|app|dev|link|live|stream|shop|site|"
-    "online|club|biz|ca|eu|nl|pl|br|jp|cn|au|cc|sh|fm|gl|gd|tk|ml|ga|cf|edu|gov|ai|store|tech"
-)
-# Three families of links, each searched only when its marker is in the text (speed);
-# every alternative is anchored so that the search stays linear in the text.
-_SCHEME_LINK = re.compile(  # marker "//": https://x, discord://x, h t t p s : // spelled out
-    r"(?i)\b[a-z](?:\s+[a-z]){2,}\s*:\s*//\S*|(?<!\S)[^\s:]*\s*:\s*//\S*")
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")  # marker "@"
-_DOTTED_LINK = re.compile(  # marker ".": www.x, bit.ly/x, 10.0.0.1:80, evil . com
-    r"(?i)\bwww\d{0,3}\.\S+"
-    r"|\b\d{1,3}(?:\.\d{1,3}){3}\b(?::\d+)?(?:/\S*)?"
-    r"|\b(?:[a-z0-9-]+\.)+(?:" + _TLDS + r")\b(?:[/:?#]\S*)?"
-    r"|\b[a-z0-9-]+\s+\.\s+(?:" + _TLDS + r")\b"
-)
-_LINK_FAMILIES = (("//", _SCHEME_LINK), ("@", _EMAIL), (".", _DOTTED_LINK))
 _LINK_RUN = re.compile(rf"\b{LINK_WORD}(?:\W+{LINK_WORD}\b)+")
 _COMMAND = re.compile(r"(?<!\S)![A-Za-z][\w-]*")
 _COLON_EMOTE = re.compile(r"(?<!\S):[A-Za-z0-9_+-]{2,}:(?!\S)")
@@ -142,23 +128,24 @@ _EDGE_PUNCTUATION = ".,!?;:'\"()[]{}<>*~"
 
 
 def filter_urls(action: str = "replace") -> Stage:
-    """Links are never spelled out ("H T T P S colon slash slash").
+    """Links are never spelled out ("H T T P S colon slash slash"); the shapes are those
+    of ``tts_core.moderation.links``.
 
     Parameters: ``action``: ``replace`` (say "link"), ``remove`` (drop the link only)
     or ``reject`` (drop the whole message, code ``url``).
     """
     if action not in ("replace", "remove", "reject"):
         raise ValueError(f"url filter action must be replace, remove or reject, got {action!r}")
+    from tts_core.moderation.links import find_links, replace_spans  # moderation builds on this module
 
     def apply(text: str) -> str:
-        found = False
-        for marker, pattern in _LINK_FAMILIES:
-            if marker in text:
-                if action == "reject" and pattern.search(text):
-                    raise TextRejected("url", "the message contains a link")
-                text, count = pattern.subn(" " if action == "remove" else LINK_WORD, text)
-                found = found or count > 0
-        return _LINK_RUN.sub(LINK_WORD, text) if found and action == "replace" else text
+        spans = find_links(text)
+        if not spans:
+            return text
+        if action == "reject":
+            raise TextRejected("url", "the message contains a link")
+        text = replace_spans(text, spans, LINK_WORD if action == "replace" else "", pad=False)
+        return _LINK_RUN.sub(LINK_WORD, text) if action == "replace" else text
 
     return Stage("urls", apply)
 
@@ -194,7 +181,8 @@ def remove_blobs(text: str) -> str:
 
 def _is_blob(word: str) -> bool:
     if len(word) > LONGEST_WORD:
-        return True
+        # Long real words ("Pneumonoultramicroscopic...") are letters of many kinds.
+        return not (word.isalpha() and len(word) <= LONGEST_REAL_WORD and len(set(word.lower())) >= 8)
     if len(word) < BLOB_MIN_LENGTH or not _BLOB_CHARS.fullmatch(word):
         return False
     if _HEX.fullmatch(word):

@@ -127,13 +127,15 @@ def test_options_reach_the_queue():
     assert msg["voice"] == "en-gb" and msg["state"] == "held"
 
 
-def test_the_integration_installs_moderation_unless_told_not_to():
+def test_the_integration_owns_its_moderation_and_leaves_the_manager_alone():
     manager = TTSQueueManager(TTSConfig())
-    StreamerBotIntegration(manager)
-    assert "urls" in manager.text_pipeline.names()
-    plain = TTSQueueManager(TTSConfig())
-    StreamerBotIntegration(plain, moderation=False)
-    assert "urls" not in plain.text_pipeline.names()
+    bot = StreamerBotIntegration(manager)
+    assert "links" in bot.pipeline.names()
+    assert "links" not in manager.text_pipeline.names()
+    direct = manager.add_message("visit example.com now")
+    assert manager.get_message(direct)["text"] == "visit example.com now"
+    plain = StreamerBotIntegration(TTSQueueManager(TTSConfig()), moderation=False)
+    assert "links" not in plain.pipeline.names() and "bots" in plain.pipeline.names()
 
 
 def test_speakable_names():

@@ -114,11 +114,13 @@ def test_manager_counts_moderation_refusals_as_rejected():
     manager.subscribe(log)
     manager.events.start()
     try:
-        StreamerBotIntegration(manager, StreamerBotConfig(bad_words=["spoiler*"], bad_word_action="reject"))
-        msg_id = manager.add_message("big spoilers ahead")
-        only_emotes = manager.add_message("Kappa Kappa")
-        assert log.wait_for("rejected", msg_id)["reason"] == "bad_word"
-        assert log.wait_for("rejected", only_emotes)["reason"] == "filtered"
+        legacy = StreamerBotConfig(bad_words=["spoiler*"], bad_word_action="reject")
+        bot = StreamerBotIntegration(manager, legacy)
+        msg_id = bot.submit("tts", {"text": "big spoilers ahead"}).message_id
+        only_emotes = bot.submit("tts", {"text": "Kappa Kappa"}).message_id
+        refused = log.wait_for("rejected", msg_id)
+        assert (refused["reason"], refused["stage"]) == ("bad_word", "bad_words")
+        assert log.wait_for("rejected", only_emotes)["stage"] == "nothing_left"
         stats = assert_accounting(manager)
         assert stats["rejected"] == 2 and stats["pending"] == 0
     finally:

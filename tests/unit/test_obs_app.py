@@ -151,3 +151,16 @@ def test_shutdown_stops_every_thread_it_started(app: ObsTTSApp) -> None:
     names = [t.name for t in threading.enumerate()]
     leftover = [name for name in names if name.startswith("tts-") and name != "tts-pyttsx3"]
     assert leftover == []
+
+
+def test_moderation_and_voices_groups_apply_live(app: ObsTTSApp) -> None:
+    assert app.manager is not None and app.integration is not None
+    app.settings_changed({**app.applied, "moderation_bad_words": "scam", "voice_aliases": "brian=en-gb",
+                          "approve_donations_from": 50.0})
+    assert _wait(lambda: app.integration is not None and "bad_words" in app.integration.pipeline.names())
+    bot = app.integration
+    said = bot.submit("tts", {"text": "brian: this is a ѕсаm"})  # noqa: RUF001 - Cyrillic look-alikes
+    assert said.voice == "en-gb" and app.manager.get_message(said.message_id)["text"] == "this is a bleep"
+    big = bot.submit("donation", {"donor_name": "a", "amount": 60})
+    assert app.manager.get_queue()[-1]["message_id"] == big.message_id
+    assert app.manager.get_queue()[-1]["hold_reason"] == "donation of 60 (approval from 50)"

@@ -73,3 +73,23 @@ def test_plan_changes_says_what_each_key_needs(key: str, value: object, flag: st
 
 def test_no_change_plans_nothing() -> None:
     assert not plan_changes(DEFAULTS, dict(DEFAULTS))
+
+
+def test_moderation_and_voices_groups_map_onto_their_sections() -> None:
+    config = config_from_settings({**DEFAULTS, "moderation_links": "drop",
+                                   "moderation_bad_words": "scam,\nfrick*",
+                                   "moderation_max_words": 12, "hold_seconds": 5.0,
+                                   "approve_first_time_chatters": True, "approve_event_types": "raid",
+                                   "remove_on_ban": False, "voice_aliases": "brian=en-gb\namy = en-us",
+                                   "voice_inline": False})
+    mod = config.moderation
+    assert (mod.links, mod.bad_words, mod.max_words) == ("drop", ["scam", "frick*"], 12)
+    assert config.hold_seconds == 5.0
+    assert mod.needs_approval == {"raid": {"always": True}, "chat": {"first_time": True},
+                                  "command": {"first_time": True}}
+    assert not mod.remove_on_ban and not mod.remove_on_delete
+    assert config.voices.aliases == {"brian": "en-gb", "amy": "en-us"} and not config.voices.inline
+    with pytest.raises(ConfigError, match="voice_aliases"):
+        config_from_settings({**DEFAULTS, "voice_aliases": "brian"})
+    with pytest.raises(ConfigError, match="links must be one of"):
+        config_from_settings({**DEFAULTS, "moderation_links": "maybe"})

@@ -62,7 +62,8 @@ def test_seed_donation_text_and_priority(session):
 
 def test_chat_without_the_command_is_filtered_not_an_error(session):
     answer = reply(session, {"type": "chat", "username": "lurker", "message": "just chatting", "id": 7})
-    assert answer == {"id": 7, "status": "ok", "message_id": None, "filtered": "not_a_command"}
+    assert answer == {"id": 7, "status": "filtered", "stage": "chat_command", "reason": "not_a_command",
+                      "detail": "not a command"}
 
 
 def test_unknown_fields_are_reported_not_refused(session):

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from tts_core import TTSConfig, TTSQueueManager
 from tts_core.events import EVENT_NAMES
 from tts_core.integration import StreamerBotIntegration
-from tts_core.listener.protocol import EVENT_SCHEMAS, REQUEST_SCHEMAS, ErrorCode
+from tts_core.listener.protocol import EVENT_SCHEMAS, REMOVAL_SCHEMAS, REQUEST_SCHEMAS, ErrorCode
 from tts_core.listener.session import (
     CLOSE_POLICY_VIOLATION,
     MAX_ERROR_STREAK,
@@ -135,10 +135,11 @@ def test_origin_allow_list(origin, allowed, ok):
 _json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30)
 _json_values = st.recursive(_json_scalars, lambda inner: st.lists(inner, max_size=4)
                             | st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=12)
-_known_keys = sorted({k for schema in [*EVENT_SCHEMAS.values(), *REQUEST_SCHEMAS.values()] for k in schema}
-                     | {"id", "voice", "hold_seconds", "needs_approval", "username"})
+_known_keys = sorted({k for schema in [*EVENT_SCHEMAS.values(), *REQUEST_SCHEMAS.values(),
+                                       *REMOVAL_SCHEMAS.values()] for k in schema}
+                     | {"id", "voice", "hold_seconds", "needs_approval", "username", "emotes", "first_time"})
 _frames = st.fixed_dictionaries({}, optional={
-    "type": st.sampled_from([*EVENT_SCHEMAS, "nope"]) | _json_scalars,
+    "type": st.sampled_from([*EVENT_SCHEMAS, *REMOVAL_SCHEMAS, "nope"]) | _json_scalars,
     "request": st.sampled_from([*REQUEST_SCHEMAS, "Nope"]) | _json_scalars,
     **{key: _json_values for key in _known_keys if key not in ("type", "request")},
 })
@@ -146,7 +147,9 @@ _frames = st.fixed_dictionaries({}, optional={
 
 def _check(outcome, session: Session) -> None:
     reply = outcome.reply
-    assert reply["status"] in ("ok", "error") and "id" in reply
+    assert reply["status"] in ("ok", "error", "filtered", "rejected") and "id" in reply
+    if reply["status"] in ("filtered", "rejected"):
+        assert reply["stage"] and reply["reason"] and "error" not in reply
     if reply["status"] == "error":
         assert reply["error"]["code"] and isinstance(reply["error"]["message"], str)
         assert reply["error"]["code"] != ErrorCode.INTERNAL_ERROR, reply

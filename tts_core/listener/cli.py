@@ -157,7 +157,7 @@ def format_event(event: Event) -> str:
     detail = []
     if "duration_ms" in event:
         detail.append(f"{event['duration_ms'] / 1000:.2f} s")
-    for key in ("reason", "error"):
+    for key in ("stage", "reason", "error"):
         if event.get(key):
             detail.append(f"{key}: {event[key]}")
     text = event.get("text", "")

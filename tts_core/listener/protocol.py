@@ -73,7 +73,12 @@ class ProtocolError(Exception):
 
 
 def ok_reply(frame_id: object, **fields: Any) -> dict[str, Any]:
+    """A successful reply; ``fields`` may set ``status`` to ``filtered`` or ``rejected``
+    (an event that was served but will not be spoken)."""
     return {"id": frame_id, "status": "ok", **fields}
+
+
+NOT_SPOKEN_STATUSES = ("filtered", "rejected")  # error-free replies: served, not spoken
 
 
 def error_reply(frame_id: object, code: str, message: str) -> dict[str, Any]:
@@ -87,7 +92,7 @@ def encode(reply: Mapping[str, Any]) -> str:
 
 def http_status(reply: Mapping[str, Any]) -> int:
     """The HTTP status that carries ``reply`` (200 for ok)."""
-    if reply.get("status") == "ok":
+    if reply.get("status") == "ok" or reply.get("status") in NOT_SPOKEN_STATUSES:
         return 200
     return HTTP_STATUS.get(reply["error"]["code"], 400)
 
@@ -175,6 +180,19 @@ def _badges(value: object) -> list[str]:
     return names
 
 
+def _id_text(value: object) -> str:
+    """A platform id: a non-empty string, or a whole number (sent as a string)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _name(value)
+
+
+def _emotes(value: object) -> list[tuple[int, int]]:
+    from tts_core.moderation.removal import emote_spans
+
+    return emote_spans(value)
+
+
 def _event_names(value: object) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError(f"must be a list of event names, got {_json_type(value)}")
@@ -200,8 +218,10 @@ def _opt(convert: Callable[[object], Any]) -> FieldSpec:
     return FieldSpec(convert)
 
 
-# Options every event may carry (passed to the queue, not to the text).
-EVENT_OPTIONS = {"voice": _opt(_name), "hold_seconds": _opt(_number), "needs_approval": _opt(_flag)}
+# Options every event may carry (passed to the queue and to moderation, not to the text).
+EVENT_OPTIONS = {"voice": _opt(_name), "hold_seconds": _opt(_number), "needs_approval": _opt(_flag),
+                 "chat_message_id": _opt(_id_text), "user_id": _opt(_id_text), "emotes": _opt(_emotes),
+                 "first_time": _opt(_flag)}
 
 EVENT_SCHEMAS: dict[str, dict[str, FieldSpec]] = {
     "donation": {"donor_name": _req(_name), "amount": _req(_number), "message": _opt(_text),
@@ -215,6 +235,13 @@ EVENT_SCHEMAS: dict[str, dict[str, FieldSpec]] = {
              "is_subscriber": _opt(_flag), "badges": _opt(_badges)},
     "tts": {"text": _req(_name), "priority": _opt(_priority), "username": _opt(_text)},
 }
+# Events that remove pending messages instead of adding one (tts_core.moderation.removal).
+REMOVAL_SCHEMAS: dict[str, dict[str, FieldSpec]] = {
+    "chat_deleted": {"chat_message_id": _req(_id_text), "skip_playing": _opt(_flag)},
+    "user_banned": {"username": _opt(_name), "user_id": _opt(_id_text), "skip_playing": _opt(_flag)},
+    "user_timeout": {"username": _opt(_name), "user_id": _opt(_id_text), "duration_seconds": _opt(_number),
+                     "skip_playing": _opt(_flag)},
+}
 # Alternative spellings bots use; the value is the schema's name.
 FIELD_ALIASES = {"donation": {"username": "donor_name"}}
 
@@ -227,7 +254,8 @@ REQUEST_SCHEMAS: dict[str, dict[str, FieldSpec]] = {
     "GetQueue": {"limit": _opt(_positive_count)},
     "GetStats": {},
     "Approve": {"message_id": _MESSAGE_ID}, "Reject": {"message_id": _MESSAGE_ID},
-    "Remove": {"message_id": _MESSAGE_ID},
+    "Remove": {"message_id": _opt(_name), "chat_message_id": _opt(_id_text), "username": _opt(_name),
+               "user_id": _opt(_id_text), "skip_playing": _opt(_flag)},
     "Subscribe": {"events": _opt(_event_names)}, "Unsubscribe": {},
     "Authenticate": {"token": _req(_text)},
 }
@@ -266,10 +294,13 @@ def parse_frame(text: str) -> Frame:
         if not isinstance(name, str):
             raise ProtocolError(ErrorCode.INVALID_FIELD, f"type must be a string, got {_json_type(name)}",
                                 frame_id)
-        if name not in EVENT_SCHEMAS:
+        if name in REMOVAL_SCHEMAS:
+            schema = REMOVAL_SCHEMAS[name]
+        elif name not in EVENT_SCHEMAS:
             raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown event type {_clip(name)!r}; expected one "
-                                f"of {', '.join(EVENT_SCHEMAS)}", frame_id)
-        schema = {**EVENT_SCHEMAS[name], **EVENT_OPTIONS}
+                                f"of {', '.join([*EVENT_SCHEMAS, *REMOVAL_SCHEMAS])}", frame_id)
+        else:
+            schema = {**EVENT_SCHEMAS[name], **EVENT_OPTIONS}
         data = _apply_aliases(data, FIELD_ALIASES.get(name, {}))
     else:
         kind, raw = "request", data["request"]

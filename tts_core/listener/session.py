@@ -15,8 +15,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from tts_core.events import EVENT_NAMES
-from tts_core.integration import StreamerBotIntegration
-from tts_core.listener.protocol import ErrorCode, Frame, ProtocolError, error_reply, ok_reply, parse_frame
+from tts_core.integration import EventResult, StreamerBotIntegration
+from tts_core.listener.protocol import (
+    REMOVAL_SCHEMAS,
+    ErrorCode,
+    Frame,
+    ProtocolError,
+    error_reply,
+    ok_reply,
+    parse_frame,
+)
 from tts_core.manager import TTSQueueManager
 from tts_core.queue import QueueFull
 from tts_core.store import StorageError
@@ -75,16 +83,15 @@ class Dispatcher:
                                 frame.id) from None
 
     def _event(self, frame: Frame) -> dict[str, Any]:
-        result = self.integration.submit(frame.name, frame.fields)
-        if result.message_id is None:
-            return {"message_id": None, "filtered": result.filtered}
-        return {"message_id": result.message_id}
+        if frame.name in REMOVAL_SCHEMAS:
+            return self.integration.remove(frame.name, frame.fields)
+        return _result_fields(self.integration.submit(frame.name, frame.fields))
 
     def _speak(self, fields: dict[str, Any]) -> dict[str, Any]:
         # badWordFilter is accepted for Speaker.bot compatibility; moderation always applies.
         result = self.integration.submit("tts", {"text": fields["message"], "voice": fields.get("voice"),
                                                  "priority": fields.get("priority")})
-        return {"message_id": result.message_id, **({"filtered": result.filtered} if result.filtered else {})}
+        return _result_fields(result)
 
     def _skip(self, fields: dict[str, Any]) -> dict[str, Any]:
         return {"skipped": self.manager.skip()}
@@ -126,13 +133,35 @@ class Dispatcher:
         return self._moderate(self.manager.reject, fields["message_id"], "rejected", "pending")
 
     def _remove(self, fields: dict[str, Any]) -> dict[str, Any]:
-        return self._moderate(self.manager.remove, fields["message_id"], "removed", "pending")
+        if set(fields) <= {"message_id"} and "message_id" in fields:
+            return self._moderate(self.manager.remove, fields["message_id"], "removed", "pending")
+        if not set(fields) - {"skip_playing"}:
+            raise ProtocolError(ErrorCode.MISSING_FIELD, "Remove needs message_id, chat_message_id, "
+                                "username or user_id")
+        return self.integration.remove("remove", fields)
 
     @staticmethod
     def _moderate(action: Callable[[str], bool], message_id: str, done: str, state: str) -> dict[str, Any]:
         if not action(message_id):
             raise LookupError(f"message {message_id} is not {state}")
         return {done: message_id}
+
+
+def _result_fields(result: EventResult) -> dict[str, Any]:
+    """An event's reply: ``ok`` with ``message_id``, or ``filtered``/``rejected`` with the
+    ``stage`` and ``reason`` (a rejected one was counted, so it has a ``message_id``)."""
+    if result.status == "ok":
+        fields: dict[str, Any] = {"message_id": result.message_id}
+        if result.voice:
+            fields["voice"] = result.voice
+        if result.message_filtered:
+            fields["message_filtered"] = result.message_filtered
+        return fields
+    fields = {"status": result.status, "stage": result.stage, "reason": result.reason,
+              "detail": result.detail}
+    if result.message_id is not None:
+        fields["message_id"] = result.message_id
+    return fields
 
 
 # -- one client's conversation ---------------------------------------------------------------
@@ -261,7 +290,7 @@ class Session:
         return Outcome(ok_reply(frame.id, subscribed=names), subscribe=self.subscribed)
 
     def _account(self, outcome: Outcome) -> Outcome:
-        if outcome.reply["status"] == "ok":
+        if outcome.reply["status"] != "error":
             self.error_streak = 0
             return outcome
         self.error_streak += 1

@@ -22,7 +22,12 @@ from tts_core.manager import TTSQueueManager
 from tts_core.message import MessagePriority, MessageState
 from tts_core.obs.api import ObsApi
 from tts_core.obs.pump import Pump
-from tts_core.obs.settings import Changes, config_from_settings, normalize, plan_changes
+from tts_core.obs.settings import (
+    Changes,
+    config_from_settings,
+    normalize,
+    plan_changes,
+)
 from tts_core.obs.sink import ObsMediaSink
 
 log = logging.getLogger(__name__)
@@ -198,6 +203,8 @@ class ObsTTSApp:
             self.errors["settings"] = f"not applied, the previous settings keep running: {exc}"
             log.error("settings not applied (the previous settings keep running): %s", exc)
             return
+        if changes.live and self.integration is not None:  # the Moderation and Voices groups
+            self.integration.reconfigure(manager.config)
         if changes.listener or (self.listener is None and "listener" in self.errors):
             self._stop_listener()
             self._start_listener()

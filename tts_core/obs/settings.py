@@ -32,6 +32,22 @@ def _priority_settings() -> tuple[Setting, ...]:
     return tuple(Setting(f"priority_{t}", str, DEFAULT_PRIORITIES[t]) for t in EVENT_TYPES)
 
 
+# The Moderation and Voices groups of the panel (see tts_core.moderation, docs/moderation.md).
+MODERATION_SETTINGS: tuple[Setting, ...] = (
+    Setting("moderation_links", str, "replace"),  # replace, remove, drop, off
+    Setting("moderation_bad_words", str, ""),  # comma- or line-separated, * wildcards
+    Setting("moderation_bad_word_action", str, "censor"),  # drop, censor
+    Setting("moderation_max_chars", int, 0),
+    Setting("moderation_max_words", int, 0),
+    Setting("hold_seconds", float, 0.0),
+    Setting("approve_donations_from", float, 0.0),  # 0 = never
+    Setting("approve_first_time_chatters", bool, False),
+    Setting("approve_event_types", str, ""),  # comma-separated event types that always wait
+    Setting("remove_on_ban", bool, True),  # also covers deleted chat lines
+    Setting("voice_aliases", str, ""),  # "brian=en-gb, amy=en-us"
+    Setting("voice_inline", bool, True),
+)
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("engine", str, "espeak"),
     Setting("voice", str, ""),
@@ -51,6 +67,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("urgent_donation_amount", float, 100.0),
     Setting("packages_dir", str, ""),
     *_priority_settings(),
+    *MODERATION_SETTINGS,
 )
 DEFAULTS: dict[str, Any] = {s.key: s.default for s in SETTINGS}
 KINDS: dict[str, type] = {s.key: s.kind for s in SETTINGS}
@@ -102,6 +119,7 @@ def config_from_settings(values: Mapping[str, Any], base: TTSConfig | None = Non
             expected = ", ".join(PRIORITY_NAMES)
             raise ConfigError(f"priority_{event_type} must be one of {expected}, got {name!r}")
         bot.priorities[event_type] = name
+    _apply_moderation(v, config)
     listener = config.listener
     listener.host = v["listener_host"] or "127.0.0.1"
     listener.port = v["listener_port"]
@@ -111,6 +129,39 @@ def config_from_settings(values: Mapping[str, Any], base: TTSConfig | None = Non
     except ConfigError as exc:
         raise ConfigError(str(exc).replace("tts_queue.", "").replace("streamer_bot.", "")) from None
     return config
+
+
+def _apply_moderation(v: Mapping[str, Any], config: TTSConfig) -> None:
+    """The Moderation and Voices groups -> the moderation/voices sections and hold_seconds."""
+    mod = config.moderation
+    mod.links = v["moderation_links"] or "replace"
+    mod.bad_words = list(_items(v["moderation_bad_words"]))
+    mod.bad_word_action = v["moderation_bad_word_action"] or "censor"
+    mod.max_chars = v["moderation_max_chars"]
+    mod.max_words = v["moderation_max_words"]
+    mod.remove_on_ban = mod.remove_on_delete = v["remove_on_ban"]
+    approval: dict[str, dict[str, float | bool]] = {}
+    for event_type in _items(v["approve_event_types"]):
+        approval[event_type.lower()] = {"always": True}
+    if v["approve_donations_from"] > 0:
+        approval.setdefault("donation", {"min_amount": v["approve_donations_from"]})
+    if v["approve_first_time_chatters"]:
+        for event_type in ("chat", "command"):
+            approval.setdefault(event_type, {"first_time": True})
+    mod.needs_approval = approval
+    config.hold_seconds = v["hold_seconds"]
+    aliases = {}
+    for item in _items(v["voice_aliases"]):
+        alias, sep, voice = item.partition("=")
+        if not sep or not alias.strip() or not voice.strip():
+            raise ConfigError(f"voice_aliases: {item!r} must look like alias=voice (e.g. brian=en-gb)")
+        aliases[alias.strip()] = voice.strip()
+    config.voices.aliases = aliases
+    config.voices.inline = v["voice_inline"]
+
+
+def _items(text: str) -> list[str]:
+    return [item.strip() for line in text.splitlines() for item in line.split(",") if item.strip()]
 
 
 def engine_config(values: Mapping[str, Any], base: EngineConfig | None = None) -> EngineConfig:

@@ -1,0 +1,101 @@
+"""Removal without sockets: what bans, time-outs, deleted lines and Remove do to the
+queue, the accounting, and what the viewer sends next."""
+
+from __future__ import annotations
+
+import pytest
+from doubles import EventLog, assert_accounting
+
+from tts_core import TTSConfig, TTSQueueManager
+from tts_core.integration import StreamerBotIntegration
+from tts_core.moderation.removal import emote_spans
+
+HOLD = 60.0
+
+
+def build(**moderation: object) -> tuple[TTSQueueManager, StreamerBotIntegration]:
+    manager = TTSQueueManager(TTSConfig.from_dict({"streamer_bot": {"chat_command": ""},
+                                                   "moderation": moderation}))
+    return manager, StreamerBotIntegration(manager)
+
+
+def chat(bot: StreamerBotIntegration, user: str, text: str, **extra: object) -> str | None:
+    return bot.submit("chat", {"username": user, "message": text, "hold_seconds": HOLD, **extra}).message_id
+
+
+def test_a_ban_drops_that_viewers_messages_counts_them_and_blocks_them():
+    manager, bot = build()
+    log = EventLog()
+    manager.subscribe(log)
+    manager.events.start()
+    try:
+        theirs = [chat(bot, "Troll", f"line {n}") for n in range(2)]
+        other = chat(bot, "fine", "stays")
+        result = bot.remove("user_banned", {"username": "@troll"})
+        assert sorted(result["removed"]) == sorted(theirs) and result["skipped"] is None
+        assert [m["message_id"] for m in manager.get_queue()] == [other]
+        assert log.wait_for("dropped", theirs[0])["reason"] == "user_banned"
+        refused = bot.submit("chat", {"username": "TROLL", "message": "again"})
+        assert (refused.status, refused.stage) == ("rejected", "blocked_users")
+        stats = assert_accounting(manager)
+        assert (stats["dropped"], stats["rejected"], stats["pending"]) == (2, 1, 1)
+    finally:
+        manager.events.stop()
+
+
+def test_a_time_out_blocks_for_its_own_duration_and_a_ban_for_ban_block_seconds(monkeypatch):
+    now = [1000.0]
+    _, bot = build(ban_block_seconds=600)
+    # No thread runs here: the clock of removal and of the gates can be the test's.
+    monkeypatch.setattr("time.monotonic", lambda: now[0])
+    bot.remove("user_timeout", {"user_id": "42", "duration_seconds": 10})
+    words = {"username": "x", "message": "hi", "user_id": "42"}
+    assert bot.submit("chat", words).status == "rejected"
+    now[0] += 11
+    assert bot.submit("chat", words).status == "ok"
+    bot.remove("user_banned", {"user_id": 42})
+    now[0] += 599
+    assert bot.submit("chat", words).status == "rejected"
+    now[0] += 2
+    assert bot.submit("chat", words).status == "ok"
+
+
+def test_switches_for_deleted_lines_and_bans():
+    manager, bot = build(remove_on_delete=False, remove_on_ban=False)
+    msg_id = chat(bot, "a", "kept", chat_message_id="c1")
+    assert bot.remove("chat_deleted", {"chat_message_id": "c1"}) == {
+        "removed": [], "skipped": None, "off": "remove_on_delete"}
+    assert bot.remove("user_banned", {"username": "a"})["off"] == "remove_on_ban"
+    assert [m["message_id"] for m in manager.get_queue()] == [msg_id]
+    assert bot.submit("chat", {"username": "a", "message": "blocked anyway"}).status == "rejected"
+
+
+def test_remove_needs_something_to_match_and_a_known_kind():
+    _, bot = build()
+    with pytest.raises(ValueError, match="say what to remove"):
+        bot.remove("remove", {})
+    with pytest.raises(ValueError, match="unknown removal"):
+        bot.remove("nuke", {"username": "a"})
+
+
+def test_direct_python_messages_are_only_removed_by_their_own_id():
+    manager, bot = build()
+    direct = manager.add_message("from the streamer's own script", username="troll")
+    assert bot.remove("chat_deleted", {"chat_message_id": "x"})["removed"] == []
+    assert bot.remove("remove", {"message_id": direct})["removed"] == [direct]
+
+
+@pytest.mark.parametrize(("sent", "spans"), [
+    ("25:0-4,12-16/1902:6-10", [(0, 5), (12, 17), (6, 11)]),
+    ([{"start": 0, "end": 4}, {"startIndex": 6, "endIndex": 8}], [(0, 5), (6, 9)]),
+    ([[3, 3]], [(3, 4)]),
+    (None, []),
+])
+def test_emote_positions_in_the_platforms_shapes(sent, spans):
+    assert emote_spans(sent) == spans
+
+
+@pytest.mark.parametrize("sent", ["25:4-1", [{"start": "a", "end": 2}], [[1]], 7, "1:-1-3"])
+def test_bad_emote_positions_are_field_errors(sent):
+    with pytest.raises(ValueError, match="emotes"):
+        emote_spans(sent)
