@@ -295,7 +295,7 @@ class RemoteObsSink:
             return  # closed by us
         self._source_ready = self._scenes_ready = False
         self._away = f"lost the connection to obs-websocket at {self.address} ({reason}); reconnecting"
-        log.warning("OBS sink: %s", self._away)
+        log.info("OBS sink: %s", self._away)  # the player warns, as "waiting for OBS: ..."
         self._wake.set()
 
     # -- the media source ------------------------------------------------------------------

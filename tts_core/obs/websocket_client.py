@@ -220,7 +220,7 @@ class ObsWebSocketClient:
                 for text in ws:
                     self._dispatch(text)
             except ConnectionClosed as exc:
-                reason = str(exc) or "closed"
+                reason = _close_reason(exc)
             except Exception as exc:  # noqa: BLE001 - whatever breaks, the connection is over
                 reason = f"{type(exc).__name__}: {exc}"
             else:
@@ -254,3 +254,10 @@ class ObsWebSocketClient:
                 self.on_event(str(data.get("eventType", "")), dict(data.get("eventData") or {}))
             except Exception:
                 log.exception("obs-websocket event handler failed on %s", data.get("eventType"))
+
+
+def _close_reason(exc: ConnectionClosed) -> str:
+    """Why the connection ended, in words: OBS's close reason, or a broken connection."""
+    if exc.rcvd is None:
+        return "the connection broke: OBS quit, crashed or the network dropped"
+    return f"closed by OBS: {exc.rcvd.reason or 'no reason given'} (code {exc.rcvd.code})"
