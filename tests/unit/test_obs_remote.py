@@ -24,7 +24,8 @@ from tts_core import TTSConfig
 from tts_core.audio import Clip, silent_wav
 from tts_core.message import MessagePriority, TTSMessage
 from tts_core.obs import remote
-from tts_core.obs.remote import ClipWatch, ObsRequestFailed, Reconnect, RemoteObsSink
+from tts_core.obs.clip_state import ClipTimeouts
+from tts_core.obs.remote import ObsRequestFailed, Reconnect, RemoteObsSink
 from tts_core.obs.websocket_client import (
     EVENTS_MEDIA_INPUTS,
     ObsAuthError,
@@ -55,11 +56,13 @@ class FakeObs:
         self.items: dict[str, set[str]] = {scene: set() for scene in scenes}
         self.fetched: list[bytes] = []
         self.posted = threading.Event()
+        self.local_file = ""
+        self.active = True
         self.port = 0
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
         self._connections: list[ServerConnection] = []
-        self._playing_until = 0.0
+        self.playing_until = 0.0
         self._timers: list[threading.Timer] = []
         self.start_server()
 
@@ -134,24 +137,31 @@ class FakeObs:
             if location.startswith("http"):
                 with urllib.request.urlopen(location, timeout=5) as response:
                     self.fetched.append(response.read())
+            self.local_file = location
             self.posted.set()
             if self.start_clips:
-                self._playing_until = time.monotonic() + self.clip_s
+                self.playing_until = time.monotonic() + self.clip_s
                 self.emit(ws, "MediaInputPlaybackStarted", 0.01)
                 self.emit(ws, "MediaInputPlaybackEnded", self.clip_s)
             return True, {}
         if kind == "TriggerMediaInputAction":
             for timer in self._timers:
                 timer.cancel()
-            self._playing_until = 0.0
+            self.playing_until = 0.0
             self.emit(ws, "MediaInputPlaybackEnded", 0.01)
             return True, {}
         if kind == "GetMediaInputStatus":
             if not self.start_clips:  # an active media source with no file (DESIGN.md 4)
                 return True, {"mediaState": "OBS_MEDIA_STATE_PLAYING", "mediaDuration": 0, "mediaCursor": 0}
-            playing = time.monotonic() < self._playing_until
+            playing = time.monotonic() < self.playing_until
             return True, {"mediaState": "OBS_MEDIA_STATE_PLAYING" if playing else "OBS_MEDIA_STATE_ENDED",
                           "mediaDuration": round(self.clip_s * 1000), "mediaCursor": 10}
+        if kind == "GetInputSettings":
+            if data["inputName"] != MEDIA or MEDIA not in self.inputs:
+                return False, {}
+            return True, {"inputSettings": {"local_file": self.local_file}, "inputKind": "ffmpeg_source"}
+        if kind == "GetSourceActive":
+            return True, {"videoActive": self.active, "videoShowing": self.active}
         return kind == "SetInputSettings", {}
 
     def emit(self, ws: ServerConnection, name: str, after: float) -> None:
@@ -290,15 +300,33 @@ def test_auto_mode_plays_files_locally_and_serves_them_to_another_computer() -> 
 
 
 def test_a_clip_obs_never_starts_is_posted_once_more_then_fails_naming_the_source(
-        obs: FakeObs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(remote, "START_TIMEOUT_SECONDS", 0.3)
-    monkeypatch.setattr(remote, "POLL_SECONDS", 0.1)
+        obs: FakeObs, tmp_path: Path) -> None:
     obs.start_clips = False  # PLAYING with no file, for as long as one looks
-    sink = _sink(obs)
-    with pytest.raises(ObsRequestFailed, match=r"media source 'TTS Audio' did not start the clip \(playing "
-                                                r"with no file\) after 2 tries"):
+    sink = _sink(obs, clip_timeouts=ClipTimeouts(start_s=0.3))
+    with pytest.raises(ObsRequestFailed, match=r"media source 'TTS Audio' did not start the clip \(2 tries"):
         sink.play(_clip(tmp_path), _msg(), threading.Event())
     assert sum(1 for k, d in obs.requests if k == "SetInputSettings" and d["inputName"] == MEDIA) == 2
+    sink.close()
+
+
+def test_a_clip_still_playing_from_before_is_stopped_before_the_next_one(obs: FakeObs,
+                                                                          tmp_path: Path) -> None:
+    obs.local_file, obs.playing_until = "/old/clip.wav", time.monotonic() + 30  # e.g. cut by a reconnect
+    sink = _sink(obs)
+    sink.play(_clip(tmp_path), _msg(), threading.Event())
+    kinds = [k for k, d in obs.requests if k in ("TriggerMediaInputAction", "SetInputSettings")]
+    assert kinds[:2] == ["TriggerMediaInputAction", "SetInputSettings"]
+    sink.close()
+
+
+def test_media_source_deleted_in_obs_is_a_wait_then_created_again(obs: FakeObs, tmp_path: Path) -> None:
+    sink = _sink(obs)
+    sink.play(_clip(tmp_path), _msg(), threading.Event())
+    del obs.inputs[MEDIA]  # the streamer deletes it (OBS would also send InputRemoved)
+    with pytest.raises(SinkUnavailable, match="is gone from OBS"):
+        sink.play(_clip(tmp_path), _msg(), threading.Event())
+    assert sink.unavailable_reason() is None and MEDIA in obs.inputs  # created again
+    sink.play(_clip(tmp_path), _msg(), threading.Event())
     sink.close()
 
 
@@ -353,26 +381,6 @@ def test_reconnect_backs_off_doubling_to_a_maximum_and_resets_on_success() -> No
     assert reconnect.failed(10.0, auth=True) == remote.RECONNECT_AUTH_SECONDS
     reconnect.succeeded()
     assert reconnect.due(0.0) and reconnect.failed(0.0) == 0.5
-
-
-def test_clip_watch_states() -> None:
-    watch = ClipWatch(duration_s=1.0, posted_at=0.0)
-    watch.end_event()  # the previous clip's end: not ours
-    assert watch.verdict(0.1) == "waiting"
-    watch.polled("OBS_MEDIA_STATE_PLAYING", 0, 0, 1.0)  # an active source with no file
-    assert watch.last_state == "playing with no file" and watch.started_at is None
-    assert watch.verdict(remote.START_TIMEOUT_SECONDS + 0.1) == "not started"
-
-    watch = ClipWatch(duration_s=1.0, posted_at=0.0)
-    watch.started(0.2)
-    assert watch.verdict(1.0) == "waiting"
-    watch.polled("OBS_MEDIA_STATE_ENDED", 1000, 1000, 1.5)  # OBS sent no end event
-    assert watch.verdict(1.5) == "ended" and watch.missed_end
-
-    watch = ClipWatch(duration_s=1.0, posted_at=0.0)
-    watch.polled("OBS_MEDIA_STATE_PLAYING", 1000, 300, 0.5)  # missed the start event
-    assert watch.started_at == 0.5
-    assert watch.verdict(0.5 + 1.0 + remote.END_SLACK_SECONDS + 0.1) == "overdue"
 
 
 # -- the queue while OBS is away ---------------------------------------------------------------

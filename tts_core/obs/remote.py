@@ -3,7 +3,8 @@
 The sink for ``obs-tts serve --sink obs``: same behaviour as the script's sink, from
 outside OBS. Each clip is one ``SetInputSettings`` of the media source's
 ``local_file``; ``MediaInputPlaybackStarted``/``Ended`` events and
-``GetMediaInputStatus`` polls say when it plays (``ClipWatch``).
+``GetMediaInputStatus`` looks, fed to the clip state machine the in-OBS sink shares
+(``clip_state.ClipOnSource``: same rules, same time-outs), say when it plays.
 
 Modes: ``local`` (OBS on this computer reads the clip file), ``http`` (OBS on another
 computer fetches it from a small HTTP server here; OBS's media source opens URLs given
@@ -35,6 +36,16 @@ from tts_core.audio import Clip
 from tts_core.message import TTSMessage
 from tts_core.obs.api import MEDIA_PLAYBACK_SETTINGS, MEDIA_SOURCE_KIND
 from tts_core.obs.captions import caption_text
+from tts_core.obs.clip_state import (
+    TIMEOUTS,
+    ClipOnSource,
+    ClipTimeouts,
+    Finish,
+    Phase,
+    Post,
+    SourceStatus,
+    Stop,
+)
 from tts_core.obs.clipserver import ClipServer
 from tts_core.obs.websocket_client import (
     EVENTS_CONFIG,
@@ -51,7 +62,7 @@ from tts_core.sinks.base import SinkUnavailable
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ClipWatch", "ObsAuthError", "ObsConnectionError", "ObsRequestFailed", "Reconnect",
+__all__ = ["ObsAuthError", "ObsConnectionError", "ObsRequestFailed", "Reconnect",
            "RemoteObsSink"]
 
 DEFAULT_PORT = 4455
@@ -60,69 +71,14 @@ MODES = ("auto", "local", "http")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 EVENT_SUBSCRIPTIONS = EVENTS_GENERAL | EVENTS_CONFIG | EVENTS_SCENES | EVENTS_INPUTS | EVENTS_MEDIA_INPUTS
 WAIT_SLICE_SECONDS = 0.05
-STOP_WAIT_SECONDS = 0.5
 STOP_ACTION = "OBS_WEBSOCKET_MEDIA_INPUT_ACTION_STOP"
 RECONNECT_FIRST_SECONDS = 0.5  # OBS away: try again after this, doubling ...
 RECONNECT_MAX_SECONDS = 5.0  # ... up to this
 RECONNECT_AUTH_SECONDS = 10.0  # a refused password: try again this often (it may be fixed in OBS)
 
-# -- one clip on the media source (swap for the shared clip state machine) ----------------
-
-START_TIMEOUT_SECONDS = 5.0  # OBS must start a posted clip within this ...
-START_ATTEMPTS = 2  # ... else it is posted once more, then fails
-END_SLACK_SECONDS = 3.0  # still playing this long after its end: moving on
-POLL_SECONDS = 1.0  # GetMediaInputStatus this often, for events OBS did not send
-ACTIVE_STATES = ("OBS_MEDIA_STATE_PLAYING", "OBS_MEDIA_STATE_OPENING", "OBS_MEDIA_STATE_BUFFERING")
-
-
-class ClipWatch:
-    """The state of one clip posted to a media source, from events and polls; pure (no
-    OBS calls, time passed in). ``verdict(now)``: "waiting", "ended", "not started"
-    (within START_TIMEOUT_SECONDS), "overdue" (still playing END_SLACK_SECONDS after
-    its end). A source reporting PLAYING with no file (duration 0) is not our clip."""
-
-    def __init__(self, duration_s: float, posted_at: float) -> None:
-        self.duration_s = duration_s
-        self.posted_at = posted_at
-        self.started_at: float | None = None
-        self.ended = False
-        self.missed_end = False  # OBS sent no MediaInputPlaybackEnded; a poll saw the end
-        self.last_state = "not polled"
-        self._next_poll = posted_at + POLL_SECONDS
-
-    def started(self, now: float) -> None:
-        if self.started_at is None:
-            self.started_at = now
-
-    def end_event(self) -> None:
-        if self.started_at is not None:  # an end before our start is the previous clip's
-            self.ended = True
-
-    def poll_due(self, now: float) -> bool:
-        if now < self._next_poll:
-            return False
-        self._next_poll = now + POLL_SECONDS
-        return True
-
-    def polled(self, state: str, duration_ms: int | None, cursor_ms: int | None, now: float) -> None:
-        self.last_state = state
-        if state in ACTIVE_STATES:
-            if state == "OBS_MEDIA_STATE_PLAYING" and not duration_ms and not cursor_ms:
-                self.last_state = "playing with no file"  # DESIGN.md 4: an empty active source
-                return
-            if self.started_at is None and (cursor_ms or 0) > 0:
-                self.started(now)
-        elif self.started_at is not None:
-            self.ended = self.missed_end = True
-
-    def verdict(self, now: float) -> str:
-        if self.ended:
-            return "ended"
-        if self.started_at is None:
-            return "not started" if now > self.posted_at + START_TIMEOUT_SECONDS else "waiting"
-        if now > self.started_at + self.duration_s + END_SLACK_SECONDS:
-            return "overdue"
-        return "waiting"
+POLL_SECONDS = 0.5  # look at the media source this often while a clip plays ...
+QUICK_POLL_SECONDS = 0.1  # ... and this often while clearing, stopping or about to post
+QUICK_PHASES = (Phase.NEW, Phase.CLEARING, Phase.STOPPING)
 
 
 # -- the connection ---------------------------------------------------------------------------
@@ -173,7 +129,8 @@ class RemoteObsSink:
     missing), ``mode`` (auto, local, http), ``caption_source`` (a text source, or ""),
     ``clip_host``/``clip_port`` (where the http mode serves clips), ``public_host`` (the
     address OBS reaches this computer at; default: detected), ``all_scenes`` (keep the
-    media source in every scene), ``timeout`` (seconds per request), ``client_factory``
+    media source in every scene), ``timeout`` (seconds per request), ``clip_timeouts``
+    (clip_state.ClipTimeouts: how long OBS may take to start a clip, ...), ``client_factory``
     (tests: builds the client from the sink's event and close handlers)."""
 
     name = "obs"
@@ -182,7 +139,7 @@ class RemoteObsSink:
     def __init__(self, host: str | None = None, port: int | None = None, password: str | None = None,
                  media_source: str = "TTS Audio", mode: str = "auto", caption_source: str = "",
                  clip_host: str = "0.0.0.0", clip_port: int = 0, public_host: str | None = None,
-                 all_scenes: bool = True, timeout: float = 5.0,
+                 all_scenes: bool = True, timeout: float = 5.0, clip_timeouts: ClipTimeouts = TIMEOUTS,
                  client_factory: Callable[[RemoteObsSink], ObsWebSocketClient] | None = None) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown OBS sink mode {mode!r}; expected one of {', '.join(MODES)}")
@@ -196,6 +153,7 @@ class RemoteObsSink:
         self.mode = ("local" if self.host in LOCAL_HOSTS else "http") if mode == "auto" else mode
         self.all_scenes = all_scenes
         self.timeout = timeout
+        self.clip_timeouts = clip_timeouts
         self._client_factory = client_factory or _default_client
         self._clip_server_args = (clip_host, clip_port, public_host)
         self._clip_server: ClipServer | None = None
@@ -337,7 +295,8 @@ class RemoteObsSink:
         try:
             self.ensure_source()
             location = self._clip_location(clip.path, message.id)
-            self._play(location, clip.duration_ms / 1000.0, message, stop)
+            self._play(ClipOnSource(self.media_source, location, clip.duration_ms / 1000.0,
+                                    self.clip_timeouts), message, stop)
         except ObsConnectionError as exc:
             raise SinkUnavailable(self._away or str(exc)) from None
         finally:
@@ -346,76 +305,75 @@ class RemoteObsSink:
             if self._clip_server is not None and location is not None and location.startswith("http"):
                 self._clip_server.unregister(location)
 
-    def _play(self, location: str, duration_s: float, message: TTSMessage, stop: threading.Event) -> None:
-        for attempt in range(1, START_ATTEMPTS + 1):
-            watch = self._post(location, duration_s)
-            if attempt == 1 and self.caption_source:
-                self._set_caption(caption_text(message))
-            verdict = self._follow(watch, stop)
-            if verdict != "not started":
-                return
-            log.warning("media source %r did not start the clip of %s within %.0f s (%s); %s",
-                        self.media_source, message.id, START_TIMEOUT_SECONDS, watch.last_state,
-                        "posting it once more" if attempt < START_ATTEMPTS else "giving up")
-        raise ObsRequestFailed(
-            f"media source {self.media_source!r} did not start the clip ({watch.last_state}) after "
-            f"{START_ATTEMPTS} tries: check that OBS can open {location}")
-
-    def _post(self, location: str, duration_s: float) -> ClipWatch:
+    def _play(self, clip: ClipOnSource, message: TTSMessage, stop: threading.Event) -> None:
+        """Drive ``clip`` (the shared clip state machine) with obs-websocket: its events,
+        GetMediaInputStatus looks, and the Post/Stop/Finish actions it asks for."""
         while not self._media_events.empty():  # events of an earlier clip
             self._media_events.get_nowait()
-        watch = ClipWatch(duration_s, time.monotonic())
-        self.call("SetInputSettings", inputName=self.media_source,
-                  inputSettings={**MEDIA_PLAYBACK_SETTINGS, "local_file": location}, overlay=True)
-        return watch
-
-    def _follow(self, watch: ClipWatch, stop: threading.Event) -> str:
-        """Feed events and polls to ``watch`` until it has a verdict; stop on skip."""
+        actions = clip.observe(self._look(clip.file), time.monotonic())
+        next_look = time.monotonic() + QUICK_POLL_SECONDS
+        stopping = False
         while True:
+            for action in actions:
+                if isinstance(action, Post):
+                    self._post(action, message)
+                elif isinstance(action, Stop):
+                    self._stop()
+                else:
+                    self._finished(action, message)
+                    return
             self._wake.wait(WAIT_SLICE_SECONDS)
             self._wake.clear()
             if not self.connected:
                 raise ObsConnectionError("lost the connection to OBS mid-clip")
+            actions = []
             while not self._media_events.empty():
                 kind, at = self._media_events.get_nowait()
-                if kind == "Started":
-                    watch.started(at)
-                else:
-                    watch.end_event()
+                actions += clip.playback_started(at) if kind == "Started" else clip.playback_ended(at)
             now = time.monotonic()
-            if stop.is_set():
-                self._stop(watch)
-                return "stopped"
-            if watch.verdict(now) == "waiting" and watch.poll_due(now):
-                status = self.call("GetMediaInputStatus", inputName=self.media_source)
-                watch.polled(str(status.get("mediaState")), status.get("mediaDuration"),
-                             status.get("mediaCursor"), now)
-            verdict = watch.verdict(now)
-            if verdict == "waiting":
-                continue
-            if verdict == "overdue":
-                log.warning("media source %r still playing %.0f s after the clip's end; moving on",
-                            self.media_source, END_SLACK_SECONDS)
-                self._stop(watch)
-            elif watch.missed_end:
-                log.warning("media source %r ended without an event (%s)", self.media_source,
-                            watch.last_state)
-            return verdict
+            if stop.is_set() and not stopping:
+                stopping = True
+                actions += clip.stop(now)
+            if not actions and now >= next_look:
+                actions = clip.observe(self._look(clip.file), now)
+                next_look = now + (QUICK_POLL_SECONDS if clip.phase in QUICK_PHASES else POLL_SECONDS)
 
-    def _stop(self, watch: ClipWatch) -> None:
+    def _look(self, file: str) -> SourceStatus:
+        """The media source as the clip state machine sees it (None state: it is gone)."""
+        try:
+            status = self.call("GetMediaInputStatus", inputName=self.media_source)
+            settings = self.call("GetInputSettings", inputName=self.media_source)["inputSettings"]
+            active = self.call("GetSourceActive", sourceName=self.media_source).get("videoActive")
+        except ObsRequestFailed:
+            return SourceStatus(None)
+        local_file = settings.get("local_file")
+        return SourceStatus.from_websocket(status, str(local_file) if local_file is not None else "",
+                                           None if active is None else bool(active))
+
+    def _post(self, action: Post, message: TTSMessage) -> None:
+        self.call("SetInputSettings", inputName=self.media_source,
+                  inputSettings={**MEDIA_PLAYBACK_SETTINGS, "local_file": action.file}, overlay=True)
+        if action.attempt == 1 and self.caption_source:
+            self._set_caption(caption_text(message))
+        if action.attempt > 1:
+            log.warning("media source %r did not start the clip of %s; posting it once more",
+                        self.media_source, message.id)
+
+    def _finished(self, action: Finish, message: TTSMessage) -> None:
+        if action.phase is Phase.FAILED:
+            raise ObsRequestFailed(action.error or f"{self.media_source!r} did not play the clip")
+        if action.phase is Phase.UNAVAILABLE:
+            self._source_ready = self._scenes_ready = False  # created again on the next look
+            raise SinkUnavailable(f"media source {self.media_source!r} is gone from OBS (deleted or "
+                                  "renamed?); it is created again")
+        if action.phase is Phase.TIMED_OUT:
+            log.warning("%s (%s)", action.error, message.id)
+
+    def _stop(self) -> None:
         try:
             self.call("TriggerMediaInputAction", inputName=self.media_source, mediaAction=STOP_ACTION)
         except ObsRequestFailed as exc:
             log.warning("could not stop the clip: %s", exc)
-            return
-        if watch.started_at is not None:
-            deadline = time.monotonic() + STOP_WAIT_SECONDS
-            while time.monotonic() < deadline and self.connected:
-                try:
-                    if self._media_events.get(timeout=WAIT_SLICE_SECONDS)[0] == "Ended":
-                        return
-                except queue.Empty:
-                    continue
 
     def _set_caption(self, text: str) -> None:
         try:
