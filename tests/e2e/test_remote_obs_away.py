@@ -9,7 +9,8 @@ shared by the tests of this module, in this order:
    same configuration (XDG config folder, websocket port): all 9 play, in order, the
    cut one first, none fails;
 3. the same when only obs-websocket goes away: Tools > WebSocket Server Settings >
-   "Enable WebSocket server" off, Apply, then on, Apply, with OBS running.
+   "Enable WebSocket server" off, Apply, then on, Apply, with OBS running;
+4. a wrong password: a clear "waiting for OBS" reason, nothing failed.
 
 Observed through the listener (GetStats over HTTP, events on a subscribed WebSocket),
 obs-websocket's own MediaInputPlaybackStarted events and serve's log.
@@ -32,6 +33,9 @@ from obs_harness import ObsSetup, find_free_port
 from obs_restart import RestartableObs, WebSocketSettings
 from obs_ui import ObsUi
 from tts_stack import MEDIA, PASSWORD, REPO, ListenerClient, poll
+
+from tts_core import TTSConfig, TTSQueueManager
+from tts_core.obs.remote import RemoteObsSink
 
 LONG = ("this first message is long enough to be cut in the middle, when OBS goes away "
         "and comes back a little later")
@@ -170,3 +174,19 @@ def test_obs_websocket_switched_off_and_on_plays_everything(remote: Remote) -> N
     remote.obs.reconnect_client()
     _assert_all_played_in_order(remote, ids, since)
     assert len(remote.media_started(back)) >= MESSAGES - 1
+
+
+def test_wrong_password_is_a_clear_status_and_fails_nothing(remote: Remote) -> None:
+    sink = RemoteObsSink(port=remote.obs.port, password="not-the-password", media_source=MEDIA)
+    manager = TTSQueueManager(TTSConfig(persist=False, rate_limit_per_minute=0), sink=sink)
+    manager.start()
+    try:
+        manager.add_message("this waits for the right password")
+        assert poll(lambda: "refused the password" in (manager.get_stats()["waiting_for_sink"] or ""), 20)
+        stats = manager.get_stats()
+        assert stats["player_state"] == "waiting for OBS"
+        assert "OBS_WEBSOCKET_PASSWORD" in stats["waiting_for_sink"]
+        assert stats["failed"] == 0 and stats["pending"] == 1
+    finally:
+        manager.stop()
+        sink.close()
