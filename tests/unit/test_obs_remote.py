@@ -435,3 +435,24 @@ def test_create_sink_builds_the_remote_sink() -> None:
     assert got == ("10.0.0.2", 4456, "pw", "TTS", "http", "OBS")
     with pytest.raises(ValueError, match="mode"):
         create_sink("obs", mode="ftp")
+
+
+def test_obs_that_stops_answering_is_a_wait_and_a_new_connection(obs: FakeObs, tmp_path: Path) -> None:
+    sink = RemoteObsSink(port=obs.port, media_source=MEDIA, timeout=0.5)
+    assert sink.unavailable_reason() is None
+    hang = threading.Event()
+    answer = obs.handle
+
+    def hanging(ws: ServerConnection, kind: str, data: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
+        if kind == "SetInputSettings" and not hang.is_set():
+            hang.set()
+            time.sleep(2)  # OBS frozen for longer than the request time-out
+        return answer(ws, kind, data)
+
+    obs.handle = hanging  # type: ignore[method-assign]
+    with pytest.raises(SinkUnavailable, match=r"not reachable .*\(no answer\)"):
+        sink.play(_clip(tmp_path), _msg(), threading.Event())
+    assert not sink.connected
+    assert _wait(lambda: sink.unavailable_reason() is None)  # OBS answers again: a new connection
+    sink.play(_clip(tmp_path), _msg(), threading.Event())
+    sink.close()

@@ -232,7 +232,16 @@ class RemoteObsSink:
         client = self._client
         if client is None:
             raise ObsConnectionError(f"{request_type}: not connected to OBS")
-        return client.call(request_type, data)
+        try:
+            return client.call(request_type, data)
+        except ObsConnectionError as exc:
+            if exc.kind == "no answer":  # OBS hangs (or the network): start over with a new connection
+                with self._connect_lock:
+                    if self._client is client:
+                        self._drop_client()
+                self._reconnect.failed(time.monotonic())
+                self._set_away(what_to_check(self.address, self.port, exc))
+            raise
 
     # -- obs-websocket events (its receive thread: no requests here) -----------------------
 
