@@ -37,8 +37,7 @@ from tts_stack import MEDIA, PASSWORD, REPO, ListenerClient, poll
 from tts_core import TTSConfig, TTSQueueManager
 from tts_core.obs.remote import RemoteObsSink
 
-LONG = ("this first message is long enough to be cut in the middle, when OBS goes away "
-        "and comes back a little later")
+LONG = "this first message is long enough to be cut in the middle"  # about 3 s
 MESSAGES = 9  # one plays when OBS goes away, 8 wait
 
 
@@ -101,7 +100,7 @@ def remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Remote]:
 
 
 def _queue(remote: Remote, count: int, first: str = LONG) -> list[str]:
-    texts = [first, *(f"message number {i}" for i in range(1, count))]
+    texts = [first, *(f"number {i}" for i in range(1, count))]
     return [remote.client.queue({"type": "tts", "text": text, "user": "alice"}) for text in texts]
 
 
