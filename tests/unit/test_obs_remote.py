@@ -333,11 +333,14 @@ def test_media_source_deleted_in_obs_is_a_wait_then_created_again(obs: FakeObs, 
 # -- OBS away --------------------------------------------------------------------------------
 
 
-def test_obs_not_running_is_a_reason_to_wait_that_says_what_to_check(tmp_path: Path) -> None:
+def test_obs_not_running_is_a_reason_to_wait_that_says_what_to_check(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(remote, "RECONNECT_FIRST_SECONDS", 0.0)  # every look tries again
     fake = FakeObs()
     fake.stop_server()  # a port where nothing listens
     sink = _sink(fake)
     reason = sink.unavailable_reason()
+    assert [sink.unavailable_reason() for _ in range(3)] == [reason] * 3  # stable: one log line
     assert reason is not None
     assert f"OBS is not reachable at 127.0.0.1:{fake.port} (connection refused)" in reason
     assert "OBS is running" in reason and "Tools > WebSocket Server Settings" in reason
