@@ -37,6 +37,7 @@ from tts_core.message import TTSMessage
 from tts_core.obs.api import MEDIA_PLAYBACK_SETTINGS, MEDIA_SOURCE_KIND
 from tts_core.obs.captions import caption_text
 from tts_core.obs.clip_state import (
+    BUSY_STATES,
     TIMEOUTS,
     ClipOnSource,
     ClipTimeouts,
@@ -165,6 +166,7 @@ class RemoteObsSink:
         self._wake = threading.Event()
         self._source_ready = False
         self._scenes_ready = False
+        self._ended_file: str | None = None  # the file of the clip that just ended (by OBS's event)
 
     @property
     def address(self) -> str:
@@ -228,12 +230,20 @@ class RemoteObsSink:
 
         Raises ObsRequestFailed (OBS said no) or ObsConnectionError (OBS away).
         """
+        answer = self.call_all([(request_type, data)])[0]
+        if isinstance(answer, ObsRequestFailed):
+            raise answer
+        return answer
+
+    def call_all(self, requests: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any] | ObsRequestFailed]:
+        """Several requests in one round trip; each answer is its responseData or the
+        ObsRequestFailed OBS answered. Connects if needed; raises ObsConnectionError."""
         self.connect()
         client = self._client
         if client is None:
-            raise ObsConnectionError(f"{request_type}: not connected to OBS")
+            raise ObsConnectionError("not connected to OBS")
         try:
-            return client.call(request_type, data)
+            return client.call_all(requests)
         except ObsConnectionError as exc:
             if exc.kind == "no answer":  # OBS hangs (or the network): start over with a new connection
                 with self._connect_lock:
@@ -319,7 +329,13 @@ class RemoteObsSink:
         GetMediaInputStatus looks, and the Post/Stop/Finish actions it asks for."""
         while not self._media_events.empty():  # events of an earlier clip
             self._media_events.get_nowait()
-        actions = clip.observe(self._look(clip.file), time.monotonic())
+        first = self._look(clip.file)
+        if first.file is not None and first.file == self._ended_file and first.state in BUSY_STATES:
+            # OBS sent MediaInputPlaybackEnded for our previous clip a moment before its
+            # media state says so: that clip is over, not a foreign one to stop.
+            first = SourceStatus("ended", first.file, 0, first.active)
+        self._ended_file = None
+        actions = clip.observe(first, time.monotonic())
         next_look = time.monotonic() + QUICK_POLL_SECONDS
         stopping = False
         while True:
@@ -329,7 +345,7 @@ class RemoteObsSink:
                 elif isinstance(action, Stop):
                     self._stop()
                 else:
-                    self._finished(action, message)
+                    self._finished(action, clip.file, message)
                     return
             self._wake.wait(WAIT_SLICE_SECONDS)
             self._wake.clear()
@@ -349,12 +365,14 @@ class RemoteObsSink:
 
     def _look(self, file: str) -> SourceStatus:
         """The media source as the clip state machine sees it (None state: it is gone)."""
-        try:
-            status = self.call("GetMediaInputStatus", inputName=self.media_source)
-            settings = self.call("GetInputSettings", inputName=self.media_source)["inputSettings"]
-            active = self.call("GetSourceActive", sourceName=self.media_source).get("videoActive")
-        except ObsRequestFailed:
+        answers = self.call_all([("GetMediaInputStatus", {"inputName": self.media_source}),
+                                 ("GetInputSettings", {"inputName": self.media_source}),
+                                 ("GetSourceActive", {"sourceName": self.media_source})])
+        status, settings_answer, active_answer = answers
+        if isinstance(status, ObsRequestFailed) or isinstance(settings_answer, ObsRequestFailed):
             return SourceStatus(None)
+        settings = settings_answer.get("inputSettings") or {}
+        active = None if isinstance(active_answer, ObsRequestFailed) else active_answer.get("videoActive")
         local_file = settings.get("local_file")
         return SourceStatus.from_websocket(status, str(local_file) if local_file is not None else "",
                                            None if active is None else bool(active))
@@ -368,7 +386,7 @@ class RemoteObsSink:
             log.warning("media source %r did not start the clip of %s; posting it once more",
                         self.media_source, message.id)
 
-    def _finished(self, action: Finish, message: TTSMessage) -> None:
+    def _finished(self, action: Finish, file: str, message: TTSMessage) -> None:
         if action.phase is Phase.FAILED:
             raise ObsRequestFailed(action.error or f"{self.media_source!r} did not play the clip")
         if action.phase is Phase.UNAVAILABLE:
@@ -377,6 +395,8 @@ class RemoteObsSink:
                                   "renamed?); it is created again")
         if action.phase is Phase.TIMED_OUT:
             log.warning("%s (%s)", action.error, message.id)
+        if action.phase is Phase.ENDED:
+            self._ended_file = file
 
     def _stop(self) -> None:
         try:

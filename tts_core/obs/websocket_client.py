@@ -185,31 +185,41 @@ class ObsWebSocketClient:
              timeout: float | None = None) -> dict[str, Any]:
         """One request; returns its responseData. Raises ObsRequestFailed (OBS said no,
         with its comment) or ObsConnectionError (not connected, lost, no answer)."""
+        answer = self.call_all([(request_type, data or {})], timeout)[0]
+        if isinstance(answer, ObsRequestFailed):
+            raise answer
+        return answer
+
+    def call_all(self, requests: list[tuple[str, dict[str, Any]]],
+                 timeout: float | None = None) -> list[dict[str, Any] | ObsRequestFailed]:
+        """Several requests sent at once (one round trip); for each, its responseData or
+        the ObsRequestFailed OBS answered. Raises ObsConnectionError."""
         ws = self._ws
+        names = ", ".join(kind for kind, _ in requests)
         if ws is None or self._closed_reason is not None:
-            raise ObsConnectionError(f"{request_type}: not connected to OBS")
-        request_id = str(next(self._ids))
-        answer: Future[dict[str, Any]] = Future()
+            raise ObsConnectionError(f"{names}: not connected to OBS")
+        waiting: list[tuple[str, Future[dict[str, Any]]]] = []
         with self._lock:
-            self._pending[request_id] = answer
-        payload = {"op": OP_REQUEST, "d": {"requestType": request_type, "requestId": request_id,
-                                           "requestData": data or {}}}
+            for _ in requests:
+                request_id = str(next(self._ids))
+                self._pending[request_id] = Future()
+                waiting.append((request_id, self._pending[request_id]))
+        limit = self.timeout if timeout is None else timeout
         try:
-            ws.send(json.dumps(payload))
-            response = answer.result(self.timeout if timeout is None else timeout)
+            for (request_id, _), (kind, data) in zip(waiting, requests, strict=True):
+                ws.send(json.dumps({"op": OP_REQUEST, "d": {"requestType": kind, "requestId": request_id,
+                                                            "requestData": data}}))
+            responses = [answer.result(limit) for _, answer in waiting]
         except FutureTimeout:
-            raise ObsConnectionError(f"{request_type}: no answer from OBS within {self.timeout:g} s",
-                                     "no answer") from None
+            raise ObsConnectionError(f"{names}: no answer from OBS within {limit:g} s", "no answer") from None
         except ConnectionClosed as exc:
-            raise ObsConnectionError(f"{request_type}: lost the connection to OBS ({exc})") from None
+            raise ObsConnectionError(f"{names}: lost the connection to OBS ({exc})") from None
         finally:
             with self._lock:
-                self._pending.pop(request_id, None)
-        status = response.get("requestStatus") or {}
-        if not status.get("result"):
-            reason = status.get("comment") or f"code {status.get('code')}"
-            raise ObsRequestFailed(f"{request_type} failed: {reason}", status.get("code"))
-        return dict(response.get("responseData") or {})
+                for request_id, _ in waiting:
+                    self._pending.pop(request_id, None)
+        return [_response_data(kind, response)
+                for (kind, _), response in zip(requests, responses, strict=True)]
 
     # -- the receive thread -------------------------------------------------------------
 
@@ -254,6 +264,14 @@ class ObsWebSocketClient:
                 self.on_event(str(data.get("eventType", "")), dict(data.get("eventData") or {}))
             except Exception:
                 log.exception("obs-websocket event handler failed on %s", data.get("eventType"))
+
+
+def _response_data(request_type: str, response: dict[str, Any]) -> dict[str, Any] | ObsRequestFailed:
+    status = response.get("requestStatus") or {}
+    if not status.get("result"):
+        reason = status.get("comment") or f"code {status.get('code')}"
+        return ObsRequestFailed(f"{request_type} failed: {reason}", status.get("code"))
+    return dict(response.get("responseData") or {})
 
 
 def _close_reason(exc: ConnectionClosed) -> str:
