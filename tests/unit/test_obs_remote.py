@@ -58,6 +58,7 @@ class FakeObs:
         self.posted = threading.Event()
         self.local_file = ""
         self.active = True
+        self.state_lag = 0.0  # the media state says "ended" this long after the Ended event
         self.port = 0
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
@@ -153,7 +154,7 @@ class FakeObs:
         if kind == "GetMediaInputStatus":
             if not self.start_clips:  # an active media source with no file (DESIGN.md 4)
                 return True, {"mediaState": "OBS_MEDIA_STATE_PLAYING", "mediaDuration": 0, "mediaCursor": 0}
-            playing = time.monotonic() < self.playing_until
+            playing = time.monotonic() < self.playing_until + self.state_lag
             return True, {"mediaState": "OBS_MEDIA_STATE_PLAYING" if playing else "OBS_MEDIA_STATE_ENDED",
                           "mediaDuration": round(self.clip_s * 1000), "mediaCursor": 10}
         if kind == "GetInputSettings":
@@ -316,6 +317,15 @@ def test_a_clip_still_playing_from_before_is_stopped_before_the_next_one(obs: Fa
     sink.play(_clip(tmp_path), _msg(), threading.Event())
     kinds = [k for k, d in obs.requests if k in ("TriggerMediaInputAction", "SetInputSettings")]
     assert kinds[:2] == ["TriggerMediaInputAction", "SetInputSettings"]
+    sink.close()
+
+
+def test_back_to_back_clips_are_not_stopped_when_the_media_state_lags(obs: FakeObs, tmp_path: Path) -> None:
+    obs.state_lag = 1.0
+    sink = _sink(obs)
+    sink.play(_clip(tmp_path, "m1"), _msg(), threading.Event())
+    sink.play(_clip(tmp_path, "m2"), _msg(), threading.Event())
+    assert obs.count("TriggerMediaInputAction") == 0  # the end event said the first clip was over
     sink.close()
 
 
