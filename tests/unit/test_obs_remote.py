@@ -1,67 +1,122 @@
-"""RemoteObsSink over a fake obs-websocket client (the real one is exercised in tests/e2e)."""
+"""RemoteObsSink and its obs-websocket v5 client against a loopback server that speaks
+the protocol (Hello/Identify with the password challenge, requests, events, close
+codes). The real OBS is exercised in tests/e2e."""
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import hashlib
 import json
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from doubles import EventLog, ToneEngine, assert_accounting
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.server import Server, ServerConnection, serve
 
+from tts_core import TTSConfig
 from tts_core.audio import Clip, silent_wav
 from tts_core.message import MessagePriority, TTSMessage
-from tts_core.obs.remote import ObsConnectionError, RemoteObsSink
-from tts_core.sinks import create_sink
+from tts_core.obs import remote
+from tts_core.obs.clip_state import ClipTimeouts
+from tts_core.obs.remote import ObsRequestFailed, Reconnect, RemoteObsSink
+from tts_core.obs.websocket_client import (
+    EVENTS_MEDIA_INPUTS,
+    ObsAuthError,
+    ObsConnectionError,
+    ObsWebSocketClient,
+    authentication_string,
+)
+from tts_core.sinks import SinkUnavailable, create_sink
 
 MEDIA = "TTS Audio"
+SALT, CHALLENGE = "PZVbYpvAnZut2SS6JNJytDm9", "ztTBnnuqrqaKDzRM3xcVdbYm"
 
 
-class Event:
-    def __init__(self, name: str, data: dict[str, Any]) -> None:
-        self.name, self.datain = name, data
+class FakeObs:
+    """A loopback obs-websocket 5 server: plays each clip for ``clip_s`` (events
+    MediaInputPlaybackStarted/Ended), ``start_clips`` False: reports PLAYING with no
+    file and never starts one. ``stop_server()``/``start_server()`` on the same port
+    are OBS closing and starting again; ``drop()`` closes the connections."""
 
-
-class FakeObsws:
-    """Answers requests like obs-websocket 5 would and plays each clip for ``clip_s``."""
-
-    server_version = "5.1.0"
-
-    def __init__(self, clip_s: float = 0.05, scenes: tuple[str, ...] = ("Scene", "Other")) -> None:
-        self.id = 1
-        self.events: dict[str, threading.Event] = {}
-        self.answers: dict[str, Any] = {}
-        self.ws = self
+    def __init__(self, password: str = "", clip_s: float = 0.05,
+                 scenes: tuple[str, ...] = ("Scene", "Other")) -> None:
+        self.password = password
         self.clip_s = clip_s
-        self.callback: Any = None
+        self.start_clips = True
         self.requests: list[tuple[str, dict[str, Any]]] = []
+        self.identify: list[dict[str, Any]] = []
         self.inputs: dict[str, str] = {}
         self.items: dict[str, set[str]] = {scene: set() for scene in scenes}
         self.fetched: list[bytes] = []
-        self._timer: threading.Timer | None = None
+        self.posted = threading.Event()
+        self.local_file = ""
+        self.active = True
+        self.state_lag = 0.0  # the media state says "ended" this long after the Ended event
+        self.port = 0
+        self._server: Server | None = None
+        self._thread: threading.Thread | None = None
+        self._connections: list[ServerConnection] = []
+        self.playing_until = 0.0
+        self._timers: list[threading.Timer] = []
+        self.start_server()
 
-    def register(self, callback: Any) -> None:
-        self.callback = callback
+    def start_server(self) -> None:
+        self._server = serve(self._handle, "127.0.0.1", self.port, subprotocols=["obswebsocket.json"])
+        self.port = self._server.socket.getsockname()[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
 
-    def connect(self) -> None:
-        pass
+    def stop_server(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(5)
+        self.drop()
 
-    def disconnect(self) -> None:
-        pass
+    def drop(self) -> None:
+        for connection in list(self._connections):
+            connection.close(1001, "OBS is going away")
 
-    def send(self, text: str) -> None:
-        d = json.loads(text)["d"]
-        kind, data = d["requestType"], d["requestData"]
-        self.requests.append((kind, data))
-        ok, response = self.handle(kind, data)
-        self.answers[d["requestId"]] = {"requestStatus": {"result": ok, "code": 100 if ok else 600,
-                                                          "comment": None if ok else "no such thing"},
-                                        "responseData": response}
-        self.events[d["requestId"]].set()
+    # -- protocol
+    def _handle(self, ws: ServerConnection) -> None:
+        hello: dict[str, Any] = {"obsWebSocketVersion": "5.1.0", "rpcVersion": 1}
+        if self.password:
+            hello["authentication"] = {"challenge": CHALLENGE, "salt": SALT}
+        ws.send(json.dumps({"op": 0, "d": hello}))
+        identify = json.loads(ws.recv())["d"]
+        self.identify.append(identify)
+        if self.password and identify.get("authentication") != authentication_string(self.password, SALT,
+                                                                                      CHALLENGE):
+            ws.close(4009, "Authentication failed.")
+            return
+        ws.send(json.dumps({"op": 2, "d": {"negotiatedRpcVersion": 1}}))
+        self._connections.append(ws)
+        try:
+            for text in ws:
+                d = json.loads(text)["d"]
+                kind, data = d["requestType"], d.get("requestData") or {}
+                self.requests.append((kind, data))
+                ok, response = self.handle(ws, kind, data)
+                status = {"result": ok, "code": 100 if ok else 600,
+                          "comment": None if ok else "no such thing"}
+                ws.send(json.dumps({"op": 7, "d": {"requestType": kind, "requestId": d["requestId"],
+                                                   "requestStatus": status, "responseData": response}}))
+        except ConnectionClosed:
+            pass
+        finally:
+            self._connections.remove(ws)
 
-    def handle(self, kind: str, data: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
+    def handle(self, ws: ServerConnection, kind: str, data: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
         if kind == "GetInputList":
             return True, {"inputs": [{"inputName": n, "inputKind": k, "unversionedInputKind": k}
                                      for n, k in self.inputs.items()]}
@@ -83,29 +138,60 @@ class FakeObsws:
             if location.startswith("http"):
                 with urllib.request.urlopen(location, timeout=5) as response:
                     self.fetched.append(response.read())
-            self.emit("MediaInputPlaybackStarted", 0.01)
-            self.emit("MediaInputPlaybackEnded", self.clip_s)
+            self.local_file = location
+            self.posted.set()
+            if self.start_clips:
+                self.playing_until = time.monotonic() + self.clip_s
+                self.emit(ws, "MediaInputPlaybackStarted", 0.01)
+                self.emit(ws, "MediaInputPlaybackEnded", self.clip_s)
             return True, {}
         if kind == "TriggerMediaInputAction":
-            if self._timer is not None:
-                self._timer.cancel()
-            self.emit("MediaInputPlaybackEnded", 0.01)
+            for timer in self._timers:
+                timer.cancel()
+            self.playing_until = 0.0
+            self.emit(ws, "MediaInputPlaybackEnded", 0.01)
             return True, {}
         if kind == "GetMediaInputStatus":
-            return True, {"mediaState": "OBS_MEDIA_STATE_PLAYING"}
+            if not self.start_clips:  # an active media source with no file (DESIGN.md 4)
+                return True, {"mediaState": "OBS_MEDIA_STATE_PLAYING", "mediaDuration": 0, "mediaCursor": 0}
+            playing = time.monotonic() < self.playing_until + self.state_lag
+            return True, {"mediaState": "OBS_MEDIA_STATE_PLAYING" if playing else "OBS_MEDIA_STATE_ENDED",
+                          "mediaDuration": round(self.clip_s * 1000), "mediaCursor": 10}
+        if kind == "GetInputSettings":
+            if data["inputName"] != MEDIA or MEDIA not in self.inputs:
+                return False, {}
+            return True, {"inputSettings": {"local_file": self.local_file}, "inputKind": "ffmpeg_source"}
+        if kind == "GetSourceActive":
+            return True, {"videoActive": self.active, "videoShowing": self.active}
         return kind == "SetInputSettings", {}
 
-    def emit(self, name: str, after: float) -> None:
-        timer = threading.Timer(after, lambda: self.callback(Event(name, {"inputName": MEDIA})))
+    def emit(self, ws: ServerConnection, name: str, after: float) -> None:
+        frame = json.dumps({"op": 5, "d": {"eventType": name, "eventIntent": EVENTS_MEDIA_INPUTS,
+                                           "eventData": {"inputName": MEDIA}}})
+
+        def send() -> None:
+            with contextlib.suppress(ConnectionClosed):
+                ws.send(frame)
+
+        timer = threading.Timer(after, send)
         timer.daemon = True
+        self._timers.append(timer)
         timer.start()
-        if name.endswith("Ended"):
-            self._timer = timer
+
+    def count(self, kind: str) -> int:
+        return sum(1 for k, _ in self.requests if k == kind)
 
 
-def _clip(tmp_path: Path) -> Clip:
+@pytest.fixture
+def obs() -> Iterator[FakeObs]:
+    fake = FakeObs()
+    yield fake
+    fake.stop_server()
+
+
+def _clip(tmp_path: Path, name: str = "m1") -> Clip:
     data = silent_wav(100, 8000)
-    path = tmp_path / "m1.wav"
+    path = tmp_path / f"{name}.wav"
     path.write_bytes(data)
     return Clip(data, "wav", 100, path)
 
@@ -114,52 +200,99 @@ def _msg() -> TTSMessage:
     return TTSMessage("hello", MessagePriority.NORMAL, 1, username="alice")
 
 
-def _sink(fake: FakeObsws, **options: Any) -> RemoteObsSink:
-    return RemoteObsSink(media_source=MEDIA, client_factory=lambda: fake, **options)
+def _sink(fake: FakeObs, **options: Any) -> RemoteObsSink:
+    options.setdefault("password", fake.password)
+    return RemoteObsSink(port=fake.port, media_source=MEDIA, timeout=2.0, **options)
 
 
-def test_plays_the_clip_file_and_waits_for_obs_to_end_it(tmp_path: Path) -> None:
-    fake = FakeObsws(clip_s=0.2)
-    sink = _sink(fake, caption_source="Caption")
+# -- the client ----------------------------------------------------------------------------
+
+
+def test_authentication_string_is_the_one_of_the_protocol_docs() -> None:
+    # protocol.md: base64(sha256(base64(sha256(password + salt)) + challenge))
+    secret = base64.b64encode(hashlib.sha256(b"supersecretpassword" + SALT.encode()).digest())
+    expected = base64.b64encode(hashlib.sha256(secret + CHALLENGE.encode()).digest()).decode()
+    assert authentication_string("supersecretpassword", SALT, CHALLENGE) == expected
+
+
+def test_client_identifies_with_the_password_and_subscribes_to_media_events() -> None:
+    fake = FakeObs(password="hunter2")
+    try:
+        client = ObsWebSocketClient("127.0.0.1", fake.port, "hunter2", timeout=2.0)
+        client.connect()
+        assert client.server_version == "5.1.0"
+        assert client.call("GetSceneList")["scenes"][0] == {"sceneName": "Scene"}
+        with pytest.raises(ObsRequestFailed, match="GetSceneItemId failed: no such thing"):
+            client.call("GetSceneItemId", {"sceneName": "Scene", "sourceName": "nope"})
+        client.close()
+        assert fake.identify[0]["rpcVersion"] == 1
+        assert fake.identify[0]["eventSubscriptions"] & EVENTS_MEDIA_INPUTS
+        with pytest.raises(ObsAuthError, match="refused the password"):
+            ObsWebSocketClient("127.0.0.1", fake.port, "wrong", timeout=2.0).connect()
+        with pytest.raises(ObsAuthError, match="asks for a password"):
+            ObsWebSocketClient("127.0.0.1", fake.port, "", timeout=2.0).connect()
+    finally:
+        fake.stop_server()
+
+
+def test_client_reports_a_lost_connection_to_waiting_requests_and_on_close(obs: FakeObs) -> None:
+    closed: list[str] = []
+    client = ObsWebSocketClient("127.0.0.1", obs.port, timeout=5.0, on_close=closed.append)
+    client.connect()
+    obs.drop()
+    assert _wait(lambda: closed != [])
+    assert not client.connected
+    with pytest.raises(ObsConnectionError):
+        client.call("GetVersion")
+
+
+# -- playing clips -------------------------------------------------------------------------
+
+
+def test_plays_the_clip_file_and_waits_for_obs_to_end_it(obs: FakeObs, tmp_path: Path) -> None:
+    obs.clip_s = 0.2
+    sink = _sink(obs, caption_source="Caption")
     clip = _clip(tmp_path)
     started = time.monotonic()
     sink.play(clip, _msg(), threading.Event())
     assert time.monotonic() - started >= 0.2
-    settings = [d for k, d in fake.requests if k == "SetInputSettings"]
+    settings = [d for k, d in obs.requests if k == "SetInputSettings"]
     assert settings[0]["inputSettings"]["local_file"] == str(clip.path)
     assert settings[0]["inputSettings"]["looping"] is False
     assert [d["inputSettings"]["text"] for d in settings[1:]] == ["alice: hello", ""]
+    sink.close()
 
 
-def test_creates_the_media_source_and_keeps_it_in_every_scene(tmp_path: Path) -> None:
-    fake = FakeObsws()
-    _sink(fake).play(_clip(tmp_path), _msg(), threading.Event())
-    assert fake.inputs == {MEDIA: "ffmpeg_source"}
-    assert all(MEDIA in items for items in fake.items.values())
+def test_creates_the_media_source_and_keeps_it_in_every_scene(obs: FakeObs, tmp_path: Path) -> None:
+    sink = _sink(obs)
+    sink.play(_clip(tmp_path), _msg(), threading.Event())
+    assert obs.inputs == {MEDIA: "ffmpeg_source"}
+    assert all(MEDIA in items for items in obs.items.values())
+    sink.close()
 
 
-def test_skip_stops_the_media_source(tmp_path: Path) -> None:
-    fake = FakeObsws(clip_s=5)
-    sink, stop = _sink(fake), threading.Event()
+def test_skip_stops_the_media_source(obs: FakeObs, tmp_path: Path) -> None:
+    obs.clip_s = 5
+    sink, stop = _sink(obs), threading.Event()
     threading.Timer(0.2, stop.set).start()
     started = time.monotonic()
     sink.play(_clip(tmp_path), _msg(), stop)
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 4
     stop_action = {"inputName": MEDIA, "mediaAction": "OBS_WEBSOCKET_MEDIA_INPUT_ACTION_STOP"}
-    assert ("TriggerMediaInputAction", stop_action) in fake.requests
+    assert ("TriggerMediaInputAction", stop_action) in obs.requests
+    sink.close()
 
 
-def test_http_mode_serves_the_clip_to_obs(tmp_path: Path) -> None:
-    fake = FakeObsws()
-    sink = _sink(fake, mode="http", clip_host="127.0.0.1", public_host="127.0.0.1")
+def test_http_mode_serves_the_clip_to_obs(obs: FakeObs, tmp_path: Path) -> None:
+    sink = _sink(obs, mode="http", clip_host="127.0.0.1", public_host="127.0.0.1")
     clip = _clip(tmp_path)
     try:
         sink.play(clip, _msg(), threading.Event())
     finally:
         sink.close()
-    location = next(d for k, d in fake.requests if k == "SetInputSettings")["inputSettings"]["local_file"]
+    location = next(d for k, d in obs.requests if k == "SetInputSettings")["inputSettings"]["local_file"]
     assert location.startswith("http://127.0.0.1:") and location.endswith(".wav")
-    assert fake.fetched == [clip.data]
+    assert obs.fetched == [clip.data]
 
 
 def test_auto_mode_plays_files_locally_and_serves_them_to_another_computer() -> None:
@@ -167,19 +300,172 @@ def test_auto_mode_plays_files_locally_and_serves_them_to_another_computer() -> 
     assert RemoteObsSink(host="192.168.1.20").mode == "http"
 
 
-def test_connection_errors_say_what_to_check(tmp_path: Path) -> None:
-    def refuse() -> Any:
-        raise ConnectionRefusedError("refused")
-
-    sink = RemoteObsSink(port=1, media_source=MEDIA, client_factory=refuse)
-    with pytest.raises(ObsConnectionError, match="WebSocket Server Settings"):
+def test_a_clip_obs_never_starts_is_posted_once_more_then_fails_naming_the_source(
+        obs: FakeObs, tmp_path: Path) -> None:
+    obs.start_clips = False  # PLAYING with no file, for as long as one looks
+    sink = _sink(obs, clip_timeouts=ClipTimeouts(start_s=0.3))
+    with pytest.raises(ObsRequestFailed, match=r"media source 'TTS Audio' did not start the clip \(2 tries"):
         sink.play(_clip(tmp_path), _msg(), threading.Event())
+    assert sum(1 for k, d in obs.requests if k == "SetInputSettings" and d["inputName"] == MEDIA) == 2
+    sink.close()
+
+
+def test_a_clip_still_playing_from_before_is_stopped_before_the_next_one(obs: FakeObs,
+                                                                          tmp_path: Path) -> None:
+    obs.local_file, obs.playing_until = "/old/clip.wav", time.monotonic() + 30  # e.g. cut by a reconnect
+    sink = _sink(obs)
+    sink.play(_clip(tmp_path), _msg(), threading.Event())
+    kinds = [k for k, d in obs.requests if k in ("TriggerMediaInputAction", "SetInputSettings")]
+    assert kinds[:2] == ["TriggerMediaInputAction", "SetInputSettings"]
+    sink.close()
+
+
+def test_back_to_back_clips_are_not_stopped_when_the_media_state_lags(obs: FakeObs, tmp_path: Path) -> None:
+    obs.state_lag = 1.0
+    sink = _sink(obs)
+    sink.play(_clip(tmp_path, "m1"), _msg(), threading.Event())
+    sink.play(_clip(tmp_path, "m2"), _msg(), threading.Event())
+    assert obs.count("TriggerMediaInputAction") == 0  # the end event said the first clip was over
+    sink.close()
+
+
+def test_media_source_deleted_in_obs_is_a_wait_then_created_again(obs: FakeObs, tmp_path: Path) -> None:
+    sink = _sink(obs)
+    sink.play(_clip(tmp_path), _msg(), threading.Event())
+    del obs.inputs[MEDIA]  # the streamer deletes it (OBS would also send InputRemoved)
+    with pytest.raises(SinkUnavailable, match="is gone from OBS"):
+        sink.play(_clip(tmp_path), _msg(), threading.Event())
+    assert sink.unavailable_reason() is None and MEDIA in obs.inputs  # created again
+    sink.play(_clip(tmp_path), _msg(), threading.Event())
+    sink.close()
+
+
+# -- OBS away --------------------------------------------------------------------------------
+
+
+def test_obs_not_running_is_a_reason_to_wait_that_says_what_to_check(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(remote, "RECONNECT_FIRST_SECONDS", 0.0)  # every look tries again
+    fake = FakeObs()
+    fake.stop_server()  # a port where nothing listens
+    sink = _sink(fake)
+    reason = sink.unavailable_reason()
+    assert [sink.unavailable_reason() for _ in range(3)] == [reason] * 3  # stable: one log line
+    assert reason is not None
+    assert f"OBS is not reachable at 127.0.0.1:{fake.port} (connection refused)" in reason
+    assert "OBS is running" in reason and "Tools > WebSocket Server Settings" in reason
+    assert str(fake.port) in reason
+    with pytest.raises(SinkUnavailable, match="not reachable"):
+        sink.play(_clip(tmp_path), _msg(), threading.Event())
+
+
+def test_wrong_password_is_a_clear_status_not_a_failure(tmp_path: Path) -> None:
+    fake = FakeObs(password="right")
+    try:
+        sink = _sink(fake, password="wrong")
+        reason = sink.unavailable_reason()
+        assert reason is not None and "refused the password" in reason and "OBS_WEBSOCKET_PASSWORD" in reason
+        assert sink.unavailable_reason() == reason  # no new attempt before the back-off allows one
+        assert len(fake.identify) == 1
+        with pytest.raises(SinkUnavailable, match="refused the password"):
+            sink.play(_clip(tmp_path), _msg(), threading.Event())
+    finally:
+        fake.stop_server()
+
+
+def test_connection_lost_mid_clip_raises_sink_unavailable(obs: FakeObs, tmp_path: Path) -> None:
+    obs.clip_s = 10
+    sink = _sink(obs)
+    threading.Thread(target=lambda: obs.posted.wait(5) and obs.drop(), daemon=True).start()
+    started = time.monotonic()
+    with pytest.raises(SinkUnavailable, match="lost the connection"):
+        sink.play(_clip(tmp_path), _msg(), threading.Event())
+    assert time.monotonic() - started < 5
+    assert sink.unavailable_reason() is None  # the server still runs: reconnected at once
+    sink.close()
+
+
+def test_reconnect_backs_off_doubling_to_a_maximum_and_resets_on_success() -> None:
+    reconnect = Reconnect()
+    assert reconnect.due(0.0)
+    delays = [reconnect.failed(0.0) for _ in range(6)]
+    assert delays == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0]
+    assert not reconnect.due(4.9) and reconnect.due(5.0)
+    assert reconnect.failed(10.0, auth=True) == remote.RECONNECT_AUTH_SECONDS
+    reconnect.succeeded()
+    assert reconnect.due(0.0) and reconnect.failed(0.0) == 0.5
+
+
+# -- the queue while OBS is away ---------------------------------------------------------------
+
+
+def _wait(predicate: Any, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return bool(predicate())
+
+
+def test_queue_waits_for_obs_then_plays_everything_in_order_the_cut_clip_first(make_manager: Any) -> None:
+    fake = FakeObs(clip_s=0.3)
+    port = fake.port
+    fake.stop_server()  # OBS is not running yet when the queue starts
+    sink = RemoteObsSink(port=port, media_source=MEDIA, timeout=2.0)
+    events = EventLog()
+    manager = make_manager(TTSConfig(rate_limit_per_minute=0), engine=ToneEngine(100), sink=sink)
+    manager.subscribe(events)
+    manager.start()
+    try:
+        ids = [manager.add_message(f"message {i}") for i in range(4)]
+        assert _wait(lambda: manager.get_stats()["player_state"] == "waiting for OBS")
+        assert "not reachable" in manager.get_stats()["waiting_for_sink"]
+        fake.start_server()  # OBS starts, on the same port
+        assert _wait(lambda: fake.count("SetInputSettings") >= 1)
+        fake.stop_server()  # ... and is closed mid-clip
+        assert _wait(lambda: "not reachable" in (manager.get_stats()["waiting_for_sink"] or ""))
+        stats = assert_accounting(manager)
+        assert stats["failed"] == 0 and stats["played"] == 0 and stats["pending"] == 4
+        fake.start_server()
+        assert manager.wait_until_idle(30)
+        posted = [Path(d["inputSettings"]["local_file"]).stem for k, d in fake.requests
+                  if k == "SetInputSettings" and d["inputName"] == MEDIA]
+        assert posted == [ids[0], *ids], "in order, the cut clip again first"
+        stats = assert_accounting(manager)
+        assert stats["failed"] == 0 and stats["played"] == 4 and stats["player_state"] == "idle"
+        assert not events.named("failed")
+    finally:
+        manager.stop()
+        sink.close()
+        fake.stop_server()
 
 
 def test_create_sink_builds_the_remote_sink() -> None:
     sink = create_sink("obs", host="10.0.0.2", port=4456, password="pw", media_source="TTS", mode="http")
     assert isinstance(sink, RemoteObsSink)
-    got = (sink.host, sink.port, sink.password, sink.media_source, sink.mode)
-    assert got == ("10.0.0.2", 4456, "pw", "TTS", "http")
+    got = (sink.host, sink.port, sink.password, sink.media_source, sink.mode, sink.label)
+    assert got == ("10.0.0.2", 4456, "pw", "TTS", "http", "OBS")
     with pytest.raises(ValueError, match="mode"):
         create_sink("obs", mode="ftp")
+
+
+def test_obs_that_stops_answering_is_a_wait_and_a_new_connection(obs: FakeObs, tmp_path: Path) -> None:
+    sink = RemoteObsSink(port=obs.port, media_source=MEDIA, timeout=0.5)
+    assert sink.unavailable_reason() is None
+    hang = threading.Event()
+    answer = obs.handle
+
+    def hanging(ws: ServerConnection, kind: str, data: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
+        if kind == "SetInputSettings" and not hang.is_set():
+            hang.set()
+            time.sleep(2)  # OBS frozen for longer than the request time-out
+        return answer(ws, kind, data)
+
+    obs.handle = hanging  # type: ignore[method-assign]
+    with pytest.raises(SinkUnavailable, match=r"not reachable .*\(no answer\)"):
+        sink.play(_clip(tmp_path), _msg(), threading.Event())
+    assert not sink.connected
+    assert _wait(lambda: sink.unavailable_reason() is None)  # OBS answers again: a new connection
+    sink.play(_clip(tmp_path), _msg(), threading.Event())
+    sink.close()

@@ -50,7 +50,7 @@ def checks() -> list[tuple[str, Callable[[], str | None]]]:
         ("sink wav-dir", lambda: _check_writable(tempfile.gettempdir())),
         ("journal folder", lambda: _check_writable(str(default_data_dir()))),
         ("listener (websockets)", _check_module("websockets", "dev")),
-        ("sink obs (obs-websocket-py)", _check_module("obswebsocket", "obs")),
+        ("sink obs (websockets)", _check_module("websockets", "obs")),
     ]
     return out
 

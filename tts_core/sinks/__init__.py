@@ -16,7 +16,9 @@ def create_sink(name: str, folder: str | None = None, speed: float = 1.0, **obs_
 
     ``obs`` plays through a media source of a running OBS over obs-websocket; its
     options are RemoteObsSink's (host, port, password, media_source, mode,
-    caption_source, clip_host, clip_port, public_host, all_scenes).
+    caption_source, clip_host, clip_port, public_host, all_scenes, timeout). It can be
+    created while OBS is not running: it connects (and reconnects) by itself, and the
+    queue waits ("waiting for OBS") meanwhile.
     """
     if name == "realtime":
         return RealtimeSink(speed)

@@ -1,0 +1,125 @@
+"""Take OBS, or only its obs-websocket server, away and bring it back, as a streamer's
+machine does: OBS killed (SIGKILL) and started again on the same configuration (same
+XDG config folder, same websocket port), or Tools > WebSocket Server Settings >
+"Enable WebSocket server" switched off and on again with OBS running.
+
+obs-websocket has no request that stops its own server, and the port lives in
+obs-websocket's own settings (global.ini [OBSWebSocket], read at start or on Apply in
+that dialog), so the dialog is driven with xdotool like a streamer clicks it. Every
+step is checked: the port closes / opens and the OBS log says "Server stopped" /
+"Server started".
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import socket
+import time
+
+from obs_harness import HarnessError, ObsHarness
+from obs_ui import TOOLS_MENU, ObsUi
+
+WEBSOCKET_ITEM = (453, 178)  # the "WebSocket Server Settings" item of the Tools menu (OBS 29, 1280x720)
+ENABLE_SERVER = (185, 58)  # in that dialog, from its top-left corner: "Enable WebSocket server"
+APPLY_BUTTON = (618, -31)  # from its bottom-left corner
+OK_BUTTON = (430, -31)
+DIALOG = "WebSocket Server Settings"
+
+
+class RestartableObs(ObsHarness):
+    """An ObsHarness that can be killed and started again on the same configuration."""
+
+    def kill(self) -> None:
+        """SIGKILL OBS (no clean shutdown) and wait until it is gone; Xvfb stays."""
+        if self._client is not None:
+            self._client.disconnect()
+        if self._obs is None:
+            raise HarnessError("OBS is not running")
+        self._obs.send_signal(signal.SIGKILL)
+        self._obs.wait(10)
+        self._obs = None
+
+    def start_again(self) -> None:
+        """Start OBS on the configuration it had (nothing rewritten) and reconnect."""
+        if self._obs is not None:
+            raise HarnessError("OBS is still running")
+        self._log_path = None  # OBS writes a new log file
+        self._start_obs()
+        self._connect()
+
+    def reconnect_client(self) -> None:
+        """The harness's own obs-websocket client, again (after the server was off)."""
+        if self._client is not None:
+            self._client.disconnect()
+        self._connect()
+
+    def port_open(self) -> bool:
+        assert self.port is not None
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.settimeout(0.5)
+            return sock.connect_ex(("127.0.0.1", self.port)) == 0
+
+
+class WebSocketSettings:
+    """Tools > WebSocket Server Settings of a running OBS (its dialog under Xvfb)."""
+
+    def __init__(self, obs: RestartableObs) -> None:
+        self.obs = obs
+        self.ui = ObsUi(obs)
+
+    def open(self) -> None:
+        """Open the dialog (Tools > WebSocket Server Settings), checked."""
+        self._dialog()
+
+    def _dialog(self, attempts: int = 4) -> tuple[int, int, int, int]:
+        for attempt in range(attempts):
+            try:
+                return self.ui.window(DIALOG, timeout=0.5)
+            except HarnessError:
+                pass
+            self.ui.click(*TOOLS_MENU)
+            time.sleep(0.5)
+            self.ui.click(*WEBSOCKET_ITEM)
+            try:
+                return self.ui.window(DIALOG, timeout=3)
+            except HarnessError:
+                if attempt == attempts - 1:
+                    shot = self.ui.screenshot(self.obs.workdir / "websocket-dialog-failed.png")
+                    raise HarnessError(f"could not open Tools > {DIALOG} (see {shot})") from None
+                self.ui.xdotool("key", "Escape")
+        raise AssertionError("unreachable")
+
+    def _click(self, offset: tuple[int, int]) -> None:
+        x, y, _, height = self._dialog()
+        dx, dy = offset
+        self.ui.click(x + dx, (y + height + dy) if dy < 0 else (y + dy))
+
+    def set_server_enabled(self, enabled: bool, timeout: float = 10.0) -> None:
+        """Switch "Enable WebSocket server" and Apply; waits until the port is closed
+        (off) or open (on) and OBS logged it. The dialog stays open."""
+        word = "started" if enabled else "stopped"
+        rx = re.compile(rf"\[obs-websocket\].*Server {word} successfully")
+        before = len(rx.findall(self.obs.read_log()))
+        self._click(ENABLE_SERVER)
+        time.sleep(0.3)
+        for _ in range(3):  # Apply again if the click did not take (a busy UI)
+            self._click(APPLY_BUTTON)
+            deadline = time.monotonic() + timeout / 3
+            while time.monotonic() < deadline:
+                if len(rx.findall(self.obs.read_log())) > before and self.obs.port_open() == enabled:
+                    return
+                time.sleep(0.1)
+        shot = self.ui.screenshot(self.obs.workdir / f"websocket-{word}-failed.png")
+        raise HarnessError(f"obs-websocket was not {word} through Tools > {DIALOG} (see {shot})")
+
+    def close(self) -> None:
+        self._click(OK_BUTTON)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                self.ui.window(DIALOG, timeout=0.2)
+            except HarnessError:
+                return
+            time.sleep(0.1)
+        raise HarnessError(f"the {DIALOG} dialog did not close")
