@@ -85,8 +85,8 @@ class UspServer:
         return self
 
     def stop(self) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set_result, None)
+        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(lambda: self._stop.done() or self._stop.set_result(None))  # type: ignore[union-attr]
         self._thread.join(5)
 
     def _run(self) -> None:
@@ -179,8 +179,8 @@ class UspServer:
             header = f"X-RequestId:{rid}\r\nContent-Type:audio/mpeg\r\nPath:audio\r\n".encode()
             for i in range(0, len(audio), 4096):
                 await ws.send(len(header).to_bytes(2, "big") + header + audio[i : i + 4096])
-        if self.hang:
-            await asyncio.sleep(3600)
+        while self.hang and self._stop is not None and not self._stop.done():
+            await asyncio.sleep(0.05)  # never ends the turn (until the server stops)
         await ws.send(
             f"X-RequestId:{rid}\r\nContent-Type:application/json; charset=utf-8\r\nPath:turn.end\r\n\r\n{{}}"
         )

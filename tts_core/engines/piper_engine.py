@@ -56,7 +56,7 @@ def packaged_models() -> list[PiperModel]:
     found: list[PiperModel] = []
     seen: set[Path] = set()
     for dist in importlib.metadata.distributions():
-        name = (dist.metadata.get("Name") or "").lower().replace("_", "-")
+        name = (dist.metadata["Name"] or "").lower().replace("_", "-")
         if "piper-voice" not in name:
             continue
         for file in dist.files or ():
