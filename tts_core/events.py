@@ -43,6 +43,10 @@ def make_event(name: str, msg: TTSMessage, **extra: Any) -> Event:
         event["event_type"] = msg.event_type
     if msg.username:
         event["username"] = msg.username
+    if msg.engine:
+        event["engine"] = msg.engine
+        if msg.fallback_from:
+            event["fallback_from"] = msg.fallback_from
     event.update(extra)
     return event
 

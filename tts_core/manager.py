@@ -13,9 +13,9 @@ from typing import Any
 
 from tts_core.clips import ClipFiles
 from tts_core.config import TTSConfig, default_data_dir
-from tts_core.engines import create_engine
 from tts_core.engines.base import Engine, as_engine
 from tts_core.events import Event, EventBus, make_event
+from tts_core.fallback import engine_from_config
 from tts_core.message import MessagePriority, MessageState, TTSMessage
 from tts_core.player import Player
 from tts_core.queue import MessageQueue
@@ -123,7 +123,7 @@ class TTSQueueManager:
                 return _Done()
             cfg = self.config
             if getattr(self, "_engine", None) is None:
-                self.set_tts_engine(create_engine(cfg.engine.name, voice=cfg.engine.voice))
+                self.set_tts_engine(engine_from_config(cfg))  # engine.name, its fallbacks, the cache
             elif self._engine_source is not None and _running_loop() is not None:
                 self.set_tts_engine(self._engine_source)  # bind async engines to this loop
             if self._sink is None:

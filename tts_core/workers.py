@@ -18,6 +18,7 @@ from tts_core.audio import AudioFormatError, Clip
 from tts_core.clips import ClipFiles
 from tts_core.config import EngineConfig
 from tts_core.engines.base import Engine
+from tts_core.fallback import synthesize_message
 from tts_core.message import MessageState, TTSMessage
 from tts_core.queue import MessageQueue
 from tts_core.ratelimit import TokenBucket
@@ -146,11 +147,13 @@ class WorkerPool:
         error: str | None = None
         permanent = False
         try:
-            data = engine.synthesize(
-                msg.text,
+            data = synthesize_message(  # through the fallback chain and clip cache, if any
+                engine,
+                msg,
                 voice=msg.voice or self.settings.voice,
                 rate=self.settings.rate,
                 volume=self.settings.volume,
+                counters=self._counters,
             )
             clip = Clip.from_bytes(data)
         except AudioFormatError as exc:
