@@ -17,6 +17,7 @@ from typing import Any
 
 from tts_core.config import TTSConfig
 from tts_core.engines import ENGINES, create_engine
+from tts_core.fallback import engine_from_config
 from tts_core.integration import StreamerBotIntegration
 from tts_core.manager import TTSQueueManager
 from tts_core.message import MessagePriority, MessageState
@@ -208,7 +209,7 @@ class ObsTTSApp:
     def _apply_engine(self, manager: TTSQueueManager) -> None:
         engine = manager.config.engine
         try:
-            manager.set_tts_engine(create_engine(engine.name, voice=engine.voice))
+            manager.set_tts_engine(engine_from_config(manager.config))  # name, fallback, cache
         except Exception as exc:  # noqa: BLE001 - the old engine keeps working
             self.errors["engine"] = str(exc)
             log.error("engine %s could not start: %s", engine.name, exc)
@@ -275,15 +276,37 @@ class ObsTTSApp:
     def voices(self, engine_name: str, refresh: bool = False) -> list[tuple[str, str]]:
         """(voice id, label) pairs the engine offers; cached until ``refresh``."""
         if refresh or engine_name not in self._voices:
-            try:
-                engine = create_engine(engine_name)
-                found = [(v.id, f"{v.name} ({v.id})" if v.name != v.id else v.id)
-                         for v in engine.list_voices()]
-            except Exception as exc:  # noqa: BLE001 - an engine that is not installed
-                log.warning("cannot list the voices of %s: %s", engine_name, exc)
-                found = []
+            found = list_voices_briefly(engine_name, self.manager.config if self.manager else None)
+            if found is None:  # a slow service: keep what we had; Refresh asks again
+                return self._voices.get(engine_name, [])
             self._voices[engine_name] = sorted(set(found), key=lambda item: item[1].casefold())
         return self._voices[engine_name]
+
+
+VOICE_LIST_WAIT_SECONDS = 3.0
+
+
+def list_voices_briefly(engine_name: str, config: TTSConfig | None,
+                        wait_s: float = VOICE_LIST_WAIT_SECONDS) -> list[tuple[str, str]] | None:
+    """(voice id, label) pairs of an engine, asked on a helper thread so OBS's UI thread
+    waits at most ``wait_s`` for a cloud service; None if it did not answer in time."""
+    result: list[list[tuple[str, str]]] = []
+
+    def ask() -> None:
+        try:
+            options = config.engine.options_for(engine_name) if config is not None else {}
+            options.pop("voice", None)
+            engine = create_engine(engine_name, **options)
+            result.append([(v.id, f"{v.name} ({v.id})" if v.name != v.id else v.id)
+                           for v in engine.list_voices()])
+        except Exception as exc:  # noqa: BLE001 - an engine that is not installed or set up
+            log.warning("cannot list the voices of %s: %s", engine_name, exc)
+            result.append([])
+
+    thread = threading.Thread(target=ask, name="tts-voices", daemon=True)
+    thread.start()
+    thread.join(wait_s)
+    return result[0] if result else None
 
 
 def next_clip_ready(manager: TTSQueueManager) -> bool:
