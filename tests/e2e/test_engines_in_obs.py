@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 from audio_analysis import sound_segments
 from fakes.google import FakeGoogle, google_redirected
-from tts_stack import Stack, running_stack
+from fakes.usp import UspServer
+from obs_harness import ObsHarness, find_free_port
+from tts_stack import ListenerClient, Stack, running_stack, script_setup
 
 from tts_core.engines.gtts_engine import GTTSEngine
 from tts_core.engines.piper_engine import PiperEngine
@@ -69,3 +71,46 @@ def test_mp3_and_piper_clips_play_through_the_media_source_and_are_recorded(remo
     assert 0.5 * piper["duration_ms"] / 1000 < voice.duration <= piper["duration_ms"] / 1000 + 0.15, voice
     assert voice.start > tone.end
     assert os.path.getsize(recording) > 10_000
+
+
+@pytest.fixture
+def azure_service() -> Iterator[UspServer]:
+    server = UspServer(flavour="azure", tone_ms=1000).start()
+    yield server
+    server.stop()
+
+
+def test_script_speaks_with_azure_from_its_settings_and_falls_back_to_piper(
+        azure_service: UspServer, tmp_path: Path) -> None:
+    """The OBS script itself: engine, key, host and fallback engine come from its settings;
+    the Azure SDK runs inside OBS against the loopback service; when the key is refused,
+    Piper speaks and the events say so."""
+    port = find_free_port()
+    key = "obs-e2e-key-0123456789abcdef"
+    setup = script_setup(tmp_path, port, rate_limit_per_minute=0, engine="azure", voice="en-US-AriaNeural",
+                         azure_key=key, azure_host=f"ws://127.0.0.1:{azure_service.port}",
+                         fallback_engine="piper", max_retries=1)
+    obs = ObsHarness(setup, workdir=tmp_path / "obs")
+    obs.start()
+    client = ListenerClient(port)
+    ok = False
+    try:
+        obs.wait_for_log(r"TTS queue started", timeout=30)
+        client.subscribe()
+        t0 = time.monotonic()
+        first = client.queue({"type": "tts", "text": "Azure <speaks> this & that"}, retry_for=10)
+        spoken = client.wait_event("playback_finished", first, timeout=40, after=t0)
+        assert spoken["engine"] == "azure" and "fallback_from" not in spoken, spoken
+        (ssml,) = azure_service.ssml_bodies
+        assert "Azure &lt;speaks&gt; this &amp; that" in ssml
+        assert azure_service.handshake_headers[0]["Ocp-Apim-Subscription-Key"] == key
+        azure_service.handshake_status = 401
+        second = client.queue({"type": "tts", "text": "Piper speaks when the key is refused"})
+        fallback = client.wait_event("playback_finished", second, timeout=60, after=t0)
+        assert fallback["engine"] == "piper" and fallback["fallback_from"] == "azure", fallback
+        assert fallback["duration_ms"] > 1000
+        assert key not in obs.read_log()
+        ok = True
+    finally:
+        client.close()
+        obs.stop(check=ok)
