@@ -20,15 +20,13 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-from websockets.asyncio.server import ServerConnection, serve
-from websockets.datastructures import Headers
-from websockets.http11 import Request, Response
+from aiohttp import WSMsgType, web
 
 from fakes.audio import mp3_tone, pcm_tone
 
 AZURE_PATH = "/cognitiveservices/websocket/v1"
 EDGE_PATH = "/edge/v1"
-EDGE_VOICES_PATH = "/voices/list"
+VOICES_PATH = "/voices/list"
 
 
 def parse_text_frame(frame: str) -> tuple[dict[str, str], str]:
@@ -95,43 +93,43 @@ class UspServer:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = self._loop.create_future()
-        async with serve(
-            self._session,
-            "127.0.0.1",
-            0,
-            process_request=self._process_request,
-            subprotocols=["USP"] if self.flavour == "azure" else None,  # type: ignore[list-item]
-            max_size=None,
-            compression=None,
-        ) as server:
-            self.port = server.sockets[0].getsockname()[1]
-            self._ready.set()
+        app = web.Application()
+        app.router.add_route("GET", "/{tail:.*}", self._handle)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = runner.addresses[0][1]
+        self._ready.set()
+        try:
             await self._stop
+        finally:
+            await runner.cleanup()
 
-    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        path = request.path.split("?")[0]
-        self.handshake_headers.append(dict(request.headers.raw_items()))
-        if path.endswith(EDGE_VOICES_PATH) or (
-            path.endswith("/voices/list") and "upgrade" not in request.headers
-        ):
-            return _response(200, json.dumps(self.voices).encode(), "application/json")
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        path = request.path
+        self.handshake_headers.append(dict(request.headers))
+        if path.endswith(VOICES_PATH):  # Azure's and Edge's voice lists (plain HTTP GET)
+            return web.json_response(self.voices)
         if self.handshake_status is not None:
             extra = {"Retry-After": self.retry_after} if self.retry_after else {}
-            return _response(
-                self.handshake_status, HTTPStatus(self.handshake_status).phrase.encode(), "text/plain", extra
-            )
+            return web.Response(status=self.handshake_status, text=HTTPStatus(self.handshake_status).phrase,
+                                headers=extra)
         expected = AZURE_PATH if self.flavour == "azure" else EDGE_PATH
         if path != expected:
-            return _response(404, b"not found", "text/plain")
-        return None
+            return web.Response(status=404, text="not found")
+        ws = web.WebSocketResponse(protocols=("USP",) if self.flavour == "azure" else (), max_msg_size=0)
+        await ws.prepare(request)
+        await self._session(ws)
+        return ws
 
-    async def _session(self, ws: ServerConnection) -> None:
+    async def _session(self, ws: web.WebSocketResponse) -> None:
         self.connections += 1
         sample_rate = 16000
-        async for message in ws:
-            if isinstance(message, bytes):
+        async for msg in ws:
+            if msg.type != WSMsgType.TEXT:
                 continue
-            headers, body = parse_text_frame(message)
+            headers, body = parse_text_frame(msg.data)
             path = headers.get("Path", "")
             self.frames.append(Received(path, headers, body))
             if path == "synthesis.context":
@@ -143,8 +141,8 @@ class UspServer:
             rid = headers.get("X-RequestId", uuid.uuid4().hex)
             await self._answer(ws, rid, body, sample_rate)
 
-    async def _answer(self, ws: ServerConnection, rid: str, ssml: str, sample_rate: int) -> None:
-        await ws.send(
+    async def _answer(self, ws: web.WebSocketResponse, rid: str, ssml: str, sample_rate: int) -> None:
+        await ws.send_str(
             f"X-RequestId:{rid}\r\nContent-Type:application/json; charset=utf-8\r\n"
             f"Path:turn.start\r\n\r\n{{}}"
         )
@@ -163,7 +161,7 @@ class UspServer:
                 }
             ]
         }
-        await ws.send(
+        await ws.send_str(
             f"X-RequestId:{rid}\r\nContent-Type:application/json; charset=utf-8\r\n"
             f"Path:audio.metadata\r\n\r\n{json.dumps(meta)}"
         )
@@ -171,24 +169,19 @@ class UspServer:
             audio = pcm_tone(self.tone_ms, sample_rate)
             header = f"X-RequestId:{rid}\r\nPath:audio\r\n".encode()
             for i in range(0, len(audio), 8192):
-                await ws.send(len(header).to_bytes(2, "big") + header + audio[i : i + 8192])
+                await ws.send_bytes(len(header).to_bytes(2, "big") + header + audio[i : i + 8192])
         else:
             audio = mp3_tone(self.tone_ms, id3=False)
             # edge-tts' parser counts the length bytes into the first key: neither Path nor
             # Content-Type may come first.
             header = f"X-RequestId:{rid}\r\nContent-Type:audio/mpeg\r\nPath:audio\r\n".encode()
             for i in range(0, len(audio), 4096):
-                await ws.send(len(header).to_bytes(2, "big") + header + audio[i : i + 4096])
+                await ws.send_bytes(len(header).to_bytes(2, "big") + header + audio[i : i + 4096])
         while self.hang and self._stop is not None and not self._stop.done():
             await asyncio.sleep(0.05)  # never ends the turn (until the server stops)
-        await ws.send(
+        await ws.send_str(
             f"X-RequestId:{rid}\r\nContent-Type:application/json; charset=utf-8\r\nPath:turn.end\r\n\r\n{{}}"
         )
-
-
-def _response(status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> Response:
-    headers = Headers({"Content-Type": content_type, "Content-Length": str(len(body)), **(extra or {})})
-    return Response(status, HTTPStatus(status).phrase, headers, body)
 
 
 EDGE_VOICES = [

@@ -70,10 +70,10 @@ def test_gtts_nothing_listening_is_transient(google: FakeGoogle):
         GTTSEngine(timeout=2).synthesize("hello")
 
 
-def test_gtts_through_the_queue_retries_429_and_500_then_plays(google: FakeGoogle, make_manager):
+def test_gtts_through_the_queue_retries_429_and_500_then_plays(google: FakeGoogle, make_manager, tmp_path):
     google.modes = ["429", "500"]
     google.retry_after = "0"
-    config = TTSConfig(max_retries=3, retry_backoff_seconds=0.05)
+    config = TTSConfig(max_retries=3, retry_backoff_seconds=0.05, data_dir=str(tmp_path))  # clip cache there
     config.engine.name = "gtts"
     manager = make_manager(config)
     events: list[dict] = []
@@ -159,6 +159,15 @@ def test_azure_nothing_listening_is_transient(azure_server: UspServer):
     azure_server.stop()
     with pytest.raises(TransientEngineError):
         engine.synthesize("hello")
+
+
+def test_azure_lists_voices_from_the_service(azure_server: UspServer):
+    azure_server.voices = [{"ShortName": "en-US-AriaNeural", "Locale": "en-US", "Gender": "Female",
+                            "LocalName": "Aria", "DisplayName": "Aria", "VoiceType": "Neural", "Status": "GA",
+                            "Name": "Microsoft Server Speech Text to Speech Voice (en-US, AriaNeural)"}]
+    voices = azure(azure_server).list_voices()
+    assert [(v.id, v.language, v.gender) for v in voices] == [("en-US-AriaNeural", "en-US", "female")]
+    assert azure_server.handshake_headers[-1]["Ocp-Apim-Subscription-Key"] == KEY
 
 
 # -- edge-tts ------------------------------------------------------------------------------

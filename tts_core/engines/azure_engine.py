@@ -231,7 +231,15 @@ class AzureEngine:
         return TransientEngineError(f"azure: synthesis canceled: {text}")
 
     def list_voices(self) -> list[Voice]:
-        result = self._synthesizer().get_voices_async("").get()
+        future = self._synthesizer().get_voices_async("")
+        results: list[Any] = []
+        waiter = threading.Thread(target=lambda: results.append(future.get()), name="tts-azure-voices",
+                                  daemon=True)
+        waiter.start()
+        waiter.join(self.timeout)
+        if not results:
+            raise TransientEngineError(f"azure: the voice list did not come within {self.timeout:g} s")
+        result = results[0]
         if result.reason != self._sdk.ResultReason.VoicesListRetrieved:
             raise TransientEngineError(
                 f"azure: cannot list voices: {redact(str(result.error_details), self._key)}"
