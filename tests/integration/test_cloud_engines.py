@@ -214,3 +214,14 @@ def _wait_for(condition, timeout: float = 10.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.01)
+
+
+def test_edge_seed_engine_works_from_async_code_too(edge_server: UspServer):
+    import asyncio
+
+    from tts_core import EdgeTTSEngine
+
+    async def inside_a_loop() -> bytes:
+        return EdgeTTSEngine(voice="en-US-AriaNeural").generate_audio("hello from async code")
+
+    assert Clip.from_bytes(asyncio.run(inside_a_loop())).format == "mp3"

@@ -8,9 +8,11 @@ thread, bounded by ``timeout`` (a service that never ends its turn would hang it
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import re
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from tts_core.engines.base import (
     EngineError,
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_VOICE = "en-US-AriaNeural"
 DEFAULT_TIMEOUT_SECONDS = 20.0
+T = TypeVar("T")
 _PITCH = re.compile(r"^[+-]\d+Hz$")
 _RATE = re.compile(r"^[+-]\d+%$")
 
@@ -93,7 +96,7 @@ class EdgeEngine:
                 f"edge: invalid voice or setting ({exc}); voice was {voice!r}"
             ) from None
         try:
-            return asyncio.run(self._collect(communicate))
+            return _run(self._collect(communicate))
         except EngineError:
             raise
         except Exception as exc:  # noqa: BLE001 - classified below
@@ -119,7 +122,7 @@ class EdgeEngine:
             return voices
 
         try:
-            found = asyncio.run(fetch())
+            found = _run(fetch())
         except Exception as exc:  # noqa: BLE001
             raise classify(exc, None) from None
         return [
@@ -148,6 +151,17 @@ class EdgeEngine:
 
     def close(self) -> None:
         pass
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` to completion on a private loop; from a thread that already runs a
+    loop (a caller's async code), on a helper thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="tts-edge") as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def classify(exc: BaseException, voice: str | None) -> EngineError:
