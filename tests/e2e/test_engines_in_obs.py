@@ -104,7 +104,7 @@ def test_script_speaks_with_azure_from_its_settings_and_falls_back_to_piper(
         (ssml,) = azure_service.ssml_bodies
         assert "Azure &lt;speaks&gt; this &amp; that" in ssml
         assert azure_service.handshake_headers[0]["Ocp-Apim-Subscription-Key"] == key
-        azure_service.handshake_status = 401
+        azure_service.refuse(401)
         second = client.queue({"type": "tts", "text": "Piper speaks when the key is refused"})
         fallback = client.wait_event("playback_finished", second, timeout=60, after=t0)
         assert fallback["engine"] == "piper" and fallback["fallback_from"] == "azure", fallback

@@ -70,6 +70,7 @@ class UspServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Future[None] | None = None
         self._ready = threading.Event()
+        self._open: set[web.WebSocketResponse] = set()
         self._thread = threading.Thread(target=self._run, name=f"fake-{self.flavour}", daemon=True)
 
     @property
@@ -81,6 +82,15 @@ class UspServer:
         if not self._ready.wait(10):
             raise RuntimeError("fake USP server did not start")
         return self
+
+    def refuse(self, status: int, retry_after: str | None = None) -> None:
+        """From now on refuse handshakes with ``status``, and close the open connections
+        (clients keep theirs across requests, so they must reconnect to see it)."""
+        self.retry_after = retry_after
+        self.handshake_status = status
+        if self._loop is not None and not self._loop.is_closed():
+            for ws in list(self._open):
+                asyncio.run_coroutine_threadsafe(ws.close(), self._loop).result(5)
 
     def stop(self) -> None:
         if self._loop is not None and self._stop is not None and not self._loop.is_closed():
@@ -120,7 +130,11 @@ class UspServer:
             return web.Response(status=404, text="not found")
         ws = web.WebSocketResponse(protocols=("USP",) if self.flavour == "azure" else (), max_msg_size=0)
         await ws.prepare(request)
-        await self._session(ws)
+        self._open.add(ws)
+        try:
+            await self._session(ws)
+        finally:
+            self._open.discard(ws)
         return ws
 
     async def _session(self, ws: web.WebSocketResponse) -> None:
