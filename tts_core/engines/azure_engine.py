@@ -202,7 +202,7 @@ class AzureEngine:
         sdk = self._sdk
         details = getattr(result, "cancellation_details", None)
         code = getattr(details, "error_code", None)
-        text = redact(str(getattr(details, "error_details", "") or result.reason), self._key)
+        text = _one_line(redact(str(getattr(details, "error_details", "") or result.reason), self._key))
         codes = sdk.CancellationErrorCode
         if code == codes.AuthenticationFailure:
             return PermanentEngineError(
@@ -242,7 +242,7 @@ class AzureEngine:
         result = results[0]
         if result.reason != self._sdk.ResultReason.VoicesListRetrieved:
             raise TransientEngineError(
-                f"azure: cannot list voices: {redact(str(result.error_details), self._key)}"
+                f"azure: cannot list voices: {_one_line(redact(str(result.error_details), self._key))}"
             )
         return [
             Voice(
@@ -268,6 +268,11 @@ class AzureEngine:
 
     def close(self) -> None:
         self._local = threading.local()
+
+
+def _one_line(text: str) -> str:
+    """The SDK's details span several lines; logs and the status line take one."""
+    return " ".join(text.split())
 
 
 def _retry_after(details: str) -> float | None:

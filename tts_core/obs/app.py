@@ -300,7 +300,7 @@ def list_voices_briefly(engine_name: str, config: TTSConfig | None,
             result.append([(v.id, f"{v.name} ({v.id})" if v.name != v.id else v.id)
                            for v in engine.list_voices()])
         except Exception as exc:  # noqa: BLE001 - an engine that is not installed or set up
-            log.warning("cannot list the voices of %s: %s", engine_name, exc)
+            log.info("cannot list the voices of %s: %s", engine_name, " ".join(str(exc).split()))
             result.append([])
 
     thread = threading.Thread(target=ask, name="tts-voices", daemon=True)
