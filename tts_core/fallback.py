@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 DOWN_SECONDS = 30.0
 UNCACHED_ENGINES = ("espeak", "pyttsx3")  # offline and fast: a cache would only fill the disk
 MAX_WAIT_SECONDS = 5.0
+ENGINE_TIMEOUT_SHARE = 0.75  # of tts_queue.engine_timeout_seconds, for one engine's call
+TIMED_ENGINES = ("gtts", "azure", "edge", "piper")
 STATE_LIMIT = 10_000  # messages whose chain position is remembered
 
 
@@ -264,8 +266,17 @@ def engine_from_config(config: TTSConfig, cache_dir: Path | None = None) -> Engi
     from tts_core.engines import create_engine
 
     cfg = config.engine
+    # An engine gives up before the worker's time-out does, so the chain can still move on.
+    call_timeout = round(config.engine_timeout_seconds * ENGINE_TIMEOUT_SHARE, 3)
+
+    def options(name: str) -> dict[str, Any]:
+        opts = cfg.options_for(name)
+        if name in TIMED_ENGINES:
+            opts.setdefault("timeout", call_timeout)
+        return opts
+
     links = [
-        Link(name, (lambda n=name: create_engine(n, **cfg.options_for(n))))  # type: ignore[misc]
+        Link(name, (lambda n=name: create_engine(n, **options(n))))  # type: ignore[misc]
         for name in cfg.chain
     ]
     cache = None

@@ -128,3 +128,15 @@ def test_chain_retries_an_engine_before_moving_on(tmp_path):
         except TransientEngineError:
             assert attempt < 3
     assert len(calls) == 3 and msg.engine == "espeak" and msg.fallback_from == "gtts"
+
+
+def test_a_hanging_engine_times_out_and_the_next_one_speaks(azure_server: UspServer, make_manager, tmp_path):
+    azure_server.hang = True  # answers turn.start and audio, never turn.end
+    config = _config(tmp_path, "azure", ["espeak"], key="k" * 32, host=f"ws://127.0.0.1:{azure_server.port}")
+    config.max_retries, config.engine_timeout_seconds = 0, 2.0  # azure gives up after 1.5 s
+    manager, events, _ = _run(make_manager, config, MESSAGES[:4])
+    started = [e for e in events if e["event"] == "playback_started"]
+    assert [(e["engine"], e["fallback_from"]) for e in started] == [("espeak", "azure")] * 4
+    assert manager.get_stats()["failed"] == 0
+    # once it timed out, azure is down: not every message waited for it
+    assert len(azure_server.ssml_bodies) <= config.max_concurrent_workers
