@@ -86,6 +86,11 @@ class EngineConfig:
     pyttsx3: dict[str, SectionValue] = field(default_factory=dict)
     cache: dict[str, SectionValue] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        azure = {k: ("***" if k == "key" and v else v) for k, v in self.azure.items()}
+        return (f"EngineConfig(name={self.name!r}, voice={self.voice!r}, fallback={self.fallback!r}, "
+                f"azure={azure!r}, gtts={self.gtts!r}, piper={self.piper!r}, edge={self.edge!r})")
+
     def validate(self, prefix: str = "engine") -> None:
         if self.rate is not None and not 80 <= self.rate <= 500:
             raise ConfigError(f"{prefix}.rate must be 80-500 words per minute, got {self.rate}")
@@ -150,7 +155,8 @@ def _check_section(values: dict[str, Any], keys: dict[str, tuple[type, ...]], pr
         ok = isinstance(value, types_) and (bool in types_ or not isinstance(value, bool))
         if not ok:
             wanted = " or ".join(t.__name__ for t in types_)
-            got = f"{type(value).__name__} {value!r}"
+            # an API key is never shown, not even a wrong one
+            got = type(value).__name__ if key == "key" else f"{type(value).__name__} {value!r}"
             raise ConfigError(f"{prefix}.{key} must be {wanted} or null, got {got}")
 
 

@@ -14,7 +14,7 @@ from fakes.fixtures import azure_server, edge_server, google, no_proxy  # noqa: 
 from fakes.google import FakeGoogle
 from fakes.usp import UspServer, ssml_text
 
-from tts_core import MessagePriority, TTSConfig
+from tts_core import ConfigError, MessagePriority, TTSConfig
 from tts_core.audio import Clip
 from tts_core.engines import (
     EngineRateLimited,
@@ -225,3 +225,10 @@ def test_edge_seed_engine_works_from_async_code_too(edge_server: UspServer):
         return EdgeTTSEngine(voice="en-US-AriaNeural").generate_audio("hello from async code")
 
     assert Clip.from_bytes(asyncio.run(inside_a_loop())).format == "mp3"
+
+
+def test_the_azure_key_is_hidden_in_the_config_too():
+    config = TTSConfig.from_dict({"engine": {"name": "azure", "azure": {"key": KEY, "region": "westeurope"}}})
+    assert KEY not in repr(config) and "***" in repr(config.engine)
+    with pytest.raises(ConfigError, match=r"engine\.azure\.key must be str or null, got int$"):
+        TTSConfig.from_dict({"engine": {"azure": {"key": 123456789}}})
