@@ -4,7 +4,8 @@ A message is spoken by the next engine of the chain when its engine
 - fails permanently (bad key, unknown voice, refused request),
 - is unavailable (not installed, cannot start), or
 - still fails after ``max_retries`` retries (time-outs, 5xx, network, 429).
-An engine that was unavailable or ran out of retries is "down" for ``down_seconds``:
+An engine that was unavailable, refused us (except for a message's own voice) or ran
+out of retries is "down" for ``down_seconds``:
 meanwhile messages go straight to the next engine, then it is tried again. A 429
 asking to wait longer than ``max_wait_seconds`` also counts as down for that long.
 
@@ -130,6 +131,18 @@ class EngineChain:
     def list_voices(self) -> list[Voice]:
         return self.primary.get().list_voices()
 
+    def status(self) -> str:
+        """One line for status displays: engines that are down, and who speaks instead
+        ("" when the first engine is up)."""
+        now = time.monotonic()
+        down = [link for link in self.links if link.is_down(now)]
+        if not down:
+            return ""
+        speaking = next((link.name for link in self.links if not link.is_down(now)), self.links[-1].name)
+        parts = [f"{link.name} down for {link.down_until - now:.0f} s ({link.last_error[:80]})"
+                 for link in down]
+        return "; ".join(parts) + f"; {speaking} speaks"
+
     def close(self) -> None:
         for link in self.links:
             if link.engine is not None:
@@ -163,7 +176,8 @@ class EngineChain:
             try:
                 data, hit = self._call(link, msg.text, voice if pos.index == 0 else None, rate, volume)
             except Exception as exc:
-                if pos.index == last or not self._moves_on(link, exc, pos.attempts):
+                engine_wide = not msg.voice  # not this message's own voice: the key, region, ...
+                if pos.index == last or not self._moves_on(link, exc, pos.attempts, engine_wide):
                     raise
                 log.warning("message %s: engine %s failed (%s); the next engine speaks it",
                             msg.id, link.name, exc)
@@ -181,14 +195,17 @@ class EngineChain:
                     counters.add("cache_hits")
             return data
 
-    def _moves_on(self, link: Link, exc: Exception, attempts: int) -> bool:
-        """Whether this failure hands the message to the next engine (and marks it down)."""
+    def _moves_on(self, link: Link, exc: Exception, attempts: int, engine_wide: bool = True) -> bool:
+        """Whether this failure hands the message to the next engine (and marks it down:
+        not when only this message's own voice was refused)."""
         now = time.monotonic()
         link.last_error = str(exc)
         if isinstance(exc, EngineUnavailable):
             link.down_until = now + self.down_seconds
             return True
         if isinstance(exc, PermanentEngineError):
+            if engine_wide:
+                link.down_until = now + self.down_seconds
             return True
         if isinstance(exc, EngineRateLimited) and (exc.retry_after or 0) > self.max_wait_seconds:
             link.down_until = now + float(exc.retry_after or 0)

@@ -94,6 +94,11 @@ class TTSQueueManager:
         if self._workers is not None:
             self._workers.engine = resolved
 
+    @property
+    def engine(self) -> Engine | None:
+        """The engine in use (an EngineChain when built from the config), or None."""
+        return getattr(self, "_engine", None)
+
     def set_audio_sink(self, sink: Sink) -> None:
         """Play clips through ``sink`` from the next clip on."""
         if not callable(getattr(sink, "play", None)):

@@ -140,3 +140,17 @@ def test_a_hanging_engine_times_out_and_the_next_one_speaks(azure_server: UspSer
     assert manager.get_stats()["failed"] == 0
     # once it timed out, azure is down: not every message waited for it
     assert len(azure_server.ssml_bodies) <= config.max_concurrent_workers
+
+
+def test_a_long_retry_after_hands_over_at_once_and_marks_the_engine_down(
+        google: FakeGoogle, make_manager, tmp_path):
+    google.mode, google.retry_after = "429", "120"  # "come back in two minutes"
+    config = _config(tmp_path, "gtts", ["espeak"])
+    config.max_retries = 3
+    manager, events, _ = _run(make_manager, config, MESSAGES[:4])
+    started = [e for e in events if e["event"] == "playback_started"]
+    assert [(e["engine"], e["fallback_from"]) for e in started] == [("espeak", "gtts")] * 4
+    assert manager.get_stats()["retried"] == 0  # nobody waited two minutes for Google
+    assert google.requests <= config.max_concurrent_workers  # then gtts counted as down
+    chain = manager.engine
+    assert chain.status().startswith("gtts down for 1") and chain.status().endswith("; espeak speaks")

@@ -64,3 +64,19 @@ def test_voice_list_of_a_slow_engine_does_not_hold_the_ui_thread(monkeypatch):
     assert obs_app.list_voices_briefly("edge", None, wait_s=0.2) is None
     assert time.monotonic() - started < 5
     release.set()
+
+
+def test_status_line_says_when_an_engine_is_down_and_who_speaks(tmp_path):
+    from tts_core.engines import EspeakEngine, PermanentEngineError
+    from tts_core.fallback import EngineChain, Link
+    from tts_core.manager import TTSQueueManager
+
+    def broken():
+        raise PermanentEngineError("azure: the key was refused (401)")
+
+    chain = EngineChain([Link("azure", broken), Link("espeak", EspeakEngine)])
+    manager = TTSQueueManager(TTSConfig(), engine=chain)
+    assert obs_app.engine_status(manager) == []
+    chain.links[0].down_until, chain.links[0].last_error = time.monotonic() + 30, "key refused"
+    (line,) = obs_app.engine_status(manager)
+    assert line.startswith("azure down for 3") and line.endswith("(key refused); espeak speaks")

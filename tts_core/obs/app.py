@@ -271,6 +271,7 @@ class ObsTTSApp:
         if self.listener is not None:
             parts.append(f"listening on {self.listener.url}")
         parts += [f"{what}: {error}" for what, error in self.errors.items()]
+        parts += engine_status(self.manager)
         return " · ".join(parts)
 
     def voices(self, engine_name: str, refresh: bool = False) -> list[tuple[str, str]]:
@@ -284,6 +285,13 @@ class ObsTTSApp:
 
 
 VOICE_LIST_WAIT_SECONDS = 3.0
+
+
+def engine_status(manager: TTSQueueManager) -> list[str]:
+    """The engine chain's line for the status (an engine down, who speaks instead)."""
+    status = getattr(manager.engine, "status", None)
+    line = status() if callable(status) else ""
+    return [line] if line else []
 
 
 def list_voices_briefly(engine_name: str, config: TTSConfig | None,
