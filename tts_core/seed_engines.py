@@ -136,7 +136,7 @@ def resolve_voice(voices: list[Voice], wanted: str) -> str:
     for v in voices:
         if v.id.lower() == low:
             return v.id
-    for v in voices:
-        if v.name.lower().startswith(low) or v.language.lower() == low:
-            return v.id
+    matches = [v for v in voices if v.name.lower().startswith(low) or v.language.lower() == low]
+    if matches:  # "english": the plainest English (en-gb), not "English (Caribbean)"
+        return min(enumerate(matches), key=lambda iv: (len(iv[1].language), iv[0]))[1].id
     raise ValueError(f"no voice matches {wanted!r}; `obs-tts voices --engine pyttsx3` lists them")

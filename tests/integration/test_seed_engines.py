@@ -43,6 +43,8 @@ def _speak_through_queue(make_manager, generate_audio) -> list[dict]:
 def test_pyttsx3_seed_engine(make_manager):
     engine = Pyttsx3TTSEngine(voice_id="english", rate=200)
     assert Clip.from_bytes(engine.generate_audio("Hello there")).format == "wav"
+    chosen = {v.id: v for v in engine.list_voices()}[engine._resolved_voice()]
+    assert chosen.name.startswith("English") and chosen.language in ("en", "en-gb", "en-us")
     started = _speak_through_queue(make_manager, engine.generate_audio)
     assert [e["text"] for e in started] == ["Urgent message!", "Hello world!"]
 
