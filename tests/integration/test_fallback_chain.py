@@ -154,3 +154,16 @@ def test_a_long_retry_after_hands_over_at_once_and_marks_the_engine_down(
     assert google.requests <= config.max_concurrent_workers  # then gtts counted as down
     chain = manager.engine
     assert chain.status().startswith("gtts down for 1") and chain.status().endswith("; espeak speaks")
+
+
+def test_the_cache_never_serves_a_clip_made_with_other_settings(google: FakeGoogle, tmp_path):
+    com = _config(tmp_path, "gtts", [], tld="com")
+    engine_from_config(com).synthesize("NewFollower just followed!")
+    engine_from_config(com).synthesize("NewFollower just followed!")
+    assert len(google.texts) == 1
+    engine_from_config(_config(tmp_path, "gtts", [], tld="co.uk")).synthesize("NewFollower just followed!")
+    slow = _config(tmp_path, "gtts", [], tld="com")
+    slow.engine.rate = 100
+    engine_from_config(slow).synthesize("NewFollower just followed!")
+    engine_from_config(com).synthesize("NewFollower just followed")  # no "!": another text
+    assert len(google.texts) == 4

@@ -110,7 +110,7 @@ class AzureEngine:
 
     @property
     def cache_identity(self) -> str:
-        return f"azure|pitch={self.pitch}|format={self.format}"
+        return f"azure|pitch={self.pitch}|rate={self.rate}|volume={self.volume}|format={self.format}"
 
     @staticmethod
     def installed() -> bool:

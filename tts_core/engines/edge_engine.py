@@ -62,7 +62,7 @@ class EdgeEngine:
 
     @property
     def cache_identity(self) -> str:
-        return f"edge|pitch={self.pitch}"
+        return f"edge|pitch={self.pitch}|rate={self.rate}|volume={self.volume}"
 
     @staticmethod
     def installed() -> bool:

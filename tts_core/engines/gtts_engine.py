@@ -58,7 +58,7 @@ class GTTSEngine:
 
     @property
     def cache_identity(self) -> str:
-        return f"gtts|tld={self.tld}|slow={self.slow}"
+        return f"gtts|tld={self.tld}|slow={self.slow}|rate={self.rate}"
 
     @staticmethod
     def installed() -> bool:

@@ -123,7 +123,7 @@ class PiperEngine:
 
     @property
     def cache_identity(self) -> str:
-        return "piper"
+        return f"piper|rate={self.rate}|volume={self.volume}"
 
     @staticmethod
     def installed() -> bool:
