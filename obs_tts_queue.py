@@ -242,6 +242,7 @@ def script_properties() -> Any:
     obs.obs_properties_add_int_slider(voice, "volume", "Voice volume (%)", 0, 100, 1)
     obs.obs_properties_add_button(voice, "test_voice", "Test voice", _on_test_voice_clicked)
     obs.obs_properties_add_group(props, "voice_group", "Voice", obs.OBS_GROUP_NORMAL, voice)
+    _add_engine_fields(props)
 
     playback = obs.obs_properties_create()
     media = obs.obs_properties_add_list(playback, "media_source", "Media source", obs.OBS_COMBO_TYPE_EDITABLE,
@@ -337,7 +338,50 @@ def _fill_voices(prop: Any, engine_name: str, refresh: bool = False) -> None:
 
 def _on_engine_modified(props: Any, _prop: Any, settings: Any) -> bool:
     _fill_voices(obs.obs_properties_get(props, "voice"), obs.obs_data_get_string(settings, "engine"))
+    _show_engine_fields(props, obs.obs_data_get_string(settings, "engine"))
     return True
+
+
+# -- engine settings group (the chosen engine's own fields) ------------------------------------
+
+
+ENGINE_FIELD_LABELS = {
+    "azure_key": "Azure key", "azure_region": "Azure region (e.g. westeurope)",
+    "azure_host": "Azure container host (ws://host:port, optional)", "gtts_lang": "Google language (e.g. en)",
+    "gtts_tld": "Google accent domain (com, co.uk, com.au, ...)",
+}
+
+
+def _add_engine_fields(props: Any) -> None:
+    """Group "Engine settings": the fallback engine and the fields of the chosen engine."""
+    from tts_core.obs.app import engine_names
+    from tts_core.obs.settings import ENGINE_FIELDS
+
+    group = obs.obs_properties_create()
+    fallback = obs.obs_properties_add_list(group, "fallback_engine", "Fallback engine (when the voice fails)",
+                                           obs.OBS_COMBO_TYPE_LIST, obs.OBS_COMBO_FORMAT_STRING)
+    obs.obs_property_list_add_string(fallback, "(none)", "")
+    for name in engine_names():
+        obs.obs_property_list_add_string(fallback, name, name)
+    for key in ENGINE_FIELDS:
+        if key == "piper_model":
+            obs.obs_properties_add_path(group, key, "Piper voice model (.onnx; empty = installed voice)",
+                                        obs.OBS_PATH_FILE, "Piper voice (*.onnx)", str(SCRIPT_DIR))
+        else:
+            kind = obs.OBS_TEXT_PASSWORD if key == "azure_key" else obs.OBS_TEXT_DEFAULT
+            obs.obs_properties_add_text(group, key, ENGINE_FIELD_LABELS[key], kind)
+    obs.obs_properties_add_group(props, "engine_group", "Engine settings", obs.OBS_GROUP_NORMAL, group)
+    _show_engine_fields(props, obs.obs_data_get_string(_settings, "engine") if _settings else "espeak")
+
+
+def _show_engine_fields(props: Any, engine_name: str) -> None:
+    from tts_core.obs.settings import ENGINE_FIELDS, engine_fields_for
+
+    shown = set(engine_fields_for(engine_name or "espeak"))
+    for key in ENGINE_FIELDS:
+        prop = obs.obs_properties_get(props, key)
+        if prop is not None:
+            obs.obs_property_set_visible(prop, key in shown)
 
 
 def _on_refresh_voices(props: Any, _prop: Any) -> bool:

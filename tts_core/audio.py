@@ -89,14 +89,24 @@ _SAMPLE_RATES = {1: (44100, 48000, 32000), 2: (22050, 24000, 16000), 25: (11025,
 
 
 def mp3_duration_ms(data: bytes) -> int:
-    """Sum the duration of every MPEG audio frame (works for CBR and VBR)."""
+    """Sum the duration of every MPEG audio frame (works for CBR and VBR).
+
+    Handles what gTTS and edge-tts send: ID3v2 tags (also in the middle, when gTTS
+    concatenates one MP3 per piece of text), ID3v1 tags, and the Xing/Info frame
+    encoders put first (it holds no audio and is not counted).
+    """
     pos = 0
-    if data[:3] == b"ID3" and len(data) >= 10:
-        size = (data[6] << 21) | (data[7] << 14) | (data[8] << 7) | data[9]
-        pos = 10 + size
     total_samples = 0.0
     frames = 0
-    while pos + 4 <= len(data):
+    size = len(data)
+    while pos + 4 <= size:
+        if data[pos : pos + 3] == b"ID3" and pos + 10 <= size:
+            tag = (data[pos + 6] << 21) | (data[pos + 7] << 14) | (data[pos + 8] << 7) | data[pos + 9]
+            footer = 10 if data[pos + 5] & 0x10 else 0
+            pos += 10 + tag + footer
+            continue
+        if data[pos : pos + 3] == b"TAG" and size - pos == 128:
+            break
         b1, b2 = data[pos + 1], data[pos + 2]
         if data[pos] != 0xFF or b1 & 0xE0 != 0xE0:
             pos += 1
@@ -122,12 +132,23 @@ def mp3_duration_ms(data: bytes) -> int:
         if length <= 0:
             pos += 1
             continue
-        total_samples += samples / rate
-        frames += 1
+        if not _is_info_frame(data, pos, version, layer):
+            total_samples += samples / rate
+            frames += 1
         pos += length
     if frames == 0:
         raise AudioFormatError("MP3 has no audio frames")
     return round(total_samples * 1000)
+
+
+def _is_info_frame(data: bytes, pos: int, version: int, layer: int) -> bool:
+    """The Xing/Info (or VBRI) header frame: metadata, no audio."""
+    if layer != 3:
+        return False
+    mono = (data[pos + 3] >> 6) == 3
+    side_info = (17 if mono else 32) if version == 1 else (9 if mono else 17)
+    at = pos + 4 + side_info
+    return data[at : at + 4] in (b"Xing", b"Info") or data[pos + 36 : pos + 40] == b"VBRI"
 
 
 def silent_wav(duration_ms: int, sample_rate: int = 22050) -> bytes:

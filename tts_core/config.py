@@ -51,21 +51,118 @@ class ConfigError(ValueError):
     """A configuration key is unknown, of the wrong type, or out of range."""
 
 
+# Per-engine settings: section -> key -> accepted types (every key optional, null = default).
+ENGINE_SECTION_KEYS: dict[str, dict[str, tuple[type, ...]]] = {
+    "azure": {"key": (str,), "region": (str,), "host": (str,), "endpoint": (str,), "voice": (str,),
+              "rate": (str,), "pitch": (str,), "format": (str,), "timeout": (int, float)},
+    "gtts": {"lang": (str,), "tld": (str,), "slow": (bool,), "timeout": (int, float)},
+    "piper": {"model": (str,), "voice": (str,), "voices_dir": (str,), "timeout": (int, float)},
+    "edge": {"voice": (str,), "rate": (str,), "pitch": (str,), "timeout": (int, float)},
+    "espeak": {"voice": (str,), "timeout": (int, float)},
+    "pyttsx3": {"voice": (str,), "timeout": (int, float)},
+}
+CACHE_KEYS: dict[str, tuple[type, ...]] = {"enabled": (bool,), "max_mb": (int, float), "dir": (str,)}
+SectionValue = str | bool | int | float | None
+
+
 @dataclass
 class EngineConfig:
-    """Which voice speaks. ``rate`` is words per minute, ``volume`` 0.0-1.0."""
+    """Which voice speaks. ``rate`` is words per minute, ``volume`` 0.0-1.0.
+
+    ``voice`` is the voice of engine ``name``; ``fallback`` names the engines that speak
+    a message when ``name`` fails (after its retries) or is down, in order. One optional
+    section per engine (``azure``, ``gtts``, ``piper``, ``edge``, ``espeak``,
+    ``pyttsx3``; keys in ENGINE_SECTION_KEYS) and the clip ``cache``
+    (``enabled``, ``max_mb``, ``dir``). ``options``: extra options of engine ``name``
+    (the old shape; still loaded).
+    """
 
     name: str = "espeak"
     voice: str | None = None
     rate: int | None = None
     volume: float | None = None
     options: dict[str, str] = field(default_factory=dict)
+    fallback: list[str] = field(default_factory=list)
+    azure: dict[str, SectionValue] = field(default_factory=dict)
+    gtts: dict[str, SectionValue] = field(default_factory=dict)
+    piper: dict[str, SectionValue] = field(default_factory=dict)
+    edge: dict[str, SectionValue] = field(default_factory=dict)
+    espeak: dict[str, SectionValue] = field(default_factory=dict)
+    pyttsx3: dict[str, SectionValue] = field(default_factory=dict)
+    cache: dict[str, SectionValue] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        azure = {k: ("***" if k == "key" and v else v) for k, v in self.azure.items()}
+        return (f"EngineConfig(name={self.name!r}, voice={self.voice!r}, fallback={self.fallback!r}, "
+                f"azure={azure!r}, gtts={self.gtts!r}, piper={self.piper!r}, edge={self.edge!r})")
 
     def validate(self, prefix: str = "engine") -> None:
         if self.rate is not None and not 80 <= self.rate <= 500:
             raise ConfigError(f"{prefix}.rate must be 80-500 words per minute, got {self.rate}")
         if self.volume is not None and not 0.0 <= self.volume <= 1.0:
             raise ConfigError(f"{prefix}.volume must be 0.0-1.0, got {self.volume}")
+        engines = tuple(ENGINE_SECTION_KEYS)
+        for i, name in enumerate(self.fallback):
+            if name not in engines:
+                raise ConfigError(f"{prefix}.fallback[{i}]: unknown engine {name!r}; expected one of "
+                                  f"{', '.join(engines)}")
+            if name == self.name or name in self.fallback[:i]:
+                raise ConfigError(f"{prefix}.fallback[{i}]: engine {name!r} is already in the chain")
+        for section, keys in ENGINE_SECTION_KEYS.items():
+            _check_section(getattr(self, section), keys, f"{prefix}.{section}")
+        _check_section(self.cache, CACHE_KEYS, f"{prefix}.cache")
+        max_mb = self.cache.get("max_mb")
+        if max_mb is not None and not 0 < float(max_mb) <= 100_000:
+            raise ConfigError(f"{prefix}.cache.max_mb must be > 0 (megabytes), got {max_mb}")
+        for section in ENGINE_SECTION_KEYS:
+            timeout = getattr(self, section).get("timeout")
+            if timeout is not None and not 0 < float(timeout) <= 600:
+                raise ConfigError(f"{prefix}.{section}.timeout must be 0-600 seconds, got {timeout}")
+
+    @property
+    def chain(self) -> list[str]:
+        """The engines in the order they are tried: ``name``, then ``fallback``."""
+        return [self.name, *self.fallback]
+
+    def options_for(self, engine: str) -> dict[str, Any]:
+        """Constructor options of ``engine``: its section, and for engine ``name`` also
+        ``voice`` and ``options``; ``rate``/``volume`` for every engine. None = default."""
+        options: dict[str, Any] = {k: v for k, v in getattr(self, engine, {}).items() if v is not None}
+        if engine == self.name:
+            options.update(self.options)
+            if self.voice is not None:
+                options["voice"] = self.voice
+        if self.rate is not None:
+            options["rate"] = self.rate
+        if self.volume is not None:
+            options["volume"] = self.volume
+        if engine == "azure" and not options.get("key") and os.environ.get("AZURE_SPEECH_KEY"):
+            options["key"] = os.environ["AZURE_SPEECH_KEY"]
+        return options
+
+    @property
+    def cache_enabled(self) -> bool:
+        return bool(self.cache.get("enabled", True))
+
+    @property
+    def cache_max_mb(self) -> float:
+        value = self.cache.get("max_mb")
+        return 200.0 if value is None else float(value)
+
+
+def _check_section(values: dict[str, Any], keys: dict[str, tuple[type, ...]], prefix: str) -> None:
+    for key, value in values.items():
+        if key not in keys:
+            raise ConfigError(f"unknown key {prefix}.{key}; expected one of {', '.join(sorted(keys))}")
+        types_ = keys[key]
+        if value is None:
+            continue
+        ok = isinstance(value, types_) and (bool in types_ or not isinstance(value, bool))
+        if not ok:
+            wanted = " or ".join(t.__name__ for t in types_)
+            # an API key is never shown, not even a wrong one
+            got = type(value).__name__ if key == "key" else f"{type(value).__name__} {value!r}"
+            raise ConfigError(f"{prefix}.{key} must be {wanted} or null, got {got}")
 
 
 @dataclass

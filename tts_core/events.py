@@ -46,6 +46,10 @@ def make_event(name: str, msg: TTSMessage, **extra: Any) -> Event:
         event["username"] = msg.username
     if msg.voice:
         event["voice"] = msg.voice
+    if msg.engine:
+        event["engine"] = msg.engine
+        if msg.fallback_from:
+            event["fallback_from"] = msg.fallback_from
     event.update(extra)
     return event
 

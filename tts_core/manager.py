@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import copy
+import dataclasses
 import itertools
 import logging
 import math
@@ -17,10 +18,10 @@ from typing import Any
 
 from tts_core.async_engine import CancellableCallableEngine
 from tts_core.clips import ClipFiles
-from tts_core.config import TTSConfig, default_data_dir
-from tts_core.engines import create_engine
+from tts_core.config import EngineConfig, TTSConfig, default_data_dir
 from tts_core.engines.base import CallableEngine, Engine, as_engine
 from tts_core.events import Event, EventBus, make_event
+from tts_core.fallback import engine_from_config
 from tts_core.message import MessagePriority, MessageState, TTSMessage
 from tts_core.player import Player
 from tts_core.queue import MessageQueue, QueueFull
@@ -107,6 +108,11 @@ class TTSQueueManager:
         if self._workers is not None:
             self._workers.engine = resolved
 
+    @property
+    def engine(self) -> Engine | None:
+        """The engine in use (an EngineChain when built from the config), or None."""
+        return getattr(self, "_engine", None)
+
     def set_audio_sink(self, sink: Sink) -> None:
         """Play clips through ``sink`` from the next clip on."""
         if not callable(getattr(sink, "play", None)):
@@ -173,7 +179,7 @@ class TTSQueueManager:
     def _start_parts(self, loop: asyncio.AbstractEventLoop | None) -> None:
         cfg = self.config
         if getattr(self, "_engine", None) is None:
-            self._bind_engine(create_engine(cfg.engine.name, voice=cfg.engine.voice), loop)
+            self._bind_engine(engine_from_config(cfg), loop)  # engine.name, its fallbacks, the cache
         elif self._engine_source is not None and loop is not None:
             self._bind_engine(self._engine_source, loop)  # async engines run on this loop
         assert self._engine is not None
@@ -316,8 +322,8 @@ class TTSQueueManager:
         with self._lifecycle:
             engine = None
             current = getattr(self, "_engine", None)
-            if config.engine.name != self.config.engine.name and current is not None:
-                engine = current = create_engine(config.engine.name, voice=config.engine.voice)
+            if _engine_build(config.engine) != _engine_build(self.config.engine) and current is not None:
+                engine = current = engine_from_config(config)  # name, fallbacks, sections, cache
             if self._running and current is not None:
                 check_configured_voice(current, config.engine.voice)
             with self._journal_lock:  # holds off add_message while the journal may move
@@ -683,6 +689,11 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
+
+
+def _engine_build(engine: EngineConfig) -> EngineConfig:
+    """What building the engine depends on: voice, rate and volume apply per call."""
+    return dataclasses.replace(engine, voice=None, rate=None, volume=None)
 
 
 def _copy_into(target: Any, source: Any) -> None:

@@ -94,6 +94,8 @@ class TTSMessage:
     error: str | None = None
     clip: Any = None  # tts_core.audio.Clip once synthesized
     retry_at: float = 0.0  # monotonic time before which no worker retries it
+    engine: str | None = None  # the engine that spoke it (tts_core.fallback)
+    fallback_from: str | None = None  # the engine it should have been, when a fallback spoke it
 
     def as_dict(self) -> dict[str, Any]:
         """The message as the listener and GetQueue show it."""

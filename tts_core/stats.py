@@ -26,6 +26,8 @@ class Counters:
         "worker_restarts",
         "engine_timeouts",
         "engine_calls",
+        "fallbacks",
+        "cache_hits",
     )
 
     def __init__(self) -> None:

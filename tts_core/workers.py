@@ -18,6 +18,7 @@ from tts_core.audio import Clip
 from tts_core.clips import ClipFiles
 from tts_core.config import EngineConfig
 from tts_core.engines.base import Engine, EngineError, TransientEngineError
+from tts_core.fallback import synthesize_message
 from tts_core.message import TTSMessage
 from tts_core.queue import MessageQueue
 from tts_core.ratelimit import TokenBucket
@@ -223,11 +224,13 @@ class WorkerPool:
     def render(self, engine: Engine, msg: TTSMessage) -> Clip:
         """Synthesize one message with one engine: the only place an engine is called
         (the hook for fallback engines and clip caches). Raises what the engine raises."""
-        data = engine.synthesize(
-            msg.text,
+        data = synthesize_message(  # through the fallback chain and clip cache, if any
+            engine,
+            msg,
             voice=msg.voice or self.settings.voice,
             rate=self.settings.rate,
             volume=self.settings.volume,
+            counters=self._counters,
         )
         return Clip.from_bytes(data)
 

@@ -1,4 +1,9 @@
-"""`obs-tts doctor`: which engines and sinks work on this machine, and why not."""
+"""`obs-tts doctor [--config F]`: which engines and sinks work on this machine, and why not.
+
+Engines of the configured chain (engine.name + engine.fallback) are really asked for a
+short clip: installed? reachable? key accepted? Optional engines outside the chain
+are only checked for being installed (no network call); missing ones are not errors.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,17 @@ import sys
 import tempfile
 from collections.abc import Callable
 
-from tts_core.config import default_data_dir
-from tts_core.engines import ENGINES
+from tts_core.commands.engine_args import add_engine_options, load_config
+from tts_core.config import TTSConfig, default_data_dir
+from tts_core.engines import ENGINES, LazyEngine, create_engine
+from tts_core.engines.base import EngineError, EngineUnavailable
+
+OPTIONAL = "optional"  # a check result that is reported but is not a failure
 
 
 def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("doctor", help="check which engines and sinks work here")
+    add_engine_options(p, voice=False)
     p.set_defaults(func=run)
 
 
@@ -37,14 +47,40 @@ def _check_module(module: str, extra: str) -> Callable[[], str | None]:
     return check
 
 
-def checks() -> list[tuple[str, Callable[[], str | None]]]:
+def engine_check(name: str, config: TTSConfig) -> Callable[[], str | None]:
+    """Installed? For engines of the chain (and local ones): synthesize a short clip."""
+    cls = ENGINES[name]
+    in_chain = name in config.engine.chain
+
+    def check() -> str | None:
+        if isinstance(cls, LazyEngine) and not cls.installed():
+            hint = f"not installed: pip install 'obs-tts-queue[{cls.extra}]'"
+            return hint if in_chain else f"{OPTIONAL}: {hint}"
+        if not isinstance(cls, LazyEngine) and not in_chain:
+            return cls.check()
+        if not in_chain and name != "piper":
+            return f"{OPTIONAL}: installed; not in the engine chain, so not contacted"
+        try:
+            engine = create_engine(name, **config.engine.options_for(name))
+            problem = engine.health() if hasattr(engine, "health") else cls.check()
+        except (EngineUnavailable, EngineError) as exc:
+            problem = str(exc)
+        if problem and not in_chain:
+            return f"{OPTIONAL}: {problem}"
+        return problem
+
+    return check
+
+
+def checks(config: TTSConfig | None = None) -> list[tuple[str, Callable[[], str | None]]]:
+    config = config or TTSConfig()
     out: list[tuple[str, Callable[[], str | None]]] = [
         (
             "python >= 3.11",
             lambda: None if sys.version_info >= (3, 11) else f"Python {sys.version.split()[0]}",
         ),
     ]
-    out += [(f"engine {name}", cls.check) for name, cls in ENGINES.items()]
+    out += [(f"engine {name}", engine_check(name, config)) for name in ENGINES]
     out += [
         ("sink realtime", lambda: None),
         ("sink wav-dir", lambda: _check_writable(tempfile.gettempdir())),
@@ -57,13 +93,17 @@ def checks() -> list[tuple[str, Callable[[], str | None]]]:
 
 def run(args: argparse.Namespace) -> int:
     failures = 0
-    for name, check in checks():
+    config = load_config(args)
+    print(f"engine chain: {' > '.join(config.engine.chain)}")
+    for name, check in checks(config):
         try:
             problem = check()
         except Exception as exc:  # noqa: BLE001 - doctor reports, it never crashes
             problem = f"{type(exc).__name__}: {exc}"
         if problem is None:
             print(f"  ok    {name}")
+        elif problem.startswith(OPTIONAL + ": "):
+            print(f"  --    {name}: {problem[len(OPTIONAL) + 2:]}")
         else:
             failures += 1
             print(f"  FAIL  {name}: {problem}")

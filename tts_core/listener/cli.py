@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from tts_core.config import TTSConfig
-from tts_core.engines import create_engine
 from tts_core.events import Event
+from tts_core.fallback import engine_from_config
 from tts_core.integration import StreamerBotIntegration
 from tts_core.listener.server import ListenerServer
 from tts_core.manager import TTSQueueManager
@@ -94,8 +94,7 @@ def obs_sink_options(args: argparse.Namespace) -> dict[str, Any]:
 def run_serve(args: argparse.Namespace) -> int:
     config = build_serve_config(args)
     engine_cfg = config.engine
-    engine = create_engine(engine_cfg.name, voice=engine_cfg.voice, rate=engine_cfg.rate,
-                           volume=engine_cfg.volume)
+    engine = engine_from_config(config)  # engine.name, its fallback engines and the clip cache
     sink = create_sink(args.sink, args.out, **obs_sink_options(args))
     manager = TTSQueueManager(config, engine=engine, sink=sink)
     listener = ListenerServer(manager, StreamerBotIntegration(manager))

@@ -266,20 +266,50 @@ class ObsTTSApp:
         if self.listener is not None:
             parts.append(f"listening on {self.listener.url}")
         parts += [f"{what}: {error}" for what, error in self.errors.items()]
+        parts += engine_status(self.manager)
         return " · ".join(parts)
 
     def voices(self, engine_name: str, refresh: bool = False) -> list[tuple[str, str]]:
         """(voice id, label) pairs the engine offers; cached until ``refresh``."""
         if refresh or engine_name not in self._voices:
-            try:
-                engine = create_engine(engine_name)
-                found = [(v.id, f"{v.name} ({v.id})" if v.name != v.id else v.id)
-                         for v in engine.list_voices()]
-            except Exception as exc:  # noqa: BLE001 - an engine that is not installed
-                log.warning("cannot list the voices of %s: %s", engine_name, exc)
-                found = []
+            found = list_voices_briefly(engine_name, self.manager.config if self.manager else None)
+            if found is None:  # a slow service: keep what we had; Refresh asks again
+                return self._voices.get(engine_name, [])
             self._voices[engine_name] = sorted(set(found), key=lambda item: item[1].casefold())
         return self._voices[engine_name]
+
+
+VOICE_LIST_WAIT_SECONDS = 3.0
+
+
+def engine_status(manager: TTSQueueManager) -> list[str]:
+    """The engine chain's line for the status (an engine down, who speaks instead)."""
+    status = getattr(manager.engine, "status", None)
+    line = status() if callable(status) else ""
+    return [line] if line else []
+
+
+def list_voices_briefly(engine_name: str, config: TTSConfig | None,
+                        wait_s: float = VOICE_LIST_WAIT_SECONDS) -> list[tuple[str, str]] | None:
+    """(voice id, label) pairs of an engine, asked on a helper thread so OBS's UI thread
+    waits at most ``wait_s`` for a cloud service; None if it did not answer in time."""
+    result: list[list[tuple[str, str]]] = []
+
+    def ask() -> None:
+        try:
+            options = config.engine.options_for(engine_name) if config is not None else {}
+            options.pop("voice", None)
+            engine = create_engine(engine_name, **options)
+            result.append([(v.id, f"{v.name} ({v.id})" if v.name != v.id else v.id)
+                           for v in engine.list_voices()])
+        except Exception as exc:  # noqa: BLE001 - an engine that is not installed or set up
+            log.info("cannot list the voices of %s: %s", engine_name, " ".join(str(exc).split()))
+            result.append([])
+
+    thread = threading.Thread(target=ask, name="tts-voices", daemon=True)
+    thread.start()
+    thread.join(wait_s)
+    return result[0] if result else None
 
 
 def next_clip_ready(manager: TTSQueueManager) -> bool:

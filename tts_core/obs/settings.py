@@ -28,6 +28,34 @@ class Setting:
     default: Any
 
 
+# The chosen engine's own fields (panel group "Engine settings"); "" = the config file's
+# value, else the engine's default. Keys never change meaning (DESIGN.md section 3).
+ENGINE_FIELD_SETTINGS: tuple[Setting, ...] = (
+    Setting("fallback_engine", str, ""),  # engine that speaks when the chosen one fails
+    Setting("azure_key", str, ""),
+    Setting("azure_region", str, ""),
+    Setting("azure_host", str, ""),  # ws://host:port of an Azure Speech container
+    Setting("gtts_lang", str, ""),
+    Setting("gtts_tld", str, ""),
+    Setting("piper_model", str, ""),  # path of a .onnx voice; "" = an installed voice package
+)
+# setting key -> (engine section, key in that section)
+ENGINE_FIELDS: dict[str, tuple[str, str]] = {
+    "azure_key": ("azure", "key"),
+    "azure_region": ("azure", "region"),
+    "azure_host": ("azure", "host"),
+    "gtts_lang": ("gtts", "lang"),
+    "gtts_tld": ("gtts", "tld"),
+    "piper_model": ("piper", "model"),
+}
+SECRET_SETTINGS = frozenset({"azure_key", "listener_token"})
+
+
+def engine_fields_for(engine_name: str) -> list[str]:
+    """The setting keys the panel shows for ``engine_name``."""
+    return [key for key, (section, _) in ENGINE_FIELDS.items() if section == engine_name]
+
+
 def _priority_settings() -> tuple[Setting, ...]:
     return tuple(Setting(f"priority_{t}", str, DEFAULT_PRIORITIES[t]) for t in EVENT_TYPES)
 
@@ -68,12 +96,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("packages_dir", str, ""),
     *_priority_settings(),
     *MODERATION_SETTINGS,
+    *ENGINE_FIELD_SETTINGS,
 )
 DEFAULTS: dict[str, Any] = {s.key: s.default for s in SETTINGS}
 KINDS: dict[str, type] = {s.key: s.kind for s in SETTINGS}
 
 # What a change of each key needs (see ``plan_changes``).
-ENGINE_KEYS = frozenset({"engine", "voice", "speaking_rate", "volume"})
+ENGINE_KEYS = frozenset({"engine", "voice", "speaking_rate", "volume", "fallback_engine",
+                         *ENGINE_FIELDS})
 LISTENER_KEYS = frozenset({"listener_host", "listener_port", "listener_token"})
 RESTART_KEYS = frozenset({"rate_limit_per_minute", "max_concurrent_workers", "max_retries", "persist",
                           "pause_between_clips_ms"})
@@ -90,7 +120,7 @@ def normalize(values: Mapping[str, Any]) -> dict[str, Any]:
             value = float(value)
         if not isinstance(value, setting.kind) or (setting.kind is int and isinstance(value, bool)):
             value = setting.default
-        if isinstance(value, str) and setting.key != "listener_token":
+        if isinstance(value, str) and setting.key not in SECRET_SETTINGS:
             value = value.strip()
         out[setting.key] = value
     return out
@@ -174,6 +204,15 @@ def engine_config(values: Mapping[str, Any], base: EngineConfig | None = None) -
     engine.rate = max(MIN_WORDS_PER_MINUTE, min(rate, 500)) if rate > 0 else None
     volume = max(0, min(v["volume"], 100))
     engine.volume = None if volume == 100 else volume / 100
+    fallback = v["fallback_engine"]
+    if fallback and fallback != engine.name:
+        engine.fallback = [fallback, *(f for f in engine.fallback if f not in (fallback, engine.name))]
+    else:
+        engine.fallback = [f for f in engine.fallback if f != engine.name]
+    for key, (section, option) in ENGINE_FIELDS.items():
+        value = v[key].strip() if key in SECRET_SETTINGS else v[key]
+        if value:
+            getattr(engine, section)[option] = value
     return engine
 
 
