@@ -21,6 +21,7 @@ from tts_core.engines.base import (
     EngineError,
     EngineRateLimited,
     PermanentEngineError,
+    SpeaksToCheck,
     TransientEngineError,
     Voice,
 )
@@ -61,7 +62,7 @@ def ssml_for(
     )
 
 
-class AzureEngine:
+class AzureEngine(SpeaksToCheck):
     """Parameters: ``key`` (the Speech resource key), ``region`` (e.g. ``westeurope``) or
     ``host`` (``ws://host:port`` of a Speech container) or ``endpoint`` (a full URL),
     ``voice`` (e.g. ``en-US-AriaNeural``), ``rate`` (words/min or SSML like ``"+10%"``),
@@ -254,13 +255,6 @@ class AzureEngine:
             for v in result.voices
         ]
 
-    def health(self) -> str | None:
-        """None if the service answers and accepts the key, else what is wrong."""
-        try:
-            self.synthesize("test")
-        except EngineError as exc:
-            return str(exc)
-        return None
 
     @classmethod
     def check(cls) -> str | None:

@@ -67,6 +67,30 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
+class SpeaksToCheck:
+    """For engines whose health is best told by speaking: ``health()`` synthesizes a short
+    text and returns None or what went wrong; ``check()`` does so with a default-built
+    engine (``obs-tts doctor``)."""
+
+    def synthesize(self, text: str, voice: str | None = None, rate: int | None = None,
+                   volume: float | None = None) -> bytes:
+        raise NotImplementedError
+
+    def health(self) -> str | None:
+        try:
+            self.synthesize("test")
+        except EngineError as exc:
+            return str(exc)
+        return None
+
+    @classmethod
+    def check(cls) -> str | None:
+        try:
+            return cls().health()
+        except (EngineUnavailable, EngineError) as exc:
+            return str(exc)
+
+
 class CallableEngine:
     """Wraps the seed's engine form: ``fn(text, **kwargs) -> bytes``, sync or async.
 

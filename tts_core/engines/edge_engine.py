@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 from tts_core.engines.base import (
     EngineError,
     EngineRateLimited,
-    EngineUnavailable,
     PermanentEngineError,
+    SpeaksToCheck,
     TransientEngineError,
     Voice,
 )
@@ -33,7 +33,7 @@ _PITCH = re.compile(r"^[+-]\d+Hz$")
 _RATE = re.compile(r"^[+-]\d+%$")
 
 
-class EdgeEngine:
+class EdgeEngine(SpeaksToCheck):
     """Parameters: ``voice`` (e.g. ``en-US-AriaNeural``; `obs-tts voices --engine edge`),
     ``rate`` (words/min, or edge's own ``"+10%"``), ``pitch`` (``"+0Hz"``), ``volume``
     (0.0-1.0), ``timeout`` (seconds per clip)."""
@@ -135,19 +135,7 @@ class EdgeEngine:
             for v in found
         ]
 
-    def health(self) -> str | None:
-        try:
-            self.synthesize("test")
-        except EngineError as exc:
-            return str(exc)
-        return None
 
-    @classmethod
-    def check(cls) -> str | None:
-        try:
-            return cls().health()
-        except (EngineUnavailable, EngineError) as exc:
-            return str(exc)
 
     def close(self) -> None:
         pass

@@ -14,8 +14,8 @@ from typing import Any
 from tts_core.engines.base import (
     EngineError,
     EngineRateLimited,
-    EngineUnavailable,
     PermanentEngineError,
+    SpeaksToCheck,
     TransientEngineError,
     Voice,
 )
@@ -27,7 +27,7 @@ DEFAULT_TIMEOUT_SECONDS = 15.0
 SLOW_BELOW_WPM = 130  # a rate under this asks Google for its slow reading
 
 
-class GTTSEngine:
+class GTTSEngine(SpeaksToCheck):
     """Parameters: ``lang`` (a language code, e.g. ``en``, ``de``; ``voice`` overrides it),
     ``tld`` (Google domain that picks the accent: ``com``, ``co.uk``, ``com.au``, ``ca``,
     ``co.in``, ...), ``slow`` (slow reading), ``timeout`` (seconds per HTTP request)."""
@@ -102,20 +102,7 @@ class GTTSEngine:
     def list_voices(self) -> list[Voice]:
         return [Voice(id=code, name=name, language=code) for code, name in sorted(self._languages().items())]
 
-    def health(self) -> str | None:
-        """None if Google answers with audio for a short text, else what is wrong."""
-        try:
-            self.synthesize("test")
-        except EngineError as exc:
-            return str(exc)
-        return None
 
-    @classmethod
-    def check(cls) -> str | None:
-        try:
-            return cls().health()
-        except (EngineUnavailable, EngineError) as exc:
-            return str(exc)
 
     def close(self) -> None:
         pass

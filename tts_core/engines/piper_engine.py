@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from tts_core.engines.base import (
-    EngineError,
     EngineUnavailable,
     PermanentEngineError,
+    SpeaksToCheck,
     TransientEngineError,
     Voice,
 )
@@ -94,7 +94,7 @@ def load_voice(model: PiperModel) -> _LoadedVoice:
         return loaded
 
 
-class PiperEngine:
+class PiperEngine(SpeaksToCheck):
     """Parameters: ``model`` (path of a ``.onnx`` voice; default: the first voice found in
     an installed voice package), ``voice`` (a voice id from `obs-tts voices --engine
     piper`, or a ``.onnx`` path), ``voices_dir`` (a folder of extra ``.onnx`` voices),
@@ -211,19 +211,7 @@ class PiperEngine:
             out.append(Voice(id=m.id, name=m.id, language=language, file=str(m.model)))
         return out
 
-    def health(self) -> str | None:
-        try:
-            self.synthesize("test")
-        except EngineError as exc:
-            return str(exc)
-        return None
 
-    @classmethod
-    def check(cls) -> str | None:
-        try:
-            return cls().health()
-        except (EngineUnavailable, EngineError) as exc:
-            return str(exc)
 
     def close(self) -> None:
         pass  # the loaded voice is shared by the process
