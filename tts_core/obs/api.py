@@ -246,10 +246,10 @@ class ObsApi:
         finally:
             self.obs.obs_source_release(current)
 
-    def fix_playback_settings(self, name: str) -> list[str]:
-        """Turn off what would replay or cut clips (Loop, Restart playback when source
-        becomes active, Close file when inactive; Local File on). Returns what was
-        changed, in the words of OBS's media source properties."""
+    def playback_settings_to_fix(self, name: str) -> list[str]:
+        """What would replay or cut clips (Loop, Restart playback when source becomes
+        active, Close file when inactive, Local File off), in the words of OBS's media
+        source properties; ``clear_file`` turns them off."""
         obs = self.obs
         with self.source(name) as src:
             if src is None:
@@ -259,16 +259,14 @@ class ObsApi:
                 current = {key: bool(obs.obs_data_get_bool(settings, key)) for key in MEDIA_PLAYBACK_SETTINGS}
             finally:
                 obs.obs_data_release(settings)
-            changes = {key: want for key, want in MEDIA_PLAYBACK_SETTINGS.items() if current[key] != want}
-            if not changes:
-                return []
-            data = self._data(changes)
-            obs.obs_source_update(src, data)
-            obs.obs_data_release(data)
-        return [f"turned {'on' if on else 'off'} '{SETTING_LABELS[key]}'" for key, on in changes.items()]
+        return [f"turned {'on' if want else 'off'} '{SETTING_LABELS[key]}'"
+                for key, want in MEDIA_PLAYBACK_SETTINGS.items() if current[key] != want]
 
     def clear_file(self, name: str) -> None:
-        """Take the file off media source ``name`` (stops what it plays)."""
+        """Take the file off media source ``name`` and set the playback settings the
+        script needs. Any update makes OBS re-open and start the source's file, so this
+        is the only update the script makes besides starting a clip; never while a file
+        plays (OBS would start the next one without ending it)."""
         with self.source(name) as src:
             if src is not None:
                 data = self._data({**MEDIA_PLAYBACK_SETTINGS, "local_file": ""})

@@ -309,8 +309,8 @@ class ObsMediaSink:
         if self._weak is None:
             self._set_away(f"media source {name!r} does not exist")
             return
+        self._fix_settings()  # first: put in the mix with "restart on activate" on, a leftover would play
         self.api.keep_on_output_channel(name)
-        self._fix_settings(at_setup=True)
         self._hide_in_scenes()
         saved = self.api.save_source_state(name)
         if saved is not None:
@@ -333,24 +333,30 @@ class ObsMediaSink:
             return
         self.api.keep_on_output_channel(self.media_source)
         self._hide_in_scenes()
-        if self._armed is None:
-            self._fix_settings(at_setup=False)
+        self._fix_settings()
 
-    def _fix_settings(self, at_setup: bool) -> None:
-        """Settings that would replay or cut clips off; a file the script did not set
-        cleared (at set-up, or whenever it plays: a leftover or a looping file)."""
+    def _fix_settings(self) -> None:
+        """Between clips: turn off settings that would replay or cut clips, clear a file
+        the script did not set. A file that plays (a leftover, a looping file) is stopped
+        first: replacing it would start the next file without OBS ending this one."""
+        if self._armed is not None:
+            return
         name = self.media_source
-        changes = self.api.fix_playback_settings(name)
         status = self._status()
         leftover = status.file if status.file and status.file != self._last_file else None
-        if leftover and self._armed is None:
-            playing = status.state in ("playing", "opening", "buffering", "paused") and not status.idle
-            if playing or at_setup:
-                self.api.clear_file(name)
-            if playing:
-                changes.append(f"stopped and cleared the file {leftover!r} it was playing")
-            elif at_setup:
-                log.info("media source %r: cleared the file %r left on it", name, leftover)
+        if status.state in ("playing", "opening", "buffering", "paused") and not status.idle:
+            if leftover:
+                self.api.stop_media(name)
+                self._note(f"leftover:{name}:{leftover}", f"media source {name!r}: the script stopped the "
+                           f"file {leftover!r} it was playing, and cleared it (it plays one clip at a time)")
+            return
+        if status.state == "stopped":
+            return  # OBS ends it in a moment; then it is fixed
+        changes = self.api.playback_settings_to_fix(name)
+        if changes or leftover:
+            self.api.clear_file(name)
+        if leftover:
+            log.info("media source %r: cleared the file %r left on it", name, leftover)
         if changes:
             self._note(f"settings:{name}:{','.join(changes)}",
                        f"media source {name!r}: the script {', '.join(changes)} (it plays one clip at a "
