@@ -57,8 +57,10 @@ class ObsApi:
                 self.obs.obs_source_release(src)
 
     def source_exists(self, name: str) -> bool:
+        """Whether there is a source ``name`` that was not deleted (OBS keeps a deleted
+        source, and finds it by name, while anything still holds it)."""
         with self.source(name) as src:
-            return src is not None
+            return src is not None and not self.obs.obs_source_removed(src)
 
     def source_names(self, kind_prefix: str) -> list[str]:
         """Names of the inputs whose (unversioned) kind starts with ``kind_prefix``, sorted."""
@@ -97,9 +99,10 @@ class ObsApi:
 
     # -- the media source ------------------------------------------------------------
 
-    def create_media_source(self, name: str, saved_state: str | None = None) -> bool:
+    def create_media_source(self, name: str, saved_state: str | None = None) -> str | None:
         """Create the media source ``name``: from ``saved_state`` (``save_source_state``
-        JSON: keeps the streamer's volume, mute, filters, monitoring) or fresh."""
+        JSON: keeps the streamer's volume, mute, filters, monitoring) or fresh. Returns
+        the name OBS gave it (OBS 30+ renames a duplicate), or None if it failed."""
         obs = self.obs
         src = None
         if saved_state:
@@ -113,12 +116,13 @@ class ObsApi:
             src = obs.obs_source_create(MEDIA_SOURCE_KIND, name, settings, None)
             obs.obs_data_release(settings)
         if src is None:
-            return False
+            return None
         # The output channel holds the only reference: the source lives while it is there.
         obs.obs_set_output_source(TTS_OUTPUT_CHANNEL, src)
+        created = str(obs.obs_source_get_name(src))
         obs.obs_source_release(src)
-        log.info("created media source %r on output channel %d", name, TTS_OUTPUT_CHANNEL)
-        return True
+        log.info("created media source %r on output channel %d", created, TTS_OUTPUT_CHANNEL)
+        return created
 
     def save_source_state(self, name: str) -> str | None:
         """The source's full state (settings, volume, mute, filters) as JSON, or None."""
@@ -132,6 +136,7 @@ class ObsApi:
                 self.obs.obs_data_release(data)
         state = json.loads(text)
         state.get("settings", {}).pop("local_file", None)  # a deleted clip file: no use later
+        state.pop("uuid", None)  # a re-created source is a new one (OBS 30+ keys sources by uuid)
         return json.dumps(state)
 
     def keep_on_output_channel(self, name: str, channel: int = TTS_OUTPUT_CHANNEL) -> bool:

@@ -291,17 +291,23 @@ class ObsMediaSink:
             self._set_away(f"media source {name!r} was renamed to {renamed!r} in OBS: pick {renamed!r} "
                            f"in the script's properties (Playback > Media source) or rename it back")
             return
-        if self.api.source_removed(name):
-            self.api.release_output_channel()  # let OBS destroy the deleted source, then re-create it
-            self._set_away(f"media source {name!r} was deleted in OBS; re-creating it")
-            return
-        if not self.api.source_exists(name):
-            existed = self._weak is not None
-            if not self.api.create_media_source(name, self.saved_state):
+        deleted = self.api.source_removed(name)
+        if deleted:
+            # OBS keeps a deleted source alive while anything holds it, and its name with it;
+            # a new source of that name is the one found from then on (OBS 29).
+            self.api.release_output_channel()
+        if deleted or not self.api.source_exists(name):
+            existed = deleted or self._weak is not None
+            created = self.api.create_media_source(name, self.saved_state)
+            if created is None:
                 self._set_away(f"OBS could not create the media source {name!r}; pick another one in "
                                f"the script's properties")
                 return
-            if existed:
+            if created != name:  # OBS 30+ gives a duplicate another name
+                self.media_source = name = created
+                self._note(f"renamed:{created}", f"the deleted media source still holds its name in OBS: "
+                           f"the script created {created!r} instead; pick it in the script's properties")
+            elif existed:
                 self._note(f"recreated:{name}:{self._ticks}", f"media source {name!r} was deleted in OBS; "
                            f"the script re-created it with its last mixer settings")
         self.api.release_weak(self._weak)
