@@ -35,6 +35,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tts_core.audio import Clip
@@ -52,6 +53,7 @@ WAIT_SLICE_SECONDS = 0.05  # how often play() looks at the skip flag
 HANDOFF_WAIT_SECONDS = 0.002  # at a clip's end, wait this long for the next clip's start
 READY_CHECK_EVERY_TICKS = 30
 CHECK_SETUP_SECONDS = 0.5  # how often the tick looks at the source's setup (scenes, settings)
+CLIP_FOLDER_PREFIX = "obs-tts-clips-"  # tts_core.clips: the folders the script's clips are in
 
 
 @dataclass(eq=False)
@@ -351,7 +353,10 @@ class ObsMediaSink:
         status = self._status()
         leftover = status.file if status.file and status.file != self._last_file else None
         if status.state in ("playing", "opening", "buffering", "paused") and not status.idle:
-            if leftover:
+            if leftover and Path(leftover).parent.name.startswith(CLIP_FOLDER_PREFIX):
+                self.api.stop_media(name)  # a clip an earlier load started (Reload): it plays again
+                log.info("media source %r: stopped a clip an earlier load of the script started", name)
+            elif leftover:
                 self.api.stop_media(name)
                 self._note(f"leftover:{name}:{leftover}", f"media source {name!r}: the script stopped the "
                            f"file {leftover!r} it was playing, and cleared it (it plays one clip at a time)")
