@@ -134,11 +134,13 @@ def test_a_stopped_clip_whose_end_never_comes_frees_the_source_after_a_grace(tmp
 
 def test_waits_for_obs_to_finish_loading_then_creates_the_source(tmp_path: Path) -> None:
     rig = Rig(tmp_path, loaded=False)
+    assert rig.sink.unavailable_reason() == "OBS is still loading the scene collection"  # the player waits
     play = Play(rig, rig.clip("a"))
     rig.step(5)
     assert MEDIA not in rig.obs.sources, "created before the scene collection's sources exist"
     rig.obs.current_scene = FakeSource("Scene", "scene")
     rig.sink.frontend_ready()  # OBS_FRONTEND_EVENT_FINISHED_LOADING
+    assert rig.sink.unavailable_reason() is None
     rig.step()
     assert rig.source().plays
     rig.end()

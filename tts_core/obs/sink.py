@@ -128,8 +128,10 @@ class ObsMediaSink:
             raise RuntimeError(playback.error)
 
     def unavailable_reason(self) -> str | None:
-        """Why no clip can play now (the media source was renamed, OBS could not
-        re-create it), or None. Read by the player; set on OBS's graphics thread."""
+        """Why no clip can play now (OBS is still loading, the media source was renamed,
+        OBS could not re-create it), or None. Read by the player; set on OBS's threads."""
+        if not self._ready and not self._detached:
+            return "OBS is still loading the scene collection"
         return self._away
 
     def detach(self) -> None:
