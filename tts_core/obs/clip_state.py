@@ -86,8 +86,10 @@ class ClipTimeouts:
 
     start_s: float = 5.0
     end_slack_s: float = 3.0
-    stop_grace_s: float = 0.5
-    clear_s: float = 1.0
+    # OBS's media thread says "ended" within ms, but later under load; setting a file
+    # before it did would start the next clip while that "ended" is still to come.
+    stop_grace_s: float = 2.0
+    clear_s: float = 2.0
     pause_limit_s: float = 600.0
 
 
