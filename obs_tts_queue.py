@@ -107,6 +107,7 @@ def script_load(settings: Any) -> None:
     _app = ObsTTSApp(api, _pump, _read(settings), saved_state=saved)
     if api.frontend_loaded():  # added to a running OBS: no FINISHED_LOADING will come
         _app.sink.frontend_ready()
+        _app.sink.scenes_changed()
     obs.obs_frontend_add_event_callback(_on_frontend_event)
     obs.timer_add(_on_frame, 1)
     _register_hotkeys(settings)
@@ -159,9 +160,13 @@ def _on_frame() -> None:
 
 
 def _on_frontend_event(event: int) -> None:
-    if _app is not None and event in (obs.OBS_FRONTEND_EVENT_FINISHED_LOADING,
-                                      obs.OBS_FRONTEND_EVENT_SCENE_COLLECTION_CHANGED):
+    if _app is None:
+        return
+    if event in (obs.OBS_FRONTEND_EVENT_FINISHED_LOADING, obs.OBS_FRONTEND_EVENT_SCENE_COLLECTION_CHANGED):
         _app.sink.frontend_ready()
+    if event in (obs.OBS_FRONTEND_EVENT_FINISHED_LOADING, obs.OBS_FRONTEND_EVENT_SCENE_COLLECTION_CHANGED,
+                 obs.OBS_FRONTEND_EVENT_SCENE_LIST_CHANGED, obs.OBS_FRONTEND_EVENT_SCENE_CHANGED):
+        _app.sink.scenes_changed()  # the scenes where the media source must stay hidden
 
 
 def _on_hotkey_skip(pressed: bool) -> None:
@@ -216,6 +221,10 @@ def script_properties() -> Any:
 
     props = obs.obs_properties_create()
     obs.obs_properties_add_text(props, "status", _status(), obs.OBS_TEXT_INFO)
+    setup_warning = _app.setup_warning() if _app is not None else ""
+    if setup_warning:
+        changed = obs.obs_properties_add_text(props, "setup_warning", setup_warning, obs.OBS_TEXT_INFO)
+        obs.obs_property_text_set_info_type(changed, obs.OBS_TEXT_INFO_WARNING)
     if _missing:
         warning = obs.obs_properties_add_text(props, "packages_info", "\n".join(_missing), obs.OBS_TEXT_INFO)
         obs.obs_property_text_set_info_type(warning, obs.OBS_TEXT_INFO_WARNING)
@@ -422,6 +431,9 @@ def _on_replay_clicked(props: Any, _prop: Any) -> bool:
 
 def _refresh_status(props: Any) -> bool:
     obs.obs_property_set_description(obs.obs_properties_get(props, "status"), _status())
+    warning = obs.obs_properties_get(props, "setup_warning")
+    if warning is not None and _app is not None:
+        obs.obs_property_set_description(warning, _app.setup_warning())
     return True
 
 

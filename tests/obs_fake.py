@@ -14,6 +14,9 @@ from typing import Any
 
 STATES = {"none": 0, "playing": 1, "opening": 2, "buffering": 3, "paused": 4, "stopped": 5, "ended": 6,
           "error": 7}
+# OBS 29's ffmpeg_source defaults (what obs_data_get_bool returns for a key never set)
+MEDIA_DEFAULTS = {"is_local_file": True, "looping": False, "restart_on_activate": True,
+                  "close_when_inactive": False, "clear_on_media_end": True}
 
 
 @dataclass(eq=False)
@@ -28,6 +31,15 @@ class FakeSource:
     pending_update: dict[str, Any] | None = None
     pending_stop: bool = False
     plays: list[str] = field(default_factory=list)
+    duration_ms: int = 0
+    removed: bool = False
+    items: list[FakeItem] = field(default_factory=list)  # scenes and groups
+
+
+@dataclass(eq=False)
+class FakeItem:
+    source: FakeSource
+    visible: bool = True
 
 
 @dataclass(eq=False)
@@ -46,8 +58,12 @@ class FakeObs:
     def __init__(self, loaded: bool = True) -> None:
         self.sources: dict[str, FakeSource] = {}
         self.channels: dict[int, FakeSource] = {}
-        self.current_scene: FakeSource | None = FakeSource("Scene", "scene") if loaded else None
+        self.current_scene: FakeSource | None = None
+        self.scenes: list[FakeSource] = []  # OBS's Scenes list
+        if loaded:
+            self.current_scene = self.add_scene("Scene")
         self.scene_items: set[str] = set()
+        self.clip_ms = 1000  # the duration OBS reports for a file it opens
         self.weak_refs: list[FakeWeak] = []
         self.log: list[tuple[str, Any]] = []
 
@@ -58,6 +74,43 @@ class FakeObs:
         self.sources[name] = src
         return src
 
+    def add_scene(self, name: str, *items: FakeSource | FakeItem, kind: str = "scene") -> FakeSource:
+        scene = self.add(name, kind)
+        scene.items = [i if isinstance(i, FakeItem) else FakeItem(i) for i in items]
+        if kind == "scene":
+            self.scenes.append(scene)
+        return scene
+
+    def active(self, src: FakeSource) -> bool:
+        """On an output channel, or shown in the live scene (at any depth)."""
+        return src in self.channels.values() or (
+            self.current_scene is not None and self._shown_in(self.current_scene, src, 0))
+
+    def _shown_in(self, scene: FakeSource, src: FakeSource, depth: int) -> bool:
+        return depth < 10 and any(
+            item.visible and (item.source is src or self._shown_in(item.source, src, depth + 1))
+            for item in scene.items)
+
+    def remove(self, name: str) -> FakeSource:
+        """Delete the source in OBS (obs_source_remove): gone from scenes, still held by a channel."""
+        src = self.sources[name]
+        src.removed = True
+        for scene in self.sources.values():
+            scene.items = [i for i in scene.items if i.source is not src]
+        if src not in self.channels.values():
+            self._destroy(src)
+        return src
+
+    def _destroy(self, src: FakeSource) -> None:
+        src.alive = False
+        if self.sources.get(src.name) is src:
+            del self.sources[src.name]
+
+    def rename(self, old: str, new: str) -> None:
+        src = self.sources.pop(old)
+        src.name = new
+        self.sources[new] = src
+
     def frame(self) -> None:
         """What OBS does after the tick callbacks: media actions, then deferred updates."""
         for src in list(self.sources.values()):
@@ -66,12 +119,14 @@ class FakeObs:
                 if src.state in ("playing", "paused"):
                     src.state = "stopped"
             if src.pending_update is not None:
-                src.settings.update(src.pending_update)
                 src.pending_update = None
                 if src.kind == "ffmpeg_source" and src.settings.get("local_file"):
                     unreadable = str(src.settings["local_file"]).endswith(".bad")
                     src.state = "error" if unreadable else "playing"
+                    src.duration_ms = 0 if unreadable else self.clip_ms
                     src.plays.append(src.settings["local_file"])
+                elif src.kind == "ffmpeg_source":  # OBS 29: active with no file reports PLAYING, duration 0
+                    src.state, src.duration_ms = ("playing" if self.active(src) else "none"), 0
 
     def finish(self, name: str, state: str = "ended") -> None:
         self.sources[name].state = state
@@ -89,6 +144,19 @@ class FakeObs:
 
     def obs_source_release(self, src: FakeSource) -> None:
         src.refs -= 1
+
+    def obs_source_removed(self, src: FakeSource) -> bool:
+        return src.removed
+
+    def obs_source_get_settings(self, src: FakeSource) -> FakeData:
+        defaults = MEDIA_DEFAULTS if src.kind == "ffmpeg_source" else {}
+        return FakeData({**defaults, **src.settings})
+
+    def obs_source_media_get_duration(self, src: FakeSource) -> int:
+        return src.duration_ms
+
+    def obs_source_active(self, src: FakeSource) -> bool:
+        return self.active(src)
 
     def obs_enum_sources(self) -> list[FakeSource]:
         found = list(self.sources.values())
@@ -114,10 +182,9 @@ class FakeObs:
 
     def obs_source_update(self, src: FakeSource, settings: FakeData) -> None:
         self.log.append(("update", (src.name, dict(settings))))
+        src.settings.update(settings)  # at once, like obs_data_apply; the source acts on the next frame
         if src.kind == "ffmpeg_source":
-            src.pending_update = dict(settings)
-        else:
-            src.settings.update(settings)
+            src.pending_update = {**(src.pending_update or {}), **settings}
 
     def obs_source_media_stop(self, src: FakeSource) -> None:
         self.log.append(("stop", src.name))
@@ -156,10 +223,11 @@ class FakeObs:
 
     def obs_set_output_source(self, channel: int, src: FakeSource | None) -> None:
         self.log.append(("channel", (channel, src.name if src else None)))
-        if src is None:
-            self.channels.pop(channel, None)
-        else:
+        old = self.channels.pop(channel, None)
+        if src is not None:
             self.channels[channel] = src
+        if old is not None and old.removed and old is not src:
+            self._destroy(old)  # the channel held the last reference
 
     def obs_get_output_source(self, channel: int) -> FakeSource | None:
         src = self.channels.get(channel)
@@ -172,8 +240,35 @@ class FakeObs:
             self.current_scene.refs += 1
         return self.current_scene
 
-    def obs_scene_from_source(self, src: FakeSource) -> FakeSource:
-        return src
+    def obs_scene_from_source(self, src: FakeSource) -> FakeSource | None:
+        return src if src.kind == "scene" else None
+
+    def obs_frontend_get_scenes(self) -> list[FakeSource]:
+        for scene in self.scenes:
+            scene.refs += 1
+        return list(self.scenes)
+
+    def obs_scene_enum_items(self, scene: FakeSource) -> list[FakeItem]:
+        return list(scene.items)
+
+    def obs_sceneitem_group_enum_items(self, item: FakeItem) -> list[FakeItem]:
+        return list(item.source.items)
+
+    def sceneitem_list_release(self, _items: list[FakeItem]) -> None:
+        pass
+
+    def obs_sceneitem_get_source(self, item: FakeItem) -> FakeSource:
+        return item.source
+
+    def obs_sceneitem_visible(self, item: FakeItem) -> bool:
+        return item.visible
+
+    def obs_sceneitem_set_visible(self, item: FakeItem, visible: bool) -> None:
+        self.log.append(("visible", (item.source.name, visible)))
+        item.visible = visible
+
+    def obs_sceneitem_is_group(self, item: FakeItem) -> bool:
+        return item.source.kind == "group"
 
     def obs_scene_find_source_recursive(self, _scene: FakeSource, name: str) -> object | None:
         return object() if name in self.scene_items else None
@@ -203,3 +298,9 @@ class FakeObs:
 
     def obs_data_set_string(self, data: FakeData, key: str, value: str) -> None:
         data[key] = value
+
+    def obs_data_get_string(self, data: FakeData, key: str) -> str:
+        return str(data.get(key, ""))
+
+    def obs_data_get_bool(self, data: FakeData, key: str) -> bool:
+        return bool(data.get(key, False))

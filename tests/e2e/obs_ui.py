@@ -2,8 +2,9 @@
 
 obs-websocket has no request to add or reload a script, so the tests click the same
 buttons a streamer clicks. Positions are those of OBS 29 (Debian) at the harness's
-1280x720 screen; every action is checked (a window appears, the OBS log grows), so a
-layout change fails loudly instead of silently doing nothing.
+1280x720 screen; every action is checked (a window appears, has the focus, closes; the
+OBS log grows) and retried, so a slow UI is waited for and a layout change fails loudly
+instead of silently doing nothing.
 """
 
 from __future__ import annotations
@@ -17,15 +18,20 @@ from pathlib import Path
 from obs_harness import HarnessError, ObsHarness
 
 TOOLS_MENU = (378, 12)  # main window: the Tools menu title
-SCRIPTS_ITEM = (389, 146)  # the "Scripts" item of that menu
+SCRIPTS_ITEM = (31, 121)  # from the Tools menu's top-left corner: its "Scripts" item
 # Scripts dialog, from its bottom-left corner: the "+" (add) and reload buttons under the list.
 ADD_BUTTON = (38, -83)
 RELOAD_BUTTON = (122, -83)
 FIRST_SCRIPT = (34, 67)  # from its top-left corner: the first script in the list
+POLL_SECONDS = 0.05
 
 
 class ObsUi:
-    """Parameters: ``obs`` (a started ObsHarness)."""
+    """Parameters: ``obs`` (a started ObsHarness).
+
+    Every step waits on a real condition (a window exists and is mapped, it has the
+    keyboard focus, a dialog closed, the OBS log grew), polled with xdotool, and is
+    retried when the condition does not come: OBS's UI is slow on a loaded machine."""
 
     def __init__(self, obs: ObsHarness) -> None:
         self.obs = obs
@@ -36,95 +42,197 @@ class ObsUi:
         return done.stdout.strip()
 
     def click(self, x: int, y: int) -> None:
-        self.xdotool("mousemove", str(x), str(y), "click", "1")
+        self.xdotool("mousemove", "--sync", str(x), str(y))
+        self.xdotool("click", "1")
 
-    def window(self, title: str, timeout: float = 5.0, prefix: bool = False) -> tuple[int, int, int, int]:
-        """(x, y, width, height) of the visible window called ``title`` (or starting so)."""
-        deadline = time.monotonic() + timeout
+    # -- windows -------------------------------------------------------------------------
+
+    def visible_windows(self) -> set[str]:
+        """Ids of OBS's mapped windows (menus and completer pop-ups included)."""
+        return set(self.xdotool("search", "--onlyvisible", "--class", "obs").split())
+
+    def find(self, title: str, prefix: bool = False) -> str | None:
+        """The id of the mapped window called ``title`` (or starting so), or None."""
         pattern = f"^{re.escape(title)}" + ("" if prefix else "$")
-        while True:
-            ids = self.xdotool("search", "--onlyvisible", "--name", pattern).split()
-            if ids:
-                geometry = self.xdotool("getwindowgeometry", ids[-1])
-                pos = re.search(r"Position: (\d+),(\d+)", geometry)
-                size = re.search(r"Geometry: (\d+)x(\d+)", geometry)
-                if pos and size:
-                    return int(pos[1]), int(pos[2]), int(size[1]), int(size[2])
+        ids = self.xdotool("search", "--onlyvisible", "--name", pattern).split()
+        return ids[-1] if ids else None
+
+    def wait_window(self, title: str, timeout: float = 5.0, prefix: bool = False) -> str:
+        """Wait until a window called ``title`` exists and is mapped; its id."""
+        deadline = time.monotonic() + timeout
+        while (wid := self.find(title, prefix)) is None:
             if time.monotonic() > deadline:
                 raise HarnessError(f"no {title!r} window within {timeout} s")
-            time.sleep(0.1)
+            time.sleep(POLL_SECONDS)
+        return wid
 
-    def open_scripts(self, attempts: int = 4) -> tuple[int, int, int, int]:
-        """Open Tools > Scripts (retried: OBS's window may still be settling); returns the
-        dialog's geometry."""
-        self.window(f"OBS {self.obs.client.call('GetVersion')['obsVersion']}", timeout=10, prefix=True)
-        for attempt in range(attempts):
+    def wait_gone(self, wid: str, timeout: float) -> bool:
+        """Wait until window ``wid`` is no longer mapped (a dialog accepted or closed)."""
+        deadline = time.monotonic() + timeout
+        while wid in self.visible_windows():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(POLL_SECONDS)
+        return True
+
+    def wait_new_window(self, before: set[str], timeout: float) -> str | None:
+        """A window mapped since ``before`` (e.g. a menu that opened), or None."""
+        deadline = time.monotonic() + timeout
+        while not (new := self.visible_windows() - before):
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(POLL_SECONDS)
+        return sorted(new)[-1]
+
+    def focus(self, wid: str, timeout: float = 5.0) -> None:
+        """Give window ``wid`` the keyboard focus and wait until X says it has it (there
+        is no window manager under Xvfb: xdotool sets the input focus itself)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.xdotool("windowfocus", "--sync", wid)
+            if self.xdotool("getwindowfocus") == wid:
+                return
+            if time.monotonic() > deadline:
+                name = self.xdotool("getwindowname", wid)
+                raise HarnessError(f"window {wid} ({name!r}) never got the focus within {timeout} s")
+            time.sleep(POLL_SECONDS)
+
+    def geometry(self, wid: str) -> tuple[int, int, int, int]:
+        """(x, y, width, height) of window ``wid``."""
+        text = self.xdotool("getwindowgeometry", wid)
+        pos = re.search(r"Position: (-?\d+),(-?\d+)", text)
+        size = re.search(r"Geometry: (\d+)x(\d+)", text)
+        if not (pos and size):
+            raise HarnessError(f"no geometry for window {wid}: {text!r}")
+        return int(pos[1]), int(pos[2]), int(size[1]), int(size[2])
+
+    def window(self, title: str, timeout: float = 5.0, prefix: bool = False) -> tuple[int, int, int, int]:
+        """(x, y, width, height) of the mapped window called ``title`` (or starting so)."""
+        return self.geometry(self.wait_window(title, timeout, prefix))
+
+    # -- Tools > Scripts -----------------------------------------------------------------------
+
+    def open_scripts(self, attempts: int = 5) -> tuple[int, int, int, int]:
+        """Open Tools > Scripts; returns the dialog's geometry. Each click is checked (the
+        menu opened, the dialog appeared) and retried."""
+        main = self.wait_window(f"OBS {self.obs.client.call('GetVersion')['obsVersion']}", 20, prefix=True)
+        for _ in range(attempts):
+            if (scripts := self.find("Scripts")) is not None:
+                return self.geometry(scripts)
+            self.focus(main)
+            before = self.visible_windows()
             self.click(*TOOLS_MENU)
-            time.sleep(0.5)
-            self.click(*SCRIPTS_ITEM)
+            menu = self.wait_new_window(before, 3.0)
+            if menu is None:
+                continue  # the click did not reach the menu bar yet
+            x, y, _, _ = self.geometry(menu)
+            self.click(x + SCRIPTS_ITEM[0], y + SCRIPTS_ITEM[1])
             try:
-                return self.window("Scripts", timeout=3)
+                return self.window("Scripts", timeout=5)
             except HarnessError:
-                if attempt == attempts - 1:
-                    self.screenshot(self.obs.workdir / "scripts-dialog-failed.png")
-                    raise
-                self.xdotool("key", "Escape")
-        raise AssertionError("unreachable")
+                self._close_popups(before)
+        shot = self.screenshot(self.obs.workdir / "scripts-dialog-failed.png")
+        raise HarnessError(f"Tools > Scripts did not open (see {shot})")
+
+    def _close_popups(self, before: set[str]) -> None:
+        """Escape from menus or pop-ups opened since ``before``."""
+        for _ in range(3):
+            if not self.visible_windows() - before:
+                return
+            self.xdotool("key", "Escape")
+            time.sleep(POLL_SECONDS)
 
     def _in_dialog(self, offset: tuple[int, int]) -> tuple[int, int]:
         x, y, _, height = self.window("Scripts")
         dx, dy = offset
         return x + dx, (y + height + dy) if dy < 0 else (y + dy)
 
-    def add_script(self, path: Path, attempts: int = 3) -> None:
-        """Scripts dialog "+", then type the file's path into OBS's "Add Scripts" file
-        dialog; checked in the OBS log (retried: the UI may be slow under load)."""
+    def add_script(self, path: Path, attempts: int = 4) -> None:
+        """Scripts dialog "+", then the file's path into OBS's "Add Scripts" file dialog.
+        Checked at each step: the dialog is mapped and has the focus, it closed (accepted
+        the path; its completer pop-up may take the first Return), the OBS log says the
+        script loaded. Retried from the start when a step does not happen."""
         pattern = re.compile(rf"Loaded python script: {re.escape(path.name)}")
-        for attempt in range(attempts):
+        loaded_before = len(pattern.findall(self.obs.read_log()))
+        for _ in range(attempts):
+            self._dismiss("Add Scripts")
+            scripts = self.wait_window("Scripts", timeout=10)
+            self.focus(scripts)
             self.click(*self._in_dialog(ADD_BUTTON))
             try:
-                self.window("Add Scripts", timeout=5)
+                dialog = self.wait_window("Add Scripts", timeout=5)
+                self.focus(dialog)
             except HarnessError:
-                if attempt == attempts - 1:
-                    raise
                 continue
-            time.sleep(0.3)
-            self.xdotool("type", "--delay", "5", str(path))
-            time.sleep(0.2)
-            self.xdotool("key", "Return")
-            deadline = time.monotonic() + 10
+            if not self._enter_path(dialog, path):
+                continue
+            deadline = time.monotonic() + 20
             while time.monotonic() < deadline:
-                if pattern.search(self.obs.read_log()):
+                if len(pattern.findall(self.obs.read_log())) > loaded_before:
                     return
                 time.sleep(0.1)
-            self.xdotool("key", "Escape")
         shot = self.screenshot(self.obs.workdir / "add-script-failed.png")
         raise HarnessError(f"could not add {path} through Tools > Scripts (see {shot})")
+
+    def _enter_path(self, dialog: str, path: Path) -> bool:
+        """Type ``path`` into the focused file dialog and press Return until it closes;
+        retype once (select all first) if it stays. True when the dialog closed."""
+        for _ in range(2):
+            self.focus(dialog)
+            self.xdotool("key", "ctrl+a")  # the file name field has the focus: replace what it holds
+            self.xdotool("type", "--delay", "10", str(path))
+            for _ in range(3):  # the completer's pop-up may eat a Return
+                self.xdotool("key", "Return")
+                if self.wait_gone(dialog, 3.0):
+                    return True
+                if dialog in self.visible_windows():
+                    self.focus(dialog)
+        return False
+
+    def _dismiss(self, title: str) -> None:
+        """Close a dialog left open by an earlier attempt."""
+        wid = self.find(title)
+        while wid is not None:
+            self.focus(wid)
+            self.xdotool("key", "Escape")
+            self.wait_gone(wid, 3.0)
+            wid = self.find(title)
 
     def select_first_script(self) -> None:
         self.click(*self._in_dialog(FIRST_SCRIPT))
 
-    def reload_scripts(self, loaded_pattern: str, timeout: float = 10.0) -> float:
-        """Click Reload; wait until the OBS log has one more ``loaded_pattern`` line (the click
-        is repeated if OBS's UI did not take it). Returns the seconds until that line."""
+    def reload_scripts(self, loaded_pattern: str, timeout: float = 30.0,
+                       begun_pattern: str | None = r"OBS TTS Queue unloaded") -> float:
+        """Click Reload; wait until the OBS log has one more ``loaded_pattern`` line. The
+        click is repeated only if OBS's UI did not take it: no new ``begun_pattern`` line
+        (the script's unload, the first thing a Reload does) either, so a slow Reload is
+        waited for, never doubled. Returns the seconds until the loaded line."""
         rx = re.compile(loaded_pattern)
-        before = len(rx.findall(self.obs.read_log()))
+        begun = re.compile(begun_pattern) if begun_pattern else None
+
+        def count(pattern: re.Pattern[str] | None) -> int:
+            return len(pattern.findall(self.obs.read_log())) if pattern else 0
+
+        before, begun_before = count(rx), count(begun)
         started = time.monotonic()
         deadline = started + timeout
         while True:
+            self.focus(self.wait_window("Scripts", timeout=10))
             x, y = self._in_dialog(RELOAD_BUTTON)
-            self.xdotool("mousemove", str(x), str(y))
-            time.sleep(0.1)
+            self.xdotool("mousemove", "--sync", str(x), str(y))
             self.xdotool("click", "1")
             self.xdotool("mousemove", "1270", "710")  # away: no tooltip may cover the button next time
             retry_at = time.monotonic() + 3.0
-            while time.monotonic() < min(retry_at, deadline):
-                if len(rx.findall(self.obs.read_log())) > before:
+            while time.monotonic() < deadline:
+                if count(rx) > before:
                     return time.monotonic() - started
-                time.sleep(0.05)
+                if time.monotonic() > retry_at and count(begun) == begun_before:
+                    break  # the click did not take: click again
+                time.sleep(POLL_SECONDS)
             if time.monotonic() > deadline:
                 shot = self.screenshot(self.obs.workdir / "reload-failed.png")
-                raise HarnessError(f"Reload clicked, no new {loaded_pattern!r} in the OBS log (see {shot})")
+                raise HarnessError(f"Reload clicked, no new {loaded_pattern!r} in the OBS log within "
+                                   f"{timeout} s (see {shot})")
 
     def screenshot(self, path: Path, width: int = 1280, height: int = 720) -> Path:
         """The whole screen as PNG (ffmpeg's x11grab)."""

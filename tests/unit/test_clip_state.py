@@ -53,9 +53,9 @@ def started(at: float = 0.1) -> ClipOnSource:
     SourceStatus("none"),
     SourceStatus("error", file="/gone.wav"),
     IDLE_EMPTY,  # PLAYING with no file is idle, NOT a foreign clip
-    SourceStatus("playing", file="/home/me/old.mp3", duration_ms=0, active=True),  # restart on inactive
+    SourceStatus("playing", file=None, duration_ms=0),  # file not known (obs-websocket): idle
     SourceStatus("ended", file=FILE, duration_ms=2500),  # Replay: the same file again
-], ids=["ended", "none", "error", "playing-no-file", "playing-duration-0", "replay"])
+], ids=["ended", "none", "error", "playing-no-file", "playing-file-unknown", "replay"])
 def test_an_idle_source_gets_the_clip_at_once(status: SourceStatus) -> None:
     c = clip()
     assert c.observe(status, 0.0) == [Post(FILE, 1)]
@@ -83,6 +83,13 @@ def test_a_foreign_clip_is_stopped_then_ours_posted_once_it_is_gone() -> None:
 def test_a_foreign_clip_in_any_busy_state_is_stopped(state: str) -> None:
     c = clip()
     assert c.observe(SourceStatus(state, file="/x.mp3", duration_ms=5000), 0.0) == [Stop()]
+
+
+def test_a_foreign_clip_being_opened_playing_with_no_duration_yet_is_stopped_too() -> None:
+    c = clip()  # e.g. the clip an earlier load set a frame before a Reload
+    opening = SourceStatus("playing", file="/tmp/clips/m0.wav", duration_ms=0, active=True)
+    assert c.observe(opening, 0.0) == [Stop()]
+    assert c.phase is Phase.CLEARING
 
 
 def test_a_foreign_clip_that_will_not_stop_is_replaced_after_clear_s() -> None:
@@ -320,4 +327,5 @@ def test_obs_websocket_media_status_reads_as_a_source_status(answer, expected) -
     status = SourceStatus.from_websocket(answer, FILE, True)
     assert status == expected
     if answer and answer.get("mediaState", "").endswith("PLAYING"):
-        assert status.idle  # PLAYING with no duration: idle, not a clip
+        assert SourceStatus.from_websocket(answer).idle  # no duration, file not known: idle
+        assert not status.idle  # with a file: a clip being opened

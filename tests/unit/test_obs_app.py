@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from doubles import ToneEngine
-from obs_fake import FakeObs
+from obs_fake import FakeItem, FakeObs
 
 from tts_core.obs.api import ObsApi
 from tts_core.obs.app import ObsTTSApp
@@ -164,3 +164,22 @@ def test_moderation_and_voices_groups_apply_live(app: ObsTTSApp) -> None:
     big = bot.submit("donation", {"donor_name": "a", "amount": 60})
     assert app.manager.get_queue()[-1]["message_id"] == big.message_id
     assert app.manager.get_queue()[-1]["hold_reason"] == "donation of 60 (approval from 50)"
+
+
+def test_status_line_and_warning_say_what_is_wrong_with_the_media_source(app: ObsTTSApp) -> None:
+    obs = app.api.obs
+    assert obs.current_scene is not None
+    assert _wait(lambda: MEDIA in obs.sources)
+    assert app.setup_warning() == ""
+    obs.current_scene.items.append(FakeItem(obs.sources[MEDIA]))  # the streamer adds it to the live scene
+    assert _wait(lambda: "hid it there" in app.setup_warning())
+    assert app.setup_warning().startswith("The script changed your setup:")
+    obs.rename(MEDIA, "Voice")
+    assert app.manager is not None
+    app.manager.add_message("this one waits")
+    waiting = "WAITING FOR OBS: media source 'TTS Audio' was renamed to 'Voice'"
+    assert _wait(lambda: waiting in app.status_text())
+    stats = app.manager.get_stats()
+    assert stats["pending"] == 1 and stats["failed"] == 0
+    app.sink.failures_in_a_row, app.sink.last_failure = 2, "media source 'X' did not start the clip"
+    assert "2 clip(s) in a row failed: media source 'X' did not start the clip" in app.status_text()

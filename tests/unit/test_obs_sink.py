@@ -12,14 +12,16 @@ import time
 from pathlib import Path
 
 import pytest
-from obs_fake import FakeObs, FakeSource
+from obs_fake import FakeItem, FakeObs, FakeSource
 
 from tts_core.audio import Clip, silent_wav
 from tts_core.message import MessagePriority, TTSMessage
 from tts_core.obs import sink as sink_module
 from tts_core.obs.api import TTS_OUTPUT_CHANNEL, ObsApi
+from tts_core.obs.clip_state import ClipTimeouts
 from tts_core.obs.pump import Pump
 from tts_core.obs.sink import ObsMediaSink
+from tts_core.sinks.base import SinkUnavailable
 
 MEDIA = "TTS Audio"
 
@@ -46,6 +48,12 @@ class Rig:
 
     def source(self) -> FakeSource:
         return self.obs.sources[MEDIA]
+
+    def end(self, name: str = MEDIA) -> None:
+        """The clip on ``name`` plays (a frame sees it playing) and ends (the next one sees that)."""
+        self.step()
+        self.obs.finish(name)
+        self.step()
 
 
 class Play:
@@ -84,8 +92,7 @@ def test_clip_starts_on_the_next_frame_and_play_returns_when_obs_says_ended(tmp_
     assert rig.obs.channels[TTS_OUTPUT_CHANNEL].name == MEDIA  # in the mix whatever scene is live
     rig.step(3)
     assert not play.finished(0.05)
-    rig.obs.finish(MEDIA)
-    rig.step()
+    rig.end()
     assert play.finished() and play.error is None
     rig.sink.forget()
     assert rig.obs.outstanding_refs() == 0
@@ -106,15 +113,12 @@ def test_skip_cuts_the_clip_and_the_next_waits_until_obs_has_ended_it(tmp_path: 
     rig.obs.finish(MEDIA)  # OBS's media thread reports the end of the stopped clip
     rig.step()
     assert rig.source().plays == [str(a.path), str(b.path)]
-    rig.obs.finish(MEDIA)
-    rig.step()
+    rig.end()
     assert second.finished() and second.error is None
 
 
-def test_a_stopped_clip_whose_end_never_comes_frees_the_source_after_a_grace(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sink_module, "STOPPED_GRACE_SECONDS", 0.05)
-    rig = Rig(tmp_path)
+def test_a_stopped_clip_whose_end_never_comes_frees_the_source_after_a_grace(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, timeouts=ClipTimeouts(stop_grace_s=0.05))
     first = Play(rig, rig.clip("a"))
     rig.step(2)
     first.stop.set()
@@ -123,20 +127,23 @@ def test_a_stopped_clip_whose_end_never_comes_frees_the_source_after_a_grace(
     rig.step(2)
     time.sleep(0.06)
     rig.step(2)
+    time.sleep(0.06)
+    rig.step(2)
     assert len(rig.source().plays) == 2
 
 
 def test_waits_for_obs_to_finish_loading_then_creates_the_source(tmp_path: Path) -> None:
     rig = Rig(tmp_path, loaded=False)
+    assert rig.sink.unavailable_reason() == "OBS is still loading the scene collection"  # the player waits
     play = Play(rig, rig.clip("a"))
     rig.step(5)
     assert MEDIA not in rig.obs.sources, "created before the scene collection's sources exist"
     rig.obs.current_scene = FakeSource("Scene", "scene")
     rig.sink.frontend_ready()  # OBS_FRONTEND_EVENT_FINISHED_LOADING
+    assert rig.sink.unavailable_reason() is None
     rig.step()
     assert rig.source().plays
-    rig.obs.finish(MEDIA)
-    rig.step()
+    rig.end()
     assert play.finished()
 
 
@@ -163,32 +170,37 @@ def test_caption_shows_who_and_what_while_the_clip_plays(tmp_path: Path) -> None
     play = Play(rig, rig.clip("a"), username="JohnDoe")
     rig.step()
     assert caption.settings["text"] == "JohnDoe: text of a"
-    rig.obs.finish(MEDIA)
-    rig.step()
+    rig.end()
     assert play.finished() and caption.settings["text"] == ""
 
 
-def test_a_clip_obs_cannot_play_fails(tmp_path: Path) -> None:
-    rig = Rig(tmp_path)
+def test_a_clip_obs_cannot_play_is_set_once_more_then_fails_saying_why(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, timeouts=ClipTimeouts(start_s=0.05))
     play = Play(rig, rig.clip("broken", suffix=".bad"))
     rig.step(2)
-    assert play.finished() and isinstance(play.error, RuntimeError)
-    assert "did not play" in str(play.error)
-
-
-def test_waits_for_a_clip_it_did_not_start_before_starting_its_own(tmp_path: Path) -> None:
-    rig = Rig(tmp_path)
-    leftover = rig.obs.add(MEDIA, local_file="/old.wav")
-    leftover.state = "playing"  # what the script's previous load left (Reload)
-    play = Play(rig, rig.clip("a"))
+    time.sleep(0.06)
     rig.step(2)
-    assert leftover.plays == [] and ("stop", MEDIA) in rig.obs.log
-    rig.obs.finish(MEDIA)
-    rig.step()
-    assert leftover.plays == [str(tmp_path / "a.wav")]
-    rig.obs.finish(MEDIA)
-    rig.step()
-    assert play.finished()
+    assert len(rig.source().plays) == 2, "not set once more"
+    time.sleep(0.06)
+    rig.step(2)
+    assert play.finished() and isinstance(play.error, RuntimeError)
+    assert "media source 'TTS Audio' did not start the clip" in str(play.error)
+    assert "could not open the clip file" in str(play.error)
+    assert rig.sink.failures_in_a_row == 1 and rig.sink.last_failure == str(play.error)
+
+
+def test_a_clip_it_did_not_start_is_stopped_before_its_own_starts(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.step()  # set up: the source exists, on the channel
+    foreign = rig.source()
+    foreign.settings["local_file"], foreign.state, foreign.duration_ms = "/old.wav", "playing", 5000
+    play = Play(rig, rig.clip("a"))  # e.g. the clip an earlier load left playing
+    rig.step(2)
+    assert foreign.plays == [] and ("stop", MEDIA) in rig.obs.log
+    rig.end()
+    assert foreign.plays == [str(tmp_path / "a.wav")]
+    rig.end()
+    assert play.finished() and play.error is None
 
 
 def test_the_frame_that_sees_the_end_starts_the_next_clip(tmp_path: Path,
@@ -207,8 +219,7 @@ def test_the_frame_that_sees_the_end_starts_the_next_clip(tmp_path: Path,
     threading.Thread(target=player, daemon=True).start()
     time.sleep(0.05)
     rig.step(2)
-    rig.obs.finish(MEDIA)
-    rig.step()  # one frame: a ends, b starts
+    rig.end()  # one frame: a ends, b starts
     assert rig.source().plays == [str(a.path), str(b.path)]
     assert rig.sink.handoffs and rig.sink.handoffs[-1] < 0.5
 
@@ -244,3 +255,164 @@ def test_media_source_can_change_between_clips(tmp_path: Path) -> None:
     Play(rig, rig.clip("a"))
     rig.step()
     assert other.plays and MEDIA not in rig.obs.sources
+
+
+# -- the streamer's own media source, in every setup ------------------------------------------
+
+def own_source(rig: Rig, **settings: object) -> FakeSource:
+    src = rig.obs.add(MEDIA, **settings)
+    src.state = "playing"  # OBS 29: an active ffmpeg_source with no file reports PLAYING, duration 0
+    return src
+
+
+def test_playing_with_no_file_is_idle_and_the_clip_plays(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    own = own_source(rig, local_file="")
+    rig.obs.current_scene.items.append(FakeItem(own))  # type: ignore[union-attr]
+    play = Play(rig, rig.clip("a"))
+    rig.step(2)
+    assert own.plays == [str(tmp_path / "a.wav")]
+    assert not [e for e in rig.obs.log if e[0] == "stop"], "took 'PLAYING, no file' for a clip"
+    rig.end()
+    assert play.finished() and play.error is None
+
+
+@pytest.mark.parametrize("where", ["live scene", "other scene", "nested scene", "group", "hidden"])
+def test_own_source_in_any_scene_is_on_the_channel_and_hidden_there(tmp_path: Path, where: str) -> None:
+    rig = Rig(tmp_path)
+    own = own_source(rig)
+    item = FakeItem(own, visible=where != "hidden")
+    live = rig.obs.current_scene
+    assert live is not None
+    if where in ("live scene", "hidden"):
+        live.items.append(item)
+    elif where == "other scene":
+        rig.obs.add_scene("Other", item)
+    elif where == "nested scene":
+        nested = rig.obs.add_scene("Nested", item)
+        live.items.append(FakeItem(nested))
+    else:
+        live.items.append(FakeItem(rig.obs.add_scene("Group 1", item, kind="group")))
+    rig.sink.scenes_changed()  # OBS's UI thread reads the Scenes list
+    play = Play(rig, rig.clip("a"))
+    rig.step(2)
+    assert rig.obs.channels[TTS_OUTPUT_CHANNEL] is own and not item.visible
+    assert own.plays == [str(tmp_path / "a.wav")]
+    notes = [note for note in rig.sink.setup_notes() if "hid it there" in note]
+    if where == "hidden":
+        assert not notes
+    else:
+        assert len(notes) == 1 and "heard twice" in notes[0], rig.sink.setup_notes()
+    rig.end()
+    assert play.finished() and play.error is None
+
+
+def test_shown_again_later_it_is_hidden_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sink_module, "CHECK_SETUP_SECONDS", 0.0)
+    rig = Rig(tmp_path)
+    own = own_source(rig)
+    item = FakeItem(own, visible=False)
+    rig.obs.current_scene.items.append(item)  # type: ignore[union-attr]
+    rig.step()
+    item.visible = True  # the streamer clicks the eye
+    rig.step()
+    assert not item.visible
+
+
+def test_loop_restart_close_and_a_playing_leftover_are_turned_off_with_a_note(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rig = Rig(tmp_path)
+    own = own_source(rig, local_file="/music/old.mp3", looping=True, restart_on_activate=True,
+                     close_when_inactive=True, is_local_file=True)
+    own.duration_ms = 180_000  # the leftover loops
+    rig.step(2)
+    assert own.state == "stopped", "a playing file is stopped (OBS then ends it), never replaced"
+    assert own.plays == [], "an update restarts the file: none while it plays"
+    rig.obs.finish(MEDIA)
+    monkeypatch.setattr(sink_module, "CHECK_SETUP_SECONDS", 0.0)
+    rig.step()
+    assert own.settings["looping"] is False and own.settings["restart_on_activate"] is False
+    assert own.settings["close_when_inactive"] is False and own.settings["local_file"] == ""
+    notes = " ".join(rig.sink.setup_notes())
+    for words in ("turned off 'Loop'", "'Restart playback when source becomes active'",
+                  "'Close file when inactive'", "stopped the file '/music/old.mp3' it was playing"):
+        assert words in notes, notes
+    play = Play(rig, rig.clip("a"))
+    rig.step(2)
+    assert own.plays == [str(tmp_path / "a.wav")]
+    rig.end()
+    assert play.finished() and play.error is None
+
+
+def test_a_leftover_file_that_does_not_play_is_cleared_quietly_at_setup(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    own = rig.obs.add(MEDIA, local_file="/tmp/clips/from-the-last-load.wav", restart_on_activate=False)
+    own.state = "ended"
+    rig.step(2)
+    assert own.settings["local_file"] == "" and not rig.sink.setup_notes()
+
+
+# -- the media source deleted or renamed mid-queue ---------------------------------------------
+
+def test_deleted_mid_clip_the_clip_waits_then_plays_again_on_the_recreated_source(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sink_module, "CHECK_SETUP_SECONDS", 0.0)
+    rig = Rig(tmp_path)
+    own = own_source(rig)
+    own.volume = 0.5
+    rig.obs.current_scene.items.append(FakeItem(own))  # type: ignore[union-attr]
+    play = Play(rig, rig.clip("a"))
+    rig.step(2)
+    assert own.plays
+    rig.obs.remove(MEDIA)  # still held by the script's channel
+    rig.step()
+    assert play.finished() and isinstance(play.error, SinkUnavailable), play.error
+    assert "deleted in OBS" in str(play.error)
+    rig.step(2)  # the deleted source is released, then re-created
+    assert rig.sink.unavailable_reason() is None
+    again = rig.source()
+    assert again is not own and again.volume == 0.5, "not re-created with its mixer state"
+    assert rig.obs.channels[TTS_OUTPUT_CHANNEL] is again
+    assert any("re-created it" in note for note in rig.sink.setup_notes())
+    replay = Play(rig, rig.clip("a"))
+    rig.step(2)
+    assert again.plays == [str(tmp_path / "a.wav")]
+    rig.end()
+    assert replay.finished() and replay.error is None
+
+
+def test_deleted_while_idle_it_is_recreated_before_the_next_clip(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sink_module, "CHECK_SETUP_SECONDS", 0.0)
+    rig = Rig(tmp_path)
+    rig.step()
+    first = rig.source()
+    rig.obs.remove(MEDIA)
+    rig.step(3)
+    assert rig.source() is not first and rig.sink.unavailable_reason() is None
+    play = Play(rig, rig.clip("a"))
+    rig.step(2)
+    rig.end()
+    assert play.finished() and play.error is None
+
+
+def test_renamed_the_queue_waits_saying_so_until_the_new_name_is_picked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sink_module, "CHECK_SETUP_SECONDS", 0.0)
+    rig = Rig(tmp_path)
+    rig.step()
+    rig.obs.rename(MEDIA, "Voice")
+    rig.step()
+    reason = rig.sink.unavailable_reason()
+    assert reason is not None and "renamed to 'Voice'" in reason and "script's properties" in reason
+    with pytest.raises(SinkUnavailable, match="renamed"):
+        rig.sink.play(rig.clip("a"), TTSMessage("a", MessagePriority.NORMAL, 1), threading.Event())
+    assert MEDIA not in rig.obs.sources, "created a second source instead of waiting"
+    rig.sink.set_sources("Voice", "")  # the streamer picks it
+    rig.step()
+    assert rig.sink.unavailable_reason() is None
+    play = Play(rig, rig.clip("a"))
+    rig.step(2)
+    assert rig.obs.sources["Voice"].plays
+    rig.end("Voice")
+    assert play.finished() and play.error is None

@@ -15,6 +15,8 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
+from tts_core.obs.clip_state import SourceStatus
+
 log = logging.getLogger(__name__)
 
 # Output channels 0-6 belong to OBS (scene, desktop and mic audio); channels hold a
@@ -29,6 +31,11 @@ MEDIA_STATES = {0: "none", 1: "playing", 2: "opening", 3: "buffering", 4: "pause
 # Settings the script forces on its media source: one clip, started as soon as it is set.
 MEDIA_PLAYBACK_SETTINGS = {"is_local_file": True, "looping": False, "restart_on_activate": False,
                            "close_when_inactive": False}
+# How OBS's media source properties call them (for messages to the streamer).
+SETTING_LABELS = {"is_local_file": "Local File", "looping": "Loop",
+                  "restart_on_activate": "Restart playback when source becomes active",
+                  "close_when_inactive": "Close file when inactive"}
+NESTING_LIMIT = 8  # scenes inside scenes inside scenes...: never walk a cycle forever
 
 
 class ObsApi:
@@ -50,8 +57,10 @@ class ObsApi:
                 self.obs.obs_source_release(src)
 
     def source_exists(self, name: str) -> bool:
+        """Whether there is a source ``name`` that was not deleted (OBS keeps a deleted
+        source, and finds it by name, while anything still holds it)."""
         with self.source(name) as src:
-            return src is not None
+            return src is not None and not self.obs.obs_source_removed(src)
 
     def source_names(self, kind_prefix: str) -> list[str]:
         """Names of the inputs whose (unversioned) kind starts with ``kind_prefix``, sorted."""
@@ -90,9 +99,10 @@ class ObsApi:
 
     # -- the media source ------------------------------------------------------------
 
-    def create_media_source(self, name: str, saved_state: str | None = None) -> bool:
+    def create_media_source(self, name: str, saved_state: str | None = None) -> str | None:
         """Create the media source ``name``: from ``saved_state`` (``save_source_state``
-        JSON: keeps the streamer's volume, mute, filters, monitoring) or fresh."""
+        JSON: keeps the streamer's volume, mute, filters, monitoring) or fresh. Returns
+        the name OBS gave it (OBS 30+ renames a duplicate), or None if it failed."""
         obs = self.obs
         src = None
         if saved_state:
@@ -106,12 +116,13 @@ class ObsApi:
             src = obs.obs_source_create(MEDIA_SOURCE_KIND, name, settings, None)
             obs.obs_data_release(settings)
         if src is None:
-            return False
+            return None
         # The output channel holds the only reference: the source lives while it is there.
         obs.obs_set_output_source(TTS_OUTPUT_CHANNEL, src)
+        created = str(obs.obs_source_get_name(src))
         obs.obs_source_release(src)
-        log.info("created media source %r on output channel %d", name, TTS_OUTPUT_CHANNEL)
-        return True
+        log.info("created media source %r on output channel %d", created, TTS_OUTPUT_CHANNEL)
+        return created
 
     def save_source_state(self, name: str) -> str | None:
         """The source's full state (settings, volume, mute, filters) as JSON, or None."""
@@ -125,6 +136,7 @@ class ObsApi:
                 self.obs.obs_data_release(data)
         state = json.loads(text)
         state.get("settings", {}).pop("local_file", None)  # a deleted clip file: no use later
+        state.pop("uuid", None)  # a re-created source is a new one (OBS 30+ keys sources by uuid)
         return json.dumps(state)
 
     def keep_on_output_channel(self, name: str, channel: int = TTS_OUTPUT_CHANNEL) -> bool:
@@ -191,6 +203,147 @@ class ObsApi:
     def release_weak(self, weak: Any) -> None:
         if weak is not None:
             self.obs.obs_weak_source_release(weak)
+
+    def media_status(self, weak: Any) -> SourceStatus:
+        """One look at a weakly referenced media source for ``ClipOnSource.observe``:
+        state, file, duration, whether it is in the mix. ``SourceStatus(None)`` once it
+        is gone or removed (deleted in OBS; a channel may still hold it)."""
+        obs = self.obs
+        src = obs.obs_weak_source_get_source(weak) if weak is not None else None
+        if src is None:
+            return SourceStatus(None)
+        try:
+            if obs.obs_source_removed(src):
+                return SourceStatus(None)
+            state = MEDIA_STATES.get(int(obs.obs_source_media_get_state(src)), "none")
+            settings = obs.obs_source_get_settings(src)
+            try:
+                file = obs.obs_data_get_string(settings, "local_file") or ""
+            finally:
+                obs.obs_data_release(settings)
+            duration = max(0, int(obs.obs_source_media_get_duration(src) or 0))
+            return SourceStatus(state, file, duration, bool(obs.obs_source_active(src)))
+        finally:
+            obs.obs_source_release(src)
+
+    def weak_name(self, weak: Any) -> str | None:
+        """The current name of a weakly referenced source; None if it is gone or removed."""
+        obs = self.obs
+        src = obs.obs_weak_source_get_source(weak) if weak is not None else None
+        if src is None:
+            return None
+        try:
+            return None if obs.obs_source_removed(src) else str(obs.obs_source_get_name(src))
+        finally:
+            obs.obs_source_release(src)
+
+    def source_removed(self, name: str) -> bool:
+        """True if ``name`` still exists but was deleted in OBS (something still holds it)."""
+        with self.source(name) as src:
+            return src is not None and bool(self.obs.obs_source_removed(src))
+
+    def holds_on_output_channel(self, name: str, channel: int = TTS_OUTPUT_CHANNEL) -> bool:
+        current = self.obs.obs_get_output_source(channel)
+        if current is None:
+            return False
+        try:
+            return bool(self.obs.obs_source_get_name(current) == name)
+        finally:
+            self.obs.obs_source_release(current)
+
+    def playback_settings_to_fix(self, name: str) -> list[str]:
+        """What would replay or cut clips (Loop, Restart playback when source becomes
+        active, Close file when inactive, Local File off), in the words of OBS's media
+        source properties; ``clear_file`` turns them off."""
+        obs = self.obs
+        with self.source(name) as src:
+            if src is None:
+                return []
+            settings = obs.obs_source_get_settings(src)
+            try:
+                current = {key: bool(obs.obs_data_get_bool(settings, key)) for key in MEDIA_PLAYBACK_SETTINGS}
+            finally:
+                obs.obs_data_release(settings)
+        return [f"turned {'on' if want else 'off'} '{SETTING_LABELS[key]}'"
+                for key, want in MEDIA_PLAYBACK_SETTINGS.items() if current[key] != want]
+
+    def clear_file(self, name: str) -> None:
+        """Take the file off media source ``name`` and set the playback settings the
+        script needs. Any update makes OBS re-open and start the source's file, so this
+        is the only update the script makes besides starting a clip; never while a file
+        plays (OBS would start the next one without ending it)."""
+        with self.source(name) as src:
+            if src is not None:
+                data = self._data({**MEDIA_PLAYBACK_SETTINGS, "local_file": ""})
+                self.obs.obs_source_update(src, data)
+                self.obs.obs_data_release(data)
+
+    # -- scenes ------------------------------------------------------------------------
+
+    def scene_names(self) -> list[str]:
+        """Names of the scenes in OBS's Scenes list. OBS's UI thread only (frontend API)."""
+        scenes = self.obs.obs_frontend_get_scenes()
+        try:
+            return [str(self.obs.obs_source_get_name(s)) for s in scenes or []]
+        finally:
+            self.obs.source_list_release(scenes)
+
+    def program_scene_name(self) -> str | None:
+        scene = self.obs.obs_frontend_get_current_scene()
+        if scene is None:
+            return None
+        try:
+            return str(self.obs.obs_source_get_name(scene))
+        finally:
+            self.obs.obs_source_release(scene)
+
+    def hide_in_scenes(self, name: str, scene_names: list[str]) -> list[str]:
+        """Hide (eye off) every item of source ``name`` in these scenes, in their groups
+        and in the scenes nested in them. Returns the scenes where an item was shown."""
+        hidden: list[str] = []
+        visited: set[str] = set()
+        for scene_name in scene_names:
+            self._hide_in_scene(name, scene_name, visited, hidden, 0)
+        return hidden
+
+    def _hide_in_scene(self, name: str, scene_name: str, visited: set[str], hidden: list[str],
+                       depth: int) -> None:
+        if scene_name in visited or depth > NESTING_LIMIT:
+            return
+        visited.add(scene_name)
+        nested: list[str] = []
+        with self.source(scene_name) as scene_source:
+            scene = self.obs.obs_scene_from_source(scene_source) if scene_source is not None else None
+            if scene is None:
+                return
+            items = self.obs.obs_scene_enum_items(scene)
+            try:
+                if self._hide_items(name, items, nested, 0):
+                    hidden.append(scene_name)
+            finally:
+                self.obs.sceneitem_list_release(items)
+        for child in nested:
+            self._hide_in_scene(name, child, visited, hidden, depth + 1)
+
+    def _hide_items(self, name: str, items: Any, nested: list[str], depth: int) -> bool:
+        obs = self.obs
+        found = False
+        for item in items or []:
+            source = obs.obs_sceneitem_get_source(item)  # borrowed: no release
+            item_name = str(obs.obs_source_get_name(source))
+            if item_name == name:
+                if obs.obs_sceneitem_visible(item):
+                    obs.obs_sceneitem_set_visible(item, False)
+                    found = True
+            elif obs.obs_sceneitem_is_group(item) and depth < NESTING_LIMIT:
+                group_items = obs.obs_sceneitem_group_enum_items(item)
+                try:
+                    found = self._hide_items(name, group_items, nested, depth + 1) or found
+                finally:
+                    obs.sceneitem_list_release(group_items)
+            elif obs.obs_scene_from_source(source) is not None:
+                nested.append(item_name)
+        return found
 
     # -- captions ----------------------------------------------------------------------
 

@@ -261,13 +261,22 @@ class ObsTTSApp:
             return f"Not running: {state}"
         stats = self.manager.get_stats()
         parts = [f"Queue: {stats['pending']}", f"played: {stats['played']}", f"failed: {stats['failed']}"]
-        if stats.get("paused"):
+        if stats.get("waiting_for_sink"):
+            parts.append(f"WAITING FOR OBS: {stats['waiting_for_sink']}")
+        elif stats.get("paused"):
             parts.append("PAUSED")
         if self.listener is not None:
             parts.append(f"listening on {self.listener.url}")
+        if self.sink.failures_in_a_row and self.sink.last_failure:
+            parts.append(f"{self.sink.failures_in_a_row} clip(s) in a row failed: {self.sink.last_failure}")
         parts += [f"{what}: {error}" for what, error in self.errors.items()]
         parts += engine_status(self.manager)
         return " · ".join(parts)
+
+    def setup_warning(self) -> str:
+        """What the script changed in the streamer's media source setup ("" if nothing)."""
+        notes = self.sink.setup_notes()
+        return "The script changed your setup:\n" + "\n".join(f"• {note}" for note in notes) if notes else ""
 
     def voices(self, engine_name: str, refresh: bool = False) -> list[tuple[str, str]]:
         """(voice id, label) pairs the engine offers; cached until ``refresh``."""

@@ -27,11 +27,14 @@ Phases (``clip.phase``) and what moves them:
 
 What counts as what (OBS 29 facts, DESIGN.md section 4):
 
-- *idle*: "ended", "none", "error", or "playing" with duration 0. An ACTIVE ffmpeg_source
-  whose file is empty reports PLAYING, duration 0, forever: that is not a clip.
+- *idle*: "ended", "none", "error", or "playing" with duration 0 and no file (or the file
+  not known). An ACTIVE ffmpeg_source whose file is empty reports PLAYING, duration 0,
+  forever: that is not a clip. With a file, "playing" at duration 0 is a clip being
+  opened (its duration comes a few ms later): busy.
 - *a foreign clip* (one this clip did not start: the streamer's leftover or looping
-  file, the clip a Reload cut): "playing"/"opening"/"buffering"/"paused" with a duration,
-  and not our file. It is stopped, and given ``clear_s`` to go.
+  file, the clip a Reload cut): "playing"/"opening"/"buffering"/"paused" and not idle.
+  It is stopped (setting a file over a playing one would start ours without OBS ever
+  ending that one), and given ``clear_s`` to go.
 - *started*: "playing" our file with a duration (or the driver's ``playback_started``
   event), while the source is in the mix (``active`` is not False). Settings change at
   once but OBS applies them on the next frame, so "ended" seen right after the post is
@@ -83,8 +86,10 @@ class ClipTimeouts:
 
     start_s: float = 5.0
     end_slack_s: float = 3.0
-    stop_grace_s: float = 0.5
-    clear_s: float = 1.0
+    # OBS's media thread says "ended" within ms, but later under load; setting a file
+    # before it did would start the next clip while that "ended" is still to come.
+    stop_grace_s: float = 2.0
+    clear_s: float = 2.0
     pause_limit_s: float = 600.0
 
 
@@ -106,7 +111,11 @@ class SourceStatus:
 
     @property
     def idle(self) -> bool:
-        return self.state in ("ended", "none", "error") or (self.state == "playing" and self.duration_ms <= 0)
+        """Nothing plays: ended, none, error, or "playing" with no duration and no file
+        (OBS 29's active source with an empty file). "Playing" with a file but no
+        duration yet is a clip OBS is opening, not idle."""
+        return self.state in ("ended", "none", "error") or (
+            self.state == "playing" and self.duration_ms <= 0 and not self.file)
 
     def has(self, file: str) -> bool:
         """Whether the source's file is ``file`` (True when the file is not known)."""
