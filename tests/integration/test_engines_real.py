@@ -38,6 +38,19 @@ def test_espeak_speaks_text_that_starts_with_a_dash():
     assert Clip.from_bytes(EspeakEngine().synthesize("-5 dollars is a refund")).duration_ms > 800
 
 
+@pytest.mark.parametrize("typed", ["say [[f'Vk]] now", "[[h@l'oU]]"])
+def test_espeak_reads_phoneme_brackets_as_brackets_not_as_phoneme_codes(typed):
+    # espeak-ng reads [[...]] as phoneme codes: a viewer could say a listed word without spelling it.
+    def raw(text: str) -> bytes:
+        return subprocess.run(["espeak-ng", "--stdout", "--", text], capture_output=True, check=True).stdout
+
+    spoken = Clip.from_bytes(create_engine("espeak").synthesize(typed)).duration_ms
+    as_phonemes = Clip.from_bytes(raw(typed.replace("[ [", "[[").replace("] ]", "]]"))).duration_ms
+    as_brackets = Clip.from_bytes(raw(typed.replace("[[", "[ [").replace("]]", "] ]"))).duration_ms
+    assert as_brackets != as_phonemes
+    assert spoken == as_brackets
+
+
 def test_espeak_unknown_voice_is_an_engine_error():
     with pytest.raises(EngineError, match="unknown espeak voice"):
         EspeakEngine().synthesize("hello", voice="no-such-voice-xyz")

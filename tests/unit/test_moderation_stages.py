@@ -214,16 +214,6 @@ def test_markup_reaches_the_engine_layer_as_the_viewer_typed_it(typed):
     assert spoken(typed) == typed
 
 
-@pytest.mark.parametrize(("typed", "said"), [
-    ("say [[f'Vk]] now", "say [ [f'Vk] ] now"),   # espeak-ng would read phoneme codes
-    ("say [ [f'Vk] ] now", "say [ [f'Vk] ] now"),
-    ("array[0][1] and [x]", "array[0][1] and [x]"),
-])
-def test_espeak_phoneme_brackets_are_read_as_brackets(typed, said):
-    assert spoken(typed, max_repeated_letters=0) == said
-    assert "[[" not in spoken(typed) and "]]" not in spoken(typed)  # repeated symbols collapse too
-
-
 # -- gates that remember -----------------------------------------------------------------------
 
 def test_chat_cooldown_per_user():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -100,7 +101,7 @@ class EspeakEngine:
         self, text: str, voice: str | None = None, rate: int | None = None, volume: float | None = None
     ) -> bytes:
         # "--" so a text starting with "-" is spoken, not read as an option.
-        args = [*self.args(voice, rate, volume), "--", text]
+        args = [*self.args(voice, rate, volume), "--", split_phoneme_brackets(text)]
         try:
             done = subprocess.run(args, capture_output=True, timeout=self.timeout, check=False)
         except subprocess.TimeoutExpired:
@@ -133,3 +134,14 @@ class EspeakEngine:
 
     def close(self) -> None:
         pass
+
+
+_PHONEME_BRACKETS = re.compile(r"\[\s*\[|\]\s*\]")
+
+
+def split_phoneme_brackets(text: str) -> str:
+    """espeak-ng reads ``[[...]]`` as phoneme codes (a way to say a listed word without
+    spelling it); ``[ [`` is read as the brackets a viewer typed."""
+    if "[" not in text and "]" not in text:
+        return text
+    return _PHONEME_BRACKETS.sub(lambda m: f"{m.group()[0]} {m.group()[-1]}", text)

@@ -66,7 +66,6 @@ def build_pipeline(mod: ModerationConfig, bot: StreamerBotConfig, memory: gates.
         stages.append(words.replacements_stage(mod.replacements))
     if mod.pronunciations:
         stages.append(words.pronunciation_stage(mod.pronunciations))
-    stages.append(spam.phoneme_brackets_stage())
     stages.append(TextStage("whitespace", edits.collapse_whitespace))
     if mod.max_words:
         stages.append(words.max_words_stage(mod.max_words))

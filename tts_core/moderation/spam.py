@@ -58,21 +58,6 @@ def remove_emoji(text: str) -> str:
     return _EMOJI.sub(" ", text)
 
 
-_PHONEME_BRACKETS = re.compile(r"\[\s*\[|\]\s*\]")
-
-
-def split_phoneme_brackets(text: str) -> str:
-    """espeak-ng reads ``[[...]]`` as phoneme codes (a way to say a listed word without
-    spelling it); ``[ [`` is read as the brackets a viewer typed."""
-    if "[" not in text and "]" not in text:
-        return text
-    return _PHONEME_BRACKETS.sub(lambda m: f"{m.group()[0]} {m.group()[-1]}", text)
-
-
-def phoneme_brackets_stage() -> TextStage:
-    return TextStage("phoneme_brackets", split_phoneme_brackets)
-
-
 def emote_stage(names: Iterable[str], defaults: bool) -> TextStage:
     """Emote names and ``:emote:`` codes (see ``tts_core.text.filter_emotes``)."""
     listed = [*(edits.DEFAULT_EMOTES if defaults else ()), *names]
