@@ -11,7 +11,7 @@ The per-connection rate limit is switched off (max_messages_per_second=0): its d
 (200/s) is a safety limit for real bots, not a capacity limit.
 
 Target (issue 3): >= 5,000 acknowledged events/s over one connection on a 2-core machine.
-Run: .venv/bin/python bench/bench_listener.py [--runs N]
+Run: .venv/bin/python bench/bench_listener.py [--runs N] [--time-limit SECONDS]
 """
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import queue
 import selectors
 import socket
 import struct
 import tempfile
 import time
-from typing import Any
+from typing import Any, cast
 
 from common import median, percentile, table
 
@@ -42,6 +43,7 @@ SCENARIOS = [
     ("20 connections, 16 in flight each", 20, 1_500, 16, "instant"),
 ]
 RUNS = 3
+TIME_LIMIT_SECONDS = 600.0  # the whole benchmark; a stuck scenario fails instead of hanging
 # real-time: 1-second clips played in real time, as on a stream (the player and workers
 # are nearly idle; only the look-ahead is synthesized). instant: 5 ms clips played at
 # speed 0, so synthesis, clip files and playback run flat out next to the listener.
@@ -98,24 +100,42 @@ class LeanClient:
         return len(self.latencies) < len(self.frames)
 
     def _parse(self, now: float) -> None:
+        """Split the buffer into WebSocket frames: text frames are replies; the server's
+        keep-alive pings get a pong; anything else (close) ends the run loudly."""
         buf, pos = self.buffer, 0
         while len(buf) - pos >= 2:
-            n, start = buf[pos + 1] & 0x7F, pos + 2
+            opcode, n, start = buf[pos] & 0x0F, buf[pos + 1] & 0x7F, pos + 2
             if n == 126:
                 if len(buf) - pos < 4:
                     break
                 n, start = struct.unpack_from("!H", buf, pos + 2)[0], pos + 4
+            elif n == 127:
+                if len(buf) - pos < 10:
+                    break
+                n, start = struct.unpack_from("!Q", buf, pos + 2)[0], pos + 10
             if len(buf) < start + n:
                 break
-            reply = json.loads(buf[start : start + n])
+            payload, pos = buf[start : start + n], start + n
+            if opcode == 0x9:  # ping: answer with a masked pong carrying the same payload
+                self.sock.sendall(bytes([0x8A, 0x80 | len(payload)]) + b"\0\0\0\0" + payload)
+                continue
+            if opcode != 0x1:
+                raise RuntimeError(f"unexpected WebSocket frame (opcode {opcode}): {bytes(payload[:80])!r}")
+            reply = json.loads(payload)
             if reply.get("status") != "ok":
                 raise RuntimeError(f"error reply: {reply}")
             self.latencies.append(now - self.sent_at[reply["id"]])
-            pos = start + n
         self.buffer = buf[pos:]
 
 
 def client_process(port: int, connections: int, events: int, window: int, results: Any) -> None:
+    try:
+        results.put(_run_clients(port, connections, events, window))
+    except Exception as exc:  # noqa: BLE001 -- reported by the parent instead of a silent hang
+        results.put(RuntimeError(f"client process failed: {exc!r}"))
+
+
+def _run_clients(port: int, connections: int, events: int, window: int) -> tuple[float, list[float]]:
     clients = [LeanClient(port, c, events) for c in range(connections)]
     selector = selectors.DefaultSelector()
     start = time.perf_counter()
@@ -129,10 +149,28 @@ def client_process(port: int, connections: int, events: int, window: int, result
                 selector.unregister(key.fileobj)
                 active -= 1
     elapsed = time.perf_counter() - start
-    results.put((elapsed, [x for c in clients for x in c.latencies]))
+    return elapsed, [x for c in clients for x in c.latencies]
 
 
-def run_scenario(connections: int, events: int, window: int, playback: str) -> tuple[float, float, float]:
+def _wait_for_result(child: Any, results: Any, deadline: float) -> tuple[float, list[float]]:
+    """The child's result; raises if it died, failed or ran past the deadline."""
+    while True:
+        try:
+            result = results.get(timeout=0.5)
+        except queue.Empty:
+            if not child.is_alive():
+                raise RuntimeError(f"client process died (exit code {child.exitcode})") from None
+            if time.monotonic() > deadline:
+                child.kill()
+                raise TimeoutError("scenario ran past the benchmark's time limit") from None
+            continue
+        if isinstance(result, BaseException):
+            raise result
+        return cast(tuple[float, list[float]], result)
+
+
+def run_scenario(connections: int, events: int, window: int, playback: str,
+                 deadline: float) -> tuple[float, float, float]:
     """One run on a fresh server: (acks/s, p50 ms, p99 ms)."""
     clip, speed = PLAYBACK[playback]
     with tempfile.TemporaryDirectory(prefix="bench-listener-") as data_dir:
@@ -150,8 +188,12 @@ def run_scenario(connections: int, events: int, window: int, playback: str) -> t
             args = (server.port, connections, events, window, results)
             child = ctx.Process(target=client_process, args=args)
             child.start()
-            elapsed, latencies = results.get(timeout=300)
-            child.join(10)
+            try:
+                elapsed, latencies = _wait_for_result(child, results, deadline)
+            finally:
+                child.join(10)
+                if child.is_alive():
+                    child.kill()
         finally:
             server.stop()
             manager.stop()
@@ -164,10 +206,13 @@ def run_scenario(connections: int, events: int, window: int, playback: str) -> t
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=RUNS)
+    parser.add_argument("--time-limit", type=float, default=TIME_LIMIT_SECONDS,
+                        help=f"seconds for the whole benchmark (default {TIME_LIMIT_SECONDS:g})")
     args = parser.parse_args()
+    deadline = time.monotonic() + args.time_limit
     rows = []
     for label, connections, events, window, playback in SCENARIOS:
-        runs = [run_scenario(connections, events, window, playback) for _ in range(args.runs)]
+        runs = [run_scenario(connections, events, window, playback, deadline) for _ in range(args.runs)]
         rates = [r[0] for r in runs]
         rows.append([
             label, playback, f"{connections * events:,}", f"{median(rates):,.0f}",
