@@ -11,6 +11,7 @@ that names the key (``ConfigError``).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import sys
@@ -134,10 +135,27 @@ class ListenerConfig:
     allowed_origins: list[str] = field(default_factory=list)
     max_frame_bytes: int = 65536
     max_messages_per_second: float = 200.0
+    allowed_hosts: list[str] = field(default_factory=list)  # Host names besides loopback and `host`
+    max_connections: int = 100
+    unauthenticated_timeout_seconds: float = 10.0
+    overlay: bool = True  # serve the captions page on GET /overlay
 
     def validate(self, prefix: str = "listener") -> None:
+        _check_listener_host(self.host, f"{prefix}.host")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"{prefix}.port must be 0-65535, got {self.port}")
+        if self.max_connections < 1:
+            raise ConfigError(f"{prefix}.max_connections must be >= 1, got {self.max_connections}")
+        from math import isfinite
+
+        timeout = self.unauthenticated_timeout_seconds
+        if not isfinite(timeout) or timeout <= 0:
+            raise ConfigError(f"{prefix}.unauthenticated_timeout_seconds must be a number of seconds > 0, "
+                              f"got {timeout}")
+        for name in self.allowed_hosts:
+            if not name.strip() or any(c in name for c in " /\\@"):
+                raise ConfigError(f"{prefix}.allowed_hosts: {name!r} is not a host name "
+                                  "(e.g. \"streampc.local\", without scheme or path)")
         if self.max_frame_bytes < 256:
             raise ConfigError(f"{prefix}.max_frame_bytes must be >= 256")
         if self.max_messages_per_second < 0:
@@ -271,6 +289,19 @@ def default_data_dir() -> Path:
 
 
 # -- validation helpers ------------------------------------------------------------
+
+
+def _check_listener_host(host: str, key: str) -> None:
+    """An IP address or a host name; no scheme, path or port (those have their own keys)."""
+    hint = "an IP address or host name of this machine (127.0.0.1: this PC only; 0.0.0.0: every network)"
+    text = host.strip()
+    if not text or text != host or any(c in text for c in " /\\@?#"):
+        raise ConfigError(f"{key} must be {hint}, got {host!r}")
+    if ":" in text:
+        try:
+            ipaddress.ip_address(text.strip("[]"))
+        except ValueError:
+            raise ConfigError(f"{key} must be {hint}; the port goes in listener.port; got {host!r}") from None
 
 
 def _at_least(value: float, low: float, key: str) -> None:
