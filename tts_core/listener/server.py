@@ -61,6 +61,8 @@ MAX_PUSH_BUFFER_BYTES = 4 * 1024 * 1024  # a subscriber this far behind is disco
 STALLED_BYTES = 64 * 1024  # unsent bytes that mean "this client is not reading" ...
 STALLED_SECONDS = 5  # ... for this long (checked once a second): the client is dropped
 SEND_BUFFER_BYTES = 256 * 1024  # kernel send buffer per WebSocket (so a non-reader shows up quickly)
+LINGER_SECONDS = 1.0  # after answering early (413, 408), read and ignore the rest of a body this long
+REFUSED_LINGER_SECONDS = 0.5  # a refused connection is closed at the latest after this
 CLOSE_TOO_SLOW = 1008
 CLOSE_POLICY_VIOLATION = 1008
 CLOSE_GOING_AWAY = 1001
@@ -181,6 +183,7 @@ class ListenerServer:
         self._http = web.Server(
             self._handle, logger=http_log, access_log=None, auto_decompress=False,
             max_line_size=MAX_HEAD_LINE_BYTES, max_field_size=MAX_HEAD_LINE_BYTES,
+            lingering_time=LINGER_SECONDS,
         )
         self._tcp = await self._bind(loop)
         self.port = self._tcp.sockets[0].getsockname()[1]
@@ -196,7 +199,7 @@ class ListenerServer:
             return await loop.create_server(self._accept, host, port)
         except socket.gaierror as exc:
             error = OSError(f"listener.host {host!r} is not a known address ({exc.strerror}); use an IP "
-                            "address of this machine, e.g. 127.0.0.1 (this PC only) or 0.0.0.0 (every network)")
+                            "address of this machine: 127.0.0.1 (this PC only) or 0.0.0.0 (every network)")
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 error = OSError(f"listener.port {port} on {host} is already in use (another listener or "
@@ -486,17 +489,24 @@ class _Client:
 
 
 class _Refused(asyncio.Protocol):
-    """A connection beyond ``listener.max_connections``: answered 503 and closed at once."""
+    """A connection beyond ``listener.max_connections``: answered 503 and closed once the
+    request has arrived (closing over unread data would reset the connection and lose
+    the answer), or after REFUSED_LINGER_SECONDS."""
 
     RESPONSE = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
                 b"Connection: close\r\nContent-Length: %d\r\n\r\n%s")
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
         hint = "the listener has as many connections as listener.max_connections allows; try again later"
         body = encode(error_reply(None, ErrorCode.TOO_MANY_CONNECTIONS, hint)).encode()
-        assert isinstance(transport, asyncio.WriteTransport)
         transport.write(self.RESPONSE % (len(body), body))
-        transport.close()
+        asyncio.get_running_loop().call_later(REFUSED_LINGER_SECONDS, transport.close)
+
+    def data_received(self, data: bytes) -> None:
+        if b"\r\n\r\n" in data or len(data) > 4096:
+            self.transport.close()
 
 
 class _EventPush:
