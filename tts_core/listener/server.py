@@ -626,11 +626,9 @@ def _limit_send_buffer(transport: asyncio.Transport | None) -> None:
 def _peer(request: web.BaseRequest) -> str:
     transport = request.transport
     address = transport.get_extra_info("peername") if transport is not None else None
-    try:
-        host, port = address[:2]
-    except (TypeError, ValueError):
+    if not isinstance(address, tuple) or len(address) < 2:
         return request.remote or "?"
-    return f"{host}:{port}"
+    return f"{address[0]}:{address[1]}"
 
 
 def _url_host(host: str) -> str:
