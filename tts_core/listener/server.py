@@ -13,8 +13,8 @@ so they run on the loop directly.
 Bounds per connection: at most ``listener.max_connections`` at once (lowered to half
 the process's open-file limit); a connection must send a complete request (and, with a
 token, authenticate) within ``listener.unauthenticated_timeout_seconds``; a client
-that leaves its replies unread is dropped, a subscriber 4 MiB behind is closed with
-1008. Log lines about floods are rate-limited.
+with more than MAX_UNSENT_BYTES it has not read (replies, pongs, pushed events) is
+closed with 1008 (dropped if it cannot even take the close frame). Log lines about floods are rate-limited.
 """
 
 from __future__ import annotations
@@ -57,9 +57,7 @@ HARD_FRAME_FACTOR = 4  # frames up to 4x max_frame_bytes get a frame_too_large r
 MAX_HEAD_LINE_BYTES = 16 * 1024  # request line and each header line
 CLOSE_TIMEOUT_SECONDS = 0.4  # closing handshake budget per WebSocket client
 HEARTBEAT_SECONDS = 20.0  # ping idle WebSocket clients; one that does not answer is closed
-MAX_PUSH_BUFFER_BYTES = 4 * 1024 * 1024  # a subscriber this far behind is disconnected
-STALLED_BYTES = 64 * 1024  # unsent bytes that mean "this client is not reading" ...
-STALLED_SECONDS = 5  # ... for this long (checked once a second): the client is dropped
+MAX_UNSENT_BYTES = 256 * 1024  # unread replies, pongs, events (beyond the OS buffers): client closed
 SEND_BUFFER_BYTES = 256 * 1024  # kernel send buffer per WebSocket (so a non-reader shows up quickly)
 LINGER_SECONDS = 1.0  # after answering early (413, 408), read and ignore the rest of a body this long
 REFUSED_LINGER_SECONDS = 0.5  # a refused connection is closed at the latest after this
@@ -187,10 +185,8 @@ class ListenerServer:
         )
         self._tcp = await self._bind(loop)
         self.port = self._tcp.sockets[0].getsockname()[1]
-        sweeper = loop.create_task(self._sweep())
         self._started.set()
         await self._stopping.wait()
-        sweeper.cancel()
         await self._shutdown(self._stop_budget)
 
     async def _bind(self, loop: asyncio.AbstractEventLoop) -> asyncio.Server:
@@ -252,21 +248,6 @@ class ListenerServer:
             log.info("listener: closed a connection that sent no complete request within %g s",
                      self.config.unauthenticated_timeout_seconds)
             transport.close()
-
-    async def _sweep(self) -> None:
-        """Once a second: drop WebSocket clients that have not read what was sent to them."""
-        while True:
-            await asyncio.sleep(1.0)
-            for client in list(self._clients):
-                transport = client.transport
-                if transport is None or transport.is_closing():
-                    continue
-                behind = transport.get_write_buffer_size() >= STALLED_BYTES
-                client.stalled = client.stalled + 1 if behind else 0
-                if client.stalled >= STALLED_SECONDS:
-                    log.warning("listener: dropped %s: it has not read its replies for %d s", client.peer,
-                                STALLED_SECONDS)
-                    client.abort()
 
     # -- requests ------------------------------------------------------------------------
 
@@ -387,8 +368,11 @@ class ListenerServer:
         refusal = self._token_refusal(token, peer_address)
         if refusal is not None:
             return _json_response(refusal)
+        # autoping off: pings are answered here, after the unsent-data check, so a client
+        # that pings without reading is closed instead of the handler waiting on its pongs.
         ws = web.WebSocketResponse(max_msg_size=self.config.max_frame_bytes * HARD_FRAME_FACTOR,
-                                   compress=False, heartbeat=HEARTBEAT_SECONDS, timeout=CLOSE_TIMEOUT_SECONDS)
+                                   compress=False, heartbeat=HEARTBEAT_SECONDS, timeout=CLOSE_TIMEOUT_SECONDS,
+                                   autoping=False)
         ws.headers["Server"] = SERVER_HEADER
         try:
             await ws.prepare(request)
@@ -396,7 +380,7 @@ class ListenerServer:
             return _error_response(ErrorCode.INVALID_FRAME, f"not a WebSocket handshake: {exc.text}",
                                    status=exc.status)
         transport = request.transport
-        _limit_send_buffer(transport)
+        _limit_buffers(transport)
         client = _Client(ws, transport, _peer(request))
         session = self._session("websocket", token is not None, peer=peer_address)
         await self._converse(client, session)
@@ -415,6 +399,16 @@ class ListenerServer:
                     msg = await ws.receive()
                 else:
                     msg = await ws.receive(timeout=max(0.0, auth_deadline - loop.time()))
+                if msg.type is WSMsgType.PONG:
+                    continue
+                if client.too_far_behind():
+                    log.warning("listener: closing %s: more than %d KiB it has not read", client.peer,
+                                MAX_UNSENT_BYTES // 1024)
+                    await client.close(CLOSE_TOO_SLOW, "not reading")
+                    break
+                if msg.type is WSMsgType.PING:
+                    await ws.pong(msg.data)
+                    continue
                 if msg.type is not WSMsgType.TEXT and msg.type is not WSMsgType.BINARY:
                     break  # closed, closing or a protocol error (aiohttp has sent the close frame)
                 outcome = session.receive(msg.data, time.monotonic())
@@ -444,11 +438,18 @@ class _Client:
         self.ws = ws
         self.transport = transport
         self.peer = peer
-        self.stalled = 0  # sweeps in a row with unsent data piling up
         self.closing = False
         self._outbox: deque[str] = deque()
         self._outbox_chars = 0
         self._writer: asyncio.Task[None] | None = None
+
+    def unsent(self) -> int:
+        """Bytes sent to this client that it has not read yet (roughly: events count characters)."""
+        buffered = self.transport.get_write_buffer_size() if self.transport is not None else 0
+        return buffered + self._outbox_chars
+
+    def too_far_behind(self) -> bool:
+        return self.unsent() > MAX_UNSENT_BYTES
 
     def push(self, texts: list[str]) -> bool:
         """Queue pushed events; False if the client is too far behind (close it)."""
@@ -456,7 +457,7 @@ class _Client:
             return True
         self._outbox.extend(texts)
         self._outbox_chars += sum(len(t) for t in texts)
-        if self._outbox_chars > MAX_PUSH_BUFFER_BYTES:
+        if self.too_far_behind():
             return False
         if self._writer is None or self._writer.done():
             self._writer = asyncio.get_running_loop().create_task(self._write())
@@ -481,6 +482,9 @@ class _Client:
             await asyncio.wait_for(self.ws.close(code=code, message=reason.encode()), CLOSE_TIMEOUT_SECONDS)
         except (TimeoutError, ConnectionError, RuntimeError):
             self.abort()
+        transport = self.transport
+        if transport is not None and transport.get_write_buffer_size() > 0:
+            transport.abort()  # closing would wait for the client to read what is left: forever
 
     def abort(self) -> None:
         self.closing = True
@@ -616,8 +620,14 @@ def _bearer_token(headers: Mapping[str, str]) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def _limit_send_buffer(transport: asyncio.Transport | None) -> None:
-    sock = transport.get_extra_info("socket") if transport is not None else None
+def _limit_buffers(transport: asyncio.Transport | None) -> None:
+    """A small kernel send buffer (a client that does not read shows up in the transport's
+    buffer soon) and a transport high-water mark above MAX_UNSENT_BYTES (writes never wait
+    for such a client: it is closed first)."""
+    if transport is None:
+        return
+    transport.set_write_buffer_limits(high=MAX_UNSENT_BYTES + 256 * 1024)
+    sock = transport.get_extra_info("socket")
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
