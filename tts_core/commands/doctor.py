@@ -49,7 +49,7 @@ def checks() -> list[tuple[str, Callable[[], str | None]]]:
         ("sink realtime", lambda: None),
         ("sink wav-dir", lambda: _check_writable(tempfile.gettempdir())),
         ("journal folder", lambda: _check_writable(str(default_data_dir()))),
-        ("listener (websockets)", _check_module("websockets", "dev")),
+        ("listener (aiohttp)", _check_module("aiohttp", "dev")),
         ("sink obs (obs-websocket-py)", _check_module("obswebsocket", "obs")),
     ]
     return out
