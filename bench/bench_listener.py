@@ -43,6 +43,8 @@ SCENARIOS = [
     ("20 connections, 16 in flight each", 20, 1_500, 16, "instant"),
 ]
 RUNS = 3
+SLOW_CLIENTS = (0, 50)
+SLOW_SECONDS = 10.0
 TIME_LIMIT_SECONDS = 600.0  # the whole benchmark; a stuck scenario fails instead of hanging
 # real-time: 1-second clips played in real time, as on a stream (the player and workers
 # are nearly idle; only the look-ahead is synthesized). instant: 5 ms clips played at
@@ -203,6 +205,92 @@ def run_scenario(connections: int, events: int, window: int, playback: str,
     return total / elapsed, percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
 
 
+def chunked_body(client: int, n: int) -> bytes:
+    """A tts frame (~1.5 KB) as a chunked body of one-byte chunks (6 bytes on the wire per byte)."""
+    frame = json.dumps({"type": "tts", "text": f"slow client {client} message {n} " + "word " * 300}).encode()
+    return b"".join(b"1\r\n%s\r\n" % bytes([c]) for c in frame) + b"0\r\n\r\n"
+
+
+SLOW_HEAD = b"POST /event HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+HEALTH = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+
+def _health_latency(port: int) -> float:
+    start = time.perf_counter()
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(HEALTH)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+    return time.perf_counter() - start
+
+
+def slow_clients_process(port: int, clients: int, seconds: float, results: Any) -> None:
+    """``clients`` connections trickle chunked bodies (30 bytes per turn, a new request when
+    one is answered) while /health is timed every 50 ms."""
+    try:
+        slow: list[list[Any]] = []
+        for c in range(clients):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+            sock.sendall(SLOW_HEAD)
+            slow.append([sock, chunked_body(c, 0), 0, 0])
+        latencies, answered = [], 0
+        deadline, next_health = time.monotonic() + seconds, 0.0
+        while time.monotonic() < deadline:
+            for entry in slow:
+                sock, data, pos, n = entry
+                sock.sendall(data[pos : pos + 30])
+                entry[2] = pos + 30
+                if entry[2] >= len(data):  # body complete: read the answer, start the next request
+                    answer = b""
+                    while chunk := sock.recv(65536):
+                        answer += chunk
+                    sock.close()
+                    answered += answer.startswith(b"HTTP/1.1 200")
+                    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+                    sock.sendall(SLOW_HEAD)
+                    entry[:] = [sock, chunked_body(slow.index(entry), n + 1), 0, n + 1]
+            if time.monotonic() >= next_health:
+                latencies.append(_health_latency(port))
+                next_health = time.monotonic() + 0.05
+            time.sleep(0.002)
+        for entry in slow:
+            entry[0].close()
+        results.put((latencies, answered))
+    except Exception as exc:  # noqa: BLE001 -- reported by the parent instead of a silent hang
+        results.put(RuntimeError(f"slow clients failed: {exc!r}"))
+
+
+def run_slow_clients(clients: int, seconds: float, deadline: float) -> tuple[list[float], int]:
+    """/health latencies (s) while ``clients`` slow chunked senders run, and their bodies answered."""
+    with tempfile.TemporaryDirectory(prefix="bench-listener-") as data_dir:
+        config = TTSConfig(persist=True, data_dir=data_dir, max_queue_size=100_000, rate_limit_per_minute=0)
+        config.listener.port = 0
+        config.listener.max_messages_per_second = 0
+        config.listener.unauthenticated_timeout_seconds = 120.0  # measure parsing, not the time-out
+        manager = TTSQueueManager(config, engine=lambda text, **kw: PLAYBACK["instant"][0],
+                                  sink=RealtimeSink(speed=0.0))
+        manager.start()
+        server = ListenerServer(manager)
+        server.start()
+        try:
+            ctx = multiprocessing.get_context("spawn")
+            results = ctx.Queue()
+            child = ctx.Process(target=slow_clients_process, args=(server.port, clients, seconds, results))
+            child.start()
+            try:
+                result = _wait_for_result(child, results, deadline)
+            finally:
+                child.join(10)
+                if child.is_alive():
+                    child.kill()
+        finally:
+            server.stop()
+            manager.stop()
+    return cast(tuple[list[float], int], result)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=RUNS)
@@ -221,6 +309,14 @@ def main() -> None:
         ])
     table(f"Listener: acknowledged donation events, persistence on (median of {args.runs} runs)",
           ["scenario", "playback", "events", "acks/s", "runs", "p50 ack ms", "p99 ack ms"], rows)
+    slow_rows = []
+    for clients in SLOW_CLIENTS:
+        latencies, answered = run_slow_clients(clients, SLOW_SECONDS, deadline)
+        ms = [x * 1000 for x in latencies]
+        slow_rows.append([clients, len(ms), f"{percentile(ms, 50):.1f}", f"{percentile(ms, 99):.1f}",
+                          f"{max(ms):.1f}", answered])
+    table(f"Listener: GET /health while slow clients send chunked bodies (1-byte chunks, {SLOW_SECONDS:g} s)",
+          ["slow clients", "health requests", "p50 ms", "p99 ms", "max ms", "bodies answered"], slow_rows)
 
 
 if __name__ == "__main__":

@@ -263,6 +263,9 @@ class ListenerServer:
             if request.method == "GET" and "websocket" in request.headers.get("Upgrade", "").lower():
                 return await self._websocket(request)
             return await self._http_request(request)
+        except ConnectionError:  # the client went away mid-request: nobody to answer
+            log.debug("listener: %s %s: the client disconnected", request.method, request.path)
+            return _error_response(ErrorCode.INVALID_FRAME, "connection lost", status=400)
         except Exception:
             log.exception("listener: %s %s failed", request.method, request.path)
             return _json_response(error_reply(None, ErrorCode.INTERNAL_ERROR, "see the log"))
