@@ -150,6 +150,14 @@ def test_authenticate_frames_count_as_attempts(make_manager):
         assert post(running.http, {"request": "GetStats"}, headers=right)[0] == 429
 
 
+def test_authenticate_frames_over_http_count_too(make_manager):
+    with listening(make_manager, token="s3cret") as running:
+        for n in range(MAX_FAILED_TOKENS):
+            assert post(running.http, {"request": "Authenticate", "token": f"guess{n}"})[0] == 401
+        status, reply = post(running.http, {"request": "Authenticate", "token": "s3cret"})
+        assert status == 429 and reply["error"]["code"] == ErrorCode.TOO_MANY_ATTEMPTS
+
+
 def test_no_token_is_ever_logged_even_at_debug(make_manager, caplog):
     caplog.set_level(logging.DEBUG)
     secret, guesses = "s3cret-Token-42", ["guess-Alpha-1", "guess-Beta-2"]

@@ -315,7 +315,7 @@ class ListenerServer:
         body = await self._read_body(request)
         if isinstance(body, web.StreamResponse):
             return body
-        session = self._session("http", token is not None, self._http_rate)
+        session = self._session("http", token is not None, self._http_rate, peer=request.remote or "?")
         return _json_response(session.receive(body, time.monotonic()).reply, cors)
 
     async def _read_body(self, request: web.BaseRequest) -> bytes | web.StreamResponse:
