@@ -5,6 +5,7 @@ open-file limit. Each gets an answer or a bound, and the queue keeps playing."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -228,6 +229,18 @@ def test_connections_that_send_nothing_or_never_authenticate_are_closed(make_man
             assert ask(trusted, {"request": "GetStats"})["status"] == "ok"
         for sock in (silent, half_head, half_body):
             sock.close()
+
+
+def test_a_flood_of_malformed_requests_writes_a_few_log_lines(make_manager, caplog):
+    caplog.set_level(logging.INFO)
+    with listening(make_manager) as running:
+        for n in range(200):
+            answer = raw_http(running.server.port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                              b"Bad header %d\r\n\r\n" % n)
+            assert answer.split(b" ", 2)[1] == b"400"
+        assert post(running.http, b"", path="/health", method="GET")[0] == 200
+    listener_lines = [r for r in caplog.records if r.name.startswith(("tts_core.listener", "aiohttp"))]
+    assert len(listener_lines) < 20, [r.getMessage()[:100] for r in listener_lines[:30]]
 
 
 # -- resource exhaustion ----------------------------------------------------------------------------

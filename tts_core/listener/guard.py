@@ -216,9 +216,27 @@ class RateLimitedLog(logging.Filter):
         return False
 
 
-def install_log_limits(names: Iterable[str], flt: RateLimitedLog) -> None:
-    """Attach ``flt`` to these loggers (once; idempotent)."""
+_SECRETS = re.compile(r"(token=|bearer\s+)[^\s&'\"\\]+", re.IGNORECASE)
+
+
+class OneLine(logging.Filter):
+    """Turns a record's traceback into one line ("...: the error"): for aiohttp's reports
+    of malformed requests, which are the client's mistake, not a bug to debug."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            text = _SECRETS.sub(r"\1***", " ".join(str(error).split()))  # it may quote the request
+            record.msg = f"{record.getMessage()}: {type(error).__name__}: {text[:200]}"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def install_log_limits(names: Iterable[str], flt: logging.Filter) -> None:
+    """Attach ``flt`` to these loggers (once per filter type; idempotent)."""
     for name in names:
         logger = logging.getLogger(name)
-        if not any(isinstance(f, RateLimitedLog) for f in logger.filters):
+        if not any(isinstance(f, type(flt)) for f in logger.filters):
             logger.addFilter(flt)

@@ -38,6 +38,7 @@ from tts_core.events import Event
 from tts_core.integration import StreamerBotIntegration
 from tts_core.listener.guard import (
     HostAllowList,
+    OneLine,
     RateLimitedLog,
     TokenAttempts,
     affordable_connections,
@@ -129,6 +130,7 @@ class ListenerServer:
         if self._max_connections < cfg.max_connections:
             log.warning("listener: at most %d connections (half of this process's open-file limit; "
                         "listener.max_connections is %d)", self._max_connections, cfg.max_connections)
+        install_log_limits(["tts_core.listener.http"], OneLine())  # before the rate limit
         install_log_limits(LIMITED_LOGGERS, _log_limit)
         self._started.clear()
         self._start_error = None
