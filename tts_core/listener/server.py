@@ -130,8 +130,8 @@ class ListenerServer:
         if self._max_connections < cfg.max_connections:
             log.warning("listener: at most %d connections (half of this process's open-file limit; "
                         "listener.max_connections is %d)", self._max_connections, cfg.max_connections)
-        install_log_limits(["tts_core.listener.http"], OneLine())  # before the rate limit
-        install_log_limits(LIMITED_LOGGERS, _log_limit)
+        install_log_limits(LIMITED_LOGGERS, _log_limit)  # first: it counts by message template
+        install_log_limits(["tts_core.listener.http"], OneLine())
         self._started.clear()
         self._start_error = None
         self._thread = threading.Thread(target=self._run, name="tts-listener", daemon=True)
