@@ -54,9 +54,9 @@ def test_token_attempts_lock_out_and_expire():
     attempts.record("9.9.9.9", ok=False, now=20)  # the first fell out of the window
     attempts.record("9.9.9.9", ok=False, now=21)
     assert attempts.locked("9.9.9.9", now=21) == 0
-    attempts.record("9.9.9.9", ok=True, now=22)  # a right token forgets the failures
-    attempts.record("9.9.9.9", ok=False, now=23)
-    assert attempts.locked("9.9.9.9", now=23) == 0
+    attempts.record("9.9.9.9", ok=True, now=22)  # a right token (a bot on the same address) ...
+    attempts.record("9.9.9.9", ok=False, now=23)  # ... does not wipe a guesser's count
+    assert attempts.locked("9.9.9.9", now=23) == 30
 
 
 def test_rate_limited_log_keeps_a_flood_to_a_few_lines():

@@ -126,8 +126,7 @@ class TokenAttempts:
     def record(self, client: str, ok: bool, now: float | None = None) -> None:
         """Note one token attempt; logs wrong ones (never the token) and the lock-out."""
         now = time.monotonic() if now is None else now
-        if ok:
-            self._clients.pop(client, None)
+        if ok:  # failures still count: a guesser sharing the address with a bot gains nothing
             return
         if len(self._clients) >= MAX_TRACKED_ADDRESSES:
             self._forget_old(now)
