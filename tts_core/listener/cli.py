@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import json
 import os
+import re
 import signal
 import threading
 import time
@@ -209,11 +210,20 @@ async def _send_websocket_async(args: argparse.Namespace, frame: str, frame_id: 
                 print(json.dumps(await _final_event(ws, message_id)), flush=True)
             return reply
     except aiohttp.WSServerHandshakeError as exc:
-        raise RuntimeError(f"{args.url}: refused with HTTP {exc.status} ({exc.message})") from None
+        raise RuntimeError(f"{_shown(args.url)}: refused with HTTP {exc.status} ({exc.message})") from None
     except aiohttp.ClientError as exc:
-        raise RuntimeError(f"{args.url}: {exc}") from None
+        raise RuntimeError(f"{_shown(args.url)}: {_hide_token(str(exc))}") from None
     except TimeoutError:
-        raise RuntimeError(f"{args.url}: no reply within {args.timeout} s") from None
+        raise RuntimeError(f"{_shown(args.url)}: no reply within {args.timeout} s") from None
+
+
+def _hide_token(text: str) -> str:
+    return re.sub(r"(token=)[^&\s'\"]+", r"\1***", text)
+
+
+def _shown(url: str) -> str:
+    """The URL for an error message, its ?token= hidden."""
+    return _hide_token(url)
 
 
 async def _receive_json(ws: Any, timeout: float | None) -> dict[str, Any]:
