@@ -59,6 +59,7 @@ MAX_HEAD_LINE_BYTES = 16 * 1024  # request line and each header line
 CLOSE_TIMEOUT_SECONDS = 0.4  # closing handshake budget per WebSocket client
 HEARTBEAT_SECONDS = 20.0  # ping idle WebSocket clients; one that does not answer is closed
 MAX_UNSENT_BYTES = 256 * 1024  # unread replies, pongs, events (beyond the OS buffers): client closed
+MAX_UNANSWERED_PINGS = 1000  # pings in a row while the previous pong is still unsent: client closed
 SEND_BUFFER_BYTES = 256 * 1024  # kernel send buffer per WebSocket (so a non-reader shows up quickly)
 LINGER_SECONDS = 1.0  # after answering early (413, 408), read and ignore the rest of a body this long
 REFUSED_LINGER_SECONDS = 0.5  # a refused connection is closed at the latest after this
@@ -373,8 +374,8 @@ class ListenerServer:
         refusal = self._token_refusal(token, peer_address)
         if refusal is not None:
             return _json_response(refusal)
-        # autoping off: pings are answered here, after the unsent-data check, so a client
-        # that pings without reading is closed instead of the handler waiting on its pongs.
+        # autoping off: pings are answered here (see _Client.answer_ping), so a client that
+        # pings without reading is closed instead of the handler waiting on its pongs.
         ws = web.WebSocketResponse(max_msg_size=self.config.max_frame_bytes * HARD_FRAME_FACTOR,
                                    compress=False, heartbeat=HEARTBEAT_SECONDS, timeout=CLOSE_TIMEOUT_SECONDS,
                                    autoping=False)
@@ -412,7 +413,11 @@ class ListenerServer:
                     await client.close(CLOSE_TOO_SLOW, "not reading")
                     break
                 if msg.type is WSMsgType.PING:
-                    await ws.pong(msg.data)
+                    if not await client.answer_ping(msg.data):
+                        log.warning("listener: closing %s: %d pings while not reading the answers",
+                                    client.peer, MAX_UNANSWERED_PINGS)
+                        await client.close(CLOSE_TOO_SLOW, "not reading")
+                        break
                     continue
                 if msg.type is not WSMsgType.TEXT and msg.type is not WSMsgType.BINARY:
                     break  # closed, closing or a protocol error (aiohttp has sent the close frame)
@@ -444,6 +449,7 @@ class _Client:
         self.transport = transport
         self.peer = peer
         self.closing = False
+        self._unanswered_pings = 0
         self._outbox: deque[str] = deque()
         self._outbox_chars = 0
         self._writer: asyncio.Task[None] | None = None
@@ -455,6 +461,17 @@ class _Client:
 
     def too_far_behind(self) -> bool:
         return self.unsent() > MAX_UNSENT_BYTES
+
+    async def answer_ping(self, data: bytes) -> bool:
+        """Pong, unless the last answer is still unsent (RFC 6455 5.5.3 allows answering
+        only the latest ping): a flood of pings then costs no memory. False after
+        MAX_UNANSWERED_PINGS such pings in a row (the client is not reading)."""
+        if self.transport is not None and self.transport.get_write_buffer_size() > 0:
+            self._unanswered_pings += 1
+            return self._unanswered_pings <= MAX_UNANSWERED_PINGS
+        self._unanswered_pings = 0
+        await self.ws.pong(data)
+        return True
 
     def push(self, texts: list[str]) -> bool:
         """Queue pushed events; False if the client is too far behind (close it)."""
