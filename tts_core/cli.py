@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_command(sub)
     try:
         from tts_core.listener.cli import add_commands as add_listener_commands
-    except ImportError:  # the listener needs the websockets package
+    except ImportError:  # the listener needs the aiohttp package
         pass
     else:
         add_listener_commands(sub)

@@ -345,11 +345,27 @@ class ListenerConfig:
     allowed_origins: list[str] = field(default_factory=list)
     max_frame_bytes: int = 65536
     max_messages_per_second: float = 200.0
+    allowed_hosts: list[str] = field(default_factory=list)  # Host names besides loopback and `host`
+    max_connections: int = 100
+    unauthenticated_timeout_seconds: float = 10.0
+    overlay: bool = True  # serve the captions page on GET /overlay
 
     def validate(self, prefix: str = "listener") -> None:
         check_host(self.host, f"{prefix}.host")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"{prefix}.port must be 0-65535, got {self.port}")
+        if self.max_connections < 1:
+            raise ConfigError(f"{prefix}.max_connections must be >= 1, got {self.max_connections}")
+        from math import isfinite
+
+        timeout = self.unauthenticated_timeout_seconds
+        if not isfinite(timeout) or timeout <= 0:
+            raise ConfigError(f"{prefix}.unauthenticated_timeout_seconds must be a number of seconds > 0, "
+                              f"got {timeout}")
+        for name in self.allowed_hosts:
+            if not name.strip() or any(c in name for c in " /\\@"):
+                raise ConfigError(f"{prefix}.allowed_hosts: {name!r} is not a host name "
+                                  "(e.g. \"streampc.local\", without scheme or path)")
         if self.max_frame_bytes < 256:
             raise ConfigError(f"{prefix}.max_frame_bytes must be >= 256")
         if self.max_messages_per_second < 0:
@@ -622,6 +638,9 @@ def check_host(host: object, key: str) -> None:
         return
     except ValueError:
         pass
+    if ":" in host:
+        raise ConfigError(f"{key} must be an IP address or host name; the port goes in listener.port; "
+                          f"got {host!r}")
     labels = host.rstrip(".").split(".")
     numeric = all(label.isdigit() for label in labels)
     if numeric or len(host) > 253 or not all(_HOST_LABEL.match(label) for label in labels):

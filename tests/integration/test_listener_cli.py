@@ -52,6 +52,14 @@ def test_send_to_nothing_fails_cleanly(capsys):
     assert "error" in capsys.readouterr().err
 
 
+def test_send_never_prints_the_token(make_manager, capsys):
+    with listening(make_manager, token="s3cret") as running:
+        url = f"ws://127.0.0.1:{running.server.port}/?token=wr0ng-guess"
+        assert main(["-vv", "send", '{"request":"GetStats"}', "--url", url]) == 2
+        err = capsys.readouterr().err
+        assert "401" in err and "wr0ng-guess" not in err and "token=***" in err
+
+
 def test_serve_runs_until_ctrl_c(tmp_path):
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"tts_queue": {"max_concurrent_workers": 1},

@@ -202,7 +202,7 @@ def test_stop_closes_clients_and_the_port_within_one_second(make_manager):
         ask(ws, {"request": "Subscribe"})
         idle = socket.create_connection(("127.0.0.1", running.server.port))  # never sends a byte
         half = socket.create_connection(("127.0.0.1", running.server.port))
-        half.sendall(b"POST /event HTTP/1.1\r\nContent-Length: 100\r\n\r\n{")  # body never completes
+        half.sendall(b"POST /event HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{")  # no end
         time.sleep(0.1)
         started = time.monotonic()
         running.server.stop()

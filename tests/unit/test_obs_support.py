@@ -117,7 +117,7 @@ def test_report_says_what_is_missing_and_how_to_install(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(packages.importlib.util, "find_spec", lambda name: None)
     lines = packages.report(tmp_path)
-    assert any("websockets" in line and "missing" in line for line in lines)
+    assert any("aiohttp" in line and "missing" in line for line in lines)
     assert "venv" in lines[-1] and "pip" in lines[-1] and "reload" in lines[-1]
 
 

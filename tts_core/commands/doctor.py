@@ -85,7 +85,7 @@ def checks(config: TTSConfig | None = None) -> list[tuple[str, Callable[[], str 
         ("sink realtime", lambda: None),
         ("sink wav-dir", lambda: _check_writable(tempfile.gettempdir())),
         ("journal folder", lambda: _check_writable(str(default_data_dir()))),
-        ("listener (websockets)", _check_module("websockets", "dev")),
+        ("listener (aiohttp)", _check_module("aiohttp", "dev")),
         ("sink obs (websockets)", _check_module("websockets", "obs")),
     ]
     return out

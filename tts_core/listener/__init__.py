@@ -2,9 +2,9 @@
 
 ``protocol`` is the wire format (frames, validation, replies, error codes) and
 ``session`` one client's conversation with the queue (auth, rate limit, dispatch); both
-are pure, no sockets. ``http`` is the bit of HTTP parsing the listener needs. ``server``
-runs them on WebSocket and HTTP in a background thread; ``cli`` adds ``obs-tts serve``
-and ``obs-tts send``.
+are pure, no sockets; so is ``guard`` (Host/Origin checks, wrong-token limits). ``server``
+runs them on WebSocket and HTTP (aiohttp) in a background thread, ``overlay`` is the
+captions page it serves; ``cli`` adds ``obs-tts serve`` and ``obs-tts send``.
 """
 
 from tts_core.listener.protocol import ErrorCode, ProtocolError

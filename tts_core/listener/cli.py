@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import itertools
 import json
 import logging
 import os
+import re
 import signal
 import threading
 import time
@@ -213,42 +215,68 @@ def _send_http(url: str, frame: str, token: str | None, timeout: float) -> dict[
 
 
 def _send_websocket(args: argparse.Namespace, frame: str, frame_id: object) -> dict[str, Any]:
-    from websockets.exceptions import InvalidHandshake, InvalidURI
-    from websockets.sync.client import connect
+    return asyncio.run(_send_websocket_async(args, frame, frame_id))
 
-    headers = {"Authorization": f"Bearer {args.token}"} if args.token else None
+
+async def _send_websocket_async(args: argparse.Namespace, frame: str, frame_id: object) -> dict[str, Any]:
+    import aiohttp
+
+    headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=args.timeout, sock_read=None)
     try:
-        with connect(args.url, additional_headers=headers, open_timeout=args.timeout) as ws:
+        async with aiohttp.ClientSession(timeout=timeout) as session, \
+                session.ws_connect(args.url, headers=headers, max_msg_size=0) as ws:
             if args.wait:
                 subscribe = {"request": "Subscribe", "events": list(FINAL_EVENTS), "id": "cli-subscribe"}
-                ws.send(json.dumps(subscribe))
-                _reply_to(ws, "cli-subscribe", args.timeout, quiet=True)
-            ws.send(frame)
-            reply = _reply_to(ws, frame_id, args.timeout)
+                await ws.send_str(json.dumps(subscribe))
+                await _reply_to(ws, "cli-subscribe", args.timeout, quiet=True)
+            await ws.send_str(frame)
+            reply = await _reply_to(ws, frame_id, args.timeout)
             print(json.dumps(reply), flush=True)
             message_id = reply.get("message_id")
             if args.wait and reply.get("status") == "ok" and message_id:
-                print(json.dumps(_final_event(ws, message_id)), flush=True)
+                print(json.dumps(await _final_event(ws, message_id)), flush=True)
             return reply
-    except (InvalidHandshake, InvalidURI) as exc:
-        raise RuntimeError(f"{args.url}: {exc}") from None
+    except aiohttp.WSServerHandshakeError as exc:
+        raise RuntimeError(f"{_shown(args.url)}: refused with HTTP {exc.status} ({exc.message})") from None
+    except aiohttp.ClientError as exc:
+        raise RuntimeError(f"{_shown(args.url)}: {_hide_token(str(exc))}") from None
     except TimeoutError:
-        raise RuntimeError(f"{args.url}: no reply within {args.timeout} s") from None
+        raise RuntimeError(f"{_shown(args.url)}: no reply within {args.timeout} s") from None
 
 
-def _reply_to(ws: Any, frame_id: object, timeout: float, quiet: bool = False) -> dict[str, Any]:
+def _hide_token(text: str) -> str:
+    return re.sub(r"(token=)[^&\s'\"]+", r"\1***", text)
+
+
+def _shown(url: str) -> str:
+    """The URL for an error message, its ?token= hidden."""
+    return _hide_token(url)
+
+
+async def _receive_json(ws: Any, timeout: float | None) -> dict[str, Any]:
+    from aiohttp import WSMsgType
+
+    msg = await ws.receive(timeout=timeout)
+    if msg.type is not WSMsgType.TEXT:
+        raise RuntimeError(f"the listener closed the connection (code {ws.close_code})")
+    data: dict[str, Any] = json.loads(msg.data)
+    return data
+
+
+async def _reply_to(ws: Any, frame_id: object, timeout: float, quiet: bool = False) -> dict[str, Any]:
     """The reply carrying ``frame_id`` (pushed events received meanwhile are printed)."""
     deadline = time.monotonic() + timeout
     while True:
-        data = json.loads(ws.recv(timeout=max(0.0, deadline - time.monotonic())))
+        data = await _receive_json(ws, max(0.0, deadline - time.monotonic()))
         if "status" in data and data.get("id") == frame_id:
-            return dict(data)
+            return data
         if not quiet and "event" in data:
             print(json.dumps(data), flush=True)
 
 
-def _final_event(ws: Any, message_id: str) -> dict[str, Any]:
+async def _final_event(ws: Any, message_id: str) -> dict[str, Any]:
     while True:  # no deadline: a message may wait behind a long queue
-        data = json.loads(ws.recv())
+        data = await _receive_json(ws, None)
         if data.get("event") in FINAL_EVENTS and data.get("message_id") == message_id:
-            return dict(data)
+            return data

@@ -23,6 +23,11 @@ from tts_core.events import EVENT_NAMES
 from tts_core.message import MessagePriority
 
 MAX_ID_LENGTH = 200
+# Largest accepted numbers: beyond these a value is a mistake or an attack (a 400-digit
+# integer, 1e307), answered with invalid_field instead of reaching the queue.
+MAX_AMOUNT = 1_000_000_000.0
+MAX_HOLD_SECONDS = 86_400.0
+MAX_COUNT = 1_000_000_000
 
 
 class ErrorCode:
@@ -37,8 +42,11 @@ class ErrorCode:
     MISSING_FIELD = "missing_field"
     INVALID_FIELD = "invalid_field"
     UNAUTHORIZED = "unauthorized"
+    TOO_MANY_ATTEMPTS = "too_many_attempts"
     FORBIDDEN_ORIGIN = "forbidden_origin"
+    FORBIDDEN_HOST = "forbidden_host"
     RATE_LIMITED = "rate_limited"
+    TOO_MANY_CONNECTIONS = "too_many_connections"
     QUEUE_FULL = "queue_full"
     STORAGE_FULL = "storage_full"
     STORAGE_ERROR = "storage_error"
@@ -54,6 +62,7 @@ HTTP_STATUS = {
     ErrorCode.MISSING_FIELD: 400, ErrorCode.INVALID_FIELD: 400, ErrorCode.UNAUTHORIZED: 401,
     ErrorCode.FORBIDDEN_ORIGIN: 403, ErrorCode.RATE_LIMITED: 429, ErrorCode.QUEUE_FULL: 503,
     ErrorCode.STORAGE_FULL: 507, ErrorCode.STORAGE_ERROR: 503,
+    ErrorCode.TOO_MANY_ATTEMPTS: 429, ErrorCode.FORBIDDEN_HOST: 421, ErrorCode.TOO_MANY_CONNECTIONS: 503,
     ErrorCode.NOT_FOUND: 404, ErrorCode.UNSUPPORTED: 400, ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.INTERNAL_ERROR: 500,
 }
@@ -116,27 +125,49 @@ def _name(value: object) -> str:
     return text
 
 
-def _number(value: object) -> float:
-    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value):
-        value = float(value)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"must be a number, got {_json_type(value)}")
-    number = float(value)
-    if not math.isfinite(number) or number < 0:
-        raise ValueError(f"must be a finite number >= 0, got {value}")
+def _number_up_to(maximum: float) -> Callable[[object], float]:
+    """A converter for numbers from 0 to ``maximum`` (numbers in strings too)."""
+
+    def number(value: object) -> float:
+        if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value):
+            value = float(value)  # "1e999" -> inf, refused below
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"must be a number, got {_json_type(value)}")
+        if isinstance(value, int) and not 0 <= value <= maximum:  # before float(): 10**400 overflows
+            raise ValueError(f"must be a number from 0 to {maximum:,.0f}, got {_number_text(value)}")
+        number = float(value)
+        if not math.isfinite(number) or not 0 <= number <= maximum:
+            raise ValueError(f"must be a number from 0 to {maximum:,.0f}, got {_number_text(value)}")
+        return number
+
     return number
+
+
+_amount = _number_up_to(MAX_AMOUNT)
+_seconds = _number_up_to(MAX_HOLD_SECONDS)
 
 
 def _count(value: object) -> int:
     if isinstance(value, str) and value.strip().isdigit():
+        if len(value.strip()) > len(str(MAX_COUNT)):
+            raise ValueError(f"must be a whole number from 0 to {MAX_COUNT:,}, got {_clip(value.strip())}")
         value = int(value)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"must be a whole number, got {_json_type(value)}")
-    if value < 0:
-        raise ValueError(f"must be >= 0, got {value}")
+    if not 0 <= value <= MAX_COUNT:
+        raise ValueError(f"must be a whole number from 0 to {MAX_COUNT:,}, got {_number_text(value)}")
     return value
+
+
+def _number_text(value: int | float) -> str:
+    """A number for an error message, shortened ("1234567890123... (400 digits)")."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    digits = str(abs(value))
+    sign = "-" if value < 0 else ""
+    return f"{sign}{digits}" if len(digits) <= 20 else f"{sign}{digits[:12]}... ({len(digits)} digits)"
 
 
 def _positive_count(value: object) -> int:
@@ -219,12 +250,12 @@ def _opt(convert: Callable[[object], Any]) -> FieldSpec:
 
 
 # Options every event may carry (passed to the queue and to moderation, not to the text).
-EVENT_OPTIONS = {"voice": _opt(_name), "hold_seconds": _opt(_number), "needs_approval": _opt(_flag),
+EVENT_OPTIONS = {"voice": _opt(_name), "hold_seconds": _opt(_seconds), "needs_approval": _opt(_flag),
                  "chat_message_id": _opt(_id_text), "user_id": _opt(_id_text), "emotes": _opt(_emotes),
                  "first_time": _opt(_flag)}
 
 EVENT_SCHEMAS: dict[str, dict[str, FieldSpec]] = {
-    "donation": {"donor_name": _req(_name), "amount": _req(_number), "message": _opt(_text),
+    "donation": {"donor_name": _req(_name), "amount": _req(_amount), "message": _opt(_text),
                  "currency": _opt(_name)},
     "subscription": {"username": _req(_name), "months": _opt(_count), "tier": _opt(_tier),
                      "message": _opt(_text), "gift": _opt(_flag), "gifter": _opt(_text)},
@@ -239,7 +270,7 @@ EVENT_SCHEMAS: dict[str, dict[str, FieldSpec]] = {
 REMOVAL_SCHEMAS: dict[str, dict[str, FieldSpec]] = {
     "chat_deleted": {"chat_message_id": _req(_id_text), "skip_playing": _opt(_flag)},
     "user_banned": {"username": _opt(_name), "user_id": _opt(_id_text), "skip_playing": _opt(_flag)},
-    "user_timeout": {"username": _opt(_name), "user_id": _opt(_id_text), "duration_seconds": _opt(_number),
+    "user_timeout": {"username": _opt(_name), "user_id": _opt(_id_text), "duration_seconds": _opt(_seconds),
                      "skip_playing": _opt(_flag)},
 }
 # Alternative spellings bots use; the value is the schema's name.

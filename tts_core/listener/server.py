@@ -1,59 +1,75 @@
 """The listener thread: WebSocket and HTTP on one port, both thin over the protocol.
 
-How one port serves both: websockets' asyncio server accepts every TCP connection,
-and each connection object is our ``_Connection`` subclass (websockets'
-``create_connection`` hook). Its ``data_received`` looks at the request head before
-websockets does: a ``GET`` with ``Upgrade: websocket`` is handed to websockets
-unchanged (handshake, Origin/token checks in ``process_request``, framing, pings,
-close); anything else (``POST /event``, ``GET /health``) is answered right there from
-the same protocol Session and the connection is closed. websockets' own HTTP parser
-only accepts bodiless GET requests, hence the split. Everything runs on one asyncio
-loop in one daemon thread; manager calls are short and never wait for synthesis or
-playback, so they run on the loop directly.
+aiohttp's low-level server (``aiohttp.web.Server``) parses every request, incrementally
+(request heads and chunked bodies as they arrive); a ``GET`` with ``Upgrade:
+websocket`` becomes an aiohttp ``WebSocketResponse`` (handshake, framing, pings,
+close), anything else (``POST /event``, ``GET /health``, ``GET /overlay``) is answered
+from the same protocol Session and the connection is closed. Before anything is
+served, ``guard`` checks the Host (DNS rebinding), the Origin (browser pages) and the
+token (with a per-address limit on wrong ones). Everything runs on one asyncio loop in
+one daemon thread; manager calls are short and never wait for synthesis or playback,
+so they run on the loop directly.
+
+Bounds per connection: at most ``listener.max_connections`` at once (lowered to half
+the process's open-file limit); a connection must send a complete request (and, with a
+token, authenticate) within ``listener.unauthenticated_timeout_seconds``; a client
+with more than MAX_UNSENT_BYTES it has not read (replies, pongs, pushed events) is
+closed with 1008 (dropped if it cannot even take the close frame). Log lines about floods are rate-limited.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
-from typing import Any, cast
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
-from websockets.datastructures import Headers
-from websockets.exceptions import ConnectionClosed
-from websockets.http11 import Request, Response
+from aiohttp import WSMsgType, web
 
 from tts_core import __version__
 from tts_core.config import ListenerConfig
 from tts_core.events import Event
 from tts_core.integration import StreamerBotIntegration
-from tts_core.listener.http import (
-    MAX_HEAD_BYTES,
-    BodyTooLarge,
-    HttpRequest,
-    bearer_token,
-    decode_chunked,
-    format_response,
-    parse_head,
-    query_params,
+from tts_core.listener.guard import (
+    HostAllowList,
+    OneLine,
+    RateLimitedLog,
+    TokenAttempts,
+    affordable_connections,
+    install_log_limits,
+    same_origin,
+    usable_origins,
 )
+from tts_core.listener.overlay import OVERLAY_HTML, overlay_csp
 from tts_core.listener.protocol import ErrorCode, encode, error_reply, http_status
 from tts_core.listener.session import Dispatcher, RateLimit, Session, check_token, origin_allowed
 from tts_core.manager import TTSQueueManager
 
 log = logging.getLogger(__name__)
+http_log = logging.getLogger("tts_core.listener.http")  # aiohttp's own messages (malformed requests)
 
 HARD_FRAME_FACTOR = 4  # frames up to 4x max_frame_bytes get a frame_too_large reply; larger: close 1009
-OPEN_TIMEOUT_SECONDS = 5.0  # a connection that sends no complete request head in time is dropped
-CLOSE_TIMEOUT_SECONDS = 0.4  # closing handshake budget per WebSocket client on stop
-MAX_PUSH_BUFFER_BYTES = 4 * 1024 * 1024  # a subscriber this far behind is disconnected
+MAX_HEAD_LINE_BYTES = 16 * 1024  # request line and each header line
+CLOSE_TIMEOUT_SECONDS = 0.4  # closing handshake budget per WebSocket client
+HEARTBEAT_SECONDS = 20.0  # ping idle WebSocket clients; one that does not answer is closed
+MAX_UNSENT_BYTES = 256 * 1024  # unread replies, pongs, events (beyond the OS buffers): client closed
+MAX_UNANSWERED_PINGS = 1000  # pings in a row while the previous pong is still unsent: client closed
+SEND_BUFFER_BYTES = 256 * 1024  # kernel send buffer per WebSocket (so a non-reader shows up quickly)
+LINGER_SECONDS = 1.0  # after answering early (413, 408), read and ignore the rest of a body this long
+REFUSED_LINGER_SECONDS = 0.5  # a refused connection is closed at the latest after this
 CLOSE_TOO_SLOW = 1008
+CLOSE_POLICY_VIOLATION = 1008
+CLOSE_GOING_AWAY = 1001
 SERVER_HEADER = f"obs-tts-queue/{__version__}"
+LIMITED_LOGGERS = ("tts_core.listener.server", "tts_core.listener.session", "tts_core.listener.guard",
+                   "tts_core.listener.http")
+_log_limit = RateLimitedLog()
 
 
 class ListenerServer:
@@ -80,12 +96,17 @@ class ListenerServer:
         self._stopping: asyncio.Event | None = None
         self._started = threading.Event()
         self._start_error: BaseException | None = None
-        self._server: Server | None = None
-        self._connections: set[_Connection] = set()
+        self._http: web.Server | None = None
+        self._tcp: asyncio.Server | None = None
+        self._clients: set[_Client] = set()
+        self._greeted: set[web.RequestHandler] = set()  # connections whose request head arrived
         self._http_rate = RateLimit(self.config.max_messages_per_second)
+        self._attempts = TokenAttempts()
+        self._hosts = HostAllowList.build(self.config.host, self.config.allowed_hosts)
+        self._origins: list[str] = []
+        self._max_connections = self.config.max_connections
         self._push: _EventPush | None = None
         self._stop_budget = 0.8
-        self._connection_class = type("ListenerConnection", (_Connection,), {"listener": self})
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -98,10 +119,20 @@ class ListenerServer:
         return f"ws://{_url_host(self.host)}:{self.port}/"
 
     def start(self, timeout: float = 5.0) -> None:
-        """Bind and serve in a background thread; raises OSError if the port is taken."""
+        """Bind and serve in a background thread; raises OSError naming ``listener.host`` or
+        ``listener.port`` if that address cannot be used (unknown name, port taken)."""
         if self.is_running:
             return
-        self.host, self.port = self.config.host, self.config.port
+        cfg = self.config
+        self.host, self.port = cfg.host, cfg.port
+        self._hosts = HostAllowList.build(cfg.host, cfg.allowed_hosts)
+        self._origins = usable_origins(cfg.allowed_origins)
+        self._max_connections = affordable_connections(cfg.max_connections)
+        if self._max_connections < cfg.max_connections:
+            log.warning("listener: at most %d connections (half of this process's open-file limit; "
+                        "listener.max_connections is %d)", self._max_connections, cfg.max_connections)
+        install_log_limits(LIMITED_LOGGERS, _log_limit)  # first: it counts by message template
+        install_log_limits(["tts_core.listener.http"], OneLine())
         self._started.clear()
         self._start_error = None
         self._thread = threading.Thread(target=self._run, name="tts-listener", daemon=True)
@@ -112,7 +143,8 @@ class ListenerServer:
             self._thread.join(1.0)
             self._thread = None
             raise self._start_error
-        log.info("listener on %s (HTTP: POST /event, GET /health)", self.url)
+        log.info("listener on %s (HTTP: POST /event, GET /health%s)", self.url,
+                 ", GET /overlay" if cfg.overlay else "")
 
     def stop(self, timeout: float = 1.0) -> None:
         """Close every connection and the port, and end the thread within ``timeout`` seconds."""
@@ -132,6 +164,7 @@ class ListenerServer:
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
         self._loop = loop
+        loop.set_exception_handler(_log_loop_error)
         try:
             loop.run_until_complete(self._main())
         except BaseException as exc:  # reported by start()
@@ -145,199 +178,361 @@ class ListenerServer:
             loop.close()
 
     async def _main(self) -> None:
+        loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
-        self._push = _EventPush(self.manager, asyncio.get_running_loop())
-        self._server = await serve(
-            self._handle_websocket, self.host, self.port,
-            create_connection=self._connection_class, process_request=self._check_handshake,
-            max_size=self.config.max_frame_bytes * HARD_FRAME_FACTOR, server_header=SERVER_HEADER,
-            open_timeout=OPEN_TIMEOUT_SECONDS, close_timeout=CLOSE_TIMEOUT_SECONDS,
-            compression=None, logger=logging.getLogger("tts_core.listener.websockets"),
+        self._push = _EventPush(self.manager, loop)
+        self._http = web.Server(
+            self._handle, logger=http_log, access_log=None, auto_decompress=False,
+            max_line_size=MAX_HEAD_LINE_BYTES, max_field_size=MAX_HEAD_LINE_BYTES,
+            lingering_time=LINGER_SECONDS,
         )
-        self.port = self._server.sockets[0].getsockname()[1]
+        self._tcp = await self._bind(loop)
+        self.port = self._tcp.sockets[0].getsockname()[1]
         self._started.set()
         await self._stopping.wait()
         await self._shutdown(self._stop_budget)
 
+    async def _bind(self, loop: asyncio.AbstractEventLoop) -> asyncio.Server:
+        host, port = self.host, self.port
+        try:
+            return await loop.create_server(self._accept, host, port)
+        except socket.gaierror as exc:
+            error = OSError(f"listener.host {host!r} is not a known address ({exc.strerror}); use an IP "
+                            "address of this machine: 127.0.0.1 (this PC only) or 0.0.0.0 (every network)")
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                error = OSError(f"listener.port {port} on {host} is already in use (another listener or "
+                                "program); choose another listener.port")
+            elif exc.errno == errno.EADDRNOTAVAIL:
+                error = OSError(f"listener.host {host!r} is not an address of this machine; use one of its "
+                                "addresses, 127.0.0.1 (this PC only) or 0.0.0.0 (every network)")
+            else:
+                error = OSError(f"listener.host {host!r}, listener.port {port}: {exc.strerror or exc}")
+            error.errno = exc.errno
+        raise error from None
+
     async def _shutdown(self, budget: float) -> None:
-        assert self._server is not None and self._push is not None
+        assert self._tcp is not None and self._http is not None and self._push is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget
         self._push.close()
-        self._server.close()
-        for conn in list(self._connections):
-            if conn.mode != "websocket":  # idle or mid-HTTP: nothing to close politely
-                conn.transport.abort()
+        self._tcp.close()
+        closing = [loop.create_task(client.close(CLOSE_GOING_AWAY, "server stopping"))
+                   for client in list(self._clients)]
+        if closing:
+            await asyncio.wait(closing, timeout=max(0.01, (deadline - loop.time()) * 0.7))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._http.shutdown(max(0.01, deadline - loop.time())),
+                                   max(0.02, deadline - loop.time()))
+        for handler in self._http.connections:  # still open after the budget
+            if handler.transport is not None:
+                handler.transport.abort()
+        await asyncio.sleep(0)
+
+    # -- connections -------------------------------------------------------------------
+
+    def _accept(self) -> asyncio.BaseProtocol:
+        """The protocol for a new TCP connection: aiohttp's, or a refusal beyond the limit."""
+        assert self._http is not None and self._loop is not None
+        if len(self._http.connections) >= self._max_connections:
+            log.warning("listener: %d connections open; refusing new ones (listener.max_connections)",
+                        self._max_connections)
+            return _Refused()
+        handler = self._http()
+        self._loop.call_later(self.config.unauthenticated_timeout_seconds, self._expire, handler)
+        return handler
+
+    def _expire(self, handler: web.RequestHandler) -> None:
+        if handler in self._greeted:
+            self._greeted.discard(handler)
+            return
+        transport = handler.transport
+        if transport is not None and not transport.is_closing():
+            log.info("listener: closed a connection that sent no complete request within %g s",
+                     self.config.unauthenticated_timeout_seconds)
+            transport.close()
+
+    # -- requests ------------------------------------------------------------------------
+
+    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        self._greeted.add(request.protocol)
+        host = request.headers.get("Host")
+        if not self._hosts.allows(host):
+            log.warning("listener: refused %s %s for Host %r (not in listener.allowed_hosts)",
+                        request.method, request.path, host)
+            hint = f"Host {host} is not served here (add it to listener.allowed_hosts if it is this machine)"
+            return _json_response(error_reply(None, ErrorCode.FORBIDDEN_HOST, hint))
         try:
-            await asyncio.wait_for(self._server.wait_closed(), budget)
-        except TimeoutError:
-            for conn in list(self._connections):
-                conn.transport.abort()
-            await asyncio.sleep(0)
+            if request.method == "GET" and "websocket" in request.headers.get("Upgrade", "").lower():
+                return await self._websocket(request)
+            return await self._http_request(request)
+        except ConnectionError:  # the client went away mid-request: nobody to answer
+            log.debug("listener: %s %s: the client disconnected", request.method, request.path)
+            return _error_response(ErrorCode.INVALID_FRAME, "connection lost", status=400)
+        except Exception:
+            log.exception("listener: %s %s failed", request.method, request.path)
+            return _json_response(error_reply(None, ErrorCode.INTERNAL_ERROR, "see the log"))
 
-    # -- WebSocket -------------------------------------------------------------------
+    def _origin_ok(self, origin: str | None, host: str | None) -> bool:
+        return origin is None or origin_allowed(origin, self._origins) or same_origin(origin, host)
 
-    def _check_handshake(self, connection: ServerConnection, request: Request) -> Response | None:
-        conn = cast(_Connection, connection)
+    def _token_refusal(self, token: str | None, peer: str) -> dict[str, Any] | None:
+        """None if the token (from a header or the URL) may pass, else the error reply."""
+        if token is None or not self.config.token:
+            return None
+        wait = self._attempts.locked(peer)
+        if wait > 0:
+            return error_reply(None, ErrorCode.TOO_MANY_ATTEMPTS,
+                               f"too many wrong tokens from this address; try again in {wait:.0f} s")
+        ok = check_token(token, self.config.token)
+        self._attempts.record(peer, ok)
+        return None if ok else error_reply(None, ErrorCode.UNAUTHORIZED, "wrong token")
+
+    async def _http_request(self, request: web.BaseRequest) -> web.StreamResponse:
+        method, path = request.method, request.path
         origin = request.headers.get("Origin")
-        if not origin_allowed(origin, self.config.allowed_origins):
-            log.warning("listener: refused a WebSocket from origin %s (not in allowed_origins)", origin)
-            return _reject(connection, 403, ErrorCode.FORBIDDEN_ORIGIN,
-                           f"origin {origin} is not in listener.allowed_origins")
-        token = bearer_token({k.lower(): v for k, v in request.headers.raw_items()})
-        if token is None:
-            token = query_params(request.path).get("token")
-        if token is not None and not check_token(token, self.config.token):
-            log.warning("listener: refused a WebSocket with a wrong token")
-            return _reject(connection, 401, ErrorCode.UNAUTHORIZED, "wrong token")
-        conn.authenticated = token is not None or not self.config.token
-        return None
-
-    async def _handle_websocket(self, connection: ServerConnection) -> None:
-        conn = cast(_Connection, connection)
-        assert self._push is not None
-        session = self._session("websocket", conn.authenticated)
-        peer = _peer(conn)
-        log.info("listener: client %s connected", peer)
-        try:
-            async for data in conn:
-                outcome = session.receive(data, time.monotonic())
-                await conn.send(encode(outcome.reply))
-                if outcome.subscribe is not None:
-                    self._push.set(conn, outcome.subscribe)
-                if outcome.close is not None:
-                    log.warning("listener: closing %s: %s", peer, outcome.close[1])
-                    await conn.close(*outcome.close)
-                    break
-        except ConnectionClosed:
-            pass
-        finally:
-            self._push.set(conn, frozenset())
-            log.info("listener: client %s disconnected (%s)", peer, conn.close_code)
-
-    def _session(self, transport: str, authenticated: bool, rate: RateLimit | None = None) -> Session:
-        cfg = self.config
-        return Session(self.dispatcher, token=cfg.token, authenticated=authenticated,
-                       max_frame_bytes=cfg.max_frame_bytes, max_per_second=cfg.max_messages_per_second,
-                       transport=transport, rate=rate)
-
-    # -- HTTP --------------------------------------------------------------------------
-
-    def serve_http(self, request: HttpRequest, body: bytes) -> bytes:
-        """Answer one plain HTTP request (POST /event, GET /health); returns the response bytes."""
-        origin = request.headers.get("origin")
-        if not origin_allowed(origin, self.config.allowed_origins):
-            log.warning("listener: refused HTTP %s %s from origin %s", request.method, request.path, origin)
+        if not self._origin_ok(origin, request.headers.get("Host")):
+            log.warning("listener: refused HTTP %s %s from origin %s", method, path, origin)
             return _json_response(error_reply(None, ErrorCode.FORBIDDEN_ORIGIN,
                                               f"origin {origin} is not in listener.allowed_origins"))
         cors = _cors_headers(origin)
-        if request.method == "OPTIONS":
-            return format_response(204, "", cors)
-        if request.path == "/health":
-            if request.method != "GET":
+        if method == "OPTIONS":
+            return _response(204, "", cors)
+        if path == "/health":
+            if method != "GET":
                 return _method_not_allowed("GET", cors)
             return _json_response({"status": "ok", **self._health()}, cors)
-        if request.path != "/event":
-            hint = "no such path; use POST /event, GET /health or a WebSocket on /"
+        if path == "/overlay" and self.config.overlay:
+            if method != "GET":
+                return _method_not_allowed("GET", cors)
+            return _overlay_response(request.headers.get("Host") or f"{_url_host(self.host)}:{self.port}")
+        if path != "/event":
+            hint = "no such path; use POST /event, GET /health, GET /overlay or a WebSocket on /"
             return _json_response(error_reply(None, ErrorCode.NOT_FOUND, hint), cors)
-        if request.method != "POST":
+        if method != "POST":
             return _method_not_allowed("POST", cors)
-        token = bearer_token(request.headers) or request.query.get("token")
-        if token is not None and not check_token(token, self.config.token):
-            return _json_response(error_reply(None, ErrorCode.UNAUTHORIZED, "wrong token"), cors)
-        session = self._session("http", token is not None, self._http_rate)
+        token = _bearer_token(request.headers) or request.query.get("token")
+        refusal = self._token_refusal(token, request.remote or "?")
+        if refusal is not None:
+            return _json_response(refusal, cors)
+        body = await self._read_body(request)
+        if isinstance(body, web.StreamResponse):
+            return body
+        session = self._session("http", token is not None, self._http_rate, peer=request.remote or "?")
         return _json_response(session.receive(body, time.monotonic()).reply, cors)
+
+    async def _read_body(self, request: web.BaseRequest) -> bytes | web.StreamResponse:
+        """The request body, read as it arrives (within the time-out), or the error response."""
+        limit = self.config.max_frame_bytes
+        too_large = f"body is larger than {limit} bytes"
+        chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+        length = request.content_length
+        if length is None and not chunked:
+            hint = "send the body with a Content-Length header (or chunked)"
+            return _error_response(ErrorCode.INVALID_FRAME, hint, status=411)
+        if length is not None and length > limit:
+            return _error_response(ErrorCode.FRAME_TOO_LARGE, too_large)
+        if request.headers.get("Expect", "").lower() == "100-continue":
+            await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # as aiohttp's router does
+        body = bytearray()
+        timeout = self.config.unauthenticated_timeout_seconds
+        try:
+            async with asyncio.timeout(timeout):
+                while chunk := await request.content.readany():
+                    body += chunk
+                    if len(body) > limit:
+                        return _error_response(ErrorCode.FRAME_TOO_LARGE, too_large)
+        except TimeoutError:
+            return _error_response(ErrorCode.INVALID_FRAME, f"the body did not arrive within {timeout:g} s",
+                                   status=408)
+        except ValueError as exc:  # aiohttp's HttpProcessingError family: a malformed body
+            return _error_response(ErrorCode.INVALID_FRAME, f"malformed body: {exc}")
+        return bytes(body)
+
+    def _session(self, transport: str, authenticated: bool, rate: RateLimit | None = None,
+                 peer: str | None = None) -> Session:
+        cfg = self.config
+        attempts = self._attempts.for_client(peer) if peer is not None else None
+        return Session(self.dispatcher, token=cfg.token, authenticated=authenticated,
+                       max_frame_bytes=cfg.max_frame_bytes, max_per_second=cfg.max_messages_per_second,
+                       transport=transport, rate=rate, attempts=attempts)
 
     def _health(self) -> dict[str, Any]:
         return {"version": __version__, "running": self.manager.is_running, "enabled": self.manager.enabled,
                 "paused": self.manager.paused, "pending": len(self.manager.queue)}
 
+    # -- WebSocket -------------------------------------------------------------------
 
-class _Connection(ServerConnection):
-    """A websockets connection that answers plain HTTP requests itself (see module docstring).
+    async def _websocket(self, request: web.BaseRequest) -> web.StreamResponse:
+        origin = request.headers.get("Origin")
+        if not self._origin_ok(origin, request.headers.get("Host")):
+            log.warning("listener: refused a WebSocket from origin %s (not in allowed_origins)", origin)
+            return _json_response(error_reply(None, ErrorCode.FORBIDDEN_ORIGIN,
+                                              f"origin {origin} is not in listener.allowed_origins"))
+        peer_address = request.remote or "?"
+        token = _bearer_token(request.headers) or request.query.get("token")
+        refusal = self._token_refusal(token, peer_address)
+        if refusal is not None:
+            return _json_response(refusal)
+        # autoping off: pings are answered here (see _Client.answer_ping), so a client that
+        # pings without reading is closed instead of the handler waiting on its pongs.
+        ws = web.WebSocketResponse(max_msg_size=self.config.max_frame_bytes * HARD_FRAME_FACTOR,
+                                   compress=False, heartbeat=HEARTBEAT_SECONDS, timeout=CLOSE_TIMEOUT_SECONDS,
+                                   autoping=False)
+        ws.headers["Server"] = SERVER_HEADER
+        try:
+            await ws.prepare(request)
+        except web.HTTPException as exc:  # not a valid handshake (no key, wrong version, ...)
+            return _error_response(ErrorCode.INVALID_FRAME, f"not a WebSocket handshake: {exc.text}",
+                                   status=exc.status)
+        transport = request.transport
+        _limit_buffers(transport)
+        client = _Client(ws, transport, _peer(request))
+        session = self._session("websocket", token is not None, peer=peer_address)
+        await self._converse(client, session)
+        return ws
 
-    ``mode``: "sniff" until the request head is complete, then "websocket" or "http".
-    """
+    async def _converse(self, client: _Client, session: Session) -> None:
+        assert self._push is not None
+        loop = asyncio.get_running_loop()
+        ws = client.ws
+        auth_deadline = loop.time() + self.config.unauthenticated_timeout_seconds
+        self._clients.add(client)
+        log.info("listener: client %s connected", client.peer)
+        try:
+            while True:
+                if session.authenticated:
+                    msg = await ws.receive()
+                else:
+                    msg = await ws.receive(timeout=max(0.0, auth_deadline - loop.time()))
+                if msg.type is WSMsgType.PONG:
+                    continue
+                if client.too_far_behind():
+                    log.warning("listener: closing %s: more than %d KiB it has not read", client.peer,
+                                MAX_UNSENT_BYTES // 1024)
+                    await client.close(CLOSE_TOO_SLOW, "not reading")
+                    break
+                if msg.type is WSMsgType.PING:
+                    if not await client.answer_ping(msg.data):
+                        log.warning("listener: closing %s: %d pings while not reading the answers",
+                                    client.peer, MAX_UNANSWERED_PINGS)
+                        await client.close(CLOSE_TOO_SLOW, "not reading")
+                        break
+                    continue
+                if msg.type is not WSMsgType.TEXT and msg.type is not WSMsgType.BINARY:
+                    break  # closed, closing or a protocol error (aiohttp has sent the close frame)
+                outcome = session.receive(msg.data, time.monotonic())
+                await ws.send_str(encode(outcome.reply))
+                if outcome.subscribe is not None:
+                    self._push.set(client, outcome.subscribe)
+                if outcome.close is not None:
+                    log.warning("listener: closing %s: %s", client.peer, outcome.close[1])
+                    await client.close(*outcome.close)
+                    break
+        except TimeoutError:
+            log.info("listener: closing %s: not authenticated within %g s", client.peer,
+                     self.config.unauthenticated_timeout_seconds)
+            await client.close(CLOSE_POLICY_VIOLATION, "authentication time-out")
+        except ConnectionError:  # the client went away mid-send
+            client.abort()
+        finally:
+            self._push.set(client, frozenset())
+            self._clients.discard(client)
+            log.info("listener: client %s disconnected (%s)", client.peer, ws.close_code)
 
-    listener: ListenerServer
-    authenticated: bool = False
-    mode: str = "sniff"
+
+class _Client:
+    """One WebSocket connection: its aiohttp response, transport, and pushed-event outbox."""
+
+    def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport | None, peer: str) -> None:
+        self.ws = ws
+        self.transport = transport
+        self.peer = peer
+        self.closing = False
+        self._unanswered_pings = 0
+        self._outbox: deque[str] = deque()
+        self._outbox_chars = 0
+        self._writer: asyncio.Task[None] | None = None
+
+    def unsent(self) -> int:
+        """Bytes sent to this client that it has not read yet (roughly: events count characters)."""
+        buffered = self.transport.get_write_buffer_size() if self.transport is not None else 0
+        return buffered + self._outbox_chars
+
+    def too_far_behind(self) -> bool:
+        return self.unsent() > MAX_UNSENT_BYTES
+
+    async def answer_ping(self, data: bytes) -> bool:
+        """Pong, unless the last answer is still unsent (RFC 6455 5.5.3 allows answering
+        only the latest ping): a flood of pings then costs no memory. False after
+        MAX_UNANSWERED_PINGS such pings in a row (the client is not reading)."""
+        if self.transport is not None and self.transport.get_write_buffer_size() > 0:
+            self._unanswered_pings += 1
+            return self._unanswered_pings <= MAX_UNANSWERED_PINGS
+        self._unanswered_pings = 0
+        await self.ws.pong(data)
+        return True
+
+    def push(self, texts: list[str]) -> bool:
+        """Queue pushed events; False if the client is too far behind (close it)."""
+        if self.closing:
+            return True
+        self._outbox.extend(texts)
+        self._outbox_chars += sum(len(t) for t in texts)
+        if self.too_far_behind():
+            return False
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write())
+        return True
+
+    async def _write(self) -> None:
+        try:
+            while self._outbox:
+                text = self._outbox.popleft()
+                self._outbox_chars -= len(text)
+                await self.ws.send_str(text)
+        except (ConnectionError, RuntimeError):  # closed meanwhile
+            self._outbox.clear()
+            self._outbox_chars = 0
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close politely within CLOSE_TIMEOUT_SECONDS, else drop the connection."""
+        if self.closing:
+            return
+        self.closing = True
+        try:
+            await asyncio.wait_for(self.ws.close(code=code, message=reason.encode()), CLOSE_TIMEOUT_SECONDS)
+        except (TimeoutError, ConnectionError, RuntimeError):
+            self.abort()
+        transport = self.transport
+        if transport is not None and transport.get_write_buffer_size() > 0:
+            transport.abort()  # closing would wait for the client to read what is left: forever
+
+    def abort(self) -> None:
+        self.closing = True
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.abort()
+
+
+class _Refused(asyncio.Protocol):
+    """A connection beyond ``listener.max_connections``: answered 503 and closed once the
+    request has arrived (closing over unread data would reset the connection and lose
+    the answer), or after REFUSED_LINGER_SECONDS."""
+
+    RESPONSE = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
+                b"Connection: close\r\nContent-Length: %d\r\n\r\n%s")
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(transport)
-        self._head = bytearray()
-        self._request: HttpRequest | None = None
-        self._continued = False
-        self.listener._connections.add(self)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.listener._connections.discard(self)
-        super().connection_lost(exc)
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        hint = "the listener has as many connections as listener.max_connections allows; try again later"
+        body = encode(error_reply(None, ErrorCode.TOO_MANY_CONNECTIONS, hint)).encode()
+        transport.write(self.RESPONSE % (len(body), body))
+        asyncio.get_running_loop().call_later(REFUSED_LINGER_SECONDS, transport.close)
 
     def data_received(self, data: bytes) -> None:
-        if self.mode == "websocket":
-            super().data_received(data)
-            return
-        if self.mode == "done":  # answered; the connection is closing
-            return
-        self._head += data
-        if self.mode == "sniff":
-            end = self._head.find(b"\r\n\r\n")
-            if end < 0:
-                if len(self._head) > MAX_HEAD_BYTES:
-                    self._answer(format_response(431, '{"status":"error"}'))
-                return
-            request = parse_head(bytes(self._head[:end]))
-            if request is None or request.is_websocket_upgrade:
-                self.mode = "websocket"  # websockets answers malformed heads itself (400)
-                buffered, self._head = bytes(self._head), bytearray()
-                super().data_received(buffered)
-                return
-            self.mode, self._request = "http", request
-            del self._head[: end + 4]
-        self._http_body()
-
-    def _http_body(self) -> None:
-        request = self._request
-        assert request is not None
-        limit = self.listener.config.max_frame_bytes
-        if "chunked" in request.headers.get("transfer-encoding", "").lower():
-            try:
-                if len(self._head) > 2 * limit + MAX_HEAD_BYTES:  # chunk headers cannot be that many
-                    raise BodyTooLarge(f"body is larger than {limit} bytes")
-                body = decode_chunked(bytes(self._head), limit)
-            except BodyTooLarge as exc:
-                return self._answer(_error_response(ErrorCode.FRAME_TOO_LARGE, str(exc)))
-            except ValueError as exc:
-                return self._answer(_error_response(ErrorCode.INVALID_FRAME, str(exc)))
-        else:
-            length = request.content_length
-            if length is None and request.method == "POST":
-                hint = "send the body with a Content-Length header (or chunked)"
-                return self._answer(_error_response(ErrorCode.INVALID_FRAME, hint, status=411))
-            if length is not None and length > limit:
-                too_large = f"body is larger than {limit} bytes"
-                return self._answer(_error_response(ErrorCode.FRAME_TOO_LARGE, too_large))
-            body = bytes(self._head[: length or 0]) if len(self._head) >= (length or 0) else None
-        if body is None:
-            if request.headers.get("expect", "").lower() == "100-continue" and not self._continued:
-                self._continued = True  # curl waits a second for this before sending a body
-                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            return None
-        try:
-            response = self.listener.serve_http(request, body)
-        except Exception:
-            log.exception("listener: HTTP %s %s failed", request.method, request.path)
-            response = _error_response(ErrorCode.INTERNAL_ERROR, "see the log")
-        return self._answer(response)
-
-    def _answer(self, response: bytes) -> None:
-        self.mode = "done"
-        self.transport.write(response)
-        self.transport.close()
-
-    def eof_received(self) -> None:
-        if self.mode == "websocket":
-            super().eof_received()
-        # Otherwise returning None lets asyncio close the transport.
+        if b"\r\n\r\n" in data or len(data) > 4096:
+            self.transport.close()
 
 
 class _EventPush:
@@ -351,18 +546,18 @@ class _EventPush:
     def __init__(self, manager: TTSQueueManager, loop: asyncio.AbstractEventLoop) -> None:
         self.manager = manager
         self.loop = loop
-        self._subscribers: dict[_Connection, frozenset[str]] = {}
+        self._subscribers: dict[_Client, frozenset[str]] = {}
         self._pending: deque[Event] = deque()
         self._lock = threading.Lock()
         self._scheduled = False
         self._unsubscribe: Callable[[], None] | None = None
 
-    def set(self, conn: _Connection, names: frozenset[str]) -> None:
-        """Push ``names`` to ``conn`` from now on (empty: nothing)."""
+    def set(self, client: _Client, names: frozenset[str]) -> None:
+        """Push ``names`` to ``client`` from now on (empty: nothing)."""
         if names:
-            self._subscribers[conn] = names
+            self._subscribers[client] = names
         else:
-            self._subscribers.pop(conn, None)
+            self._subscribers.pop(client, None)
         if self._subscribers and self._unsubscribe is None:
             self._unsubscribe = self.manager.subscribe(self._on_event)
         elif not self._subscribers and self._unsubscribe is not None:
@@ -390,37 +585,46 @@ class _EventPush:
             self._pending.clear()
             self._scheduled = False
         texts = [(event["event"], encode(event)) for event in events]
-        for conn, names in list(self._subscribers.items()):
-            if conn.transport.get_write_buffer_size() > MAX_PUSH_BUFFER_BYTES:
-                log.warning("listener: subscriber %s is too slow; disconnecting it", _peer(conn))
-                self._subscribers.pop(conn, None)
-                self.loop.create_task(conn.close(CLOSE_TOO_SLOW, "subscriber too slow"))
-                continue
-            for name, text in texts:
-                if name in names:
-                    broadcast([conn], text)
+        for client, names in list(self._subscribers.items()):
+            wanted = [text for name, text in texts if name in names]
+            if wanted and not client.push(wanted):
+                log.warning("listener: subscriber %s is too slow; disconnecting it", client.peer)
+                self._subscribers.pop(client, None)
+                self.loop.create_task(client.close(CLOSE_TOO_SLOW, "subscriber too slow"))
 
 
-def _reject(connection: ServerConnection, status: int, code: str, message: str) -> Response:
-    response = connection.respond(status, encode(error_reply(None, code, message)))
-    headers = Headers((k, v) for k, v in response.headers.raw_items() if k.lower() != "content-type")
-    headers["Content-Type"] = "application/json; charset=utf-8"
-    response.headers = headers
+# -- responses ----------------------------------------------------------------------------
+
+
+def _response(status: int, text: str, headers: Mapping[str, str] | None = None,
+              content_type: str = "application/json") -> web.Response:
+    """One response that closes the connection (one request per connection)."""
+    response = web.Response(status=status, text=text, content_type=content_type, charset="utf-8",
+                            headers={"Cache-Control": "no-store", "Server": SERVER_HEADER, **(headers or {})})
+    response.force_close()
     return response
 
 
-def _json_response(reply: dict[str, Any], extra_headers: dict[str, str] | None = None,
-                   status: int | None = None) -> bytes:
-    return format_response(status or http_status(reply), encode(reply), extra_headers)
+def _json_response(reply: dict[str, Any], extra_headers: Mapping[str, str] | None = None,
+                   status: int | None = None) -> web.Response:
+    headers = dict(extra_headers or {})
+    if reply.get("status") == "error" and reply["error"]["code"] == ErrorCode.TOO_MANY_ATTEMPTS:
+        headers["Retry-After"] = "60"
+    return _response(status or http_status(reply), encode(reply), headers)
 
 
-def _error_response(code: str, message: str, status: int | None = None) -> bytes:
+def _error_response(code: str, message: str, status: int | None = None) -> web.Response:
     return _json_response(error_reply(None, code, message), status=status)
 
 
-def _method_not_allowed(allowed: str, cors: dict[str, str]) -> bytes:
+def _method_not_allowed(allowed: str, cors: dict[str, str]) -> web.Response:
     reply = error_reply(None, ErrorCode.METHOD_NOT_ALLOWED, f"use {allowed} here")
     return _json_response(reply, {**cors, "Allow": allowed})
+
+
+def _overlay_response(host_header: str) -> web.Response:
+    return _response(200, OVERLAY_HTML, {"Content-Security-Policy": overlay_csp(host_header),
+                                         "X-Content-Type-Options": "nosniff"}, content_type="text/html")
 
 
 def _cors_headers(origin: str | None) -> dict[str, str]:
@@ -432,16 +636,42 @@ def _cors_headers(origin: str | None) -> dict[str, str]:
             "Access-Control-Allow-Headers": "Authorization, Content-Type"}
 
 
-def _peer(conn: ServerConnection) -> str:
-    try:
-        host, port = conn.remote_address[:2]
-    except (OSError, TypeError, ValueError):
-        return "?"
-    return f"{host}:{port}"
+def _bearer_token(headers: Mapping[str, str]) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, if any."""
+    scheme, _, token = headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _limit_buffers(transport: asyncio.Transport | None) -> None:
+    """A small kernel send buffer (a client that does not read shows up in the transport's
+    buffer soon) and a transport high-water mark above MAX_UNSENT_BYTES (writes never wait
+    for such a client: it is closed first)."""
+    if transport is None:
+        return
+    transport.set_write_buffer_limits(high=MAX_UNSENT_BYTES + 256 * 1024)
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
+
+
+def _peer(request: web.BaseRequest) -> str:
+    transport = request.transport
+    address = transport.get_extra_info("peername") if transport is not None else None
+    if not isinstance(address, tuple) or len(address) < 2:
+        return request.remote or "?"
+    return f"{address[0]}:{address[1]}"
 
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
+
+
+def _log_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """asyncio's own errors on the listener loop (e.g. accept() at the open-file limit):
+    one line each, rate-limited, no traceback."""
+    exc = context.get("exception")
+    log.error("listener: %s%s", context.get("message", "error"), f": {exc}" if exc else "")
 
 
 def _cancel_remaining(loop: asyncio.AbstractEventLoop) -> None:

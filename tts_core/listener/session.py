@@ -16,6 +16,7 @@ from typing import Any
 
 from tts_core.events import EVENT_NAMES
 from tts_core.integration import EventResult, StreamerBotIntegration
+from tts_core.listener.guard import ClientAttempts
 from tts_core.listener.protocol import (
     REMOVAL_SCHEMAS,
     ErrorCode,
@@ -210,7 +211,9 @@ class Session:
     ``authenticated`` (the handshake already carried the token); ``max_frame_bytes``;
     ``max_per_second`` (frames, 0 = unlimited); ``transport`` ("websocket" or "http":
     HTTP cannot subscribe and its bodies arrive as bytes); ``rate`` (a RateLimit to
-    share, e.g. across HTTP requests; default: a new one of ``max_per_second``).
+    share, e.g. across HTTP requests; default: a new one of ``max_per_second``);
+    ``attempts`` (this client address's wrong-token counter: ``Authenticate`` is refused
+    with too_many_attempts while it is locked out; None: no limit).
     """
 
     dispatcher: Dispatcher
@@ -220,6 +223,7 @@ class Session:
     max_per_second: float = 0.0
     transport: str = "websocket"
     rate: RateLimit | None = None
+    attempts: ClientAttempts | None = None
     subscribed: frozenset[str] = frozenset()
     error_streak: int = 0
     refused_unauthenticated: int = 0
@@ -241,7 +245,7 @@ class Session:
         text = self._decode(data)
         frame = parse_frame(text)
         if frame.kind == "request" and frame.name == "Authenticate":
-            return self._authenticate(frame)
+            return self._authenticate(frame, now)
         if not self.authenticated:
             raise ProtocolError(ErrorCode.UNAUTHORIZED, 'send {"request":"Authenticate","token":...} '
                                 "first (or the token in the URL or an Authorization header)", frame.id)
@@ -272,8 +276,18 @@ class Session:
         except UnicodeDecodeError:
             raise ProtocolError(ErrorCode.BAD_JSON, "the body is not UTF-8 text") from None
 
-    def _authenticate(self, frame: Frame) -> Outcome:
-        if not self.token or _same_secret(frame.fields["token"], self.token):
+    def _authenticate(self, frame: Frame, now: float) -> Outcome:
+        if not self.token:
+            self.authenticated = True
+            return Outcome(ok_reply(frame.id, authenticated=True))
+        wait = self.attempts.locked(now) if self.attempts is not None else 0.0
+        if wait > 0:
+            raise ProtocolError(ErrorCode.TOO_MANY_ATTEMPTS, "too many wrong tokens from this address; "
+                                f"try again in {wait:.0f} s", frame.id)
+        ok = _same_secret(frame.fields["token"], self.token)
+        if self.attempts is not None:
+            self.attempts.record(ok, now)
+        if ok:
             self.authenticated = True
             return Outcome(ok_reply(frame.id, authenticated=True))
         self.authenticated = False
@@ -294,7 +308,7 @@ class Session:
             self.error_streak = 0
             return outcome
         self.error_streak += 1
-        if outcome.reply["error"]["code"] == ErrorCode.UNAUTHORIZED:
+        if outcome.reply["error"]["code"] in (ErrorCode.UNAUTHORIZED, ErrorCode.TOO_MANY_ATTEMPTS):
             self.refused_unauthenticated += 1
             if self.refused_unauthenticated >= MAX_UNAUTHENTICATED_ERRORS:
                 outcome.close = (CLOSE_POLICY_VIOLATION, "not authenticated")

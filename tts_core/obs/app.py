@@ -40,7 +40,7 @@ ListenerFactory = Callable[[TTSQueueManager, StreamerBotIntegration], Any]
 
 
 def default_listener_factory(manager: TTSQueueManager, integration: StreamerBotIntegration) -> Any:
-    from tts_core.listener import ListenerServer  # needs the websockets package
+    from tts_core.listener import ListenerServer  # needs the aiohttp package
 
     return ListenerServer(manager, integration, manager.config.listener)
 

@@ -32,7 +32,7 @@ class Requirement:
 
 
 REQUIREMENTS = (
-    Requirement("websockets", "websockets>=12", "the listener (events from Streamer.bot and bots)"),
+    Requirement("aiohttp", "aiohttp>=3.9,<4", "the listener (events from Streamer.bot and bots)"),
     Requirement("pyttsx3", "pyttsx3>=2.99", "the pyttsx3 engine", optional=True),
 )
 
@@ -116,8 +116,8 @@ def install_hint(script_dir: Path, version: tuple[int, ...] = CURRENT) -> str:
         python = f"python{tag}"
         pip = f"{script_dir}/.venv/bin/pip"
     return (f"OBS uses Python {tag}. Create the project's environment next to the script with that "
-            f"version: `{python} -m venv \"{script_dir / '.venv'}\"` then `\"{pip}\" install websockets` "
-            f"(or `pip install --target FOLDER websockets` and choose FOLDER as 'Python packages folder'), "
+            f"version: `{python} -m venv \"{script_dir / '.venv'}\"` then `\"{pip}\" install aiohttp` "
+            f"(or `pip install --target FOLDER aiohttp` and choose FOLDER as 'Python packages folder'), "
             f"then reload the script.")
 
 
