@@ -464,7 +464,6 @@ def _install_logging() -> Any:
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False
-    logging.getLogger("tts_core.listener.websockets").setLevel(logging.WARNING)  # one line per request
     return handler
 
 
