@@ -41,6 +41,12 @@ def test_send_over_http_and_error_exit_code(running, capsys):
     assert json.loads(capsys.readouterr().out)["error"]["code"] == "bad_json"
 
 
+def test_send_exit_code_3_for_a_chat_line_that_will_not_be_spoken(running, capsys):
+    frame = '{"type":"chat","username":"viewer","message":"just chatting, no command"}'
+    assert main(["send", frame, "--url", running.url]) == 3
+    assert json.loads(capsys.readouterr().out)["status"] == "filtered"
+
+
 def test_send_wait_prints_the_final_event(running, capsys):
     assert main(["send", '{"type":"tts","text":"wait for me"}', "--url", running.url, "--wait"]) == 0
     reply, final = (json.loads(line) for line in capsys.readouterr().out.splitlines())

@@ -183,7 +183,11 @@ def run_send(args: argparse.Namespace) -> int:
         print(json.dumps(reply))
     else:
         reply = _send_websocket(args, frame, frame_id)
-    return 0 if reply.get("status") == "ok" else 1
+    return SEND_EXIT_CODES.get(str(reply.get("status")), 1)
+
+
+# ok: queued or done; filtered/rejected: understood, but it will not be spoken; else an error.
+SEND_EXIT_CODES = {"ok": 0, "filtered": 3, "rejected": 3}
 
 
 def _with_id(text: str) -> tuple[str, object]:
