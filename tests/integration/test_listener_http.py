@@ -136,8 +136,8 @@ def test_chunked_body_and_expect_100_continue(running):
     assert answer.startswith(b"HTTP/1.1 200") and answer.count(b"HTTP/1.1") == 1
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_the_curl_recipe_from_the_docs(running):
+    assert shutil.which("curl"), "curl is not installed (`make system-deps` installs it)"
     big = "x" * 2000  # curl sends Expect: 100-continue for bodies over 1 KiB
     for frame in ({"type": "tts", "text": "hello from curl"}, {"type": "tts", "text": f"long {big}"}):
         result = subprocess.run(
