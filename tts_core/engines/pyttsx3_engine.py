@@ -31,6 +31,7 @@ from tts_core.engines.base import (
 log = logging.getLogger(__name__)
 
 FILE_WAIT_SECONDS = 5.0
+SAVE_ATTEMPTS = 2  # the espeak driver now and then writes no file at all: save once more
 
 
 @dataclass
@@ -87,12 +88,20 @@ class _Pyttsx3Thread:
                 if request.kind == "voices":
                     request.future.set_result(engine.getProperty("voices"))
                     continue
-                count += 1
-                path = self.folder / f"clip-{count}.wav"
                 self._apply(engine, defaults, request)
-                engine.save_to_file(request.text, str(path))
-                engine.runAndWait()
-                request.future.set_result(_wait_for_file(path))
+                for attempt in range(1, SAVE_ATTEMPTS + 1):
+                    count += 1
+                    path = self.folder / f"clip-{count}.wav"
+                    engine.save_to_file(request.text, str(path))
+                    engine.runAndWait()
+                    try:
+                        request.future.set_result(_wait_for_file(path))
+                        break
+                    except TransientEngineError:
+                        if attempt == SAVE_ATTEMPTS:
+                            raise
+                        log.info("pyttsx3 lost a file (a known driver bug); saving it again")
+                        self.pending.update(self.applied)  # the lost Synth may have taken them
             except Exception as exc:  # noqa: BLE001 - handed to the waiting worker
                 request.future.set_exception(exc)
 
@@ -149,7 +158,7 @@ def _wait_for_file(path: Path) -> bytes:
                 return data
             last_size = size
         time.sleep(0.01)
-    raise EngineError("pyttsx3 wrote no audio file (the driver swallowed an error)")
+    raise TransientEngineError("pyttsx3 wrote no audio file (the driver swallowed an error)")
 
 
 class Pyttsx3Engine:
