@@ -9,6 +9,8 @@ References are counted, so tests can check that every one is released.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -304,3 +306,31 @@ class FakeObs:
 
     def obs_data_get_bool(self, data: FakeData, key: str) -> bool:
         return bool(data.get(key, False))
+
+
+class FakeFrames:
+    """OBS's graphics thread: runs ``pump`` and a frame of ``obs`` every 5 ms; a clip on
+    the media source ``media`` ends ``clip_seconds`` after it started."""
+
+    def __init__(self, obs: FakeObs, pump: Any, media: str = "TTS Audio", clip_seconds: float = 0.03) -> None:
+        self.obs, self.pump, self.media, self.clip_seconds = obs, pump, media, clip_seconds
+        self._stop = threading.Event()
+        self._started: dict[int, float] = {}
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.005):
+            self.pump.run()
+            self.obs.frame()
+            src = self.obs.sources.get(self.media)
+            if src is not None and src.state == "playing":
+                started = self._started.setdefault(len(src.plays), time.monotonic())
+                if time.monotonic() - started > self.clip_seconds:
+                    src.state = "ended"
+            elif src is not None and src.state == "stopped":
+                src.state = "ended"
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.thread.join(2)

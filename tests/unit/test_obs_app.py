@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from doubles import ToneEngine
-from obs_fake import FakeItem, FakeObs
+from obs_fake import FakeFrames, FakeItem, FakeObs
 
 from tts_core.obs.api import ObsApi
 from tts_core.obs.app import ObsTTSApp
@@ -18,33 +18,6 @@ from tts_core.obs.pump import Pump
 from tts_core.obs.settings import DEFAULTS
 
 MEDIA = "TTS Audio"
-
-
-class FakeFrames:
-    """OBS's graphics thread: a frame every 5 ms; a clip ends after its length."""
-
-    def __init__(self, obs: FakeObs, pump: Pump) -> None:
-        self.obs, self.pump = obs, pump
-        self._stop = threading.Event()
-        self._started: dict[int, float] = {}
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.005):
-            self.pump.run()
-            self.obs.frame()
-            src = self.obs.sources.get(MEDIA)
-            if src is not None and src.state == "playing":
-                started = self._started.setdefault(len(src.plays), time.monotonic())
-                if time.monotonic() - started > 0.03:
-                    src.state = "ended"
-            elif src is not None and src.state == "stopped":
-                src.state = "ended"
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.thread.join(2)
 
 
 class FakeListener:

@@ -3,12 +3,11 @@ the clip that plays is not cut and played again, and a failed apply shows in the
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
 
 from doubles import EventLog, ToneEngine
-from obs_fake import FakeObs
+from obs_fake import FakeFrames, FakeObs
 
 from tts_core.obs.api import ObsApi
 from tts_core.obs.app import ObsTTSApp
@@ -17,33 +16,6 @@ from tts_core.obs.settings import DEFAULTS
 
 MEDIA = "TTS Audio"
 CLIP_SECONDS = 0.8
-
-
-class SlowFrames:
-    """OBS's graphics thread: a frame every 5 ms; a clip ends CLIP_SECONDS after it started."""
-
-    def __init__(self, obs: FakeObs, pump: Pump) -> None:
-        self.obs, self.pump = obs, pump
-        self._stop = threading.Event()
-        self._started: dict[int, float] = {}
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.005):
-            self.pump.run()
-            self.obs.frame()
-            src = self.obs.sources.get(MEDIA)
-            if src is not None and src.state == "playing":
-                started = self._started.setdefault(len(src.plays), time.monotonic())
-                if time.monotonic() - started > CLIP_SECONDS:
-                    src.state = "ended"
-            elif src is not None and src.state == "stopped":
-                src.state = "ended"
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.thread.join(2)
 
 
 def _wait(condition: Any, timeout: float = 20.0) -> bool:
@@ -55,12 +27,12 @@ def _wait(condition: Any, timeout: float = 20.0) -> bool:
     return bool(condition())
 
 
-def _app(settings: dict[str, Any]) -> tuple[ObsTTSApp, SlowFrames]:
+def _app(settings: dict[str, Any]) -> tuple[ObsTTSApp, FakeFrames]:
     obs, pump = FakeObs(), Pump()
     app = ObsTTSApp(ObsApi(obs), pump, {**DEFAULTS, **settings}, listener_factory=None, debounce_s=0.05,
                     engine=ToneEngine(20))
     app.sink.frontend_ready()
-    frames = SlowFrames(obs, pump)
+    frames = FakeFrames(obs, pump, clip_seconds=CLIP_SECONDS)
     app.start()
     assert _wait(lambda: app.is_running)
     return app, frames
