@@ -141,6 +141,17 @@ class RecordingSink:
         return [p.message_id for p in self.played]
 
 
+def wait_until(condition: Any, timeout: float = 20.0) -> bool:
+    """Poll ``condition`` until it is true or ``timeout`` seconds pass; its last value as a bool.
+    Generous by default: it only ever waits that long when the test is failing."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return bool(condition())
+
+
 def assert_accounting(manager: TTSQueueManager) -> dict[str, Any]:
     """The invariant: every accepted message is played, failed, dropped, rejected or pending."""
     s = manager.get_stats()

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from doubles import RecordingSink, ToneEngine
+from doubles import RecordingSink, ToneEngine, wait_until
 from websockets.sync.client import ClientConnection, connect
 
 from tts_core import TTSConfig, TTSQueueManager
@@ -96,3 +102,30 @@ def raw_http(port: int, payload: bytes, timeout: float = 5.0) -> bytes:
             if not chunk:
                 return b"".join(chunks)
             chunks.append(chunk)
+
+
+@contextmanager
+def serving(folder: Path, config: Path,
+            start_timeout: float = 20.0) -> Iterator[tuple[str, list[str], subprocess.Popen[str]]]:
+    """``obs-tts serve --config CONFIG`` as a real process (wav-dir sink, a free port,
+    journal in ``folder/data``): yields its WebSocket URL, the live list of its
+    output lines and the process; stops it with Ctrl+C (SIGINT) and asserts a clean exit."""
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root), "OBS_TTS_TOKEN": ""}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tts_core.cli", "serve", "--config", str(config), "--port", "0",
+         "--sink", "wav-dir", "--out", str(folder / "clips"), "--data-dir", str(folder / "data")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=folder,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    out, lines = process.stdout, []
+    reader = threading.Thread(target=lambda: lines.extend(iter(out.readline, "")), daemon=True)
+    reader.start()
+    try:
+        started = wait_until(lambda: lines, start_timeout)
+        assert started, process.stderr.read() if process.poll() is not None else "no output"
+        yield lines[0].split("listening on ", 1)[1].split()[0], lines, process
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(15) == 0
+        reader.join(5)

@@ -4,21 +4,13 @@ the espeak voice and the wav-dir sink, stopped with Ctrl+C (SIGINT)."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import threading
-import time
-from pathlib import Path
 
 import pytest
-from listener_support import listening
+from doubles import wait_until
+from listener_support import listening, serving
 from websockets.sync.client import connect
 
 from tts_core.cli import main
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -70,27 +62,12 @@ def test_serve_runs_until_ctrl_c(tmp_path):
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"tts_queue": {"max_concurrent_workers": 1},
                                   "streamer_bot": {"priorities": {"donation": "URGENT"}}}))
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OBS_TTS_TOKEN": ""}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tts_core.cli", "serve", "--config", str(config), "--port", "0",
-         "--sink", "wav-dir", "--out", str(tmp_path / "clips"), "--data-dir", str(tmp_path / "data")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
-    )
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)
-    reader.start()
-    try:
-        assert _wait(lambda: lines, 15), process.stderr.read() if process.poll() is not None else "no output"
-        url = lines[0].split("listening on ", 1)[1].split()[0]
+    with serving(tmp_path, config) as (url, lines, _process):
         with connect(url) as ws:
             ws.send(json.dumps({"type": "donation", "donor_name": "JohnDoe", "amount": 5, "id": 1}))
             reply = json.loads(ws.recv(timeout=5))
         assert reply["status"] == "ok"
-        assert _wait(lambda: any("playback_finished" in line for line in lines), 20), lines
-    finally:
-        process.send_signal(signal.SIGINT)
-        assert process.wait(10) == 0
-    reader.join(5)
+        assert wait_until(lambda: any("playback_finished" in line for line in lines), 20), lines
     event_lines = [line for line in lines if reply["message_id"] in line]
     assert [line.split()[1] for line in event_lines] == ["queued", "playback_started", "playback_finished"]
     assert "URGENT" in event_lines[0] and "JohnDoe donated 5 dollars" in event_lines[0]
@@ -99,10 +76,3 @@ def test_serve_runs_until_ctrl_c(tmp_path):
     assert (tmp_path / "data" / "journal.sqlite3").exists()  # persist is on by default
 
 
-def _wait(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from doubles import wait_until
 from listener_support import ask, listening, post, raw_http
 from websockets.exceptions import ConnectionClosed
 
@@ -24,13 +25,6 @@ HUGE = int("9" * 400)  # an integer of 400 digits
 CHILD = Path(__file__).with_name("fd_limit_child.py")
 
 
-def _wait(predicate, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def _rss_bytes() -> int:
@@ -197,14 +191,14 @@ def test_beyond_max_connections_new_ones_are_refused_and_open_ones_keep_working(
     with listening(make_manager, max_connections=5) as running, running.ws() as ws:
         port = running.server.port
         idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(4)]
-        assert _wait(lambda: raw_http(port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert wait_until(lambda: raw_http(port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
                      .startswith(b"HTTP/1.1 503"))
         answer = raw_http(port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["error"]["code"] == ErrorCode.TOO_MANY_CONNECTIONS
         assert ask(ws, {"type": "follow", "username": "connected before"})["status"] == "ok"
         for sock in idle:
             sock.close()
-        assert _wait(lambda: raw_http(port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert wait_until(lambda: raw_http(port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
                      .startswith(b"HTTP/1.1 200"))
 
 

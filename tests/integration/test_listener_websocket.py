@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from doubles import wait_until
 from listener_support import ask, listening, start_listener
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -53,15 +54,15 @@ def test_every_request_over_one_connection(make_manager):
         manager = running.manager
         first = ask(ws, {"request": "Speak", "message": "first", "id": "s1"})["message_id"]
         second = ask(ws, {"request": "Speak", "message": "second", "voice": "en"})["message_id"]
-        assert _wait(lambda: manager.now_playing is not None)
+        assert wait_until(lambda: manager.now_playing is not None)
         assert ask(ws, {"request": "Pause", "id": 1}) == {"id": 1, "status": "ok", "paused": True}
         queue = ask(ws, {"request": "GetQueue", "id": 2})
         assert queue["now_playing"]["message_id"] == first and queue["queue"][0]["message_id"] == second
         assert ask(ws, {"request": "Stop", "id": 3})["skipped"] == first
-        assert _wait(lambda: manager.now_playing is None)  # the player ends the cut clip
+        assert wait_until(lambda: manager.now_playing is None)  # the player ends the cut clip
         assert ask(ws, {"request": "Skip"})["skipped"] is None  # paused: nothing playing now
         assert ask(ws, {"request": "Resume"})["paused"] is False
-        assert _wait(lambda: manager.get_stats()["played"] == 2, timeout=5)
+        assert wait_until(lambda: manager.get_stats()["played"] == 2, timeout=5)
         replay = ask(ws, {"request": "Replay", "message_id": second, "id": 4})
         assert replay["status"] == "ok" and replay["message_id"] != second
         held = ask(ws, {"type": "tts", "text": "needs a mod", "needs_approval": True})["message_id"]
@@ -239,10 +240,3 @@ def test_a_taken_port_raises_at_start(make_manager):
             ListenerServer(running.manager).start()
 
 
-def _wait(predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return False

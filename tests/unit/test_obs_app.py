@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from doubles import ToneEngine
+from doubles import ToneEngine, wait_until
 from obs_fake import FakeFrames, FakeItem, FakeObs
 
 from tts_core.obs.api import ObsApi
@@ -47,26 +47,19 @@ def app(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[ObsTTSApp]:
     tts.sink.frontend_ready()
     frames = FakeFrames(obs, pump)
     tts.start()
-    assert _wait(lambda: tts.is_running)
+    assert wait_until(lambda: tts.is_running)
     yield tts
     assert tts.shutdown()
     frames.stop()
 
 
-def _wait(condition: Any, timeout: float = 3.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return bool(condition())
 
 
 def test_plays_messages_through_the_media_source(app: ObsTTSApp) -> None:
     assert app.manager is not None and FakeListener.instances[0].running
     for n in range(3):
         app.manager.add_message(f"message {n}")
-    assert _wait(lambda: app.manager is not None and app.manager.get_stats()["played"] == 3)
+    assert wait_until(lambda: app.manager is not None and app.manager.get_stats()["played"] == 3)
     assert "Queue: 0" in app.status_text() and "played: 3" in app.status_text()
 
 
@@ -75,7 +68,7 @@ def test_keystrokes_apply_once_when_quiet(app: ObsTTSApp, caplog: pytest.LogCapt
     for size in range(100, 110):
         app.settings_changed({**app.applied, "max_queue_size": size})
         time.sleep(0.01)
-    assert _wait(lambda: app.manager is not None and app.manager.queue.max_size == 109)
+    assert wait_until(lambda: app.manager is not None and app.manager.queue.max_size == 109)
     time.sleep(0.2)
     assert caplog.text.count("applying settings") == 1
 
@@ -86,7 +79,7 @@ def test_restart_settings_keep_the_pending_queue(app: ObsTTSApp) -> None:
     manager.pause()
     ids = [manager.add_message(f"kept {n}") for n in range(3)]
     app.settings_changed({**app.applied, "max_concurrent_workers": 1, "max_retries": 0})
-    assert _wait(lambda: manager.config.max_concurrent_workers == 1 and manager.is_running)
+    assert wait_until(lambda: manager.config.max_concurrent_workers == 1 and manager.is_running)
     assert app.manager is manager
     assert [m["message_id"] for m in manager.get_queue()] == ids
 
@@ -94,7 +87,7 @@ def test_restart_settings_keep_the_pending_queue(app: ObsTTSApp) -> None:
 def test_a_new_port_restarts_only_the_listener(app: ObsTTSApp) -> None:
     manager = app.manager
     app.settings_changed({**app.applied, "listener_port": 9999})
-    assert _wait(lambda: len(FakeListener.instances) == 2)
+    assert wait_until(lambda: len(FakeListener.instances) == 2)
     assert not FakeListener.instances[0].running and FakeListener.instances[1].running
     assert FakeListener.instances[1].port == 9999 and app.manager is manager
 
@@ -102,7 +95,7 @@ def test_a_new_port_restarts_only_the_listener(app: ObsTTSApp) -> None:
 def test_priorities_and_voice_apply_live(app: ObsTTSApp) -> None:
     assert app.manager is not None and app.integration is not None
     app.settings_changed({**app.applied, "priority_chat": "URGENT", "voice": "en-us"})
-    assert _wait(lambda: app.integration is not None
+    assert wait_until(lambda: app.integration is not None
                  and app.integration.config.priorities["chat"] == "URGENT")
     assert app.manager.config.engine.voice == "en-us"
 
@@ -115,7 +108,7 @@ def test_controls(app: ObsTTSApp) -> None:
     assert app.clear() == 1
     assert app.toggle_pause() is False
     assert app.test_voice() is not None
-    assert _wait(lambda: manager.get_stats()["played"] == 1)
+    assert wait_until(lambda: manager.get_stats()["played"] == 1)
     assert app.replay() is not None
 
 
@@ -130,7 +123,7 @@ def test_moderation_and_voices_groups_apply_live(app: ObsTTSApp) -> None:
     assert app.manager is not None and app.integration is not None
     app.settings_changed({**app.applied, "moderation_bad_words": "scam", "voice_aliases": "brian=en-gb",
                           "approve_donations_from": 50.0})
-    assert _wait(lambda: app.integration is not None and "bad_words" in app.integration.pipeline.names())
+    assert wait_until(lambda: app.integration is not None and "bad_words" in app.integration.pipeline.names())
     bot = app.integration
     said = bot.submit("tts", {"text": "brian: this is a ѕсаm"})  # noqa: RUF001 - Cyrillic look-alikes
     assert said.voice == "en-gb" and app.manager.get_message(said.message_id)["text"] == "this is a bleep"
@@ -142,16 +135,16 @@ def test_moderation_and_voices_groups_apply_live(app: ObsTTSApp) -> None:
 def test_status_line_and_warning_say_what_is_wrong_with_the_media_source(app: ObsTTSApp) -> None:
     obs = app.api.obs
     assert obs.current_scene is not None
-    assert _wait(lambda: MEDIA in obs.sources)
+    assert wait_until(lambda: MEDIA in obs.sources)
     assert app.setup_warning() == ""
     obs.current_scene.items.append(FakeItem(obs.sources[MEDIA]))  # the streamer adds it to the live scene
-    assert _wait(lambda: "hid it there" in app.setup_warning())
+    assert wait_until(lambda: "hid it there" in app.setup_warning())
     assert app.setup_warning().startswith("The script changed your setup:")
     obs.rename(MEDIA, "Voice")
     assert app.manager is not None
     app.manager.add_message("this one waits")
     waiting = "WAITING FOR OBS: media source 'TTS Audio' was renamed to 'Voice'"
-    assert _wait(lambda: waiting in app.status_text())
+    assert wait_until(lambda: waiting in app.status_text())
     stats = app.manager.get_stats()
     assert stats["pending"] == 1 and stats["failed"] == 0
     app.sink.failures_in_a_row, app.sink.last_failure = 2, "media source 'X' did not start the clip"

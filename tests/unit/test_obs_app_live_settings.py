@@ -3,10 +3,9 @@ the clip that plays is not cut and played again, and a failed apply shows in the
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from doubles import EventLog, ToneEngine
+from doubles import EventLog, ToneEngine, wait_until
 from obs_fake import FakeFrames, FakeObs
 
 from tts_core.obs.api import ObsApi
@@ -18,13 +17,6 @@ MEDIA = "TTS Audio"
 CLIP_SECONDS = 0.8
 
 
-def _wait(condition: Any, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return bool(condition())
 
 
 def _app(settings: dict[str, Any]) -> tuple[ObsTTSApp, FakeFrames]:
@@ -34,7 +26,7 @@ def _app(settings: dict[str, Any]) -> tuple[ObsTTSApp, FakeFrames]:
     app.sink.frontend_ready()
     frames = FakeFrames(obs, pump, clip_seconds=CLIP_SECONDS)
     app.start()
-    assert _wait(lambda: app.is_running)
+    assert wait_until(lambda: app.is_running)
     return app, frames
 
 
@@ -50,7 +42,7 @@ def test_workers_and_retries_change_while_a_clip_plays_without_cutting_it(monkey
         log.wait_for("playback_started", ids[0])
         app.settings_changed({**app.applied, "max_concurrent_workers": 1, "max_retries": 0,
                               "rate_limit_per_minute": 120, "max_queue_size": 50})
-        assert _wait(lambda: manager.config.max_concurrent_workers == 1 and manager.queue.max_size == 50)
+        assert wait_until(lambda: manager.config.max_concurrent_workers == 1 and manager.queue.max_size == 50)
         assert app.manager is manager and manager.get_stats()["now_playing"] == ids[0]
         log.wait_for("playback_finished", ids[-1], timeout=30)
         starts = [e["message_id"] for e in log.named("playback_started")]
@@ -70,14 +62,14 @@ def test_a_failed_apply_keeps_the_queue_and_shows_in_the_status_line(monkeypatch
         manager = app.manager
         assert manager is not None
         app.settings_changed({**app.applied, "persist": True, "max_concurrent_workers": 1})
-        assert _wait(lambda: "settings" in app.errors)
+        assert wait_until(lambda: "settings" in app.errors)
         status = app.status_text()
         assert "not applied, the previous settings keep running" in status, status
         assert "journal folder" in status, status
         assert app.manager is manager and manager.is_running
         assert manager.config.persist is False and manager.config.max_concurrent_workers == 3
         msg = manager.add_message("still playing")
-        assert _wait(lambda: manager.get_stats()["played"] == 1), msg
+        assert wait_until(lambda: manager.get_stats()["played"] == 1), msg
     finally:
         assert app.shutdown()
         frames.stop()

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
-from doubles import EventLog, RecordingSink, ToneEngine, assert_accounting
+from doubles import EventLog, RecordingSink, ToneEngine, assert_accounting, wait_until
 
 from tts_core import TTSConfig
-
-
-def _wait(predicate, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.005)
 
 
 def test_urgent_arriving_while_workers_wait_for_a_token_gets_the_next_token(make_manager):
@@ -25,9 +16,9 @@ def test_urgent_arriving_while_workers_wait_for_a_token_gets_the_next_token(make
     manager.subscribe(log)
     manager.start()
     lows = [manager.add_message(f"low {i}", "LOW") for i in range(4)]
-    _wait(lambda: len(engine.calls) >= 1)
+    assert wait_until(lambda: len(engine.calls) >= 1)
     urgent = manager.add_message("urgent", "URGENT")
-    _wait(lambda: len(engine.calls) >= 2)
+    assert wait_until(lambda: len(engine.calls) >= 2)
     assert engine.calls[1][0] == "urgent", f"the next token went to {engine.calls[1][0]!r}"
     assert manager.wait_until_idle(30)
     played = sink.ids()
@@ -47,7 +38,7 @@ def test_tokens_are_not_wasted_when_several_workers_race_for_one_message(make_ma
     ids = []
     for i in range(3):
         ids.append(manager.add_message(f"m{i}", "NORMAL"))
-        _wait(lambda n=i + 1: len(engine.calls) >= n)
+        assert wait_until(lambda n=i + 1: len(engine.calls) >= n)
     assert manager.wait_until_idle(30)
     assert sink.ids() == ids
     assert_accounting(manager)

@@ -5,22 +5,14 @@ from __future__ import annotations
 
 import copy
 import sqlite3
-import time
 
 import pytest
-from doubles import EventLog, RecordingSink, ToneEngine, assert_accounting
+from doubles import EventLog, RecordingSink, ToneEngine, assert_accounting, wait_until
 
 from tts_core import StorageError, TTSConfig
 from tts_core.config import EngineConfig
 from tts_core.engines.base import Voice
 from tts_core.store import JOURNAL_FILE
-
-
-def _wait(predicate, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.01)
 
 
 class VoicedEngine(ToneEngine):
@@ -50,7 +42,7 @@ def test_workers_rate_and_size_change_mid_playback_without_cutting_the_clip(make
     manager.reconfigure(changed)
     assert manager.get_stats()["now_playing"] == ids[0], "still the same clip"
 
-    _wait(lambda: manager.get_stats()["active_workers"] == 1)
+    assert wait_until(lambda: manager.get_stats()["active_workers"] == 1)
     assert manager.wait_until_idle(30)
     assert sink.ids() == ids
     assert not any(p.skipped for p in sink.played), "no clip was cut"
@@ -65,7 +57,7 @@ def test_workers_rate_and_size_change_mid_playback_without_cutting_the_clip(make
     more = copy.deepcopy(manager.config)
     more.max_concurrent_workers = 3
     manager.reconfigure(more)
-    _wait(lambda: manager.get_stats()["active_workers"] == 3)
+    assert wait_until(lambda: manager.get_stats()["active_workers"] == 3)
 
 
 def test_unknown_voice_keeps_the_previous_settings(make_manager):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from doubles import EventLog, RecordingSink, ToneEngine, assert_accounting
+from doubles import EventLog, RecordingSink, ToneEngine, assert_accounting, wait_until
 
 from tts_core import TTSConfig
 from tts_core.sinks.base import SinkUnavailable
@@ -36,13 +36,6 @@ class FlakySink(RecordingSink):
         super().play(clip, message, stop)
 
 
-def _wait(predicate, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 def _run(make_manager, probe: bool) -> None:
@@ -52,7 +45,7 @@ def _run(make_manager, probe: bool) -> None:
     manager.start()
     sink.drop_mid_clip.set()
     ids = [manager.add_message(f"message {i}") for i in range(8)]
-    assert _wait(lambda: manager.get_stats()["player_state"] == "waiting for OBS")
+    assert wait_until(lambda: manager.get_stats()["player_state"] == "waiting for OBS")
     stats = assert_accounting(manager)
     assert stats["failed"] == 0 and stats["played"] == 0 and stats["pending"] == 8
     assert stats["waiting_for_sink"]
@@ -82,7 +75,7 @@ def test_stop_while_waiting_for_the_sink_keeps_the_message_pending(make_manager)
     manager = make_manager(TTSConfig(rate_limit_per_minute=0), engine=ToneEngine(50), sink=sink)
     manager.start()
     manager.add_message("waits")
-    assert _wait(lambda: manager.get_stats()["player_state"] == "waiting for OBS")
+    assert wait_until(lambda: manager.get_stats()["player_state"] == "waiting for OBS")
     manager.stop()
     stats = assert_accounting(manager)
     assert stats["failed"] == 0 and stats["pending"] == 1
