@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from doubles import EventLog, ToneEngine, assert_accounting
+from doubles import EventLog, ToneEngine, assert_accounting, wait_until
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import Server, ServerConnection, serve
 
@@ -240,7 +240,7 @@ def test_client_reports_a_lost_connection_to_waiting_requests_and_on_close(obs: 
     client = ObsWebSocketClient("127.0.0.1", obs.port, timeout=5.0, on_close=closed.append)
     client.connect()
     obs.drop()
-    assert _wait(lambda: closed != [])
+    assert wait_until(lambda: closed != [])
     assert not client.connected
     with pytest.raises(ObsConnectionError):
         client.call("GetVersion")
@@ -399,13 +399,6 @@ def test_reconnect_backs_off_doubling_to_a_maximum_and_resets_on_success() -> No
 # -- the queue while OBS is away ---------------------------------------------------------------
 
 
-def _wait(predicate: Any, timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return bool(predicate())
 
 
 def test_queue_waits_for_obs_then_plays_everything_in_order_the_cut_clip_first(make_manager: Any) -> None:
@@ -419,12 +412,12 @@ def test_queue_waits_for_obs_then_plays_everything_in_order_the_cut_clip_first(m
     manager.start()
     try:
         ids = [manager.add_message(f"message {i}") for i in range(4)]
-        assert _wait(lambda: manager.get_stats()["player_state"] == "waiting for OBS")
+        assert wait_until(lambda: manager.get_stats()["player_state"] == "waiting for OBS")
         assert "not reachable" in manager.get_stats()["waiting_for_sink"]
         fake.start_server()  # OBS starts, on the same port
-        assert _wait(lambda: fake.count("SetInputSettings") >= 1)
+        assert wait_until(lambda: fake.count("SetInputSettings") >= 1)
         fake.stop_server()  # ... and is closed mid-clip
-        assert _wait(lambda: "not reachable" in (manager.get_stats()["waiting_for_sink"] or ""))
+        assert wait_until(lambda: "not reachable" in (manager.get_stats()["waiting_for_sink"] or ""))
         stats = assert_accounting(manager)
         assert stats["failed"] == 0 and stats["played"] == 0 and stats["pending"] == 4
         fake.start_server()
@@ -466,6 +459,6 @@ def test_obs_that_stops_answering_is_a_wait_and_a_new_connection(obs: FakeObs, t
     with pytest.raises(SinkUnavailable, match=r"not reachable .*\(no answer\)"):
         sink.play(_clip(tmp_path), _msg(), threading.Event())
     assert not sink.connected
-    assert _wait(lambda: sink.unavailable_reason() is None)  # OBS answers again: a new connection
+    assert wait_until(lambda: sink.unavailable_reason() is None)  # OBS answers again: a new connection
     sink.play(_clip(tmp_path), _msg(), threading.Event())
     sink.close()
