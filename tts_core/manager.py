@@ -26,6 +26,7 @@ from tts_core.message import MessagePriority, MessageState, TTSMessage
 from tts_core.player import Player
 from tts_core.queue import MessageQueue, QueueFull
 from tts_core.ratelimit import TokenBucket
+from tts_core.settings import Prepared, Settings
 from tts_core.sinks.base import Sink
 from tts_core.sinks.realtime import RealtimeSink
 from tts_core.stats import Counters
@@ -87,6 +88,10 @@ class TTSQueueManager:
         self._running = False
         self._started_at = 0.0
         self.enabled = True
+        # Every part holding settings (this queue, event translators, listeners) takes a
+        # new config through ``settings.apply``; see tts_core.settings.
+        self.settings = Settings()
+        self.settings.add(self)
         if engine is not None:
             self.set_tts_engine(engine)
 
@@ -306,34 +311,64 @@ class TTSQueueManager:
         self.events.publish(make_event("queued", msg, recovered=True))
 
     def reconfigure(self, config: TTSConfig) -> None:
-        """Apply ``config`` to the queue as it runs: no restart, the clip that plays is not cut.
+        """Apply ``config`` everywhere as the queue runs: no restart, the clip that plays is not cut.
 
-        Rate limit, workers, retries, time-out, queue size, priority order, event
-        priorities, engine and voice, pause between clips, replay_keep and the journal
-        (``persist``, ``data_dir``) take effect at once; pending messages stay queued.
-        Lowering ``max_queue_size`` drops nothing already queued. The listener settings
-        are the listener's (restart it to move it). If anything cannot apply (unknown
-        voice, an engine that cannot start, an unusable data folder), nothing changes
-        and the error is raised (ConfigError/ValueError, EngineUnavailable, StorageError).
+        Every part registered in ``settings`` takes it at once: the queue (rate limit,
+        workers, retries, time-out, queue size, priority order, engine and voice, pause
+        between clips, replay_keep, the journal), the event translator (moderation,
+        ignored users, minimum amounts, templates, voices, priorities) and the
+        listener (all but its address). Pending messages stay queued; lowering
+        ``max_queue_size`` drops nothing already queued. If anything cannot apply
+        (unknown voice, an engine that cannot start, an unusable data folder, a bad
+        template), nothing changes anywhere and the error is raised (ConfigError/
+        ValueError, EngineUnavailable, StorageError).
         """
         if not isinstance(config, TTSConfig):
             raise TypeError(f"reconfigure() takes a TTSConfig, got {type(config).__name__}")
-        config.validate()
         with self._lifecycle:
-            engine = None
-            current = getattr(self, "_engine", None)
-            if _engine_build(config.engine) != _engine_build(self.config.engine) and current is not None:
-                engine = current = engine_from_config(config)  # name, fallbacks, sections, cache
+            self.settings.apply(config)
+        log.info("settings applied: %d worker(s), %s engine calls/min, queue size %d, engine %s%s",
+                 config.max_concurrent_workers, config.rate_limit_per_minute or "unlimited",
+                 config.max_queue_size, config.engine.name,
+                 f", voice {config.engine.voice}" if config.engine.voice else "")
+
+    def prepare_config(self, config: TTSConfig) -> Prepared:
+        """The queue's part of ``reconfigure``: build the engine and journal ``config``
+        needs (may raise); the commit swaps them in. Called by ``settings.apply``."""
+        engine = None
+        current = getattr(self, "_engine", None)
+        if _engine_build(config.engine) != _engine_build(self.config.engine) and current is not None:
+            engine = current = engine_from_config(config)  # name, fallbacks, sections, cache
+        try:
             if self._running and current is not None:
                 check_configured_voice(current, config.engine.voice)
-            with self._journal_lock:  # holds off add_message while the journal may move
+            self._journal_lock.acquire()  # holds off add_message while the journal may move
+            try:
                 store, store_changes = self._prepare_journal(config)
-                # Nothing below can fail: the new configuration is committed.
+            except BaseException:
+                self._journal_lock.release()
+                raise
+        except BaseException:
+            if engine is not None:
+                engine.close()
+            raise
+
+        def commit() -> None:
+            try:
                 self._commit(config, engine, store, store_changes)
-            log.info("settings applied: %d worker(s), %s engine calls/min, queue size %d, engine %s%s",
-                     config.max_concurrent_workers, config.rate_limit_per_minute or "unlimited",
-                     config.max_queue_size, config.engine.name,
-                     f", voice {config.engine.voice}" if config.engine.voice else "")
+            finally:
+                self._journal_lock.release()
+
+        def discard() -> None:
+            try:
+                if store is not None:
+                    store.close()
+                if engine is not None:
+                    engine.close()
+            finally:
+                self._journal_lock.release()
+
+        return Prepared(commit, discard)
 
     def _commit(self, config: TTSConfig, engine: Engine | None, store: MessageStore | None,
                 store_changes: bool) -> None:
