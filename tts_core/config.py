@@ -18,6 +18,7 @@ import json
 import math
 import os
 import re
+import string
 import sys
 import types
 import typing
@@ -38,6 +39,12 @@ DEFAULT_PRIORITIES = {
     "chat": "LOW",
 }
 
+
+# The words a speech template may use (streamer_bot.templates), e.g. "{username} donated {amount}".
+PLACEHOLDERS = (
+    "username", "message", "amount", "currency", "months", "months_phrase", "tier", "gift",
+    "gifter", "viewers", "viewers_phrase", "bits", "bits_phrase",
+)
 
 # Chat bots whose messages are never read aloud (names compared case-insensitively).
 DEFAULT_IGNORED_USERS = (
@@ -207,9 +214,10 @@ class StreamerBotConfig:
                 MessagePriority.parse(priority)
             except ValueError as exc:
                 raise ConfigError(f"{prefix}.priorities.{event_type}: {exc}") from None
-        for event_type in self.templates:
+        for event_type, template in self.templates.items():
             if event_type not in EVENT_TYPES:
                 raise ConfigError(f"{prefix}.templates: unknown event type {event_type!r}")
+            check_template(template, f"{prefix}.templates.{event_type}")
         if self.urgent_donation_amount < 0:
             raise ConfigError(f"{prefix}.urgent_donation_amount must be >= 0")
         for event_type in self.muted_events:
@@ -561,6 +569,20 @@ def moderation_from_streamer_bot(streamer_bot: StreamerBotConfig, base: Moderati
 
 
 # -- validation helpers ------------------------------------------------------------
+
+
+def check_template(template: str, key: str) -> None:
+    """A speech template must parse and use only PLACEHOLDERS; the error names ``key``."""
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+    for _, field_name, _, _ in parsed:
+        if field_name is not None and field_name not in PLACEHOLDERS:
+            raise ConfigError(
+                f"{key}: unknown placeholder {{{field_name}}}; expected one of "
+                + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
+            )
 
 
 def _at_least(value: float, low: float, key: str) -> None:

@@ -34,3 +34,76 @@ def test_sighup_reloads_the_config_live(tmp_path):
         assert wait_until(lambda: any("playback_finished" in line and reply["message_id"] in line
                                  for line in lines), 30), lines
     assert lines[-1].startswith("obs-tts serve: stopped; played 1")
+
+
+def _speak(ws, frame: dict, seen: list[dict]) -> dict:
+    """Send ``frame``; return its reply, with the text and priority the queue took it at
+    (from its ``queued`` event) for an accepted event. Pushed events are kept in ``seen``."""
+    frame_id = f"f{len(seen)}-{id(frame)}"
+    ws.send(json.dumps({**frame, "id": frame_id}))
+    while True:
+        data = json.loads(ws.recv(timeout=10))
+        if data.get("id") == frame_id:
+            reply = data
+            break
+        seen.append(data)
+    if reply.get("status") != "ok":
+        return reply
+    while True:
+        queued = next((e for e in seen if e.get("event") == "queued"
+                       and e.get("message_id") == reply["message_id"]), None)
+        if queued is not None:
+            return {**reply, "text": queued["text"], "priority": queued["priority"]}
+        seen.append(json.loads(ws.recv(timeout=10)))
+
+
+SCAM = {"type": "chat", "username": "viewer", "message": "!tts this is a scam"}
+SPAMMER = {"type": "chat", "username": "spammer", "message": "!tts buy followers"}
+FOLLOW = {"type": "follow", "username": "newfriend"}
+SMALL_TIP = {"type": "donation", "donor_name": "tipper", "amount": 3.0, "message": "hi"}
+
+
+def test_sighup_applies_moderation_templates_minimums_and_priorities_to_the_next_event(tmp_path):
+    config = tmp_path / "config.json"
+    settings: dict = {"tts_queue": {"max_queue_size": 100}}
+    config.write_text(json.dumps(settings))
+    with serving(tmp_path, config) as (url, lines, process), connect(url) as ws:
+        seen: list[dict] = []
+        ws.send(json.dumps({"request": "Subscribe", "events": ["queued"], "id": "sub"}))
+        assert json.loads(ws.recv(timeout=10))["status"] == "ok"
+        before = {name: _speak(ws, frame, seen) for name, frame in
+                  (("scam", SCAM), ("spammer", SPAMMER), ("follow", FOLLOW), ("tip", SMALL_TIP))}
+        assert "scam" in before["scam"]["text"], before
+        assert before["spammer"]["status"] == "ok", before
+        assert before["follow"]["text"] == "newfriend just followed" and before["follow"]["priority"] == "HIGH"
+        assert before["tip"]["status"] == "ok", before
+
+        settings["moderation"] = {"bad_words": ["scam"], "censor_word": "beep"}
+        settings["streamer_bot"] = {
+            "ignored_users": ["nightbot", "spammer"],
+            "templates": {"follow": "Welcome {username}, thanks for the follow"},
+            "min_donation_amount": 5,
+            "priorities": {"follow": "URGENT"},
+        }
+        config.write_text(json.dumps(settings))
+        process.send_signal(signal.SIGHUP)
+        assert wait_until(lambda: any(" applied" in line for line in lines), 20), lines
+
+        after = {name: _speak(ws, frame, seen) for name, frame in
+                 (("scam", SCAM), ("spammer", SPAMMER), ("follow", FOLLOW), ("tip", SMALL_TIP))}
+        assert after["scam"]["status"] == "ok" and "scam" not in after["scam"]["text"], after
+        assert "beep" in after["scam"]["text"], after
+        assert after["spammer"]["status"] == "filtered" and after["spammer"]["reason"] == "ignored_user", after
+        assert after["follow"]["text"] == "Welcome newfriend, thanks for the follow", after
+        assert after["follow"]["priority"] == "URGENT", after
+        assert after["tip"]["status"] == "filtered" and after["tip"]["reason"] == "below_minimum", after
+
+        # A template a start would refuse is refused by the reload too; the previous one stays.
+        settings["streamer_bot"]["templates"]["follow"] = "Hi {nickname}"
+        config.write_text(json.dumps(settings))
+        process.send_signal(signal.SIGHUP)
+        assert wait_until(lambda: any("not applied" in line for line in lines), 20), lines
+        refused = next(line for line in lines if "not applied" in line)
+        assert "streamer_bot.templates.follow" in refused and "{nickname}" in refused, refused
+        again = _speak(ws, FOLLOW, seen)
+        assert again["text"] == "Welcome newfriend, thanks for the follow", again

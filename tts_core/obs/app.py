@@ -203,8 +203,6 @@ class ObsTTSApp:
             self.errors["settings"] = f"not applied, the previous settings keep running: {exc}"
             log.error("settings not applied (the previous settings keep running): %s", exc)
             return
-        if changes.live and self.integration is not None:  # the Moderation and Voices groups
-            self.integration.reconfigure(manager.config)
         if changes.listener or (self.listener is None and "listener" in self.errors):
             self._stop_listener()
             self._start_listener()

@@ -1,0 +1,1 @@
+"""Ingest: stream events become messages (translation, speech templates, clean-up, moderation)."""
