@@ -75,7 +75,8 @@ def test_sighup_applies_moderation_templates_minimums_and_priorities_to_the_next
                   (("scam", SCAM), ("spammer", SPAMMER), ("follow", FOLLOW), ("tip", SMALL_TIP))}
         assert "scam" in before["scam"]["text"], before
         assert before["spammer"]["status"] == "ok", before
-        assert before["follow"]["text"] == "newfriend just followed" and before["follow"]["priority"] == "HIGH"
+        assert before["follow"]["text"] == "newfriend just followed", before
+        assert before["follow"]["priority"] == "HIGH", before
         assert before["tip"]["status"] == "ok", before
 
         settings["moderation"] = {"bad_words": ["scam"], "censor_word": "beep"}
@@ -93,7 +94,8 @@ def test_sighup_applies_moderation_templates_minimums_and_priorities_to_the_next
                  (("scam", SCAM), ("spammer", SPAMMER), ("follow", FOLLOW), ("tip", SMALL_TIP))}
         assert after["scam"]["status"] == "ok" and "scam" not in after["scam"]["text"], after
         assert "beep" in after["scam"]["text"], after
-        assert after["spammer"]["status"] == "filtered" and after["spammer"]["reason"] == "ignored_user", after
+        assert after["spammer"]["status"] == "filtered", after
+        assert after["spammer"]["reason"] == "ignored_user", after
         assert after["follow"]["text"] == "Welcome newfriend, thanks for the follow", after
         assert after["follow"]["priority"] == "URGENT", after
         assert after["tip"]["status"] == "filtered" and after["tip"]["reason"] == "below_minimum", after
