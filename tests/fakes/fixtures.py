@@ -38,7 +38,7 @@ def azure_server() -> Iterator[UspServer]:
 
 
 def point_edge_at(server: UspServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    """edge-tts imports its URLs by name (DESIGN.md section 5)."""
+    """edge-tts imports its URLs by name (docs/architecture.md, section 6)."""
     import edge_tts.communicate
     import edge_tts.voices
 

@@ -96,7 +96,7 @@ class FakeGoogle:
 
 @contextmanager
 def google_redirected(fake: FakeGoogle) -> Iterator[FakeGoogle]:
-    """Point gTTS at ``fake`` (gtts.tts imports _translate_url by name; DESIGN.md 5)."""
+    """Point gTTS at ``fake`` (gtts.tts imports _translate_url by name; docs/architecture.md, section 6)."""
     import gtts.tts
 
     original = gtts.tts._translate_url

@@ -1,5 +1,5 @@
 """Loopback websocket servers speaking Microsoft's speech protocol (USP), as the Azure
-Speech SDK and edge-tts expect it (DESIGN.md section 5).
+Speech SDK and edge-tts expect it (docs/architecture.md, section 6).
 
 Client text frames are ``Name:Value`` header lines, a blank line and a body
 (``Path:speech.config``, ``Path:synthesis.context``, ``Path:ssml``). For every ssml the

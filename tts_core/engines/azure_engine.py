@@ -2,7 +2,7 @@
 
 Text is always sent as SSML that we build, with every user text XML-escaped (a chat
 message cannot inject tags). PCM WAV clips by default (the SDK's MP3 formats can abort
-the interpreter at exit, DESIGN.md section 5). The key is never logged or shown: it
+the interpreter at exit: docs/architecture.md, section 6). The key is never logged or shown: it
 is redacted in repr() and in every error message.
 
 Each worker thread gets its own synthesizer (SDK objects are reused across calls, so

@@ -2,7 +2,7 @@
 
 gTTS sends one HTTP request per <= 100-character piece of text and concatenates the
 MP3s; it has no retries of its own and a 200 answer without audio yields 0 bytes, so
-this module checks the result and classifies every failure (DESIGN.md section 5).
+this module checks the result and classifies every failure (docs/architecture.md, section 6).
 """
 
 from __future__ import annotations

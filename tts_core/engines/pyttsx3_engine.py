@@ -1,6 +1,6 @@
 """pyttsx3 (espeak driver on Linux, SAPI5 on Windows, NSSpeech on macOS).
 
-pyttsx3 is not thread-safe and has bugs that lose files (see DESIGN.md section 5), so
+pyttsx3 is not thread-safe and has bugs that lose files (docs/architecture.md, section 6), so
 one engine lives on one dedicated daemon thread for the life of the process; every
 Pyttsx3Engine object sends it requests and waits for the file.
 """
