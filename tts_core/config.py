@@ -181,7 +181,7 @@ class StreamerBotConfig:
     # Who and what is never spoken (other bots; event types the streamer wants silent).
     ignored_users: list[str] = field(default_factory=lambda: list(DEFAULT_IGNORED_USERS))
     muted_events: list[str] = field(default_factory=list)
-    # Moderation stages (tts_core.text.moderation_pipeline); 0 switches a limit off.
+    # Moderation keys of earlier versions (see moderation_from_streamer_bot); 0 switches a limit off.
     url_filter: str = "replace"
     bad_words: list[str] = field(default_factory=list)
     bad_word_action: str = "replace"

@@ -10,11 +10,11 @@ actually be said.
 
 from __future__ import annotations
 
-from tts_core import text as edits
 from tts_core.config import ModerationConfig, StreamerBotConfig
 from tts_core.moderation import gates, links, spam, words
 from tts_core.moderation.base import Pipeline, Stage, TextStage, Words, rejected
 from tts_core.moderation.normalize import normalize_stage
+from tts_core.text import collapse_whitespace
 
 WHOLE_MESSAGE_EVENTS = ("chat", "command", "tts")  # the viewer's words are the whole point
 
@@ -66,7 +66,7 @@ def build_pipeline(mod: ModerationConfig, bot: StreamerBotConfig, memory: gates.
         stages.append(words.replacements_stage(mod.replacements))
     if mod.pronunciations:
         stages.append(words.pronunciation_stage(mod.pronunciations))
-    stages.append(TextStage("whitespace", edits.collapse_whitespace))
+    stages.append(TextStage("whitespace", collapse_whitespace))
     if mod.max_words:
         stages.append(words.max_words_stage(mod.max_words))
     if mod.max_chars:
@@ -80,7 +80,7 @@ def build_pipeline(mod: ModerationConfig, bot: StreamerBotConfig, memory: gates.
 
 
 def _always() -> list[Stage]:
-    return [TextStage("whitespace", edits.collapse_whitespace)]
+    return [TextStage("whitespace", collapse_whitespace)]
 
 
 def build_name_pipeline(mod: ModerationConfig) -> Pipeline:

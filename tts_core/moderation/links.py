@@ -71,12 +71,12 @@ def _is_speech(match: re.Match[str]) -> bool:
     return tld in _WORDY_TLDS or (first is not None and first.group().lower() in _EVERYDAY)
 
 
-def replace_spans(text: str, spans: list[tuple[int, int]], word: str, pad: bool = True) -> str:
-    """``text`` with each span replaced by ``word`` (with spaces around it when ``pad``)."""
+def replace_spans(text: str, spans: list[tuple[int, int]], word: str) -> str:
+    """``text`` with each span replaced by ``word`` with spaces around it (a space if empty)."""
     out, last = [], 0
     for start, end in spans:
         out.append(text[last:start])
-        out.append(f" {word} " if pad and word else word or " ")
+        out.append(f" {word} " if word else " ")
         last = end
     out.append(text[last:])
     return "".join(out)
