@@ -25,6 +25,8 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
+from tts_core.domain.moderation import CENSOR_WORD, LINK_WORD, ApprovalRule, BadWordAction, LinkAction
+
 EVENT_TYPES = ("donation", "subscription", "follow", "raid", "cheer", "chat", "command", "tts")
 
 DEFAULT_PRIORITIES = {
@@ -225,11 +227,6 @@ class StreamerBotConfig:
             raise ConfigError(f"{prefix}.bad_words: empty entry (a word, optionally with * wildcards)")
 
 
-LINK_ACTIONS = ("replace", "remove", "drop", "off")
-BAD_WORD_RULE_ACTIONS = ("drop", "censor", "replace")
-APPROVAL_RULE_KEYS = ("always", "min_amount", "first_time")
-
-
 @dataclass
 class ModerationConfig:
     """The filter stages applied to the viewer's own words (tts_core.moderation).
@@ -244,8 +241,8 @@ class ModerationConfig:
     enabled: bool = True
     names: bool = False  # also filter display names (links, bad words, look-alikes)
     normalize: bool = True
-    links: str = "replace"
-    link_word: str = "link"
+    links: str = LinkAction.REPLACE.value
+    link_word: str = LINK_WORD
     emotes: bool = True
     emote_names: list[str] = field(default_factory=list)
     emoji: bool = True  # drop emoji pictographs
@@ -254,8 +251,8 @@ class ModerationConfig:
     max_repeated_letters: int = 3
     max_repeated_words: int = 2
     bad_words: list[str | dict[str, str]] = field(default_factory=list)
-    bad_word_action: str = "censor"
-    censor_word: str = "bleep"
+    bad_word_action: str = BadWordAction.CENSOR.value
+    censor_word: str = CENSOR_WORD
     replacements: list[dict[str, str]] = field(default_factory=list)
     pronunciations: dict[str, str] = field(default_factory=dict)
     max_chars: int = 0
@@ -272,8 +269,8 @@ class ModerationConfig:
     def validate(self, prefix: str = "moderation") -> None:
         import re as _re
 
-        _one_of(self.links, LINK_ACTIONS, f"{prefix}.links")
-        _one_of(self.bad_word_action, BAD_WORD_RULE_ACTIONS, f"{prefix}.bad_word_action")
+        _one_of(self.links, tuple(LinkAction), f"{prefix}.links")
+        _one_of(self.bad_word_action, tuple(BadWordAction), f"{prefix}.bad_word_action")
         for i, rule in enumerate(self.bad_words):
             where = f"{prefix}.bad_words[{i}]"
             pattern = rule if isinstance(rule, str) else rule.get("pattern", "")
@@ -284,7 +281,7 @@ class ModerationConfig:
                 if unknown:
                     raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}; "
                                       "expected pattern, action, with")
-                _one_of(rule.get("action", self.bad_word_action), BAD_WORD_RULE_ACTIONS, f"{where}.action")
+                _one_of(rule.get("action", self.bad_word_action), tuple(BadWordAction), f"{where}.action")
         for i, rule in enumerate(self.replacements):
             where = f"{prefix}.replacements[{i}]"
             if set(rule) - {"pattern", "with"} or "pattern" not in rule:
@@ -299,13 +296,14 @@ class ModerationConfig:
                                   f"expected one of {', '.join(EVENT_TYPES)}")
             for key, value in approval.items():
                 where = f"{prefix}.needs_approval.{event_type}"
-                if key not in APPROVAL_RULE_KEYS:
+                if key not in tuple(ApprovalRule):
                     raise ConfigError(f"{where}: unknown rule {key!r}; "
-                                      f"expected one of {', '.join(APPROVAL_RULE_KEYS)}")
-                if (key == "min_amount") == isinstance(value, bool):
-                    wanted = "a number >= 0" if key == "min_amount" else "true or false"
+                                      f"expected one of {', '.join(ApprovalRule)}")
+                amount = key == ApprovalRule.MIN_AMOUNT
+                if amount == isinstance(value, bool):
+                    wanted = "a number >= 0" if amount else "true or false"
                     raise ConfigError(f"{where}.{key} must be {wanted}, got {value!r}")
-                if key == "min_amount" and not 0 <= value < float("inf"):
+                if amount and not 0 <= value < float("inf"):
                     raise ConfigError(f"{where}.min_amount must be a finite number >= 0, got {value!r}")
 
 
