@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tts_core.config import DEFAULT_PRIORITIES, StreamerBotConfig, TTSConfig, moderation_from_streamer_bot
+from tts_core.config import DEFAULT_PRIORITIES, StreamerBotConfig, TTSConfig
 from tts_core.manager import TTSQueueManager
 from tts_core.message import MessagePriority
 from tts_core.moderation import (
@@ -176,7 +176,7 @@ class StreamerBotIntegration:
     def reconfigure(self, config: TTSConfig) -> None:
         """Rebuild the pipeline and voices from ``config``'s ``moderation`` and ``voices``
         sections (e.g. after the OBS panel changed). Bans and cooldowns are remembered."""
-        moderation = moderation_from_streamer_bot(self.config, config.moderation)
+        moderation = config.moderation
         if not self._filters_on:
             moderation = dataclasses.replace(moderation, enabled=False)
         self.moderation_config = moderation
