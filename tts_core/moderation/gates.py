@@ -44,9 +44,6 @@ class _Expiring:
         while len(self._until) > MEMORY_LIMIT:
             self._until.popitem(last=False)
 
-    def pop(self, key: str) -> None:
-        self._until.pop(key, None)
-
     def __bool__(self) -> bool:
         return bool(self._until)
 
@@ -64,11 +61,6 @@ class Memory:
         with self.lock:
             for key in {user_key(w) for w in who if w}:
                 self.blocked.set(key, until)
-
-    def unblock(self, who: Iterable[str | None]) -> None:
-        with self.lock:
-            for key in {user_key(w) for w in who if w}:
-                self.blocked.pop(key)
 
 
 class IgnoredUsers:
