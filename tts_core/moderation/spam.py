@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 
 from tts_core.moderation.base import TextStage, Words, filtered
+from tts_core.moderation.words import wildcard_regex
 
 # Twitch/BTTV/FFZ/7TV global emotes that chat types as words (case-sensitive names).
 DEFAULT_EMOTES = (
@@ -83,7 +84,7 @@ def emote_stage(names: Iterable[str], defaults: bool) -> TextStage:
     are), ``defaults`` (also drop DEFAULT_EMOTES).
     """
     listed = [*(DEFAULT_EMOTES if defaults else ()), *names]
-    patterns = "|".join(_wildcard(name) for name in sorted(set(listed), key=len, reverse=True))
+    patterns = "|".join(wildcard_regex(name) for name in sorted(set(listed), key=len, reverse=True))
     word = re.compile(rf"(?<!\w)(?:{patterns})(?!\w)") if patterns else None
 
     def remove_emotes(text: str) -> str:
@@ -103,14 +104,7 @@ def emote_stage(names: Iterable[str], defaults: bool) -> TextStage:
 
 
 def _edge_stripped(text: str) -> list[str]:
-    return [word.strip(_EDGES) for word in text.split()]
-
-
-_EDGES = ".,!?;\"'()[]{}<>~*"
-
-
-def _wildcard(name: str) -> str:
-    return r"\s+".join(re.escape(part).replace(r"\*", r"\w*") for part in name.split())
+    return [word.strip(_EDGE_PUNCTUATION) for word in text.split()]
 
 
 def remove_emoji(text: str) -> str:

@@ -27,7 +27,12 @@ class BadWordRule:
     replacement: str = CENSOR_WORD
 
     def regex(self) -> str:
-        return r"\s+".join(re.escape(part).replace(r"\*", r"\w*") for part in self.pattern.split())
+        return wildcard_regex(self.pattern)
+
+
+def wildcard_regex(words: str) -> str:
+    """``words`` as a regex: ``*`` matches any letters, any whitespace between words."""
+    return r"\s+".join(re.escape(part).replace(r"\*", r"\w*") for part in words.split())
 
 
 def parse_rules(entries: Iterable[str | Mapping[str, str]], default_action: str = BadWordAction.CENSOR,
