@@ -22,9 +22,12 @@ import string
 import sys
 import types
 import typing
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
+
+from tts_core.domain.moderation import CENSOR_WORD, LINK_WORD, ApprovalRule, BadWordAction, LinkAction
 
 EVENT_TYPES = ("donation", "subscription", "follow", "raid", "cheer", "chat", "command", "tts")
 
@@ -50,8 +53,6 @@ PLACEHOLDERS = (
 DEFAULT_IGNORED_USERS = (
     "nightbot", "streamelements", "streamlabs", "moobot", "fossabot", "wizebot", "sery_bot",
 )
-URL_FILTER_MODES = ("replace", "remove", "reject", "off")
-BAD_WORD_ACTIONS = ("replace", "reject")
 
 
 class ConfigError(ValueError):
@@ -174,7 +175,11 @@ def _check_section(values: dict[str, Any], keys: dict[str, tuple[type, ...]], pr
 
 @dataclass
 class StreamerBotConfig:
-    """How platform events become messages (see tts_core.integration)."""
+    """How platform events become messages (see tts_core.integration).
+
+    The moderation keys this section had in earlier versions (``url_filter``,
+    ``bad_words``, ...) still load, into the ``moderation`` section (LEGACY_MODERATION_KEYS).
+    """
 
     priorities: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PRIORITIES))
     urgent_donation_amount: float = 100.0
@@ -188,18 +193,6 @@ class StreamerBotConfig:
     # Who and what is never spoken (other bots; event types the streamer wants silent).
     ignored_users: list[str] = field(default_factory=lambda: list(DEFAULT_IGNORED_USERS))
     muted_events: list[str] = field(default_factory=list)
-    # Moderation stages (tts_core.text.moderation_pipeline); 0 switches a limit off.
-    url_filter: str = "replace"
-    bad_words: list[str] = field(default_factory=list)
-    bad_word_action: str = "replace"
-    bad_word_replacement: str = "bleep"
-    max_repeated_letters: int = 3
-    max_repeated_words: int = 2
-    filter_commands: bool = True
-    filter_emotes: bool = True
-    emotes: list[str] = field(default_factory=list)
-    filter_blobs: bool = True
-    max_words: int = 0
 
     def validate(self, prefix: str = "streamer_bot") -> None:
         from tts_core.message import MessagePriority
@@ -223,19 +216,9 @@ class StreamerBotConfig:
         for event_type in self.muted_events:
             if event_type not in EVENT_TYPES:
                 raise ConfigError(f"{prefix}.muted_events: unknown event type {event_type!r}")
-        _one_of(self.url_filter, URL_FILTER_MODES, f"{prefix}.url_filter")
-        _one_of(self.bad_word_action, BAD_WORD_ACTIONS, f"{prefix}.bad_word_action")
-        for key in ("max_repeated_letters", "max_repeated_words", "max_words", "min_cheer_bits",
-                    "min_raid_viewers"):
+        for key in ("min_cheer_bits", "min_raid_viewers"):
             if getattr(self, key) < 0:
                 raise ConfigError(f"{prefix}.{key} must be >= 0 (0 = off), got {getattr(self, key)}")
-        if any(not word.strip("* ") for word in self.bad_words):
-            raise ConfigError(f"{prefix}.bad_words: empty entry (a word, optionally with * wildcards)")
-
-
-LINK_ACTIONS = ("replace", "remove", "drop", "off")
-BAD_WORD_RULE_ACTIONS = ("drop", "censor", "replace")
-APPROVAL_RULE_KEYS = ("always", "min_amount", "first_time")
 
 
 @dataclass
@@ -252,8 +235,8 @@ class ModerationConfig:
     enabled: bool = True
     names: bool = False  # also filter display names (links, bad words, look-alikes)
     normalize: bool = True
-    links: str = "replace"
-    link_word: str = "link"
+    links: str = LinkAction.REPLACE.value
+    link_word: str = LINK_WORD
     emotes: bool = True
     emote_names: list[str] = field(default_factory=list)
     emoji: bool = True  # drop emoji pictographs
@@ -262,8 +245,8 @@ class ModerationConfig:
     max_repeated_letters: int = 3
     max_repeated_words: int = 2
     bad_words: list[str | dict[str, str]] = field(default_factory=list)
-    bad_word_action: str = "censor"
-    censor_word: str = "bleep"
+    bad_word_action: str = BadWordAction.CENSOR.value
+    censor_word: str = CENSOR_WORD
     replacements: list[dict[str, str]] = field(default_factory=list)
     pronunciations: dict[str, str] = field(default_factory=dict)
     max_chars: int = 0
@@ -280,19 +263,9 @@ class ModerationConfig:
     def validate(self, prefix: str = "moderation") -> None:
         import re as _re
 
-        _one_of(self.links, LINK_ACTIONS, f"{prefix}.links")
-        _one_of(self.bad_word_action, BAD_WORD_RULE_ACTIONS, f"{prefix}.bad_word_action")
-        for i, rule in enumerate(self.bad_words):
-            where = f"{prefix}.bad_words[{i}]"
-            pattern = rule if isinstance(rule, str) else rule.get("pattern", "")
-            if not pattern.strip("* "):
-                raise ConfigError(f"{where}: empty entry (a word, optionally with * wildcards)")
-            if isinstance(rule, dict):
-                unknown = set(rule) - {"pattern", "action", "with"}
-                if unknown:
-                    raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}; "
-                                      "expected pattern, action, with")
-                _one_of(rule.get("action", self.bad_word_action), BAD_WORD_RULE_ACTIONS, f"{where}.action")
+        _one_of(self.links, tuple(LinkAction), f"{prefix}.links")
+        _one_of(self.bad_word_action, tuple(BadWordAction), f"{prefix}.bad_word_action")
+        _check_bad_words(self.bad_words, self.bad_word_action, f"{prefix}.bad_words")
         for i, rule in enumerate(self.replacements):
             where = f"{prefix}.replacements[{i}]"
             if set(rule) - {"pattern", "with"} or "pattern" not in rule:
@@ -307,13 +280,14 @@ class ModerationConfig:
                                   f"expected one of {', '.join(EVENT_TYPES)}")
             for key, value in approval.items():
                 where = f"{prefix}.needs_approval.{event_type}"
-                if key not in APPROVAL_RULE_KEYS:
+                if key not in tuple(ApprovalRule):
                     raise ConfigError(f"{where}: unknown rule {key!r}; "
-                                      f"expected one of {', '.join(APPROVAL_RULE_KEYS)}")
-                if (key == "min_amount") == isinstance(value, bool):
-                    wanted = "a number >= 0" if key == "min_amount" else "true or false"
+                                      f"expected one of {', '.join(ApprovalRule)}")
+                amount = key == ApprovalRule.MIN_AMOUNT
+                if amount == isinstance(value, bool):
+                    wanted = "a number >= 0" if amount else "true or false"
                     raise ConfigError(f"{where}.{key} must be {wanted}, got {value!r}")
-                if key == "min_amount" and not 0 <= value < float("inf"):
+                if amount and not 0 <= value < float("inf"):
                     raise ConfigError(f"{where}.min_amount must be a finite number >= 0, got {value!r}")
 
 
@@ -466,10 +440,11 @@ class TTSConfig:
             raise ConfigError("tts_queue must be an object")
         kwargs = _section_kwargs(cls, queue, "tts_queue", skip={"engine", "streamer_bot", "listener",
                                                                           "moderation", "voices"})
+        streamer_bot, moderation = legacy_moderation_keys(data.get("streamer_bot", {}),
+                                                          data.get("moderation", {}))
         kwargs["engine"] = _build(EngineConfig, data.get("engine", {}), "engine")
-        kwargs["streamer_bot"] = _build(StreamerBotConfig, data.get("streamer_bot", {}), "streamer_bot")
+        kwargs["streamer_bot"] = _build(StreamerBotConfig, streamer_bot, "streamer_bot")
         kwargs["listener"] = _build(ListenerConfig, data.get("listener", {}), "listener")
-        moderation = legacy_moderation_keys(data.get("streamer_bot", {}), data.get("moderation", {}))
         kwargs["moderation"] = _build(ModerationConfig, moderation, "moderation")
         kwargs["voices"] = _build(VoicesConfig, data.get("voices", {}), "voices")
         return cls(**kwargs)
@@ -520,52 +495,69 @@ def default_data_dir() -> Path:
     return base / "obs-tts-queue"
 
 
-# streamer_bot keys of earlier versions -> (moderation key, value converter).
-LEGACY_MODERATION_KEYS: dict[str, tuple[str, Any]] = {
-    "url_filter": ("links", lambda v: "drop" if v == "reject" else v),
-    "bad_words": ("bad_words", list),
-    "bad_word_action": ("bad_word_action", lambda v: "drop" if v == "reject" else "censor"),
-    "bad_word_replacement": ("censor_word", str),
-    "max_repeated_letters": ("max_repeated_letters", int),
-    "max_repeated_words": ("max_repeated_words", int),
-    "filter_commands": ("commands", bool),
-    "filter_emotes": ("emotes", bool),
-    "emotes": ("emote_names", list),
-    "filter_blobs": ("blobs", bool),
-    "max_words": ("max_words", int),
+# -- moderation keys of earlier versions --------------------------------------------
+
+
+@dataclass(frozen=True)
+class LegacyKey:
+    """A ``streamer_bot`` moderation key of earlier versions.
+
+    Parameters: ``new`` (the ``moderation`` key it became), ``type`` (the JSON type it
+    had), ``words`` (for an action key: its old words -> the new ones).
+    """
+
+    new: str
+    type: Any
+    words: dict[str, str] | None = None
+
+
+LEGACY_MODERATION_KEYS: dict[str, LegacyKey] = {
+    "url_filter": LegacyKey("links", str, {"replace": LinkAction.REPLACE.value,
+                                           "remove": LinkAction.REMOVE.value,
+                                           "reject": LinkAction.DROP.value, "off": LinkAction.OFF.value}),
+    "bad_words": LegacyKey("bad_words", list[str]),
+    "bad_word_action": LegacyKey("bad_word_action", str, {"replace": BadWordAction.CENSOR.value,
+                                                          "reject": BadWordAction.DROP.value}),
+    "bad_word_replacement": LegacyKey("censor_word", str),
+    "max_repeated_letters": LegacyKey("max_repeated_letters", int),
+    "max_repeated_words": LegacyKey("max_repeated_words", int),
+    "filter_commands": LegacyKey("commands", bool),
+    "filter_emotes": LegacyKey("emotes", bool),
+    "emotes": LegacyKey("emote_names", list[str]),
+    "filter_blobs": LegacyKey("blobs", bool),
+    "max_words": LegacyKey("max_words", int),
 }
 
 
-def legacy_moderation_keys(streamer_bot: object, moderation: object) -> Any:
-    """The moderation section with the old streamer_bot keys filled in where it does not set them."""
-    if not isinstance(streamer_bot, dict) or not isinstance(moderation, dict):
-        return moderation
-    merged = dict(moderation)
-    for old, (new, convert) in LEGACY_MODERATION_KEYS.items():
-        if old in streamer_bot and new not in merged:
-            try:
-                merged[new] = convert(streamer_bot[old])
-            except (TypeError, ValueError):
-                continue  # the streamer_bot section's own validation names the bad value
-    return merged
+def legacy_moderation_keys(streamer_bot: object, moderation: object) -> tuple[object, object]:
+    """The one translation of the old keys: ``streamer_bot`` without them, and
+    ``moderation`` with them filled in where it does not set the new key itself.
+
+    Every old key is checked as before, and a bad one is a ConfigError that names it
+    (``streamer_bot.bad_words[0] must be str, ...``), even where the new key wins.
+    """
+    if not isinstance(streamer_bot, dict) or not LEGACY_MODERATION_KEYS.keys() & streamer_bot.keys():
+        return streamer_bot, moderation
+    rest = {key: value for key, value in streamer_bot.items() if key not in LEGACY_MODERATION_KEYS}
+    translated = {LEGACY_MODERATION_KEYS[key].new: _legacy_value(key, value)
+                  for key, value in streamer_bot.items() if key in LEGACY_MODERATION_KEYS}
+    if not isinstance(moderation, dict):
+        return rest, moderation  # building the section names its wrong type
+    return rest, {**translated, **moderation}
 
 
-def moderation_from_streamer_bot(streamer_bot: StreamerBotConfig, base: ModerationConfig) -> ModerationConfig:
-    """``base`` with the old streamer_bot moderation keys applied where they differ from
-    their defaults (for code that still builds a StreamerBotConfig with them)."""
-    import dataclasses
-
-    defaults = StreamerBotConfig()
-    changed = {}
-    for old, (new, convert) in LEGACY_MODERATION_KEYS.items():
-        value = getattr(streamer_bot, old)
-        if value != getattr(defaults, old):
-            changed[new] = convert(value)
-    if not changed:
-        return base
-    merged = dataclasses.replace(base, **changed)
-    merged.validate()
-    return merged
+def _legacy_value(key: str, value: object) -> object:
+    legacy = LEGACY_MODERATION_KEYS[key]
+    where = f"streamer_bot.{key}"
+    _check_value(value, legacy.type, where)
+    _check_numbers(value, where, negative_ok=False)
+    if key == "bad_words":
+        _check_bad_words(typing.cast(list[str], value), BadWordAction.CENSOR, where)
+    if legacy.words is None:
+        return value
+    word = typing.cast(str, value)
+    _one_of(word, tuple(legacy.words), where)
+    return legacy.words[word]
 
 
 # -- validation helpers ------------------------------------------------------------
@@ -593,6 +585,21 @@ def _at_least(value: float, low: float, key: str) -> None:
 def _one_of(value: str, allowed: tuple[str, ...], key: str) -> None:
     if value not in allowed:
         raise ConfigError(f"{key} must be one of {', '.join(allowed)}, got {value!r}")
+
+
+def _check_bad_words(rules: Sequence[str | dict[str, str]], default_action: str, key: str) -> None:
+    """Each entry a word (``*`` wildcards) or a rule ``{"pattern", "action", "with"}``."""
+    for i, rule in enumerate(rules):
+        where = f"{key}[{i}]"
+        pattern = rule if isinstance(rule, str) else rule.get("pattern", "")
+        if not pattern.strip("* "):
+            raise ConfigError(f"{where}: empty entry (a word, optionally with * wildcards)")
+        if isinstance(rule, dict):
+            unknown = set(rule) - {"pattern", "action", "with"}
+            if unknown:
+                raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}; "
+                                  "expected pattern, action, with")
+            _one_of(rule.get("action", default_action), tuple(BadWordAction), f"{where}.action")
 
 
 def _at_most(value: float, high: float, key: str) -> None:

@@ -5,11 +5,10 @@ against what the recording sink actually played (the text the engine was given).
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
-from doubles import EventLog, assert_accounting
+from doubles import EventLog, assert_accounting, wait_until
 from listener_support import Running, ask, listening, post
 
 from tts_core import TTSConfig
@@ -42,11 +41,9 @@ def played_texts(running: Running) -> list[str]:
     return [p.text for p in running.sink.played]
 
 
-def wait_played(running: Running, text: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while text not in played_texts(running):
-        assert time.monotonic() < deadline, f"{text!r} never played; played: {played_texts(running)}"
-        time.sleep(0.01)
+def wait_played(running: Running, text: str) -> None:
+    assert wait_until(lambda: text in played_texts(running)), \
+        f"{text!r} never played; played: {played_texts(running)}"
 
 
 def test_a_held_message_rejected_by_a_moderator_never_plays_and_an_approved_one_plays(running):
@@ -107,19 +104,13 @@ def test_a_moderator_removes_a_users_lines_and_a_ban_skips_the_clip_playing_now(
     with listening(make_manager, config=config(), duration_ms=20_000, sink_speed=1.0) as running, \
             running.ws() as ws:
         playing = chat(ws, "loud", "a very long clip")["message_id"]
-        deadline = time.monotonic() + 10
-        while running.manager.now_playing is None:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        assert wait_until(lambda: running.manager.now_playing is not None)
         later = chat(ws, "loud", "and more")["message_id"]
         removed = ask(ws, {"request": "Remove", "username": "LOUD", "skip_playing": False})
         assert removed["removed"] == [later] and removed["skipped"] is None
         timeout = ask(ws, {"type": "user_timeout", "username": "loud", "duration_seconds": 600})
         assert timeout["skipped"] == playing
-        deadline = time.monotonic() + 10
-        while not running.sink.played:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        assert wait_until(lambda: running.sink.played)
         assert running.sink.played[0].skipped
         assert ask(ws, {"request": "Remove", "id": 4})["error"]["code"] == "missing_field"
 

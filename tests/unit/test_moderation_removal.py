@@ -8,7 +8,8 @@ from doubles import EventLog, assert_accounting
 
 from tts_core import TTSConfig, TTSQueueManager
 from tts_core.integration import StreamerBotIntegration
-from tts_core.moderation.removal import emote_spans
+from tts_core.moderation import Memory, Stopped, Words, build_pipeline
+from tts_core.moderation.removal import Removal, emote_spans
 
 HOLD = 60.0
 
@@ -43,21 +44,31 @@ def test_a_ban_drops_that_viewers_messages_counts_them_and_blocks_them():
         manager.events.stop()
 
 
-def test_a_time_out_blocks_for_its_own_duration_and_a_ban_for_ban_block_seconds(monkeypatch):
+def test_a_time_out_blocks_for_its_own_duration_and_a_ban_for_ban_block_seconds():
     now = [1000.0]
-    _, bot = build(ban_block_seconds=600)
-    # No thread runs here: the clock of removal and of the gates can be the test's.
-    monkeypatch.setattr("time.monotonic", lambda: now[0])
-    bot.remove("user_timeout", {"user_id": "42", "duration_seconds": 10})
-    words = {"username": "x", "message": "hi", "user_id": "42"}
-    assert bot.submit("chat", words).status == "rejected"
+    config = TTSConfig.from_dict({"moderation": {"ban_block_seconds": 600}})
+    memory = Memory()
+    # Removal and the gates share the memory of blocks, and the test's clock.
+    removal = Removal(TTSQueueManager(config), config.moderation, memory, clock=lambda: now[0])
+    gates = build_pipeline(config.moderation, config.streamer_bot, memory)
+
+    def refused() -> bool:
+        try:
+            gates.run(Words("hi", "chat", username="x", user_id="42", now=now[0]))
+        except Stopped as stop:
+            assert (stop.stage, stop.reason) == ("blocked_users", "blocked_user")
+            return True
+        return False
+
+    removal.handle("user_timeout", {"user_id": "42", "duration_seconds": 10})
+    assert refused()
     now[0] += 11
-    assert bot.submit("chat", words).status == "ok"
-    bot.remove("user_banned", {"user_id": 42})
+    assert not refused()
+    removal.handle("user_banned", {"user_id": 42})
     now[0] += 599
-    assert bot.submit("chat", words).status == "rejected"
+    assert refused()
     now[0] += 2
-    assert bot.submit("chat", words).status == "ok"
+    assert not refused()
 
 
 def test_switches_for_deleted_lines_and_bans():

@@ -11,6 +11,7 @@ import pytest
 
 from tts_core import TTSConfig, TTSQueueManager
 from tts_core.config import ConfigError, ModerationConfig, StreamerBotConfig
+from tts_core.domain.moderation import BadWordAction, LinkAction
 from tts_core.integration import StreamerBotIntegration
 from tts_core.moderation import Memory, Stopped, Words, build_pipeline
 from tts_core.moderation.links import find_links
@@ -358,3 +359,24 @@ def test_a_big_donation_with_a_dropped_message_still_waits_for_approval():
     assert result.message_filtered == {"stage": "bad_words", "reason": "bad_word"}
     assert (shown["text"], shown["state"], shown["hold_reason"]) == (
         "Ann donated 100 dollars", "held", "donation of 100 (approval from 50)")
+
+
+# -- one vocabulary: every word the config accepts is one the stages act on ----------------
+
+@pytest.mark.parametrize("action", list(LinkAction))
+def test_every_link_action_the_config_accepts_is_built(action):
+    if action == LinkAction.DROP:
+        assert stopped("see evil.com ok", links=action).reason == "link"
+    else:
+        said = {"replace": "see link ok", "remove": "see ok", "off": "see evil.com ok"}[action]
+        assert spoken("see evil.com ok", links=action) == said
+
+
+@pytest.mark.parametrize("action", list(BadWordAction))
+def test_every_bad_word_action_the_config_accepts_is_built(action):
+    ModerationConfig(bad_word_action=action).validate()
+    rules = [{"pattern": "heck", "action": action, "with": "gosh"}]
+    if action == BadWordAction.DROP:
+        assert stopped("oh heck", bad_words=rules).reason == "bad_word"
+    else:
+        assert spoken("oh heck", bad_words=rules) == {"censor": "oh bleep", "replace": "oh gosh"}[action]

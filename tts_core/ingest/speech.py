@@ -21,7 +21,6 @@ from tts_core.config import (
     ModerationConfig,
     StreamerBotConfig,
     TTSConfig,
-    moderation_from_streamer_bot,
 )
 from tts_core.ingest.amounts import currency_code, plural, spoken_amount
 from tts_core.message import MessagePriority
@@ -80,7 +79,7 @@ class SpeechRules:
 
     def __init__(self, config: TTSConfig, memory: Memory, moderation: bool = True) -> None:
         self.bot: StreamerBotConfig = config.streamer_bot
-        mod = moderation_from_streamer_bot(self.bot, config.moderation)
+        mod = config.moderation
         self.moderation: ModerationConfig = mod if moderation else dataclasses.replace(mod, enabled=False)
         self.templates = {**DEFAULT_TEMPLATES, **self.bot.templates}
         self.pipeline: Pipeline = build_pipeline(self.moderation, self.bot, memory)

@@ -10,11 +10,12 @@ actually be said.
 
 from __future__ import annotations
 
-from tts_core import text as edits
 from tts_core.config import ModerationConfig, StreamerBotConfig
+from tts_core.domain.moderation import BadWordAction, LinkAction
 from tts_core.moderation import gates, links, spam, words
 from tts_core.moderation.base import Pipeline, Stage, TextStage, Words, rejected
 from tts_core.moderation.normalize import normalize_stage
+from tts_core.text import collapse_whitespace
 
 WHOLE_MESSAGE_EVENTS = ("chat", "command", "tts")  # the viewer's words are the whole point
 
@@ -46,7 +47,7 @@ def build_pipeline(mod: ModerationConfig, bot: StreamerBotConfig, memory: gates.
         stages.append(spam.CommandLines())
     if mod.chat_cooldown_seconds:
         stages.append(gates.ChatCooldown(mod.chat_cooldown_seconds, memory))
-    if mod.links != "off":
+    if mod.links != LinkAction.OFF:
         stages.append(links.link_stage(mod.links, mod.link_word))
     if mod.commands:
         stages.append(spam.commands_stage())
@@ -66,7 +67,7 @@ def build_pipeline(mod: ModerationConfig, bot: StreamerBotConfig, memory: gates.
         stages.append(words.replacements_stage(mod.replacements))
     if mod.pronunciations:
         stages.append(words.pronunciation_stage(mod.pronunciations))
-    stages.append(TextStage("whitespace", edits.collapse_whitespace))
+    stages.append(TextStage("whitespace", collapse_whitespace))
     if mod.max_words:
         stages.append(words.max_words_stage(mod.max_words))
     if mod.max_chars:
@@ -80,7 +81,7 @@ def build_pipeline(mod: ModerationConfig, bot: StreamerBotConfig, memory: gates.
 
 
 def _always() -> list[Stage]:
-    return [TextStage("whitespace", edits.collapse_whitespace)]
+    return [TextStage("whitespace", collapse_whitespace)]
 
 
 def build_name_pipeline(mod: ModerationConfig) -> Pipeline:
@@ -89,10 +90,11 @@ def build_name_pipeline(mod: ModerationConfig) -> Pipeline:
     stages: list[Stage] = []
     if mod.enabled and mod.names:
         stages.append(normalize_stage())
-        if mod.links != "off":
-            stages.append(links.link_stage("replace", mod.link_word))
+        if mod.links != LinkAction.OFF:
+            stages.append(links.link_stage(LinkAction.REPLACE, mod.link_word))
         if mod.bad_words:
-            stages.append(words.BadWords(words.parse_rules(mod.bad_words, "censor", mod.censor_word)))
+            rules = words.parse_rules(mod.bad_words, BadWordAction.CENSOR, mod.censor_word)
+            stages.append(words.BadWords(rules))
     if mod.pronunciations:
         stages.append(words.pronunciation_stage(mod.pronunciations))
     return Pipeline(stages)

@@ -12,6 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 
+from tts_core.domain.moderation import ApprovalRule
 from tts_core.moderation.base import Words, filtered, rejected
 
 CHAT_EVENTS = ("chat", "command")
@@ -43,9 +44,6 @@ class _Expiring:
         while len(self._until) > MEMORY_LIMIT:
             self._until.popitem(last=False)
 
-    def pop(self, key: str) -> None:
-        self._until.pop(key, None)
-
     def __bool__(self) -> bool:
         return bool(self._until)
 
@@ -63,11 +61,6 @@ class Memory:
         with self.lock:
             for key in {user_key(w) for w in who if w}:
                 self.blocked.set(key, until)
-
-    def unblock(self, who: Iterable[str | None]) -> None:
-        with self.lock:
-            for key in {user_key(w) for w in who if w}:
-                self.blocked.pop(key)
 
 
 class IgnoredUsers:
@@ -169,11 +162,12 @@ class ApprovalRules:
         if not rule:
             return
         reason = None
-        if rule.get("always"):
+        minimum = rule.get(ApprovalRule.MIN_AMOUNT)
+        if rule.get(ApprovalRule.ALWAYS):
             reason = f"every {words.event_type} needs approval"
-        elif "min_amount" in rule and words.amount is not None and words.amount >= float(rule["min_amount"]):
-            reason = f"{words.event_type} of {words.amount:g} (approval from {float(rule['min_amount']):g})"
-        elif rule.get("first_time") and words.first_time:
+        elif minimum is not None and words.amount is not None and words.amount >= float(minimum):
+            reason = f"{words.event_type} of {words.amount:g} (approval from {float(minimum):g})"
+        elif rule.get(ApprovalRule.FIRST_TIME) and words.first_time:
             reason = "first-time chatter"
         if reason is not None:
             words.needs_approval, words.hold_reason = True, reason

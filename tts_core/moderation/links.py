@@ -5,19 +5,18 @@ Found: ``https://x``, ``hxxps://``, ``h t t p s : / /``, ``https colon slash sla
 unicode dots (``evil。com``), look-alike letters (``еvil.соm``), e-mail addresses and IP
 addresses. Ordinary dots ("e.g.", "1.5", "Node.js", "home. Co-op") are not links.
 
-Parameters of ``link_stage``: ``action`` (``replace``: say ``word`` instead; ``remove``:
-leave the link out; ``drop``: refuse the whole message), ``word`` (default "link").
+Parameters of ``link_stage``: ``action`` (a ``LinkAction``: ``replace`` says ``word``
+instead, ``remove`` leaves the link out, ``drop`` refuses the whole message), ``word``
+(default "link").
 """
 
 from __future__ import annotations
 
 import re
 
+from tts_core.domain.moderation import LINK_WORD, LinkAction
 from tts_core.moderation.base import TextStage, rejected
 from tts_core.moderation.normalize import matching_view
-
-LINK_WORD = "link"
-LINK_ACTIONS = ("replace", "remove", "drop")
 
 # Top-level domains that mark a bare word.word as a link (ambiguous English words left out).
 TLDS = (
@@ -71,29 +70,31 @@ def _is_speech(match: re.Match[str]) -> bool:
     return tld in _WORDY_TLDS or (first is not None and first.group().lower() in _EVERYDAY)
 
 
-def replace_spans(text: str, spans: list[tuple[int, int]], word: str, pad: bool = True) -> str:
-    """``text`` with each span replaced by ``word`` (with spaces around it when ``pad``)."""
+def replace_spans(text: str, spans: list[tuple[int, int]], word: str) -> str:
+    """``text`` with each span replaced by ``word`` with spaces around it (a space if empty)."""
     out, last = [], 0
     for start, end in spans:
         out.append(text[last:start])
-        out.append(f" {word} " if pad and word else word or " ")
+        out.append(f" {word} " if word else " ")
         last = end
     out.append(text[last:])
     return "".join(out)
 
 
-def link_stage(action: str = "replace", word: str = LINK_WORD) -> TextStage:
-    if action not in LINK_ACTIONS:
-        raise ValueError(f"links must be one of {', '.join(LINK_ACTIONS)}, got {action!r}")
+def link_stage(action: str = LinkAction.REPLACE, word: str = LINK_WORD) -> TextStage:
+    acting = [a for a in LinkAction if a != LinkAction.OFF]  # "off" builds no stage at all
+    if action not in acting:
+        raise ValueError(f"a link stage needs one of {', '.join(acting)}, got {action!r}")
     run = re.compile(rf"(?i)\b{re.escape(word)}(?:\W+{re.escape(word)}\b)+") if word else None
 
     def edit(text: str) -> str:
         spans = find_links(text)
         if not spans:
             return text
-        if action == "drop":
+        if action == LinkAction.DROP:
             raise rejected("link", "the message contains a link")
-        cleaned = replace_spans(text, spans, word if action == "replace" else "")
-        return run.sub(word, cleaned) if run is not None and action == "replace" else cleaned
+        replace = action == LinkAction.REPLACE
+        cleaned = replace_spans(text, spans, word if replace else "")
+        return run.sub(word, cleaned) if run is not None and replace else cleaned
 
     return TextStage("links", edit)

@@ -28,12 +28,16 @@ class _Queue(Protocol):
 
 
 class Removal:
-    """Parameters: ``manager`` (has ``remove_where``), ``config`` (ModerationConfig), ``memory``."""
+    """Parameters: ``manager`` (has ``remove_where``), ``config`` (ModerationConfig),
+    ``memory`` (where blocks are kept), ``clock`` (monotonic seconds, the clock of the
+    ``now`` the gates are given)."""
 
-    def __init__(self, manager: _Queue, config: ModerationConfig, memory: Memory) -> None:
+    def __init__(self, manager: _Queue, config: ModerationConfig, memory: Memory,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.manager = manager
         self.config = config
         self.memory = memory
+        self.clock = clock
 
     def handle(self, kind: str, fields: Mapping[str, Any]) -> dict[str, Any]:
         """``kind``: chat_deleted (``chat_message_id``), user_banned / user_timeout
@@ -73,7 +77,7 @@ class Removal:
             seconds = float(fields["duration_seconds"])
         if seconds > 0:
             who = {fields.get("username"), _str(fields.get("user_id")), *also}
-            self.memory.block(who, time.monotonic() + seconds)
+            self.memory.block(who, self.clock() + seconds)
 
 
 def _str(value: object) -> str | None:

@@ -22,7 +22,6 @@ _INLINE = re.compile(r"\s*\(?([^\W\d_][\w-]{0,31})\)?\s*:\s*(?=\S)")
 class VoiceChoice:
     voice: str | None
     text: str  # the viewer's words without the inline alias
-    alias: str | None = None
 
 
 class VoiceChooser:
@@ -42,7 +41,7 @@ class VoiceChooser:
                 voice = self.aliases.get(match.group(1).casefold())
                 if voice is not None:
                     chosen = self.aliases.get(requested.casefold(), requested) if requested else voice
-                    return VoiceChoice(chosen, text[match.end():], match.group(1))
+                    return VoiceChoice(chosen, text[match.end():])
         if requested:  # Speaker.bot's Speak sends an alias name as its voice
             return VoiceChoice(self.aliases.get(requested.casefold(), requested), text)
         voice = self.users.get(user_key(username)) if username else None

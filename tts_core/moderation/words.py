@@ -13,11 +13,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from tts_core.moderation.base import TextStage, rejected
+from tts_core.domain.moderation import CENSOR_WORD, BadWordAction
+from tts_core.moderation.base import TextStage, Words, rejected
 from tts_core.moderation.normalize import matching_view
-
-CENSOR_WORD = "bleep"
-RULE_ACTIONS = ("drop", "censor", "replace")
 
 
 @dataclass(frozen=True)
@@ -25,14 +23,19 @@ class BadWordRule:
     """``pattern`` (words, ``*`` wildcards), ``action`` (drop, censor, replace), ``replacement``."""
 
     pattern: str
-    action: str = "censor"
+    action: str = BadWordAction.CENSOR
     replacement: str = CENSOR_WORD
 
     def regex(self) -> str:
-        return r"\s+".join(re.escape(part).replace(r"\*", r"\w*") for part in self.pattern.split())
+        return wildcard_regex(self.pattern)
 
 
-def parse_rules(entries: Iterable[str | Mapping[str, str]], default_action: str = "censor",
+def wildcard_regex(words: str) -> str:
+    """``words`` as a regex: ``*`` matches any letters, any whitespace between words."""
+    return r"\s+".join(re.escape(part).replace(r"\*", r"\w*") for part in words.split())
+
+
+def parse_rules(entries: Iterable[str | Mapping[str, str]], default_action: str = BadWordAction.CENSOR,
                 censor_word: str = CENSOR_WORD) -> list[BadWordRule]:
     """Config entries (a word, or ``{"pattern", "action", "with"}``) -> rules, longest first."""
     rules = []
@@ -40,9 +43,9 @@ def parse_rules(entries: Iterable[str | Mapping[str, str]], default_action: str 
         if isinstance(entry, str):
             entry = {"pattern": entry}
         action = entry.get("action", default_action)
-        if action not in RULE_ACTIONS:
-            raise ValueError(f"bad word action must be one of {', '.join(RULE_ACTIONS)}, got {action!r}")
-        replacement = entry.get("with", censor_word) if action == "replace" else censor_word
+        if action not in tuple(BadWordAction):
+            raise ValueError(f"bad word action must be one of {', '.join(BadWordAction)}, got {action!r}")
+        replacement = entry.get("with", censor_word) if action == BadWordAction.REPLACE else censor_word
         pattern = entry["pattern"].strip()
         if pattern.strip("* "):
             rules.append(BadWordRule(pattern, action, replacement))
@@ -60,8 +63,8 @@ class BadWords:
         joined = "|".join(r.regex() for r in rules)
         self._any = re.compile(rf"(?<!\w)(?:{joined})(?!\w)", re.IGNORECASE) if rules else None
 
-    def apply(self, words: object) -> None:
-        words.text = self.edit(words.text)  # type: ignore[attr-defined]
+    def apply(self, words: Words) -> None:
+        words.text = self.edit(words.text)
 
     def edit(self, text: str) -> str:
         if self._any is None:
@@ -73,7 +76,7 @@ class BadWords:
         out, last = [], 0
         for match in found:
             rule = self._rule_for(match.group())
-            if rule.action == "drop":
+            if rule.action == BadWordAction.DROP:
                 raise rejected("bad_word", f"the message contains a listed bad word ({rule.pattern})")
             out += [text[last:match.start()], rule.replacement]
             last = match.end()
