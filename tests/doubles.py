@@ -169,9 +169,10 @@ def skip_or_fail(reason: str, *, required: bool = False) -> NoReturn:
 
     Parameters: ``reason`` says what is missing and how to provide it; ``required`` fails
     outside CI too (e.g. OBS_TTS_REQUIRE_E2E=1)."""
+    __tracebackhide__ = True  # pytest reports the caller's line, not this one
     if required or on_ci():
         why = "CI=true" if on_ci() else "required here"
-        pytest.fail(f"{reason} (a test that cannot run fails under {why} instead of skipping)", pytrace=False)
+        pytest.fail(f"{reason} ({why}: a test that cannot run fails instead of skipping)", pytrace=False)
     pytest.skip(reason)
 
 
