@@ -1,4 +1,6 @@
-"""In-memory engines and sinks for unit tests (dramatiq's `stub` idea).
+"""In-memory engines and sinks for unit tests (dramatiq's `stub` idea), and the helpers
+every test shares: waiting on a condition, the accounting invariant, the event log and
+the one policy for tests the environment cannot run (`skip_or_fail`).
 
 The real engines and sinks are exercised for real elsewhere; these make timing and
 failures controllable so queue semantics can be checked exactly.
@@ -6,11 +8,14 @@ failures controllable so queue semantics can be checked exactly.
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
+
+import pytest
 
 from tts_core import TTSQueueManager
 from tts_core.audio import Clip, silent_wav
@@ -150,6 +155,25 @@ def wait_until(condition: Any, timeout: float = 20.0) -> bool:
             return True
         time.sleep(0.01)
     return bool(condition())
+
+
+def on_ci() -> bool:
+    """True when the environment variable CI is "true" (as CI services set it)."""
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def skip_or_fail(reason: str, *, required: bool = False) -> NoReturn:
+    """Skip the running test for an environmental reason (a program not installed, a port
+    taken, no root), or fail it loudly under CI=true or when ``required``: there a
+    skipped test would hide exactly what it exists to catch.
+
+    Parameters: ``reason`` says what is missing and how to provide it; ``required`` fails
+    outside CI too (e.g. OBS_TTS_REQUIRE_E2E=1)."""
+    __tracebackhide__ = True  # pytest reports the caller's line, not this one
+    if required or on_ci():
+        why = "CI=true" if on_ci() else "required here"
+        pytest.fail(f"{reason} ({why}: a test that cannot run fails instead of skipping)", pytrace=False)
+    pytest.skip(reason)
 
 
 def assert_accounting(manager: TTSQueueManager) -> dict[str, Any]:

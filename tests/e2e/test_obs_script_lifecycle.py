@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from doubles import skip_or_fail
 from obs_harness import ObsHarness, ObsSetup, find_free_port
 from obs_ui import ObsUi
 from tts_stack import MEDIA, SCRIPT, SKIP_KEY, ListenerClient, poll, script_setup
@@ -82,7 +83,9 @@ class Load:
 
 def test_added_to_running_obs_then_20_reloads_under_load(tmp_path: Path) -> None:
     if not _port_free(DEFAULT_LISTENER_PORT):
-        pytest.skip(f"port {DEFAULT_LISTENER_PORT} (the script's default listener port) is in use here")
+        port = DEFAULT_LISTENER_PORT
+        skip_or_fail(f"port {port} (the script's default listener port) is in use here, perhaps by a "
+                     f"leaked listener: `ss -ltnp 'sport = :{port}'` names the process")
     setup = ObsSetup(extra_scenes=["Other"], extra_env={"OBS_TTS_DATA_DIR": str(tmp_path / "tts-data")})
     with ObsHarness(setup, workdir=tmp_path / "obs") as obs:
         assert obs.pid is not None

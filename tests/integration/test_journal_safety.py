@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from doubles import EventLog, RecordingSink, ToneEngine, assert_accounting
+from doubles import EventLog, RecordingSink, ToneEngine, assert_accounting, skip_or_fail
 from listener_support import ask
 
 from tts_core import StorageError, TTSConfig, TTSQueueManager
@@ -224,7 +224,7 @@ def test_damaged_wal_is_detected_and_every_row_recovered(make_manager, tmp_path,
 @pytest.fixture
 def small_disk(tmp_path) -> Iterator[Path]:
     if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root (make test runs as root)")
+        skip_or_fail("the full-disk tests mount a 1 MB tmpfs, which needs root: `sudo make test`")
     mount = tmp_path / "disk"
     mount.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], check=True)
