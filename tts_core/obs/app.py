@@ -334,6 +334,4 @@ def engine_names() -> list[str]:
 
 
 def _describe(changes: Changes) -> str:
-    flags = ("engine", "listener", "restart", "sink", "live", "reload")
-    names = [name for name in flags if getattr(changes, name)]
-    return ", ".join(names) or "nothing"
+    return ", ".join(sorted(changes.keys)) or "nothing"
