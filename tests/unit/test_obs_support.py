@@ -72,9 +72,10 @@ def test_log_records_wait_for_obs_thread() -> None:
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     try:
-        threading.Thread(target=lambda: logger.warning("from a worker %d", 7)).start()
-        time.sleep(0.05)
-        assert written == []
+        worker = threading.Thread(target=lambda: logger.warning("from a worker %d", 7))
+        worker.start()
+        worker.join()
+        assert written == []  # logged, but only OBS's thread writes it
         assert handler.flush_to_obs() == 1
     finally:
         logger.removeHandler(handler)
