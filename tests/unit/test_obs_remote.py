@@ -102,9 +102,9 @@ class FakeObs:
                                                                                       CHALLENGE):
             ws.close(4009, "Authentication failed.")
             return
-        ws.send(json.dumps({"op": 2, "d": {"negotiatedRpcVersion": 1}}))
-        self._connections.append(ws)
+        self._connections.append(ws)  # before Identified: a drop() right after connect() closes it
         try:
+            ws.send(json.dumps({"op": 2, "d": {"negotiatedRpcVersion": 1}}))
             for text in ws:
                 d = json.loads(text)["d"]
                 kind, data = d["requestType"], d.get("requestData") or {}
