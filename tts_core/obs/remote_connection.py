@@ -84,14 +84,12 @@ class Reconnect:
     def __init__(self) -> None:
         self.delay = 0.0
         self.next_at = 0.0
-        self.failures = 0
 
     def due(self, now: float) -> bool:
         return now >= self.next_at
 
     def failed(self, now: float, auth: bool = False) -> float:
         """Record a failed attempt; returns the seconds until the next one."""
-        self.failures += 1
         if auth:
             self.delay = RECONNECT_AUTH_SECONDS
         else:
@@ -101,7 +99,6 @@ class Reconnect:
 
     def succeeded(self) -> None:
         self.delay = self.next_at = 0.0
-        self.failures = 0
 
 
 def what_to_check(settings: ObsConnectionSettings, error: ObsConnectionError) -> str:
@@ -164,11 +161,6 @@ class ObsConnection:
     def connected(self) -> bool:
         client = self._client
         return client is not None and client.connected
-
-    @property
-    def server_version(self) -> str:
-        client = self._client
-        return client.server_version if client is not None else ""
 
     def connect(self) -> None:
         """Connect now unless connected; raises ObsConnectionError (ObsAuthError for a
