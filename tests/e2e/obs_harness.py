@@ -15,7 +15,7 @@ or as the pytest fixture ``obs_instance`` (parametrize it indirectly with an
 
 Everything lives in a private working directory: ``XDG_CONFIG_HOME`` (global.ini, the
 profile, the scene collection, OBS's logs), the recordings folder and the stdout/stderr
-of OBS and Xvfb. Facts this relies on are in DESIGN.md section 4.
+of OBS and Xvfb.
 """
 
 from __future__ import annotations

@@ -155,7 +155,7 @@ class FakeObs:
             self.emit(ws, "MediaInputPlaybackEnded", 0.01)
             return True, {}
         if kind == "GetMediaInputStatus":
-            if not self.start_clips:  # an active media source with no file (DESIGN.md 4)
+            if not self.start_clips:  # OBS 29: an active media source with no file
                 return True, {"mediaState": "OBS_MEDIA_STATE_PLAYING", "mediaDuration": 0, "mediaCursor": 0}
             playing = time.monotonic() < self.playing_until + self.state_lag
             return True, {"mediaState": "OBS_MEDIA_STATE_PLAYING" if playing else "OBS_MEDIA_STATE_ENDED",

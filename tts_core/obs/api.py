@@ -4,7 +4,7 @@
 tests) and offers what the sink and the script need, by source *name*: it never keeps
 a strong source reference between calls (a scene-collection switch would make OBS
 exit), only weak ones. Every method must run on an OBS thread (the UI thread in
-script callbacks, or the graphics thread through ``Pump``); see DESIGN.md section 4.
+script callbacks, or the graphics thread through ``Pump``).
 """
 
 from __future__ import annotations

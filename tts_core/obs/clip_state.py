@@ -25,7 +25,7 @@ Phases (``clip.phase``) and what moves them:
               passed -> STOPPED
     any       the source missing -> UNAVAILABLE (STOPPING: STOPPED)
 
-What counts as what (OBS 29 facts, DESIGN.md section 4):
+What counts as what (OBS 29 facts, checked in real OBS by tests/e2e):
 
 - *idle*: "ended", "none", "error", or "playing" with duration 0 and no file (or the file
   not known). An ACTIVE ffmpeg_source whose file is empty reports PLAYING, duration 0,

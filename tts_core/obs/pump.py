@@ -1,9 +1,9 @@
 """Hand work to OBS's graphics thread: a queue drained by an ``obs.timer_add`` callback.
 
-obspython may only be called from OBS's own threads (DESIGN.md section 4), so the
-player, workers and listener never call it: they ``post`` a function here, and the
-script's timer callback calls ``run`` once per video frame, which runs the queued
-functions for at most ``budget_ms`` and returns.
+obspython may only be called from OBS's own threads (from any other thread it crashes
+or raises: every call holds the GIL inside libobs), so the player, workers and listener
+never call it: they ``post`` a function here, and the script's timer callback calls
+``run`` once per video frame, which runs the queued functions for at most ``budget_ms`` and returns.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The OBS script's settings: their keys, defaults, and the mapping to TTSConfig.
 
-The keys are stored in users' scene collections, so they never change meaning (see
-DESIGN.md section 3). Everything here is plain data and pure functions; the script
+The keys are stored in users' scene collections, so they never change meaning.
+Everything here is plain data and pure functions; the script
 reads the values out of OBS's ``obs_data_t`` with the types listed in ``SETTINGS``.
 """
 
@@ -29,7 +29,7 @@ class Setting:
 
 
 # The chosen engine's own fields (panel group "Engine settings"); "" = the config file's
-# value, else the engine's default. Keys never change meaning (DESIGN.md section 3).
+# value, else the engine's default. Keys never change meaning (scene collections keep them).
 ENGINE_FIELD_SETTINGS: tuple[Setting, ...] = (
     Setting("fallback_engine", str, ""),  # engine that speaks when the chosen one fails
     Setting("azure_key", str, ""),
