@@ -3,7 +3,8 @@
 obspython may only be called from OBS's own threads (from any other thread it crashes
 or raises: every call holds the GIL inside libobs), so the player, workers and listener
 never call it: they ``post`` a function here, and the script's timer callback calls
-``run`` once per video frame, which runs the queued functions for at most ``budget_ms`` and returns.
+``run`` once per video frame, which runs the queued functions for at most ``budget_ms``
+and returns.
 """
 
 from __future__ import annotations
