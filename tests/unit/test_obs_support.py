@@ -47,10 +47,19 @@ def test_a_failing_job_does_not_stop_the_frame(caplog: pytest.LogCaptureFixture)
 
 def test_call_returns_the_result_from_obs_thread_and_times_out_without_frames() -> None:
     pump = Pump()
-    frames = threading.Thread(target=lambda: [pump.run() or time.sleep(0.01) for _ in range(50)], daemon=True)
-    frames.start()
-    assert pump.call(lambda: threading.current_thread() is frames, timeout=2) is True
-    frames.join()
+    stop = threading.Event()
+
+    def frames() -> None:  # OBS's graphics thread: a frame every 5 ms
+        while not stop.wait(0.005):
+            pump.run()
+
+    graphics = threading.Thread(target=frames, daemon=True)
+    graphics.start()
+    try:
+        assert pump.call(lambda: threading.current_thread() is graphics, timeout=2) is True
+    finally:
+        stop.set()
+        graphics.join()
     with pytest.raises(TimeoutError):
         Pump().call(lambda: None, timeout=0.05)
 
