@@ -475,3 +475,15 @@ def test_obs_that_stops_answering_is_a_wait_and_a_new_connection(obs: FakeObs, t
     assert wait_until(lambda: sink.unavailable_reason() is None)  # OBS answers again: a new connection
     sink.play(_clip(tmp_path), _msg(), threading.Event())
     sink.close()
+
+
+def test_a_new_connection_checks_the_media_source_again(obs: FakeObs, tmp_path: Path) -> None:
+    sink = _sink(obs)
+    sink.play(_clip(tmp_path), _msg(), threading.Event())
+    assert obs.count("GetInputList") == 1 and sink.source.ready
+    obs.drop()  # OBS restarts: the source may be gone with its scene collection
+    assert wait_until(lambda: not sink.connection.connected)
+    assert not sink.source.ready
+    assert sink.unavailable_reason() is None  # reconnected, and checked again
+    assert obs.count("GetInputList") == 2 and obs.count("GetSceneList") == 2
+    sink.close()
