@@ -106,8 +106,8 @@ def script_load(settings: Any) -> None:
     saved = obs.obs_data_get_string(settings, MEDIA_STATE_KEY) or None
     _app = ObsTTSApp(api, _pump, _read(settings), saved_state=saved)
     if api.frontend_loaded():  # added to a running OBS: no FINISHED_LOADING will come
-        _app.sink.frontend_ready()
-        _app.sink.scenes_changed()
+        _app.media_source.frontend_ready()
+        _app.media_source.scenes_changed()
     obs.obs_frontend_add_event_callback(_on_frontend_event)
     obs.timer_add(_on_frame, 1)
     _register_hotkeys(settings)
@@ -123,7 +123,7 @@ def script_update(settings: Any) -> None:
 def script_save(settings: Any) -> None:
     _save_hotkeys(settings)
     if _app is not None:
-        state = _app.sink.save_state()
+        state = _app.media_source.save_state()
         if state:
             obs.obs_data_set_string(settings, MEDIA_STATE_KEY, state)
 
@@ -137,7 +137,7 @@ def script_unload() -> None:
     if _app is not None:
         if not _app.shutdown():
             log.warning("TTS threads still running at unload")
-        _app.sink.forget()
+        _app.media_source.forget()
         _app = None
     if _pump is not None:
         _pump.run_all()  # e.g. stop the clip that was cut, clear the caption
@@ -163,10 +163,10 @@ def _on_frontend_event(event: int) -> None:
     if _app is None:
         return
     if event in (obs.OBS_FRONTEND_EVENT_FINISHED_LOADING, obs.OBS_FRONTEND_EVENT_SCENE_COLLECTION_CHANGED):
-        _app.sink.frontend_ready()
+        _app.media_source.frontend_ready()
     if event in (obs.OBS_FRONTEND_EVENT_FINISHED_LOADING, obs.OBS_FRONTEND_EVENT_SCENE_COLLECTION_CHANGED,
                  obs.OBS_FRONTEND_EVENT_SCENE_LIST_CHANGED, obs.OBS_FRONTEND_EVENT_SCENE_CHANGED):
-        _app.sink.scenes_changed()  # the scenes where the media source must stay hidden
+        _app.media_source.scenes_changed()  # the scenes where the media source must stay hidden
 
 
 def _on_hotkey_skip(pressed: bool) -> None:

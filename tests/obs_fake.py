@@ -64,7 +64,6 @@ class FakeObs:
         self.scenes: list[FakeSource] = []  # OBS's Scenes list
         if loaded:
             self.current_scene = self.add_scene("Scene")
-        self.scene_items: set[str] = set()
         self.clip_ms = 1000  # the duration OBS reports for a file it opens
         self.weak_refs: list[FakeWeak] = []
         self.log: list[tuple[str, Any]] = []
@@ -272,9 +271,6 @@ class FakeObs:
     def obs_sceneitem_is_group(self, item: FakeItem) -> bool:
         return item.source.kind == "group"
 
-    def obs_scene_find_source_recursive(self, _scene: FakeSource, name: str) -> object | None:
-        return object() if name in self.scene_items else None
-
     # -- obs_data ----------------------------------------------------------------------------
 
     def obs_data_create(self) -> FakeData:
@@ -334,3 +330,17 @@ class FakeFrames:
     def stop(self) -> None:
         self._stop.set()
         self.thread.join(2)
+
+
+class FakeClock:
+    """A monotonic clock that moves only when the test says so (``advance``)."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+

@@ -176,7 +176,7 @@ def test_obs_websocket_switched_off_and_on_plays_everything(remote: Remote) -> N
 
 
 def test_wrong_password_is_a_clear_status_and_fails_nothing(remote: Remote) -> None:
-    sink = RemoteObsSink(port=remote.obs.port, password="not-the-password", media_source=MEDIA)
+    sink = RemoteObsSink.from_options(port=remote.obs.port, password="not-the-password", media_source=MEDIA)
     manager = TTSQueueManager(TTSConfig(persist=False, rate_limit_per_minute=0), sink=sink)
     manager.start()
     try:

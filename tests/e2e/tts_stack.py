@@ -196,9 +196,10 @@ def _start_remote(mode: str, workdir: Path, pause_ms: int) -> Stack:
     obs.start()
     config = TTSConfig(persist=False, pause_between_clips_ms=pause_ms, rate_limit_per_minute=0)
     config.listener.port = 0
-    sink = RemoteObsSink(port=obs.port or 0, password=PASSWORD, media_source=MEDIA, caption_source=CAPTION,
-                         mode=mode.removeprefix("remote-"), clip_host="127.0.0.1")
-    sink.ensure_source()
+    sink = RemoteObsSink.from_options(port=obs.port or 0, password=PASSWORD, media_source=MEDIA,
+                                      caption_source=CAPTION, mode=mode.removeprefix("remote-"),
+                                      clip_host="127.0.0.1")
+    sink.source.ensure()
     manager = TTSQueueManager(config, sink=sink)
     listener = ListenerServer(manager, StreamerBotIntegration(manager))
     manager.start()

@@ -303,17 +303,17 @@ def test_stop_before_anything_was_posted_finishes_without_touching_the_source(fi
     assert c.observe(ENDED, 0.2) == [] and c.stop(0.3) == []
 
 
-def test_waiting_for_says_what_it_waits_for() -> None:
+def test_the_phase_follows_the_clip_and_done_is_its_end() -> None:
     c = clip()
-    assert c.waiting_for() == "the media source"
+    assert c.phase is Phase.NEW
     c.observe(FOREIGN, 0.0)
-    assert "did not start" in (c.waiting_for() or "")
+    assert c.phase is Phase.CLEARING
     c.observe(ENDED, 0.1)
-    assert c.waiting_for() == "OBS to start the clip"
+    assert c.phase is Phase.POSTED
     c.observe(OURS, 0.2)
-    assert c.waiting_for() == "the clip to end"
+    assert c.phase is Phase.STARTED and not c.done
     c.playback_ended(3.0)
-    assert c.waiting_for() is None and Phase.ENDED.done and not Phase.STARTED.done
+    assert c.phase is Phase.ENDED and c.done
 
 
 @pytest.mark.parametrize(("answer", "expected"), [

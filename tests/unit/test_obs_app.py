@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -44,7 +43,7 @@ def app(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[ObsTTSApp]:
     settings = {**DEFAULTS, "max_concurrent_workers": 2}
     tts = ObsTTSApp(ObsApi(obs), pump, settings, listener_factory=FakeListener, debounce_s=0.1,
                     engine=ToneEngine(20))
-    tts.sink.frontend_ready()
+    tts.media_source.frontend_ready()
     frames = FakeFrames(obs, pump)
     tts.start()
     assert wait_until(lambda: tts.is_running)
@@ -65,11 +64,12 @@ def test_plays_messages_through_the_media_source(app: ObsTTSApp) -> None:
 
 def test_keystrokes_apply_once_when_quiet(app: ObsTTSApp, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="tts_core.obs.app")
-    for size in range(100, 110):
-        app.settings_changed({**app.applied, "max_queue_size": size})
-        time.sleep(0.01)
+    latest = dict(app.applied)
+    for size in range(100, 110):  # keystrokes, well within the debounce time
+        latest = {**latest, "max_queue_size": size}
+        app.settings_changed(latest)
     assert wait_until(lambda: app.manager is not None and app.manager.queue.max_size == 109)
-    time.sleep(0.2)
+    assert app.applied == latest  # nothing is left to apply: no second apply can come
     assert caplog.text.count("applying settings") == 1
 
 

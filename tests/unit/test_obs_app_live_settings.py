@@ -23,7 +23,7 @@ def _app(settings: dict[str, Any]) -> tuple[ObsTTSApp, FakeFrames]:
     obs, pump = FakeObs(), Pump()
     app = ObsTTSApp(ObsApi(obs), pump, {**DEFAULTS, **settings}, listener_factory=None, debounce_s=0.05,
                     engine=ToneEngine(20))
-    app.sink.frontend_ready()
+    app.media_source.frontend_ready()
     frames = FakeFrames(obs, pump, clip_seconds=CLIP_SECONDS)
     app.start()
     assert wait_until(lambda: app.is_running)

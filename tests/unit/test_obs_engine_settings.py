@@ -46,8 +46,9 @@ def test_a_fallback_equal_to_the_engine_is_ignored_and_fields_are_per_engine():
 
 def test_engine_field_changes_rebuild_the_engine_and_old_keys_keep_meaning():
     old = normalize(DEFAULTS)
-    assert plan_changes(old, {**old, "azure_key": "k"}).engine
-    assert plan_changes(old, {**old, "fallback_engine": "espeak"}).engine
+    for key, value in (("azure_key", "k"), ("fallback_engine", "espeak")):
+        changes = plan_changes(old, {**old, key: value})
+        assert changes.keys == {key} and not (changes.live or changes.listener or changes.reload)
     assert normalize({"engine": "gtts"})["voice"] == "" and normalize({})["engine"] == "espeak"
 
 

@@ -23,13 +23,16 @@ from websockets.sync.server import Server, ServerConnection, serve
 from tts_core import TTSConfig
 from tts_core.audio import Clip, silent_wav
 from tts_core.message import MessagePriority, TTSMessage
-from tts_core.obs import remote
+from tts_core.obs import remote_connection
 from tts_core.obs.clip_state import ClipTimeouts
-from tts_core.obs.remote import ObsRequestFailed, Reconnect, RemoteObsSink
+from tts_core.obs.clipserver import LocalClips, ServedClips
+from tts_core.obs.remote import RemoteObsSink
+from tts_core.obs.remote_connection import ObsConnectionSettings, Reconnect
 from tts_core.obs.websocket_client import (
     EVENTS_MEDIA_INPUTS,
     ObsAuthError,
     ObsConnectionError,
+    ObsRequestFailed,
     ObsWebSocketClient,
     authentication_string,
 )
@@ -99,9 +102,9 @@ class FakeObs:
                                                                                       CHALLENGE):
             ws.close(4009, "Authentication failed.")
             return
-        ws.send(json.dumps({"op": 2, "d": {"negotiatedRpcVersion": 1}}))
-        self._connections.append(ws)
+        self._connections.append(ws)  # before Identified: a drop() right after connect() closes it
         try:
+            ws.send(json.dumps({"op": 2, "d": {"negotiatedRpcVersion": 1}}))
             for text in ws:
                 d = json.loads(text)["d"]
                 kind, data = d["requestType"], d.get("requestData") or {}
@@ -202,7 +205,7 @@ def _msg() -> TTSMessage:
 
 def _sink(fake: FakeObs, **options: Any) -> RemoteObsSink:
     options.setdefault("password", fake.password)
-    return RemoteObsSink(port=fake.port, media_source=MEDIA, timeout=2.0, **options)
+    return RemoteObsSink.from_options(port=fake.port, media_source=MEDIA, timeout=2.0, **options)
 
 
 # -- the client ----------------------------------------------------------------------------
@@ -296,8 +299,17 @@ def test_http_mode_serves_the_clip_to_obs(obs: FakeObs, tmp_path: Path) -> None:
 
 
 def test_auto_mode_plays_files_locally_and_serves_them_to_another_computer() -> None:
-    assert RemoteObsSink(host="127.0.0.1").mode == "local"
-    assert RemoteObsSink(host="192.168.1.20").mode == "http"
+    assert isinstance(RemoteObsSink.from_options(host="127.0.0.1").clips, LocalClips)
+    assert isinstance(RemoteObsSink.from_options(host="192.168.1.20").clips, ServedClips)
+
+
+def test_connection_settings_come_from_the_arguments_then_the_environment() -> None:
+    env = {"OBS_WEBSOCKET_HOST": "10.0.0.9", "OBS_WEBSOCKET_PORT": "4460", "OBS_WEBSOCKET_PASSWORD": "pw"}
+    from_env = ObsConnectionSettings.from_environment(environ=env)
+    assert from_env == ObsConnectionSettings("10.0.0.9", 4460, "pw")
+    given = ObsConnectionSettings.from_environment("obs.lan", 4470, "", environ=env)
+    assert given == ObsConnectionSettings("obs.lan", 4470, "")
+    assert ObsConnectionSettings.from_environment(environ={}) == ObsConnectionSettings("127.0.0.1", 4455, "")
 
 
 def test_a_clip_obs_never_starts_is_posted_once_more_then_fails_naming_the_source(
@@ -345,7 +357,7 @@ def test_media_source_deleted_in_obs_is_a_wait_then_created_again(obs: FakeObs, 
 
 def test_obs_not_running_is_a_reason_to_wait_that_says_what_to_check(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(remote, "RECONNECT_FIRST_SECONDS", 0.0)  # every look tries again
+    monkeypatch.setattr(remote_connection, "RECONNECT_FIRST_SECONDS", 0.0)  # every look tries again
     fake = FakeObs()
     fake.stop_server()  # a port where nothing listens
     sink = _sink(fake)
@@ -391,7 +403,7 @@ def test_reconnect_backs_off_doubling_to_a_maximum_and_resets_on_success() -> No
     delays = [reconnect.failed(0.0) for _ in range(6)]
     assert delays == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0]
     assert not reconnect.due(4.9) and reconnect.due(5.0)
-    assert reconnect.failed(10.0, auth=True) == remote.RECONNECT_AUTH_SECONDS
+    assert reconnect.failed(10.0, auth=True) == remote_connection.RECONNECT_AUTH_SECONDS
     reconnect.succeeded()
     assert reconnect.due(0.0) and reconnect.failed(0.0) == 0.5
 
@@ -405,7 +417,7 @@ def test_queue_waits_for_obs_then_plays_everything_in_order_the_cut_clip_first(m
     fake = FakeObs(clip_s=0.3)
     port = fake.port
     fake.stop_server()  # OBS is not running yet when the queue starts
-    sink = RemoteObsSink(port=port, media_source=MEDIA, timeout=2.0)
+    sink = RemoteObsSink.from_options(port=port, media_source=MEDIA, timeout=2.0)
     events = EventLog()
     manager = make_manager(TTSConfig(rate_limit_per_minute=0), engine=ToneEngine(100), sink=sink)
     manager.subscribe(events)
@@ -437,28 +449,41 @@ def test_queue_waits_for_obs_then_plays_everything_in_order_the_cut_clip_first(m
 def test_create_sink_builds_the_remote_sink() -> None:
     sink = create_sink("obs", host="10.0.0.2", port=4456, password="pw", media_source="TTS", mode="http")
     assert isinstance(sink, RemoteObsSink)
-    got = (sink.host, sink.port, sink.password, sink.media_source, sink.mode, sink.label)
-    assert got == ("10.0.0.2", 4456, "pw", "TTS", "http", "OBS")
+    assert sink.connection.settings == ObsConnectionSettings("10.0.0.2", 4456, "pw")
+    assert (sink.source.name, sink.mode, sink.label) == ("TTS", "http", "OBS")
     with pytest.raises(ValueError, match="mode"):
         create_sink("obs", mode="ftp")
 
 
 def test_obs_that_stops_answering_is_a_wait_and_a_new_connection(obs: FakeObs, tmp_path: Path) -> None:
-    sink = RemoteObsSink(port=obs.port, media_source=MEDIA, timeout=0.5)
+    sink = RemoteObsSink.from_options(port=obs.port, media_source=MEDIA, timeout=0.5)
     assert sink.unavailable_reason() is None
-    hang = threading.Event()
+    hang, thawed = threading.Event(), threading.Event()
     answer = obs.handle
 
     def hanging(ws: ServerConnection, kind: str, data: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
         if kind == "SetInputSettings" and not hang.is_set():
             hang.set()
-            time.sleep(2)  # OBS frozen for longer than the request time-out
+            thawed.wait(10)  # OBS frozen for longer than the request time-out
         return answer(ws, kind, data)
 
     obs.handle = hanging  # type: ignore[method-assign]
     with pytest.raises(SinkUnavailable, match=r"not reachable .*\(no answer\)"):
         sink.play(_clip(tmp_path), _msg(), threading.Event())
-    assert not sink.connected
+    thawed.set()
+    assert not sink.connection.connected
     assert wait_until(lambda: sink.unavailable_reason() is None)  # OBS answers again: a new connection
     sink.play(_clip(tmp_path), _msg(), threading.Event())
+    sink.close()
+
+
+def test_a_new_connection_checks_the_media_source_again(obs: FakeObs, tmp_path: Path) -> None:
+    sink = _sink(obs)
+    sink.play(_clip(tmp_path), _msg(), threading.Event())
+    assert obs.count("GetInputList") == 1 and sink.source.ready
+    obs.drop()  # OBS restarts: the source may be gone with its scene collection
+    assert wait_until(lambda: not sink.connection.connected)
+    assert not sink.source.ready
+    assert sink.unavailable_reason() is None  # reconnected, and checked again
+    assert obs.count("GetInputList") == 2 and obs.count("GetSceneList") == 2
     sink.close()

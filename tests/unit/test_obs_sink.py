@@ -1,7 +1,9 @@
-"""The OBS sink's decisions, with a fake obspython (tests/obs_fake.py) and a hand-cranked pump.
+"""The OBS sink's decisions, with a fake obspython (tests/obs_fake.py), a hand-cranked pump
+and a fake clock.
 
 Each ``step`` is one OBS frame: the pump's timer callback (tick hooks, queued jobs),
-then what OBS does after it (deferred source updates and media actions).
+then what OBS does after it (deferred source updates and media actions). Time moves only
+when a test calls ``later``.
 """
 
 from __future__ import annotations
@@ -12,33 +14,63 @@ import time
 from pathlib import Path
 
 import pytest
-from obs_fake import FakeItem, FakeObs, FakeSource
+from obs_fake import FakeClock, FakeItem, FakeObs, FakeSource
 
 from tts_core.audio import Clip, silent_wav
 from tts_core.message import MessagePriority, TTSMessage
 from tts_core.obs import sink as sink_module
 from tts_core.obs.api import TTS_OUTPUT_CHANNEL, ObsApi
 from tts_core.obs.clip_state import ClipTimeouts
-from tts_core.obs.pump import Pump
+from tts_core.obs.pump import Job, Pump
+from tts_core.obs.script.media_source import CHECK_SETUP_SECONDS, MediaSourceKeeper
 from tts_core.obs.sink import ObsMediaSink
 from tts_core.sinks.base import SinkUnavailable
 
 MEDIA = "TTS Audio"
+WAIT_SECONDS = 5.0  # only ever waited this long when a test fails
+
+
+class WatchedPump(Pump):
+    """A Pump that lets the test wait until another thread has posted a job."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.posts = 0
+        self._posted = threading.Condition()
+
+    def post(self, job: Job) -> None:
+        super().post(job)
+        with self._posted:
+            self.posts += 1
+            self._posted.notify_all()
+
+    def wait_posts(self, count: int) -> bool:
+        with self._posted:
+            return self._posted.wait_for(lambda: self.posts >= count, WAIT_SECONDS)
 
 
 class Rig:
-    def __init__(self, tmp_path: Path, loaded: bool = True, **options: object) -> None:
+    def __init__(self, tmp_path: Path, loaded: bool = True, saved_state: str | None = None,
+                 check_every_s: float = CHECK_SETUP_SECONDS, **options: object) -> None:
         self.tmp_path = tmp_path
         self.obs = FakeObs(loaded)
-        self.pump = Pump()
-        self.sink = ObsMediaSink(ObsApi(self.obs), self.pump, MEDIA, **options)  # type: ignore[arg-type]
+        self.pump = WatchedPump()
+        self.clock = FakeClock()
+        api = ObsApi(self.obs)
+        self.keeper = MediaSourceKeeper(api, MEDIA, saved_state, check_every_s)
+        self.sink = ObsMediaSink(api, self.pump, self.keeper, clock=self.clock,
+                                 **options)  # type: ignore[arg-type]
         if loaded:
-            self.sink.frontend_ready()
+            self.keeper.frontend_ready()
 
     def step(self, frames: int = 1) -> None:
         for _ in range(frames):
             self.pump.run()
             self.obs.frame()
+
+    def later(self, seconds: float) -> None:
+        """Time passes (no frame runs)."""
+        self.clock.advance(seconds)
 
     def clip(self, name: str, ms: int = 1000, suffix: str = ".wav") -> Clip:
         path = self.tmp_path / f"{name}{suffix}"
@@ -57,7 +89,8 @@ class Rig:
 
 
 class Play:
-    """``sink.play`` on its own thread, as the manager's player calls it."""
+    """``sink.play`` on its own thread, as the manager's player calls it; returns once
+    that thread has handed the clip to the pump."""
 
     def __init__(self, rig: Rig, clip: Clip, username: str | None = None) -> None:
         self.stop = threading.Event()
@@ -65,11 +98,10 @@ class Play:
         self.error: BaseException | None = None
         stem = clip.path.stem if clip.path else ""
         message = TTSMessage(f"text of {stem}", MessagePriority.NORMAL, 1, username=username)
+        posted = rig.pump.posts + 1
         self.thread = threading.Thread(target=self._run, args=(rig.sink, clip, message), daemon=True)
         self.thread.start()
-        deadline = time.monotonic() + 2
-        while rig.pump.pending == 0 and time.monotonic() < deadline:
-            time.sleep(0.001)
+        assert rig.pump.wait_posts(posted) or self.done.is_set()
 
     def _run(self, sink: ObsMediaSink, clip: Clip, message: TTSMessage) -> None:
         try:
@@ -79,7 +111,7 @@ class Play:
         finally:
             self.done.set()
 
-    def finished(self, timeout: float = 1.0) -> bool:
+    def finished(self, timeout: float = WAIT_SECONDS) -> bool:
         return self.done.wait(timeout)
 
 
@@ -91,10 +123,10 @@ def test_clip_starts_on_the_next_frame_and_play_returns_when_obs_says_ended(tmp_
     assert rig.source().plays == [str(a.path)]
     assert rig.obs.channels[TTS_OUTPUT_CHANNEL].name == MEDIA  # in the mix whatever scene is live
     rig.step(3)
-    assert not play.finished(0.05)
+    assert not play.done.is_set()
     rig.end()
     assert play.finished() and play.error is None
-    rig.sink.forget()
+    rig.keeper.forget()
     assert rig.obs.outstanding_refs() == 0
 
 
@@ -125,9 +157,9 @@ def test_a_stopped_clip_whose_end_never_comes_frees_the_source_after_a_grace(tmp
     assert first.finished()
     Play(rig, rig.clip("b"))
     rig.step(2)
-    time.sleep(0.06)
+    rig.later(0.06)
     rig.step(2)
-    time.sleep(0.06)
+    rig.later(0.06)
     rig.step(2)
     assert len(rig.source().plays) == 2
 
@@ -139,7 +171,7 @@ def test_waits_for_obs_to_finish_loading_then_creates_the_source(tmp_path: Path)
     rig.step(5)
     assert MEDIA not in rig.obs.sources, "created before the scene collection's sources exist"
     rig.obs.current_scene = FakeSource("Scene", "scene")
-    rig.sink.frontend_ready()  # OBS_FRONTEND_EVENT_FINISHED_LOADING
+    rig.keeper.frontend_ready()  # OBS_FRONTEND_EVENT_FINISHED_LOADING
     assert rig.sink.unavailable_reason() is None
     rig.step()
     assert rig.source().plays
@@ -152,7 +184,7 @@ def test_recreates_its_source_with_the_saved_mixer_state(tmp_path: Path) -> None
     rig = Rig(tmp_path, saved_state=saved)
     rig.step()
     assert ("load", MEDIA) in rig.obs.log and rig.source().volume == 0.5
-    assert json.loads(rig.sink.save_state() or "{}")["volume"] == 0.5
+    assert json.loads(rig.keeper.save_state() or "{}")["volume"] == 0.5
 
 
 def test_an_existing_source_is_used_as_is(tmp_path: Path) -> None:
@@ -178,10 +210,10 @@ def test_a_clip_obs_cannot_play_is_set_once_more_then_fails_saying_why(tmp_path:
     rig = Rig(tmp_path, timeouts=ClipTimeouts(start_s=0.05))
     play = Play(rig, rig.clip("broken", suffix=".bad"))
     rig.step(2)
-    time.sleep(0.06)
+    rig.later(0.06)
     rig.step(2)
     assert len(rig.source().plays) == 2, "not set once more"
-    time.sleep(0.06)
+    rig.later(0.06)
     rig.step(2)
     assert play.finished() and isinstance(play.error, RuntimeError)
     assert "media source 'TTS Audio' did not start the clip" in str(play.error)
@@ -206,8 +238,7 @@ def test_a_clip_it_did_not_start_is_stopped_before_its_own_starts(tmp_path: Path
 def test_the_frame_that_sees_the_end_starts_the_next_clip(tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sink_module, "HANDOFF_WAIT_SECONDS", 1.0)  # returns as soon as the player posts
-    rig = Rig(tmp_path)
-    rig.sink.has_next = lambda: True
+    rig = Rig(tmp_path, has_next=lambda: True)
     a, b = rig.clip("a"), rig.clip("b")
     done = threading.Event()
 
@@ -217,7 +248,7 @@ def test_the_frame_that_sees_the_end_starts_the_next_clip(tmp_path: Path,
         done.set()
 
     threading.Thread(target=player, daemon=True).start()
-    time.sleep(0.05)
+    assert rig.pump.wait_posts(1)
     rig.step(2)
     rig.end()  # one frame: a ends, b starts
     assert rig.source().plays == [str(a.path), str(b.path)]
@@ -293,23 +324,22 @@ def test_own_source_in_any_scene_is_on_the_channel_and_hidden_there(tmp_path: Pa
         live.items.append(FakeItem(nested))
     else:
         live.items.append(FakeItem(rig.obs.add_scene("Group 1", item, kind="group")))
-    rig.sink.scenes_changed()  # OBS's UI thread reads the Scenes list
+    rig.keeper.scenes_changed()  # OBS's UI thread reads the Scenes list
     play = Play(rig, rig.clip("a"))
     rig.step(2)
     assert rig.obs.channels[TTS_OUTPUT_CHANNEL] is own and not item.visible
     assert own.plays == [str(tmp_path / "a.wav")]
-    notes = [note for note in rig.sink.setup_notes() if "hid it there" in note]
+    notes = [note for note in rig.keeper.setup_notes() if "hid it there" in note]
     if where == "hidden":
         assert not notes
     else:
-        assert len(notes) == 1 and "heard twice" in notes[0], rig.sink.setup_notes()
+        assert len(notes) == 1 and "heard twice" in notes[0], rig.keeper.setup_notes()
     rig.end()
     assert play.finished() and play.error is None
 
 
-def test_shown_again_later_it_is_hidden_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sink_module, "CHECK_SETUP_SECONDS", 0.0)
-    rig = Rig(tmp_path)
+def test_shown_again_later_it_is_hidden_again(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, check_every_s=0.0)
     own = own_source(rig)
     item = FakeItem(own, visible=False)
     rig.obs.current_scene.items.append(item)  # type: ignore[union-attr]
@@ -319,8 +349,7 @@ def test_shown_again_later_it_is_hidden_again(tmp_path: Path, monkeypatch: pytes
     assert not item.visible
 
 
-def test_loop_restart_close_and_a_playing_leftover_are_turned_off_with_a_note(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_loop_restart_close_and_a_playing_leftover_are_turned_off_with_a_note(tmp_path: Path) -> None:
     rig = Rig(tmp_path)
     own = own_source(rig, local_file="/music/old.mp3", looping=True, restart_on_activate=True,
                      close_when_inactive=True, is_local_file=True)
@@ -329,11 +358,11 @@ def test_loop_restart_close_and_a_playing_leftover_are_turned_off_with_a_note(
     assert own.state == "stopped", "a playing file is stopped (OBS then ends it), never replaced"
     assert own.plays == [], "an update restarts the file: none while it plays"
     rig.obs.finish(MEDIA)
-    monkeypatch.setattr(sink_module, "CHECK_SETUP_SECONDS", 0.0)
+    rig.later(CHECK_SETUP_SECONDS)  # the next look at the setup
     rig.step()
     assert own.settings["looping"] is False and own.settings["restart_on_activate"] is False
     assert own.settings["close_when_inactive"] is False and own.settings["local_file"] == ""
-    notes = " ".join(rig.sink.setup_notes())
+    notes = " ".join(rig.keeper.setup_notes())
     for words in ("turned off 'Loop'", "'Restart playback when source becomes active'",
                   "'Close file when inactive'", "stopped the file '/music/old.mp3' it was playing"):
         assert words in notes, notes
@@ -349,15 +378,14 @@ def test_a_leftover_file_that_does_not_play_is_cleared_quietly_at_setup(tmp_path
     own = rig.obs.add(MEDIA, local_file="/tmp/clips/from-the-last-load.wav", restart_on_activate=False)
     own.state = "ended"
     rig.step(2)
-    assert own.settings["local_file"] == "" and not rig.sink.setup_notes()
+    assert own.settings["local_file"] == "" and not rig.keeper.setup_notes()
 
 
 # -- the media source deleted or renamed mid-queue ---------------------------------------------
 
 def test_deleted_mid_clip_the_clip_waits_then_plays_again_on_the_recreated_source(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sink_module, "CHECK_SETUP_SECONDS", 0.0)
-    rig = Rig(tmp_path)
+        tmp_path: Path) -> None:
+    rig = Rig(tmp_path, check_every_s=0.0)
     own = own_source(rig)
     own.volume = 0.5
     rig.obs.current_scene.items.append(FakeItem(own))  # type: ignore[union-attr]
@@ -373,7 +401,7 @@ def test_deleted_mid_clip_the_clip_waits_then_plays_again_on_the_recreated_sourc
     again = rig.source()
     assert again is not own and again.volume == 0.5, "not re-created with its mixer state"
     assert rig.obs.channels[TTS_OUTPUT_CHANNEL] is again
-    assert any("re-created it" in note for note in rig.sink.setup_notes())
+    assert any("re-created it" in note for note in rig.keeper.setup_notes())
     replay = Play(rig, rig.clip("a"))
     rig.step(2)
     assert again.plays == [str(tmp_path / "a.wav")]
@@ -382,9 +410,8 @@ def test_deleted_mid_clip_the_clip_waits_then_plays_again_on_the_recreated_sourc
 
 
 def test_deleted_while_idle_it_is_recreated_before_the_next_clip(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sink_module, "CHECK_SETUP_SECONDS", 0.0)
-    rig = Rig(tmp_path)
+        tmp_path: Path) -> None:
+    rig = Rig(tmp_path, check_every_s=0.0)
     rig.step()
     first = rig.source()
     rig.obs.remove(MEDIA)
@@ -397,9 +424,8 @@ def test_deleted_while_idle_it_is_recreated_before_the_next_clip(
 
 
 def test_renamed_the_queue_waits_saying_so_until_the_new_name_is_picked(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sink_module, "CHECK_SETUP_SECONDS", 0.0)
-    rig = Rig(tmp_path)
+        tmp_path: Path) -> None:
+    rig = Rig(tmp_path, check_every_s=0.0)
     rig.step()
     rig.obs.rename(MEDIA, "Voice")
     rig.step()

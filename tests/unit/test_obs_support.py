@@ -47,10 +47,19 @@ def test_a_failing_job_does_not_stop_the_frame(caplog: pytest.LogCaptureFixture)
 
 def test_call_returns_the_result_from_obs_thread_and_times_out_without_frames() -> None:
     pump = Pump()
-    frames = threading.Thread(target=lambda: [pump.run() or time.sleep(0.01) for _ in range(50)], daemon=True)
-    frames.start()
-    assert pump.call(lambda: threading.current_thread() is frames, timeout=2) is True
-    frames.join()
+    stop = threading.Event()
+
+    def frames() -> None:  # OBS's graphics thread: a frame every 5 ms
+        while not stop.wait(0.005):
+            pump.run()
+
+    graphics = threading.Thread(target=frames, daemon=True)
+    graphics.start()
+    try:
+        assert pump.call(lambda: threading.current_thread() is graphics, timeout=2) is True
+    finally:
+        stop.set()
+        graphics.join()
     with pytest.raises(TimeoutError):
         Pump().call(lambda: None, timeout=0.05)
 
@@ -72,9 +81,10 @@ def test_log_records_wait_for_obs_thread() -> None:
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     try:
-        threading.Thread(target=lambda: logger.warning("from a worker %d", 7)).start()
-        time.sleep(0.05)
-        assert written == []
+        worker = threading.Thread(target=lambda: logger.warning("from a worker %d", 7))
+        worker.start()
+        worker.join()
+        assert written == []  # logged, but only OBS's thread writes it
         assert handler.flush_to_obs() == 1
     finally:
         logger.removeHandler(handler)

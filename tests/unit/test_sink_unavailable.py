@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 from doubles import EventLog, RecordingSink, ToneEngine, assert_accounting, wait_until
 
@@ -21,11 +20,19 @@ class FlakySink(RecordingSink):
         self.away = threading.Event()
         self.drop_mid_clip = threading.Event()
         self.cut: list[str] = []
+        self.looks_while_away = 0  # how often the player asked (or tried) while away
         if probe:
-            self.unavailable_reason = lambda: "OBS is not running" if self.away.is_set() else None
+            self.unavailable_reason = self._reason
+
+    def _reason(self) -> str | None:
+        if not self.away.is_set():
+            return None
+        self.looks_while_away += 1
+        return "OBS is not running"
 
     def play(self, clip, message, stop):  # type: ignore[no-untyped-def]
         if self.away.is_set():
+            self.looks_while_away += 1
             raise SinkUnavailable("lost the connection to OBS")
         if self.drop_mid_clip.is_set():
             self.drop_mid_clip.clear()
@@ -50,7 +57,8 @@ def _run(make_manager, probe: bool) -> None:
     assert stats["failed"] == 0 and stats["played"] == 0 and stats["pending"] == 8
     assert stats["waiting_for_sink"]
     assert sink.cut == [ids[0]]
-    time.sleep(0.3)  # a while away: still nothing failed, nothing played
+    looks = sink.looks_while_away
+    assert wait_until(lambda: sink.looks_while_away > looks)  # the player looked again: still away
     assert assert_accounting(manager)["failed"] == 0 and sink.ids() == []
     sink.away.clear()
     assert manager.wait_until_idle(20)

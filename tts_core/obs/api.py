@@ -86,17 +86,6 @@ class ObsApi:
         self.obs.obs_source_release(scene)
         return True
 
-    def in_program_scene(self, name: str) -> bool:
-        """Whether ``name`` is an item (at any depth) of the scene that is live."""
-        scene_source = self.obs.obs_frontend_get_current_scene()
-        if scene_source is None:
-            return False
-        try:
-            scene = self.obs.obs_scene_from_source(scene_source)
-            return scene is not None and self.obs.obs_scene_find_source_recursive(scene, name) is not None
-        finally:
-            self.obs.obs_source_release(scene_source)
-
     # -- the media source ------------------------------------------------------------
 
     def create_media_source(self, name: str, saved_state: str | None = None) -> str | None:
@@ -173,32 +162,11 @@ class ObsApi:
             if src is not None:
                 self.obs.obs_source_media_stop(src)
 
-    def media_state(self, name: str) -> str | None:
-        """"playing", "ended", ... (see MEDIA_STATES), or None if there is no such source."""
-        with self.source(name) as src:
-            if src is None:
-                return None
-            return MEDIA_STATES.get(int(self.obs.obs_source_media_get_state(src)), "none")
-
     def weak_media(self, name: str) -> Any:
-        """A weak reference to the source ``name`` (None if missing), for ``weak_state``.
-        Give it back with ``release_weak``."""
+        """A weak reference to the source ``name`` (None if missing), for ``media_status``
+        and ``weak_name``. Give it back with ``release_weak``."""
         with self.source(name) as src:
             return None if src is None else self.obs.obs_source_get_weak_source(src)
-
-    def weak_state(self, weak: Any) -> str | None:
-        """State of a weakly referenced media source; None once the source is gone.
-
-        Cheap enough for every frame: no lookup by name (which would take OBS's source
-        list lock).
-        """
-        src = self.obs.obs_weak_source_get_source(weak)
-        if src is None:
-            return None
-        try:
-            return MEDIA_STATES.get(int(self.obs.obs_source_media_get_state(src)), "none")
-        finally:
-            self.obs.obs_source_release(src)
 
     def release_weak(self, weak: Any) -> None:
         if weak is not None:

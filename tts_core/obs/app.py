@@ -22,6 +22,7 @@ from tts_core.manager import TTSQueueManager
 from tts_core.message import MessagePriority, MessageState
 from tts_core.obs.api import ObsApi
 from tts_core.obs.pump import Pump
+from tts_core.obs.script.media_source import MediaSourceKeeper
 from tts_core.obs.settings import (
     Changes,
     config_from_settings,
@@ -61,9 +62,10 @@ class ObsTTSApp:
         self.listener_factory = listener_factory
         self.debounce_s = debounce_s
         self.applied = normalize(settings)
-        self.sink = ObsMediaSink(api, pump, self.applied["media_source"], self.applied["caption_source"],
-                                 saved_state)
         self.manager: TTSQueueManager | None = None
+        self.media_source = MediaSourceKeeper(api, self.applied["media_source"], saved_state)
+        self.sink = ObsMediaSink(api, pump, self.media_source, self.applied["caption_source"],
+                                 has_next=self._next_clip_ready)
         self.integration: StreamerBotIntegration | None = None
         self.listener: Any = None
         self.errors: dict[str, str] = {}
@@ -152,7 +154,11 @@ class ObsTTSApp:
             return
         self.errors.pop("queue", None)
         self.manager = manager
-        self.sink.has_next = lambda: next_clip_ready(manager)
+
+    def _next_clip_ready(self) -> bool:
+        """For the sink, on OBS's graphics thread: the running queue has its next clip ready."""
+        manager = self.manager
+        return manager is not None and next_clip_ready(manager)
 
     def _start_listener(self) -> None:
         if self.manager is None or self.integration is None or self.listener_factory is None:
@@ -273,7 +279,7 @@ class ObsTTSApp:
 
     def setup_warning(self) -> str:
         """What the script changed in the streamer's media source setup ("" if nothing)."""
-        notes = self.sink.setup_notes()
+        notes = self.media_source.setup_notes()
         return "The script changed your setup:\n" + "\n".join(f"• {note}" for note in notes) if notes else ""
 
     def voices(self, engine_name: str, refresh: bool = False) -> list[tuple[str, str]]:
@@ -323,8 +329,8 @@ def next_clip_ready(manager: TTSQueueManager) -> bool:
     """Whether the player will start another clip right after this one (no pause between)."""
     if manager.paused or manager.config.pause_between_clips_ms:
         return False
-    head = manager.queue.snapshot(1)
-    return bool(head) and head[0].state is MessageState.READY
+    head = manager.get_queue(1)
+    return bool(head) and head[0]["state"] == MessageState.READY.value
 
 
 def engine_names() -> list[str]:
@@ -332,6 +338,4 @@ def engine_names() -> list[str]:
 
 
 def _describe(changes: Changes) -> str:
-    flags = ("engine", "listener", "restart", "sink", "live", "reload")
-    names = [name for name in flags if getattr(changes, name)]
-    return ", ".join(names) or "nothing"
+    return ", ".join(sorted(changes.keys)) or "nothing"

@@ -329,9 +329,3 @@ class ClipOnSource:
         return (f"media source {self.source!r} did not start the clip ({self.attempts} tries, "
                 f"{seconds:g} s each): {cause}. Check the source in OBS (Sources list, its "
                 f"properties) or pick another media source in the script's properties")
-
-    def waiting_for(self) -> str | None:
-        """What the clip waits for now, in the streamer's words (None when done)."""
-        return {Phase.NEW: "the media source", Phase.CLEARING: "a clip the script did not start to stop",
-                Phase.POSTED: "OBS to start the clip", Phase.STARTED: "the clip to end",
-                Phase.STOPPING: "OBS to stop the clip"}.get(self.phase)

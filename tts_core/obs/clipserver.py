@@ -1,4 +1,5 @@
-"""Serve clip files over HTTP to an OBS on another computer (remote sink, ``http`` mode).
+"""Where OBS reads a clip: the file itself (``local`` mode), or over HTTP from a small
+server here (``http`` mode: OBS on another computer; its media source opens URLs).
 
 Only clips that are registered are served, under an unguessable path
 (``/clips/<random>/<message id>.wav``), and only while they play.
@@ -101,6 +102,49 @@ class ClipServer:
                 log.debug("clip server: " + format, *args)
 
         return ClipHandler
+
+
+class LocalClips:
+    """``local`` mode: OBS on this computer reads the clip file itself."""
+
+    mode = "local"
+
+    def location(self, path: Path, name: str) -> str:
+        """What to set as the media source's local_file for the clip ``path`` (``name``: its id)."""
+        return str(path)
+
+    def release(self, location: str) -> None:
+        """The clip at ``location`` has played."""
+
+    def close(self) -> None:
+        pass
+
+
+class ServedClips(LocalClips):
+    """``http`` mode: a ClipServer (started at the first clip) serves each clip while it
+    plays. Parameters: ClipServer's."""
+
+    mode = "http"
+
+    def __init__(self, host: str = "0.0.0.0", port: int = 0, public_host: str | None = None,
+                 peer: str = "127.0.0.1") -> None:
+        self._args = (host, port, public_host, peer)
+        self._server: ClipServer | None = None
+
+    def location(self, path: Path, name: str) -> str:
+        if self._server is None:
+            host, port, public_host, peer = self._args
+            self._server = ClipServer(host, port, public_host, peer)
+        return self._server.register(path, name)
+
+    def release(self, location: str) -> None:
+        if self._server is not None:
+            self._server.unregister(location)
+
+    def close(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
 
 
 def local_address_towards(peer: str) -> str:

@@ -33,7 +33,6 @@ class Pump:
         self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self._tick_hooks: list[Job] = []
         self.runs = 0
-        self.jobs_run = 0
         self.durations: list[float] = []  # seconds per run, the last TIMINGS_KEPT
 
     def post(self, job: Job) -> None:
@@ -76,7 +75,6 @@ class Pump:
         for hook in self._tick_hooks:
             _guarded(hook)
         done = self._drain(started + self.budget_s)
-        self.jobs_run += done
         if len(self.durations) >= TIMINGS_KEPT:
             del self.durations[: TIMINGS_KEPT // 2]
         self.durations.append(time.perf_counter() - started)

@@ -101,7 +101,8 @@ SETTINGS: tuple[Setting, ...] = (
 DEFAULTS: dict[str, Any] = {s.key: s.default for s in SETTINGS}
 KINDS: dict[str, type] = {s.key: s.kind for s in SETTINGS}
 
-# What a change of each key needs (see ``plan_changes``).
+# Keys the manager applies itself (engine, queue threads) or the sink does (its sources);
+# a change of any other key but the listener's and the packages folder is live (``plan_changes``).
 ENGINE_KEYS = frozenset({"engine", "voice", "speaking_rate", "volume", "fallback_engine",
                          *ENGINE_FIELDS})
 LISTENER_KEYS = frozenset({"listener_host", "listener_port", "listener_token"})
@@ -218,28 +219,26 @@ def engine_config(values: Mapping[str, Any], base: EngineConfig | None = None) -
 
 @dataclass(frozen=True)
 class Changes:
-    """What applying new settings needs; every flag False means nothing to do."""
+    """What applying new settings needs: ``keys`` (the settings that changed), and
+    whether they need the listener restarted, a live update of the event translator
+    (priorities, moderation, voices), or a reload of the script."""
 
-    engine: bool = False
+    keys: frozenset[str] = frozenset()
     listener: bool = False
-    restart: bool = False
-    sink: bool = False
-    live: bool = False  # queue size, priorities, urgent amount: set in place
+    live: bool = False
     reload: bool = False  # packages folder: only read when the script loads
 
     def __bool__(self) -> bool:
-        return any((self.engine, self.listener, self.restart, self.sink, self.live, self.reload))
+        return bool(self.keys)
 
 
 def plan_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> Changes:
     """Compare two settings snapshots and say which parts of the running queue must change."""
     a, b = normalize(old), normalize(new)
-    changed = {k for k in b if a.get(k) != b[k]}
+    changed = frozenset(k for k in b if a.get(k) != b[k])
     return Changes(
-        engine=bool(changed & ENGINE_KEYS),
+        keys=changed,
         listener=bool(changed & LISTENER_KEYS),
-        restart=bool(changed & RESTART_KEYS),
-        sink=bool(changed & SINK_KEYS),
         live=bool(changed - ENGINE_KEYS - LISTENER_KEYS - RESTART_KEYS - SINK_KEYS - RELOAD_KEYS),
         reload=bool(changed & RELOAD_KEYS),
     )

@@ -15,7 +15,7 @@ def create_sink(name: str, folder: str | None = None, speed: float = 1.0, **obs_
     """Build a sink by name; ``folder`` is required for wav-dir.
 
     ``obs`` plays through a media source of a running OBS over obs-websocket; its
-    options are RemoteObsSink's (host, port, password, media_source, mode,
+    options are RemoteObsSink.from_options's (host, port, password, media_source, mode,
     caption_source, clip_host, clip_port, public_host, all_scenes, timeout). It can be
     created while OBS is not running: it connects (and reconnects) by itself, and the
     queue waits ("waiting for OBS") meanwhile.
@@ -29,7 +29,7 @@ def create_sink(name: str, folder: str | None = None, speed: float = 1.0, **obs_
     if name == "obs":
         from tts_core.obs.remote import RemoteObsSink
 
-        return RemoteObsSink(**obs_options)
+        return RemoteObsSink.from_options(**obs_options)
     raise ValueError(f"unknown sink {name!r}; expected one of {', '.join(SINK_NAMES)}")
 
 
