@@ -15,6 +15,7 @@ from typing import Any
 from tts_core import TTSQueueManager
 from tts_core.audio import Clip, silent_wav
 from tts_core.message import TTSMessage
+from tts_core.sinks.base import Sink
 
 
 class ToneEngine:
@@ -94,7 +95,7 @@ class Played:
 
 
 @dataclass
-class RecordingSink:
+class RecordingSink(Sink):
     """Holds each clip for its duration (like RealtimeSink) and records what played when.
 
     ``max_concurrent`` counts clips inside play() at once: it must never exceed 1.
@@ -133,9 +134,6 @@ class RecordingSink:
                     message.seq,
                 )
             )
-
-    def close(self) -> None:
-        pass
 
     def ids(self) -> list[str]:
         return [p.message_id for p in self.played]

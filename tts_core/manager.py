@@ -120,8 +120,9 @@ class TTSQueueManager:
 
     def set_audio_sink(self, sink: Sink) -> None:
         """Play clips through ``sink`` from the next clip on."""
-        if not callable(getattr(sink, "play", None)):
-            raise TypeError(f"audio sink must have play(clip, message, stop); got {type(sink).__name__}")
+        if not isinstance(sink, Sink):
+            raise TypeError(f"audio sink must subclass tts_core.sinks.Sink (play(clip, message, stop)); "
+                            f"got {type(sink).__name__}")
         self._sink = sink
         self._own_sink = False
         if self._player is not None:

@@ -59,7 +59,7 @@ from tts_core.obs.websocket_client import (
     ObsRequestFailed,
     ObsWebSocketClient,
 )
-from tts_core.sinks.base import SinkUnavailable
+from tts_core.sinks.base import Sink, SinkUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ def what_to_check(address: str, port: int, error: ObsConnectionError) -> str:
             "and the password")
 
 
-class RemoteObsSink:
+class RemoteObsSink(Sink):
     """Parameters: ``host``, ``port``, ``password`` (obs-websocket; Tools > WebSocket
     Server Settings; default: $OBS_WEBSOCKET_HOST, $OBS_WEBSOCKET_PORT,
     $OBS_WEBSOCKET_PASSWORD, else 127.0.0.1, 4455, none), ``media_source`` (created if

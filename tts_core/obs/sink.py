@@ -45,7 +45,7 @@ from tts_core.obs.captions import caption_text
 from tts_core.obs.clip_state import TIMEOUTS, ClipOnSource, ClipTimeouts, Finish, Phase, Post, SourceStatus
 from tts_core.obs.clip_state import Stop as StopMedia
 from tts_core.obs.pump import Pump
-from tts_core.sinks.base import SinkUnavailable
+from tts_core.sinks.base import Sink, SinkUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class _Playback:
             self.released.set()
 
 
-class ObsMediaSink:
+class ObsMediaSink(Sink):
     """Parameters: ``api`` (ObsApi), ``pump`` (its ``run`` is called every frame),
     ``media_source`` (name; created when missing once OBS has loaded), ``caption_source``
     (a text source name, or "" for none), ``saved_state`` (JSON from ``save_state`` to
