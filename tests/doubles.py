@@ -14,11 +14,12 @@ from typing import Any
 
 from tts_core import TTSQueueManager
 from tts_core.audio import Clip, silent_wav
+from tts_core.engines.base import Engine
 from tts_core.message import TTSMessage
 from tts_core.sinks.base import Sink
 
 
-class ToneEngine:
+class ToneEngine(Engine):
     """Returns a silent WAV of ``duration_ms`` (or per-text durations) and records calls."""
 
     name = "tone"
@@ -35,12 +36,6 @@ class ToneEngine:
         with self._lock:
             self.calls.append((text, time.monotonic()))
         return silent_wav(self.durations.get(text, self.duration_ms), sample_rate=8000)
-
-    def list_voices(self) -> list[Any]:
-        return []
-
-    def close(self) -> None:
-        pass
 
 
 class FlakyEngine(ToneEngine):
