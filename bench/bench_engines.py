@@ -37,6 +37,7 @@ from tts_core import TTSConfig, TTSQueueManager
 from tts_core.audio import Clip, silent_wav
 from tts_core.cache import ClipCache
 from tts_core.engines.azure_engine import AzureEngine
+from tts_core.engines.base import Engine
 from tts_core.engines.edge_engine import EdgeEngine
 from tts_core.engines.gtts_engine import GTTSEngine
 from tts_core.engines.piper_engine import PiperEngine, load_voice
@@ -78,14 +79,16 @@ def cache_hits(runs: int) -> list[list[object]]:
         cache.put("gtts|tld=com", "en", None, None, TEXT, clip)
         direct = [timed(lambda: cache.get("gtts|tld=com", "en", None, None, TEXT)) for _ in range(runs)]
 
-        class Never:
+        class Never(Engine):
             name = "gtts"
-            cache_identity = "gtts|tld=com"
+
+            def cache_identity(self, voice: str | None) -> str:
+                return "gtts|tld=com"
 
             def synthesize(self, *args: Any, **kwargs: Any) -> bytes:
                 raise AssertionError("a cache hit must not call the engine")
 
-        chain = EngineChain([Link("gtts", Never)], cache=ClipCache(folder, 200))  # type: ignore[arg-type]
+        chain = EngineChain([Link("gtts", Never)], cache=ClipCache(folder, 200))
         chain.cache.put("gtts|tld=com", "en", None, None, TEXT, clip)  # type: ignore[union-attr]
         msg = TTSMessage(TEXT, 2, 1)  # type: ignore[arg-type]
         through = [timed(lambda: chain.synthesize_message(msg, "en", None, None)) for _ in range(runs)]

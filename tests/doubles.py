@@ -19,10 +19,12 @@ import pytest
 
 from tts_core import TTSQueueManager
 from tts_core.audio import Clip, silent_wav
+from tts_core.engines.base import Engine
 from tts_core.message import TTSMessage
+from tts_core.sinks.base import Sink
 
 
-class ToneEngine:
+class ToneEngine(Engine):
     """Returns a silent WAV of ``duration_ms`` (or per-text durations) and records calls."""
 
     name = "tone"
@@ -39,12 +41,6 @@ class ToneEngine:
         with self._lock:
             self.calls.append((text, time.monotonic()))
         return silent_wav(self.durations.get(text, self.duration_ms), sample_rate=8000)
-
-    def list_voices(self) -> list[Any]:
-        return []
-
-    def close(self) -> None:
-        pass
 
 
 class FlakyEngine(ToneEngine):
@@ -99,7 +95,7 @@ class Played:
 
 
 @dataclass
-class RecordingSink:
+class RecordingSink(Sink):
     """Holds each clip for its duration (like RealtimeSink) and records what played when.
 
     ``max_concurrent`` counts clips inside play() at once: it must never exceed 1.
@@ -138,9 +134,6 @@ class RecordingSink:
                     message.seq,
                 )
             )
-
-    def close(self) -> None:
-        pass
 
     def ids(self) -> list[str]:
         return [p.message_id for p in self.played]

@@ -1,10 +1,10 @@
-"""The seed's engine form ``fn(text, **kwargs) -> bytes`` whose async calls stop with the queue.
+"""The seed's engine form ``fn(text, **kwargs) -> bytes``, sync or async, as an Engine.
 
-Like ``CallableEngine`` (tts_core.engines.base), async functions run on the loop that
-``start()`` was awaited on (so loop-bound clients keep working), else on a private
-loop of the worker thread. ``cancel_all()`` cancels every call in flight: the queue
-calls it when it stops, so an async engine never keeps a stopped queue waiting, and
-nothing it returns afterwards is written anywhere.
+Async functions run on ``loop`` when it is running (the loop ``start()`` was awaited
+on, so loop-bound clients keep working), else on a private loop of the worker thread.
+``cancel_all()`` cancels every async call in flight: the queue calls it when it
+stops, so an async engine never keeps a stopped queue waiting, and nothing it
+returns afterwards is written anywhere.
 """
 
 from __future__ import annotations
@@ -17,17 +17,27 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from tts_core.engines.base import CallableEngine, TransientEngineError
+from tts_core.engines.base import Engine, TransientEngineError
 
 
-class CancellableCallableEngine(CallableEngine):
+class CallableEngine(Engine):
     """Parameters: ``fn`` (sync or async), ``loop`` (the caller's running loop, or None)."""
 
     def __init__(self, fn: Callable[..., Any], loop: asyncio.AbstractEventLoop | None = None) -> None:
-        super().__init__(fn, loop)
+        if not callable(fn):
+            raise TypeError(
+                f"TTS engine must be callable (fn(text, **kwargs) -> bytes) or an Engine "
+                f"(a subclass of tts_core.engines.Engine); got {type(fn).__name__}"
+            )
+        self.fn = fn
+        self.loop = loop
+        self.name = getattr(fn, "__qualname__", None) or type(fn).__name__
         self._lock = threading.Lock()
         self._in_flight: set[concurrent.futures.Future[Any]] = set()
         self._private: set[tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]]] = set()
+
+    def __repr__(self) -> str:
+        return f"CallableEngine({self.name!r})"
 
     def synthesize(
         self, text: str, voice: str | None = None, rate: int | None = None, volume: float | None = None
@@ -70,7 +80,6 @@ class CancellableCallableEngine(CallableEngine):
             loop.close()
 
     def cancel_all(self) -> int:
-        """Cancel every call in flight; returns how many."""
         with self._lock:
             futures, private = list(self._in_flight), list(self._private)
         for future in futures:
@@ -83,3 +92,14 @@ class CancellableCallableEngine(CallableEngine):
 
 async def _await(awaitable: Any) -> Any:
     return await awaitable
+
+
+def as_engine(engine: object, loop: asyncio.AbstractEventLoop | None = None) -> Engine:
+    """``engine`` as an Engine: an Engine as it is; a callable, or a seed-style object
+    with ``generate_audio(text, **kwargs)``, through CallableEngine (async calls on
+    ``loop``); raises TypeError for anything else."""
+    if isinstance(engine, Engine):
+        return engine
+    if not callable(engine) and hasattr(engine, "generate_audio"):  # the seed's engine objects
+        return CallableEngine(engine.generate_audio, loop)
+    return CallableEngine(engine, loop)  # type: ignore[arg-type]

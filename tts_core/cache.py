@@ -135,12 +135,3 @@ class ClipCache:
             self._total -= size
             with contextlib.suppress(OSError):
                 self._path(digest).unlink()
-
-    def clear(self) -> None:
-        with self._lock:
-            digests = list(self._index)
-            self._index.clear()
-            self._total = 0
-        for digest in digests:
-            with contextlib.suppress(OSError):
-                self._path(digest).unlink()

@@ -80,9 +80,11 @@ class _Position:
     attempts: int = 0  # calls on the engine at ``index``
 
 
-class EngineChain:
+class EngineChain(Engine):
     """An Engine that tries ``links`` in order. ``max_retries``: retries per engine
-    before the next one takes over; ``cache``: optional clip cache."""
+    before the next one takes over; ``cache``: optional clip cache; ``down_seconds``:
+    how long a failed engine is passed over; ``max_wait_seconds``: the longest 429
+    wait an engine may ask before the next one speaks instead."""
 
     def __init__(
         self,
@@ -111,7 +113,7 @@ class EngineChain:
     def primary(self) -> Link:
         return self.links[0]
 
-    # -- the Engine protocol ------------------------------------------------------------
+    # -- the Engine contract ------------------------------------------------------------
 
     def synthesize(
         self, text: str, voice: str | None = None, rate: int | None = None, volume: float | None = None
@@ -131,6 +133,10 @@ class EngineChain:
     def list_voices(self) -> list[Voice]:
         return self.primary.get().list_voices()
 
+    def check_voice(self, voice: str) -> None:
+        """The configured voice belongs to the first engine (espeak: variants like en+f3)."""
+        self.primary.get().check_voice(voice)
+
     def status(self) -> str:
         """One line for status displays: engines that are down, and who speaks instead
         ("" when the first engine is up)."""
@@ -142,6 +148,9 @@ class EngineChain:
         parts = [f"{link.name} down for {link.down_until - now:.0f} s ({link.last_error[:80]})"
                  for link in down]
         return "; ".join(parts) + f"; {speaking} speaks"
+
+    def cancel_all(self) -> int:
+        return sum(link.engine.cancel_all() for link in self.links if link.engine is not None)
 
     def close(self) -> None:
         for link in self.links:
@@ -159,7 +168,8 @@ class EngineChain:
         counters: Counters | None = None,
     ) -> bytes:
         """One worker attempt for ``msg``: its current engine, or the next ones when that
-        one is down, unavailable, permanently failing or out of retries."""
+        one is down, unavailable, permanently failing or out of retries. Records on
+        ``msg`` which engine spoke it; counts ``fallbacks`` and ``cache_hits``."""
         with self._lock:
             pos = self._positions.get(msg.id)
             if pos is None:
@@ -220,11 +230,11 @@ class EngineChain:
     ) -> tuple[bytes, bool]:
         engine = link.get()
         cache = self.cache if link.name not in UNCACHED_ENGINES else None
-        identity = _identity(engine, link.name, voice)
         if cache is None:
             data = engine.synthesize(text, voice=voice, rate=rate, volume=volume)
             link.down_until = 0.0
             return data, False
+        identity = engine.cache_identity(voice)
         # One synthesis per key at a time: a burst of identical alerts calls the engine once.
         flight_key = repr((identity, voice, rate, volume, text))
         with self._lock:
@@ -245,32 +255,6 @@ class EngineChain:
                     self._inflight.pop(flight_key, None)
         link.down_until = 0.0
         return data, False
-
-
-def _identity(engine: Engine, name: str, voice: str | None) -> str:
-    """What besides voice/rate/volume/text makes this engine's audio (its settings)."""
-    base = str(getattr(engine, "cache_identity", name))
-    default_voice = getattr(engine, "voice", None) or getattr(engine, "lang", None)
-    model = getattr(engine, "model", None)
-    extra = f"|default_voice={default_voice}" if voice is None else ""
-    if model is not None:
-        extra += f"|model={getattr(model, 'model', model)}"
-    return base + extra
-
-
-def synthesize_message(
-    engine: Engine,
-    msg: TTSMessage,
-    voice: str | None,
-    rate: int | None,
-    volume: float | None,
-    counters: Counters | None = None,
-) -> bytes:
-    """The worker's one call to synthesize ``msg``: through the chain when ``engine`` is
-    one (fallback, cache, events), else the plain engine."""
-    if isinstance(engine, EngineChain):
-        return engine.synthesize_message(msg, voice, rate, volume, counters)
-    return engine.synthesize(msg.text, voice=voice, rate=rate, volume=volume)
 
 
 def engine_from_config(config: TTSConfig, cache_dir: Path | None = None) -> Engine:
@@ -314,8 +298,3 @@ def engine_from_config(config: TTSConfig, cache_dir: Path | None = None) -> Engi
         links[0].down_until = time.monotonic() + DOWN_SECONDS
         log.warning("engine %s cannot start (%s); %s speaks until it can", links[0].name, exc, links[1].name)
     return chain
-
-
-def describe(engine: Any) -> str:
-    """Engine name for logs and status lines (never its settings: keys stay hidden)."""
-    return str(getattr(engine, "name", type(engine).__name__))

@@ -16,10 +16,10 @@ from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from tts_core.async_engine import CancellableCallableEngine
+from tts_core.async_engine import as_engine
 from tts_core.clips import ClipFiles
 from tts_core.config import EngineConfig, TTSConfig, default_data_dir
-from tts_core.engines.base import CallableEngine, Engine, as_engine
+from tts_core.engines.base import Engine
 from tts_core.events import Event, EventBus, make_event
 from tts_core.fallback import engine_from_config
 from tts_core.message import MessagePriority, MessageState, TTSMessage
@@ -106,8 +106,6 @@ class TTSQueueManager:
 
     def _bind_engine(self, engine: object, loop: asyncio.AbstractEventLoop | None) -> None:
         resolved = as_engine(engine, loop)
-        if type(resolved) is CallableEngine:  # async calls must be cancellable at stop
-            resolved = CancellableCallableEngine(resolved.fn, loop)
         self._engine_source = engine
         self._engine: Engine | None = resolved
         if self._workers is not None:
@@ -120,8 +118,9 @@ class TTSQueueManager:
 
     def set_audio_sink(self, sink: Sink) -> None:
         """Play clips through ``sink`` from the next clip on."""
-        if not callable(getattr(sink, "play", None)):
-            raise TypeError(f"audio sink must have play(clip, message, stop); got {type(sink).__name__}")
+        if not isinstance(sink, Sink):
+            raise TypeError(f"audio sink must subclass tts_core.sinks.Sink (play(clip, message, stop)); "
+                            f"got {type(sink).__name__}")
         self._sink = sink
         self._own_sink = False
         if self._player is not None:

@@ -42,6 +42,7 @@ class Player:
         self.waiting_for_sink: str | None = None  # why the sink is away, while it is
         self._waiting_since = 0.0
         self._retry_in = SINK_RETRY_FIRST_SECONDS
+        self._lost_in_play = False  # the last loss came from play(), not from the probe
 
     def start(self) -> None:
         self._stopping.clear()
@@ -78,7 +79,7 @@ class Player:
         if self._thread is None:
             return "stopped"
         if self.waiting_for_sink is not None:
-            return f"waiting for {getattr(self.sink, 'label', self.sink.name)}"
+            return f"waiting for {self.sink.label}"
         if self._current is not None:
             return "playing"
         return "paused" if self.queue.paused else "idle"
@@ -120,9 +121,9 @@ class Player:
         if away is not None and not (stop.is_set() and not self._stopping.is_set()):
             self.queue.requeue_interrupted(msg)  # first in line again once the sink is back
             self._sink_lost(away, msg)
-            if getattr(self.sink, "unavailable_reason", None) is None:  # no probe: back off here
-                self._stopping.wait(self._retry_in)
-                self._retry_in = min(self._retry_in * 2, SINK_RETRY_MAX_SECONDS)
+            self._lost_in_play = True  # until the sink's own probe or a clip says otherwise
+            self._stopping.wait(self._retry_in)
+            self._retry_in = min(self._retry_in * 2, SINK_RETRY_MAX_SECONDS)
             return
         if error is None:
             self._sink_back()
@@ -134,34 +135,34 @@ class Player:
     # -- the sink going away and coming back ----------------------------------------
 
     def _sink_away(self) -> bool:
-        """True while the sink says it cannot play (its optional ``unavailable_reason()``),
-        checked once per back-off step."""
-        probe = getattr(self.sink, "unavailable_reason", None)
-        if probe is None:
-            return False
+        """True while the sink says it cannot play (``unavailable_reason()``), checked once
+        per back-off step. After a clip cut by SinkUnavailable, "no reason" may only mean
+        the sink cannot tell: then the next clip that plays says it is back."""
         try:
-            reason = probe()
+            reason = self.sink.unavailable_reason()
         except Exception as exc:  # noqa: BLE001 - a broken probe must not stop the player
             reason = f"{type(exc).__name__}: {exc}"
         if reason:
+            self._lost_in_play = False
             self._sink_lost(reason)
             return True
-        self._sink_back()
+        if not self._lost_in_play:
+            self._sink_back()
         return False
 
     def _sink_lost(self, reason: str, msg: TTSMessage | None = None) -> None:
         if reason != self.waiting_for_sink:
             about = f" ({msg.id} will play again from the start)" if msg is not None else ""
-            log.warning("player: waiting for %s: %s%s", getattr(self.sink, "label", self.sink.name),
-                        reason, about)
+            log.warning("player: waiting for %s: %s%s", self.sink.label, reason, about)
         if self.waiting_for_sink is None:
             self._waiting_since = time.monotonic()
             self._retry_in = SINK_RETRY_FIRST_SECONDS
         self.waiting_for_sink = reason
 
     def _sink_back(self) -> None:
+        self._lost_in_play = False
         if self.waiting_for_sink is not None:
             log.info("player: %s is back after %.1f s; playback resumes",
-                     getattr(self.sink, "label", self.sink.name), time.monotonic() - self._waiting_since)
+                     self.sink.label, time.monotonic() - self._waiting_since)
             self.waiting_for_sink = None
             self._retry_in = SINK_RETRY_FIRST_SECONDS

@@ -17,7 +17,7 @@ from tts_core.engines import create_engine
 from tts_core.engines.base import Engine, Voice
 
 
-class _SeedEngine:
+class _SeedEngine(Engine):
     engine_name = ""
 
     def __init__(self, **options: Any) -> None:
@@ -37,6 +37,9 @@ class _SeedEngine:
 
     def list_voices(self) -> list[Voice]:
         return self.engine.list_voices()
+
+    def check_voice(self, voice: str) -> None:
+        self.engine.check_voice(voice)
 
     def close(self) -> None:
         self.engine.close()

@@ -18,7 +18,6 @@ from tts_core.audio import Clip
 from tts_core.clips import ClipFiles
 from tts_core.config import EngineConfig
 from tts_core.engines.base import Engine, EngineError, TransientEngineError
-from tts_core.fallback import synthesize_message
 from tts_core.message import TTSMessage
 from tts_core.queue import MessageQueue
 from tts_core.ratelimit import TokenBucket
@@ -93,18 +92,16 @@ class WorkerPool:
     def stop(self, timeout: float) -> None:
         """Stop all threads; a thread stuck in an engine call is abandoned after ``timeout``.
 
-        Engine calls in flight are cancelled where the engine can (``cancel_all()``, e.g.
-        async functions); whatever a call returns after this point is thrown away.
+        Engine calls in flight are cancelled where the engine can (``Engine.cancel_all``,
+        e.g. async functions); whatever a call returns after this point is thrown away.
         """
         self._stopping.set()
         with self._lock:
             for slot in [*self._slots, *self._retired]:
                 slot.abandoned = True  # a call that returns now writes nothing
-        cancel = getattr(self.engine, "cancel_all", None)
-        if callable(cancel):
-            cancelled = cancel()
-            if cancelled:
-                log.info("cancelled %d engine call(s) in flight", cancelled)
+        cancelled = self.engine.cancel_all() if self.engine is not None else 0
+        if cancelled:
+            log.info("cancelled %d engine call(s) in flight", cancelled)
         deadline = time.monotonic() + timeout
         threads = [s.thread for s in [*self._slots, *self._retired] if s.thread]
         for thread in [*threads, self._supervisor]:
@@ -223,9 +220,8 @@ class WorkerPool:
 
     def render(self, engine: Engine, msg: TTSMessage) -> Clip:
         """Synthesize one message with one engine: the only place an engine is called
-        (the hook for fallback engines and clip caches). Raises what the engine raises."""
-        data = synthesize_message(  # through the fallback chain and clip cache, if any
-            engine,
+        (the chain adds fallback engines and the clip cache). Raises what the engine raises."""
+        data = engine.synthesize_message(
             msg,
             voice=msg.voice or self.settings.voice,
             rate=self.settings.rate,

@@ -12,7 +12,7 @@ from fakes.usp import UspServer
 
 from tts_core import MessagePriority, TTSConfig
 from tts_core.cache import ClipCache
-from tts_core.engines import EspeakEngine, TransientEngineError
+from tts_core.engines import Engine, EspeakEngine, TransientEngineError
 from tts_core.fallback import EngineChain, Link, engine_from_config
 
 
@@ -103,18 +103,12 @@ def test_a_working_first_engine_speaks_and_the_cache_spares_the_second_call(
 def test_chain_retries_an_engine_before_moving_on(tmp_path):
     calls: list[str] = []
 
-    class Flaky:
+    class Flaky(Engine):
         name = "flaky"
 
         def synthesize(self, text, voice=None, rate=None, volume=None):
             calls.append(text)
             raise TransientEngineError("server error 503")
-
-        def list_voices(self):
-            return []
-
-        def close(self):
-            pass
 
     chain = EngineChain([Link("gtts", Flaky), Link("espeak", EspeakEngine)], max_retries=2,
                         cache=ClipCache(tmp_path))

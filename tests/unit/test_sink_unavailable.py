@@ -14,9 +14,10 @@ class FlakySink(RecordingSink):
     """A sink that can be switched away; ``drop_mid_clip`` makes the next play() raise
     SinkUnavailable half-way through the clip, like OBS killed while a clip plays."""
 
+    label = "OBS"
+
     def __init__(self, probe: bool) -> None:
         super().__init__(name="fake-obs")
-        self.label = "OBS"
         self.away = threading.Event()
         self.drop_mid_clip = threading.Event()
         self.cut: list[str] = []

@@ -8,7 +8,6 @@ are only checked for being installed (no network call); missing ones are not err
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import sys
 import tempfile
@@ -18,6 +17,7 @@ from tts_core.commands.engine_args import add_engine_options, load_config
 from tts_core.config import TTSConfig, default_data_dir
 from tts_core.engines import ENGINES, LazyEngine, create_engine
 from tts_core.engines.base import EngineError, EngineUnavailable
+from tts_core.engines.support import installed
 
 OPTIONAL = "optional"  # a check result that is reported but is not a failure
 
@@ -40,32 +40,34 @@ def _check_writable(folder: str) -> str | None:
 
 def _check_module(module: str, extra: str) -> Callable[[], str | None]:
     def check() -> str | None:
-        if importlib.util.find_spec(module) is None:
-            return f"Python package missing: pip install 'obs-tts-queue[{extra}]'"
-        return None
+        return None if installed(module) else f"Python package missing: pip install 'obs-tts-queue[{extra}]'"
 
     return check
 
 
 def engine_check(name: str, config: TTSConfig) -> Callable[[], str | None]:
-    """Installed? For engines of the chain (and local ones): synthesize a short clip."""
-    cls = ENGINES[name]
+    """Installed? For engines of the chain, local engines and piper: synthesize a short
+    clip (local engines outside the chain with their defaults)."""
+    entry = ENGINES[name]
+    optional = isinstance(entry, LazyEngine)
     in_chain = name in config.engine.chain
 
     def check() -> str | None:
-        if isinstance(cls, LazyEngine) and not cls.installed():
-            hint = f"not installed: pip install 'obs-tts-queue[{cls.extra}]'"
+        if isinstance(entry, LazyEngine) and not entry.installed():
+            hint = f"not installed: pip install 'obs-tts-queue[{entry.extra}]'"
             return hint if in_chain else f"{OPTIONAL}: {hint}"
-        if not isinstance(cls, LazyEngine) and not in_chain:
-            return cls.check()
-        if not in_chain and name != "piper":
+        if optional and not in_chain and name != "piper":
             return f"{OPTIONAL}: installed; not in the engine chain, so not contacted"
+        options = config.engine.options_for(name) if in_chain or optional else {}
         try:
-            engine = create_engine(name, **config.engine.options_for(name))
-            problem = engine.health() if hasattr(engine, "health") else cls.check()
-        except (EngineUnavailable, EngineError) as exc:
+            engine = create_engine(name, **options)
+            try:
+                problem = engine.health()
+            finally:
+                engine.close()
+        except (EngineUnavailable, EngineError, TimeoutError) as exc:
             problem = str(exc)
-        if problem and not in_chain:
+        if problem and optional and not in_chain:
             return f"{OPTIONAL}: {problem}"
         return problem
 

@@ -10,6 +10,8 @@ from tts_core.engines import ENGINES
 
 
 def add_engine_options(p: argparse.ArgumentParser, voice: bool = True) -> None:
+    """Add --config, --engine and (with ``voice``) --voice; a command may add --rate."""
+    p.set_defaults(voice=None, rate=None)
     p.add_argument("--config", type=Path, help="JSON config file (engine section: name, fallback, keys)")
     p.add_argument("--engine", choices=sorted(ENGINES),
                    help="engine to use first (default: the config's engine.name, else espeak)")
@@ -21,17 +23,17 @@ def load_config(args: argparse.Namespace, **overrides: object) -> TTSConfig:
     """The config of --config (or the defaults) with --engine/--voice applied.
 
     --engine replaces the first engine of the chain and keeps the configured fallbacks."""
-    config = TTSConfig.load(args.config) if getattr(args, "config", None) else TTSConfig()
+    config = TTSConfig.load(args.config) if args.config else TTSConfig()
     for key, value in overrides.items():
         setattr(config, key, value)
     engine = config.engine
-    if getattr(args, "engine", None) and args.engine != engine.name:
+    if args.engine and args.engine != engine.name:
         engine.name = args.engine
         engine.voice = None  # the configured voice belongs to the configured engine
         engine.fallback = [name for name in engine.fallback if name != args.engine]
-    if getattr(args, "voice", None):
+    if args.voice:
         engine.voice = args.voice
-    if getattr(args, "rate", None):
+    if args.rate:
         engine.rate = args.rate
     config.validate()
     return config

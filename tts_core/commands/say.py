@@ -12,7 +12,7 @@ from tts_core.audio import Clip
 from tts_core.commands.engine_args import add_engine_options, load_config
 from tts_core.config import TTSConfig
 from tts_core.engines.base import EngineError, EngineRateLimited, PermanentEngineError
-from tts_core.fallback import engine_from_config, synthesize_message
+from tts_core.fallback import engine_from_config
 from tts_core.manager import TTSQueueManager
 from tts_core.message import MessagePriority, TTSMessage
 from tts_core.sinks import SINK_NAMES, create_sink
@@ -67,7 +67,7 @@ def write_clip(config: TTSConfig, text: str, out: Path) -> int:
     while True:
         msg.attempts += 1
         try:
-            data = synthesize_message(chain, msg, engine_cfg.voice, engine_cfg.rate, engine_cfg.volume)
+            data = chain.synthesize_message(msg, engine_cfg.voice, engine_cfg.rate, engine_cfg.volume)
             break
         except PermanentEngineError as exc:
             print(f"failed: {exc}")

@@ -18,14 +18,14 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from tts_core.engines.base import (
+    Engine,
     EngineError,
     EngineRateLimited,
     PermanentEngineError,
-    SpeaksToCheck,
     TransientEngineError,
     Voice,
 )
-from tts_core.engines.support import installed, rate_percent, redact, require
+from tts_core.engines.support import rate_percent, redact, require
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def ssml_for(
     )
 
 
-class AzureEngine(SpeaksToCheck):
+class AzureEngine(Engine):
     """Parameters: ``key`` (the Speech resource key), ``region`` (e.g. ``westeurope``) or
     ``host`` (``ws://host:port`` of a Speech container) or ``endpoint`` (a full URL),
     ``voice`` (e.g. ``en-US-AriaNeural``), ``rate`` (words/min or SSML like ``"+10%"``),
@@ -70,7 +70,6 @@ class AzureEngine(SpeaksToCheck):
     (``wav`` 24 kHz PCM, ``wav16``, ``wav48``, ``mp3``), ``timeout`` (seconds per clip)."""
 
     name = "azure"
-    extra = "azure"
 
     def __init__(
         self,
@@ -109,13 +108,9 @@ class AzureEngine(SpeaksToCheck):
         where = f"region={self.region!r}" if self.region else f"host={self.host or self.endpoint!r}"
         return f"AzureEngine({where}, voice={self.voice!r}, key=***)"
 
-    @property
-    def cache_identity(self) -> str:
-        return f"azure|pitch={self.pitch}|rate={self.rate}|volume={self.volume}|format={self.format}"
-
-    @staticmethod
-    def installed() -> bool:
-        return installed("azure.cognitiveservices.speech")
+    def cache_identity(self, voice: str | None) -> str:
+        default = f"|default_voice={self.voice}" if voice is None else ""
+        return f"azure|pitch={self.pitch}|rate={self.rate}|volume={self.volume}|format={self.format}{default}"
 
     @staticmethod
     def _check_voice(voice: str) -> None:
@@ -254,11 +249,6 @@ class AzureEngine(SpeaksToCheck):
             )
             for v in result.voices
         ]
-
-
-    @classmethod
-    def check(cls) -> str | None:
-        return "not configured: set engine.azure.key and region (or host) in the config"
 
     def close(self) -> None:
         self._local = threading.local()

@@ -1,12 +1,14 @@
-"""The Engine protocol, the Voice record, and the adapter for plain callables."""
+"""The Engine base class, the Voice record, and the errors engines raise."""
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-from collections.abc import Callable
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tts_core.message import TTSMessage
+    from tts_core.stats import Counters
 
 
 class EngineError(RuntimeError):
@@ -47,96 +49,66 @@ class Voice:
     file: str = ""  # the engine's own file or path name for the voice, if any
 
 
-@runtime_checkable
-class Engine(Protocol):
-    """Turns text into audio bytes (WAV or MP3).
+class Engine(ABC):
+    """Turns text into audio bytes (WAV or MP3); every engine subclasses it.
 
-    ``synthesize`` may be called from several worker threads at once; an engine
-    that cannot do that serializes internally. ``voice``/``rate``/``volume`` None
-    means the engine's default (rate in words per minute, volume 0.0-1.0).
+    A subclass sets ``name`` and defines ``synthesize``; every other member has a
+    default, so this class is the whole contract. ``synthesize`` may be called from
+    several worker threads at once; an engine that cannot do that serializes
+    internally. ``voice``/``rate``/``volume`` None means the engine's default (rate in
+    words per minute, volume 0.0-1.0).
     """
 
-    name: str
+    name: str = "engine"
 
-    def synthesize(
-        self, text: str, voice: str | None = None, rate: int | None = None, volume: float | None = None
-    ) -> bytes: ...
-
-    def list_voices(self) -> list[Voice]: ...
-
-    def close(self) -> None: ...
-
-
-class SpeaksToCheck:
-    """For engines whose health is best told by speaking: ``health()`` synthesizes a short
-    text and returns None or what went wrong; ``check()`` does so with a default-built
-    engine (``obs-tts doctor``)."""
-
-    def synthesize(self, text: str, voice: str | None = None, rate: int | None = None,
-                   volume: float | None = None) -> bytes:
-        raise NotImplementedError
-
-    def health(self) -> str | None:
-        try:
-            self.synthesize("test")
-        except EngineError as exc:
-            return str(exc)
-        return None
-
-    @classmethod
-    def check(cls) -> str | None:
-        try:
-            return cls().health()
-        except (EngineUnavailable, EngineError) as exc:
-            return str(exc)
-
-
-class CallableEngine:
-    """Wraps the seed's engine form: ``fn(text, **kwargs) -> bytes``, sync or async.
-
-    Async functions run on ``loop`` when it is running (the loop ``start()`` was
-    awaited on, so loop-bound clients keep working), else on a private loop.
-    """
-
-    name = "callable"
-
-    def __init__(self, fn: Callable[..., Any], loop: asyncio.AbstractEventLoop | None = None) -> None:
-        if not callable(fn):
-            raise TypeError(
-                f"TTS engine must be callable (fn(text, **kwargs) -> bytes) or an Engine "
-                f"object with synthesize(); got {type(fn).__name__}"
-            )
-        self.fn = fn
-        self.loop = loop
-        self.name = getattr(fn, "__qualname__", None) or type(fn).__name__
-
+    @abstractmethod
     def synthesize(
         self, text: str, voice: str | None = None, rate: int | None = None, volume: float | None = None
     ) -> bytes:
-        kwargs = {k: v for k, v in (("voice", voice), ("rate", rate), ("volume", volume)) if v is not None}
-        result = self.fn(text, **kwargs)
-        if inspect.isawaitable(result):
-            loop = self.loop
-            if loop is not None and loop.is_running():
-                return asyncio.run_coroutine_threadsafe(_await(result), loop).result()
-            return asyncio.run(_await(result))
-        return result
+        """The audio of ``text``; raises EngineError (or a subclass) or EngineUnavailable."""
+
+    def synthesize_message(
+        self, msg: TTSMessage, voice: str | None, rate: int | None, volume: float | None,
+        counters: Counters | None = None,
+    ) -> bytes:
+        """The worker's one call for ``msg`` (the engine chain adds fallback and the clip
+        cache, and records on ``msg`` which engine spoke it). ``counters``: stats to count in."""
+        return self.synthesize(msg.text, voice=voice, rate=rate, volume=volume)
 
     def list_voices(self) -> list[Voice]:
+        """The voices this engine offers ([] when it cannot tell)."""
         return []
 
-    def close(self) -> None:
-        pass
+    def check_voice(self, voice: str) -> None:
+        """Raise PermanentEngineError if this engine has no voice ``voice``.
 
+        By default ``voice`` must be the id or name of a listed voice (any case); an
+        engine that lists no voices accepts every name.
+        """
+        voices = self.list_voices()
+        if voices and voice.casefold() not in {n.casefold() for v in voices for n in (v.id, v.name)}:
+            raise PermanentEngineError(f"{self.name}: unknown voice {voice!r}")
 
-async def _await(awaitable: Any) -> Any:
-    return await awaitable
+    def cache_identity(self, voice: str | None) -> str:
+        """What besides voice, rate, volume and text makes this engine's audio (its own
+        settings, and its default voice when ``voice`` is None): the clip cache's key."""
+        return self.name
 
+    def status(self) -> str:
+        """One line for status displays about trouble ("" when all is well)."""
+        return ""
 
-def as_engine(engine: object, loop: asyncio.AbstractEventLoop | None = None) -> Engine:
-    """Accept an Engine object or a callable; raise TypeError for anything else."""
-    if isinstance(engine, Engine):
-        return engine
-    if hasattr(engine, "generate_audio") and callable(engine.generate_audio):
-        return CallableEngine(engine.generate_audio, loop)
-    return CallableEngine(engine, loop)  # type: ignore[arg-type]
+    def health(self) -> str | None:
+        """None if the engine speaks a short text, else what went wrong (`obs-tts doctor`)."""
+        try:
+            self.synthesize("test")
+        except (EngineUnavailable, EngineError, TimeoutError) as exc:
+            return str(exc)
+        return None
+
+    def cancel_all(self) -> int:
+        """Cancel every call in flight, where the engine can; returns how many."""
+        return 0
+
+    def close(self) -> None:  # noqa: B027 - a default: most engines hold nothing
+        """Release what the engine holds; called once, when it is no longer used."""

@@ -15,14 +15,14 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from tts_core.engines.base import (
+    Engine,
     EngineError,
     EngineRateLimited,
     PermanentEngineError,
-    SpeaksToCheck,
     TransientEngineError,
     Voice,
 )
-from tts_core.engines.support import installed, parse_retry_after, rate_percent, require, volume_percent
+from tts_core.engines.support import parse_retry_after, rate_percent, require, volume_percent
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +33,12 @@ _PITCH = re.compile(r"^[+-]\d+Hz$")
 _RATE = re.compile(r"^[+-]\d+%$")
 
 
-class EdgeEngine(SpeaksToCheck):
+class EdgeEngine(Engine):
     """Parameters: ``voice`` (e.g. ``en-US-AriaNeural``; `obs-tts voices --engine edge`),
     ``rate`` (words/min, or edge's own ``"+10%"``), ``pitch`` (``"+0Hz"``), ``volume``
     (0.0-1.0), ``timeout`` (seconds per clip)."""
 
     name = "edge"
-    extra = "edge"
 
     def __init__(
         self,
@@ -60,13 +59,9 @@ class EdgeEngine(SpeaksToCheck):
     def __repr__(self) -> str:
         return f"EdgeEngine(voice={self.voice!r}, rate={self.rate!r}, pitch={self.pitch!r})"
 
-    @property
-    def cache_identity(self) -> str:
-        return f"edge|pitch={self.pitch}|rate={self.rate}|volume={self.volume}"
-
-    @staticmethod
-    def installed() -> bool:
-        return installed("edge_tts")
+    def cache_identity(self, voice: str | None) -> str:
+        default = f"|default_voice={self.voice}" if voice is None else ""
+        return f"edge|pitch={self.pitch}|rate={self.rate}|volume={self.volume}{default}"
 
     def _rate(self, rate: int | None) -> str:
         if rate:
@@ -134,11 +129,6 @@ class EdgeEngine(SpeaksToCheck):
             )
             for v in found
         ]
-
-
-
-    def close(self) -> None:
-        pass
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:

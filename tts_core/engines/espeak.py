@@ -8,6 +8,7 @@ import subprocess
 
 from tts_core.audio import fix_wav_sizes
 from tts_core.engines.base import (
+    Engine,
     EngineError,
     EngineUnavailable,
     PermanentEngineError,
@@ -27,7 +28,7 @@ def find_espeak() -> str | None:
     return None
 
 
-class EspeakEngine:
+class EspeakEngine(Engine):
     """Parameters: ``voice`` (e.g. ``en-us``), ``rate`` (words/min, espeak default 175),
     ``volume`` (0.0-1.0; 1.0 is espeak's normal amplitude), ``timeout`` (seconds)."""
 
@@ -50,16 +51,6 @@ class EspeakEngine:
         self.command = command
         self.voice, self.rate, self.volume, self.timeout = voice, rate, volume, timeout
         self._known_voices: set[str] | None = None
-
-    @classmethod
-    def check(cls) -> str | None:
-        """None if the engine works here, else why not."""
-        try:
-            engine = cls()
-            engine.synthesize("test")
-        except (EngineUnavailable, EngineError) as exc:
-            return str(exc)
-        return None
 
     def check_voice(self, voice: str) -> None:
         """espeak-ng silently falls back to its default for an unknown voice; refuse it."""
@@ -131,9 +122,6 @@ class EspeakEngine:
                 )
             )
         return voices
-
-    def close(self) -> None:
-        pass
 
 
 _PHONEME_BRACKETS = re.compile(r"\[\s*\[|\]\s*\]")

@@ -12,14 +12,14 @@ import logging
 from typing import Any
 
 from tts_core.engines.base import (
+    Engine,
     EngineError,
     EngineRateLimited,
     PermanentEngineError,
-    SpeaksToCheck,
     TransientEngineError,
     Voice,
 )
-from tts_core.engines.support import installed, parse_retry_after, require
+from tts_core.engines.support import parse_retry_after, require
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +27,12 @@ DEFAULT_TIMEOUT_SECONDS = 15.0
 SLOW_BELOW_WPM = 130  # a rate under this asks Google for its slow reading
 
 
-class GTTSEngine(SpeaksToCheck):
+class GTTSEngine(Engine):
     """Parameters: ``lang`` (a language code, e.g. ``en``, ``de``; ``voice`` overrides it),
     ``tld`` (Google domain that picks the accent: ``com``, ``co.uk``, ``com.au``, ``ca``,
     ``co.in``, ...), ``slow`` (slow reading), ``timeout`` (seconds per HTTP request)."""
 
     name = "gtts"
-    extra = "gtts"
 
     def __init__(
         self,
@@ -56,13 +55,9 @@ class GTTSEngine(SpeaksToCheck):
     def __repr__(self) -> str:
         return f"GTTSEngine(lang={self.lang!r}, tld={self.tld!r}, slow={self.slow})"
 
-    @property
-    def cache_identity(self) -> str:
-        return f"gtts|tld={self.tld}|slow={self.slow}|rate={self.rate}"
-
-    @staticmethod
-    def installed() -> bool:
-        return installed("gtts")
+    def cache_identity(self, voice: str | None) -> str:
+        default = f"|default_voice={self.lang}" if voice is None else ""
+        return f"gtts|tld={self.tld}|slow={self.slow}|rate={self.rate}{default}"
 
     def _languages(self) -> dict[str, str]:
         langs: dict[str, str] = self._gtts.lang.tts_langs()
@@ -101,11 +96,6 @@ class GTTSEngine(SpeaksToCheck):
 
     def list_voices(self) -> list[Voice]:
         return [Voice(id=code, name=name, language=code) for code, name in sorted(self._languages().items())]
-
-
-
-    def close(self) -> None:
-        pass
 
 
 def classify(exc: Any) -> EngineError:

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from tts_core.engines.base import (
+    Engine,
     EngineUnavailable,
     PermanentEngineError,
-    SpeaksToCheck,
     TransientEngineError,
     Voice,
 )
-from tts_core.engines.support import DEFAULT_RATE_WPM, installed, require
+from tts_core.engines.support import DEFAULT_RATE_WPM, require
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def load_voice(model: PiperModel) -> _LoadedVoice:
         return loaded
 
 
-class PiperEngine(SpeaksToCheck):
+class PiperEngine(Engine):
     """Parameters: ``model`` (path of a ``.onnx`` voice; default: the first voice found in
     an installed voice package), ``voice`` (a voice id from `obs-tts voices --engine
     piper`, or a ``.onnx`` path), ``voices_dir`` (a folder of extra ``.onnx`` voices),
@@ -102,7 +102,6 @@ class PiperEngine(SpeaksToCheck):
     ``timeout`` (seconds to wait for the voice, which is busy with one clip at a time)."""
 
     name = "piper"
-    extra = "piper"
 
     def __init__(
         self,
@@ -121,13 +120,8 @@ class PiperEngine(SpeaksToCheck):
     def __repr__(self) -> str:
         return f"PiperEngine(model={str(self.model.model)!r})"
 
-    @property
-    def cache_identity(self) -> str:
-        return f"piper|rate={self.rate}|volume={self.volume}"
-
-    @staticmethod
-    def installed() -> bool:
-        return installed("piper")
+    def cache_identity(self, voice: str | None) -> str:
+        return f"piper|rate={self.rate}|volume={self.volume}|model={self.model.model}"
 
     def available_models(self) -> list[PiperModel]:
         models = packaged_models()
@@ -211,7 +205,4 @@ class PiperEngine(SpeaksToCheck):
             out.append(Voice(id=m.id, name=m.id, language=language, file=str(m.model)))
         return out
 
-
-
-    def close(self) -> None:
-        pass  # the loaded voice is shared by the process
+    # close() keeps the default: the loaded voice is shared by the process.

@@ -21,7 +21,7 @@ from typing import Any
 
 from tts_core.audio import detect_format
 from tts_core.engines.base import (
-    EngineError,
+    Engine,
     EngineUnavailable,
     PermanentEngineError,
     TransientEngineError,
@@ -161,7 +161,7 @@ def _wait_for_file(path: Path) -> bytes:
     raise TransientEngineError("pyttsx3 wrote no audio file (the driver swallowed an error)")
 
 
-class Pyttsx3Engine:
+class Pyttsx3Engine(Engine):
     """Parameters: ``voice`` (a voice id from list_voices), ``rate`` (words/min),
     ``volume`` (0.0-1.0), ``timeout`` (seconds to wait for one clip)."""
 
@@ -185,14 +185,6 @@ class Pyttsx3Engine:
         self._thread = _Pyttsx3Thread.get()
         self._thread.ready.result(timeout=timeout)
         self._known_voices: set[str] | None = None
-
-    @classmethod
-    def check(cls) -> str | None:
-        try:
-            cls().synthesize("test")
-        except (EngineUnavailable, EngineError, TimeoutError) as exc:
-            return str(exc)
-        return None
 
     def _ask(self, request: _Request) -> Any:
         request.future = Future()
@@ -240,5 +232,4 @@ class Pyttsx3Engine:
             for v in voices
         ]
 
-    def close(self) -> None:
-        pass  # the engine thread lives as long as the process (pyttsx3 cannot restart)
+    # close() keeps the default: the engine thread lives as long as the process (pyttsx3 cannot restart).

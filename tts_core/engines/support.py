@@ -24,8 +24,11 @@ def require(module: str, extra: str, what: str) -> ModuleType:
 
 
 def installed(module: str) -> bool:
-    """Whether ``module`` can be imported, without importing it."""
-    return importlib.util.find_spec(module) is not None
+    """Whether ``module`` can be imported, without importing it (only its parent packages)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:  # a parent package is missing
+        return False
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -297,8 +297,7 @@ VOICE_LIST_WAIT_SECONDS = 3.0
 
 def engine_status(manager: TTSQueueManager) -> list[str]:
     """The engine chain's line for the status (an engine down, who speaks instead)."""
-    status = getattr(manager.engine, "status", None)
-    line = status() if callable(status) else ""
+    line = manager.engine.status() if manager.engine is not None else ""
     return [line] if line else []
 
 

@@ -45,7 +45,7 @@ from tts_core.obs.clipserver import LocalClips, ServedClips
 from tts_core.obs.remote_connection import DEFAULT_TIMEOUT_SECONDS, ObsConnection, ObsConnectionSettings
 from tts_core.obs.remote_media_source import RemoteMediaSource
 from tts_core.obs.websocket_client import ObsConnectionError, ObsRequestFailed
-from tts_core.sinks.base import SinkUnavailable
+from tts_core.sinks.base import Sink, SinkUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ QUICK_POLL_SECONDS = 0.1  # ... and this often while clearing, stopping or about
 QUICK_PHASES = (Phase.NEW, Phase.CLEARING, Phase.STOPPING)
 
 
-class RemoteObsSink:
+class RemoteObsSink(Sink):
     """Parameters: ``connection`` (ObsConnection), ``media_source`` (RemoteMediaSource on
     that connection), ``clips`` (LocalClips, or ServedClips for an OBS on another
     computer), ``caption_source`` (a text source, or ""), ``clip_timeouts``

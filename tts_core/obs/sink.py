@@ -36,7 +36,7 @@ from tts_core.obs.clip_state import TIMEOUTS, ClipOnSource, ClipTimeouts, Finish
 from tts_core.obs.clip_state import Stop as StopMedia
 from tts_core.obs.pump import Pump
 from tts_core.obs.script.media_source import MediaSourceKeeper
-from tts_core.sinks.base import SinkUnavailable
+from tts_core.sinks.base import Sink, SinkUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class _Playback:
             self.released.set()
 
 
-class ObsMediaSink:
+class ObsMediaSink(Sink):
     """Parameters: ``api`` (ObsApi, for the caption), ``pump`` (its ``run`` is called
     every frame), ``media_source`` (the MediaSourceKeeper of the source clips play on),
     ``caption_source`` (a text source name, or "" for none), ``has_next`` (whether the

@@ -1,9 +1,9 @@
-"""The Sink protocol: where clips are played, one at a time."""
+"""The Sink base class: where clips are played, one at a time."""
 
 from __future__ import annotations
 
 import threading
-from typing import Protocol, runtime_checkable
+from abc import ABC, abstractmethod
 
 from tts_core.audio import Clip
 from tts_core.message import TTSMessage
@@ -16,22 +16,31 @@ class SinkUnavailable(RuntimeError):
     start) once the sink is back. The text says why, in the streamer's words."""
 
 
-@runtime_checkable
-class Sink(Protocol):
-    """Plays one clip at a time.
+class Sink(ABC):
+    """Plays one clip at a time; every sink subclasses it.
 
-    ``play`` blocks until the clip has ended or ``stop`` is set (skip), and is only
-    ever called from the manager's single player thread. ``close`` releases
-    resources; it is called once, when the manager stops.
-
-    Optional: ``label`` (how the streamer calls it, e.g. "OBS"; default ``name``) and
-    ``unavailable_reason() -> str | None`` (why it cannot play now, or None): while it
-    returns a reason, the player takes no clip and looks again with back-off. ``play``
-    raises ``SinkUnavailable`` when the player goes away mid-clip.
+    A subclass sets ``name`` and defines ``play``; every other member has a default,
+    so this class is the whole contract. ``play`` is only ever called from the
+    manager's single player thread.
     """
 
-    name: str
+    name: str = "sink"
 
-    def play(self, clip: Clip, message: TTSMessage, stop: threading.Event) -> None: ...
+    @property
+    def label(self) -> str:
+        """How the streamer calls it in "waiting for ..." (e.g. "OBS"); default ``name``."""
+        return self.name
 
-    def close(self) -> None: ...
+    @abstractmethod
+    def play(self, clip: Clip, message: TTSMessage, stop: threading.Event) -> None:
+        """Block until the clip has ended or ``stop`` is set (skip). Raises
+        SinkUnavailable when the player is away, before or during the clip."""
+
+    def unavailable_reason(self) -> str | None:
+        """Why the sink cannot play now, or None (also when it cannot tell: then only a
+        clip that plays says it is back). While there is a reason, the player takes no
+        clip and looks again with back-off."""
+        return None
+
+    def close(self) -> None:  # noqa: B027 - a default: most sinks hold nothing
+        """Release resources; called once, when the manager stops."""

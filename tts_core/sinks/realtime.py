@@ -11,9 +11,10 @@ import time
 
 from tts_core.audio import Clip
 from tts_core.message import TTSMessage
+from tts_core.sinks.base import Sink
 
 
-class RealtimeSink:
+class RealtimeSink(Sink):
     """Blocks ``play`` for ``clip.duration_ms * speed`` milliseconds (``speed`` < 1 = faster)."""
 
     name = "realtime"
@@ -31,6 +32,3 @@ class RealtimeSink:
             if remaining <= 0:
                 return
             stop.wait(remaining)
-
-    def close(self) -> None:
-        pass

@@ -15,12 +15,13 @@ from pathlib import Path
 
 from tts_core.audio import Clip
 from tts_core.message import TTSMessage
+from tts_core.sinks.base import Sink
 from tts_core.sinks.realtime import RealtimeSink
 
 TIMELINE_FILE = "timeline.jsonl"
 
 
-class WavDirSink:
+class WavDirSink(Sink):
     """Parameters: ``folder`` (created if missing), ``speed`` (1.0 = real time, 0 = instant)."""
 
     name = "wav-dir"
