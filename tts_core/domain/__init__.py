@@ -1,0 +1,1 @@
+"""Pure values and policies: no threads, no I/O."""
