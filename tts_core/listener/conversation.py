@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import struct
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,8 +47,9 @@ CLOSE_GOING_AWAY = 1001
 
 
 class Client:
-    """One WebSocket connection: its aiohttp response, transport, and outbox (replies and
-    pushed events, written in order by one writer task)."""
+    """One WebSocket connection: its aiohttp response and transport. Replies and pushed
+    events are written straight to the transport as they come, in order (the
+    transport's buffer is the outbox)."""
 
     def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport | None, peer: str) -> None:
         self.ws = ws
@@ -55,14 +57,10 @@ class Client:
         self.peer = peer
         self.closing = False
         self._unanswered_pings = 0
-        self._outbox: deque[str] = deque()
-        self._outbox_chars = 0
-        self._writer: asyncio.Task[None] | None = None
 
     def unsent(self) -> int:
-        """Bytes sent to this client that it has not read yet (roughly: the outbox counts characters)."""
-        buffered = self.transport.get_write_buffer_size() if self.transport is not None else 0
-        return buffered + self._outbox_chars
+        """Bytes sent to this client that it has not read yet (beyond the OS buffers)."""
+        return self.transport.get_write_buffer_size() if self.transport is not None else 0
 
     def too_far_behind(self) -> bool:
         return self.unsent() > MAX_UNSENT_BYTES
@@ -71,45 +69,21 @@ class Client:
         """Pong, unless the last answer is still unsent (RFC 6455 5.5.3 allows answering
         only the latest ping): a flood of pings then costs no memory. False after
         MAX_UNANSWERED_PINGS such pings in a row (the client is not reading)."""
-        if self.transport is not None and self.transport.get_write_buffer_size() > 0:
+        if self.unsent() > 0:
             self._unanswered_pings += 1
             return self._unanswered_pings <= MAX_UNANSWERED_PINGS
         self._unanswered_pings = 0
         await self.ws.pong(data)
         return True
 
-    def send(self, text: str) -> None:
-        """Queue a reply."""
-        self.push([text])
-
-    def push(self, texts: list[str]) -> bool:
-        """Queue texts (pushed events); False if the client is too far behind (close it)."""
-        if self.closing:
+    def send(self, texts: list[str]) -> bool:
+        """Write ``texts`` as text frames, in one write; False if the client is now too far
+        behind (close it). Nothing is written once the connection is closing."""
+        transport = self.transport
+        if self.closing or self.ws.closed or transport is None or transport.is_closing():
             return True
-        self._outbox.extend(texts)
-        self._outbox_chars += sum(len(t) for t in texts)
-        if self.too_far_behind():
-            return False
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.get_running_loop().create_task(self._write())
-        return True
-
-    async def flush(self) -> None:
-        """Wait (at most CLOSE_TIMEOUT_SECONDS) until the outbox is written."""
-        writer = self._writer
-        if writer is not None and not writer.done():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(writer), CLOSE_TIMEOUT_SECONDS)
-
-    async def _write(self) -> None:
-        try:
-            while self._outbox:
-                text = self._outbox.popleft()
-                self._outbox_chars -= len(text)
-                await self.ws.send_str(text)
-        except (ConnectionError, RuntimeError):  # closed meanwhile
-            self._outbox.clear()
-            self._outbox_chars = 0
+        transport.write(b"".join(map(text_frame, texts)))
+        return not self.too_far_behind()
 
     async def close(self, code: int, reason: str) -> None:
         """Close politely within CLOSE_TIMEOUT_SECONDS, else drop the connection."""
@@ -169,7 +143,6 @@ class Conversation:
                 await self._until(lambda: not self._turns)
                 if self._close is not None:
                     log.warning("listener: closing %s: %s", client.peer, self._close[1])
-                await client.flush()
                 await client.close(*(self._close or (CLOSE_NORMAL, "")))
         except TimeoutError:
             log.info("listener: closing %s: not authenticated within %g s", client.peer, self.auth_timeout)
@@ -232,15 +205,17 @@ class Conversation:
 
     def _send_ready(self) -> None:
         """Send the replies that are ready, in frame order."""
-        turns = self._turns
+        turns, replies = self._turns, []
         while turns and turns[0].outcome.reply is not None:
             outcome = self.session.settle(turns.popleft().outcome)
             assert outcome.reply is not None
-            self.client.send(encode(outcome.reply))
+            replies.append(encode(outcome.reply))
             if outcome.subscribe is not None and not self._ended:
-                self.push.set(self.client, outcome.subscribe)
+                self.push.set(self.client, outcome.subscribe)  # events come in a later loop callback
             if outcome.close is not None:
                 self._close = outcome.close
+        if replies:
+            self.client.send(replies)
         self._moved.set()
 
     async def _until(self, condition: Callable[[], bool]) -> None:
@@ -294,6 +269,18 @@ class Conversations:
                    for client in self.clients]
         if closing:
             await asyncio.wait(closing, timeout=timeout)
+
+
+def text_frame(text: str) -> bytes:
+    """A server's WebSocket text frame (RFC 6455 5.2: final, unmasked, uncompressed). Written
+    to the transport directly, so that replies ready together go out in one write."""
+    payload = text.encode("utf-8")
+    size = len(payload)
+    if size < 126:
+        return bytes((0x81, size)) + payload
+    if size < 65536:
+        return struct.pack("!BBH", 0x81, 126, size) + payload
+    return struct.pack("!BBQ", 0x81, 127, size) + payload
 
 
 def _limit_buffers(transport: asyncio.Transport | None) -> None:

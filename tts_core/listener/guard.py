@@ -124,7 +124,7 @@ class _Attempts:
 class TokenAttempts:
     """Counts wrong tokens per client address: after ``max_failures`` within ``window``
     seconds, that address's token attempts are refused for ``lockout`` seconds (a
-    right token included, so guessing gains nothing). Clock: monotonic seconds.
+    right token included, so guessing gains nothing). ``now``: monotonic seconds.
     """
 
     def __init__(self, max_failures: int = MAX_FAILED_TOKENS, window: float = FAILED_TOKEN_WINDOW,
@@ -134,15 +134,13 @@ class TokenAttempts:
         self.lockout = lockout
         self._clients: dict[str, _Attempts] = {}
 
-    def locked(self, client: str, now: float | None = None) -> float:
+    def locked(self, client: str, now: float) -> float:
         """Seconds until ``client`` may try a token again (0: now)."""
-        now = time.monotonic() if now is None else now
         entry = self._clients.get(client)
         return max(0.0, entry.locked_until - now) if entry else 0.0
 
-    def record(self, client: str, ok: bool, now: float | None = None) -> None:
+    def record(self, client: str, ok: bool, now: float) -> None:
         """Note one token attempt; logs wrong ones (never the token) and the lock-out."""
-        now = time.monotonic() if now is None else now
         if ok:  # failures still count: a guesser sharing the address with a bot gains nothing
             return
         if len(self._clients) >= MAX_TRACKED_ADDRESSES:

@@ -22,7 +22,7 @@ CLOSE_TOO_SLOW = 1008
 class Subscriber(Protocol):
     peer: str
 
-    def push(self, texts: list[str]) -> bool: ...
+    def send(self, texts: list[str]) -> bool: ...
 
     async def close(self, code: int, reason: str) -> None: ...
 
@@ -81,7 +81,7 @@ class EventPush:
         texts = [(event["event"], encode(event)) for event in events]
         for client, names in list(self._subscribers.items()):
             wanted = [text for name, text in texts if name in names]
-            if wanted and not client.push(wanted):
+            if wanted and not client.send(wanted):
                 log.warning("listener: subscriber %s is too slow; disconnecting it", client.peer)
                 self._subscribers.pop(client, None)
                 self.loop.create_task(client.close(CLOSE_TOO_SLOW, "subscriber too slow"))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from tts_core.domain.token_bucket import TokenBucket
@@ -93,12 +93,13 @@ class Session:
         command = outcome.command
         assert command is not None, "complete() is for an outcome with a command"
         if isinstance(result, ProtocolError):
-            return replace(outcome, reply=error_reply(command.id, result.code, result.message))
+            outcome.reply = error_reply(command.id, result.code, result.message)
+            return outcome
         fields = _result_fields(result) if isinstance(result, EventResult) else result
-        reply = ok_reply(command.id, **fields)
+        outcome.reply = ok_reply(command.id, **fields)
         if command.ignored:
-            reply["ignored_fields"] = list(command.ignored)
-        return replace(outcome, reply=reply)
+            outcome.reply["ignored_fields"] = list(command.ignored)
+        return outcome
 
     def settle(self, outcome: Outcome) -> Outcome:
         """Count a finished outcome in the run of errors; call it for every reply, in the
