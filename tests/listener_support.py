@@ -20,8 +20,10 @@ from typing import Any
 from doubles import RecordingSink, ToneEngine, wait_until
 from websockets.sync.client import ClientConnection, connect
 
-from tts_core import TTSConfig, TTSQueueManager
+from tts_core import StreamerBotIntegration, TTSConfig, TTSQueueManager
 from tts_core.listener import ListenerServer
+from tts_core.listener.dispatcher import Dispatcher
+from tts_core.listener.session import Outcome, Session
 
 
 @dataclass
@@ -40,6 +42,28 @@ class Running:
 
     def ws(self, path: str = "/", **kwargs: Any) -> ClientConnection:
         return connect(f"ws://127.0.0.1:{self.server.port}{path}", open_timeout=5, **kwargs)
+
+
+class Served:
+    """A Session and a Dispatcher on ``manager``, without sockets or threads: ``outcome``
+    runs a frame the way the transports do, the command at once."""
+
+    def __init__(self, manager: TTSQueueManager, **session: Any) -> None:
+        self.manager = manager
+        self.dispatcher = Dispatcher(manager, StreamerBotIntegration(manager))
+        self.session = Session(**session)
+
+    def outcome(self, frame: dict[str, Any] | str | bytes) -> Outcome:
+        data = json.dumps(frame) if isinstance(frame, dict) else frame
+        outcome = self.session.receive(data)
+        if outcome.command is not None:
+            outcome = self.session.complete(outcome, self.dispatcher.run(outcome.command))
+        return self.session.settle(outcome)
+
+    def reply(self, frame: dict[str, Any] | str | bytes) -> dict[str, Any]:
+        reply = self.outcome(frame).reply
+        assert reply is not None
+        return reply
 
 
 def start_listener(make_manager: Callable[..., TTSQueueManager], *, duration_ms: int = 5,

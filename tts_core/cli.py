@@ -20,17 +20,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     from tts_core.commands import demo, doctor, say, voices
+    from tts_core.listener.cli import add_commands as add_listener_commands
 
     demo.add_command(sub)
     say.add_command(sub)
     voices.add_command(sub)
     doctor.add_command(sub)
-    try:
-        from tts_core.listener.cli import add_commands as add_listener_commands
-    except ImportError:  # the listener needs the aiohttp package
-        pass
-    else:
-        add_listener_commands(sub)
+    add_listener_commands(sub)
     return parser
 
 

@@ -52,6 +52,9 @@ class EventResult:
     ``stage`` the pipeline stage that stopped it, ``reason`` its code (``filtered`` keeps
     the reason for callers of earlier versions), ``detail`` one sentence for people.
     ``message_filtered``: a paid event was announced without the viewer's message.
+    A queued event also says what will be spoken: ``priority`` (its name), ``state``
+    (``queued``, ``held`` with the ``hold_reason``, or ``rejected`` when TTS is
+    disabled) and ``text`` (after templates, moderation and clean-up).
     """
 
     message_id: str | None
@@ -61,6 +64,10 @@ class EventResult:
     detail: str | None = None
     voice: str | None = None
     message_filtered: dict[str, str] | None = None
+    priority: str | None = None
+    state: str | None = None
+    hold_reason: str | None = None
+    text: str | None = None
 
     @property
     def reason(self) -> str | None:
@@ -235,13 +242,27 @@ class StreamerBotIntegration:
         message_filtered = words.notes.get("message_filtered")
         if message_filtered:
             metadata["message_filtered"] = message_filtered
+        text = rules.render(speech, choice.text)
+        needs_approval = bool(options["needs_approval"]) or words.needs_approval
         message_id = self.manager.add_message(
-            rules.render(speech, choice.text), speech.priority, voice=choice.voice,
-            event_type=speech.event_type, username=speech.username, metadata=metadata,
-            hold_seconds=options["hold_seconds"],
-            needs_approval=bool(options["needs_approval"]) or words.needs_approval,
+            text, speech.priority, voice=choice.voice, event_type=speech.event_type, username=speech.username,
+            metadata=metadata, hold_seconds=options["hold_seconds"], needs_approval=needs_approval,
         )
-        return EventResult(message_id, voice=choice.voice, message_filtered=message_filtered)
+        state, text = self._spoken(message_id, text)
+        if state == "held":
+            hold_reason = hold_reason or ("needs approval" if needs_approval else "hold window")
+        return EventResult(message_id, voice=choice.voice, message_filtered=message_filtered,
+                           priority=speech.priority.name, state=state,
+                           hold_reason=hold_reason if state == "held" else None, text=text)
+
+    def _spoken(self, message_id: str, text: str) -> tuple[str, str]:
+        """A message's state (queued, held or rejected) and final text, as the manager has
+        it; once it has left the queue (played already, or rejected on arrival because TTS
+        is disabled), from what was queued."""
+        queued = self.manager.get_message(message_id)
+        if queued is not None:
+            return ("held" if queued["state"] == "held" else "queued"), queued["text"]
+        return ("queued" if self.manager.enabled else "rejected"), text
 
     def _stopped(self, rules: SpeechRules, speech: Speech, stop: Stopped) -> EventResult:
         if stop.status != REJECTED:

@@ -19,13 +19,13 @@ from typing import Any
 from tts_core.async_engine import as_engine
 from tts_core.clips import ClipFiles
 from tts_core.config import EngineConfig, TTSConfig, default_data_dir
+from tts_core.domain.token_bucket import TokenBucket
 from tts_core.engines.base import Engine
 from tts_core.events import Event, EventBus, make_event
 from tts_core.fallback import engine_from_config
 from tts_core.message import MessagePriority, MessageState, TTSMessage
 from tts_core.player import Player
 from tts_core.queue import MessageQueue, QueueFull
-from tts_core.ratelimit import TokenBucket
 from tts_core.settings import Prepared, Settings
 from tts_core.sinks.base import Sink
 from tts_core.sinks.realtime import RealtimeSink

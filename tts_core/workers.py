@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from tts_core.audio import Clip
 from tts_core.clips import ClipFiles
 from tts_core.config import EngineConfig
+from tts_core.domain.token_bucket import TokenBucket
 from tts_core.engines.base import Engine, EngineError, TransientEngineError
 from tts_core.message import TTSMessage
 from tts_core.queue import MessageQueue
-from tts_core.ratelimit import TokenBucket
 from tts_core.retries import RetryPolicy
 
 log = logging.getLogger(__name__)

@@ -22,6 +22,8 @@ def test_post_event_queues_and_replies_with_the_message_id(running):
     status, reply = post(running.http, {"type": "donation", "donor_name": "JohnDoe", "amount": 25.0,
                                         "message": "Great stream!", "id": "h1"})
     assert status == 200 and reply["status"] == "ok" and reply["id"] == "h1"
+    assert (reply["priority"], reply["state"], reply["text"]) == (
+        "HIGH", "queued", "JohnDoe donated 25 dollars: Great stream!")
     assert running.manager.wait_until_idle(5)
     assert running.sink.played[0].text == "JohnDoe donated 25 dollars: Great stream!"
 

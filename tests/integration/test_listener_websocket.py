@@ -13,6 +13,7 @@ from doubles import wait_until
 from listener_support import ask, listening, start_listener
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from tts_core import TTSConfig
 from tts_core.listener.protocol import ErrorCode
 from tts_core.listener.session import MAX_ERROR_STREAK
 
@@ -47,6 +48,49 @@ def test_every_event_type_is_queued_and_played(running):
     texts = {p.text for p in running.sink.played}
     assert "JohnDoe donated 25 dollars: Great stream!" in texts
     assert "chatter says: hello chat" in texts
+
+
+def test_an_accepted_event_reply_says_what_will_be_spoken(running):
+    with running.ws() as ws:
+        reply = ask(ws, {"type": "donation", "donor_name": "JohnDoe", "amount": 25.0,
+                         "message": "Great stream!", "id": 1})
+    assert reply == {"id": 1, "status": "ok", "message_id": reply["message_id"], "priority": "HIGH",
+                     "state": "queued", "text": "JohnDoe donated 25 dollars: Great stream!"}
+
+
+def test_a_held_event_reply_says_held_and_why(make_manager):
+    config = TTSConfig.from_dict({"tts_queue": {"rate_limit_per_minute": 0},
+                                  "moderation": {"needs_approval": {"donation": {"min_amount": 50}}}})
+    with listening(make_manager, config=config) as running, running.ws() as ws:
+        big = ask(ws, {"type": "donation", "donor_name": "Ann", "amount": 75, "message": "hi"})
+        assert (big["state"], big["hold_reason"]) == ("held", "donation of 75 (approval from 50)")
+        asked = ask(ws, {"type": "tts", "text": "check me", "needs_approval": True, "priority": "LOW"})
+        assert (asked["state"], asked["hold_reason"], asked["priority"]) == (
+            "held", "needs_approval requested", "LOW")
+        later = ask(ws, {"type": "tts", "text": "in a minute", "hold_seconds": 60})
+        assert (later["state"], later["hold_reason"], later["text"]) == ("held", "hold window", "in a minute")
+        small = ask(ws, {"type": "donation", "donor_name": "Bob", "amount": 5})
+        assert small["state"] == "queued" and "hold_reason" not in small
+
+
+def test_the_reply_carries_the_final_text_after_template_moderation_and_clean_up(make_manager):
+    config = TTSConfig.from_dict({
+        "tts_queue": {"rate_limit_per_minute": 0, "max_text_length": 40},
+        "streamer_bot": {"templates": {"donation": "{amount} from {username}: {message}"}},
+        "moderation": {"bad_words": ["scam"]},
+    })
+    with listening(make_manager, config=config) as running, running.ws() as ws:
+        running.manager.pause()  # the messages stay queued: the reply shows the manager's own text
+        reply = ask(ws, {"type": "donation", "donor_name": "Ann", "amount": 5, "message": "this is a scam"})
+        assert reply["text"] == "5 dollars from Ann: this is a bleep"
+        long = ask(ws, {"type": "tts", "text": "one two three four five six seven eight nine ten eleven"})
+        assert long["text"] == running.manager.get_message(long["message_id"])["text"]
+        assert len(long["text"]) <= 40 and long["text"].startswith("one two three")
+        speak = ask(ws, {"request": "Speak", "message": "a scam", "priority": "URGENT"})
+        assert (speak["priority"], speak["state"], speak["text"]) == ("URGENT", "queued", "a bleep")
+        assert ask(ws, {"request": "Disable"})["enabled"] is False
+        refused = ask(ws, {"type": "tts", "text": "while disabled"})
+        assert refused["status"] == "ok" and refused["state"] == "rejected"
 
 
 def test_every_request_over_one_connection(make_manager):
@@ -202,9 +246,11 @@ def test_stop_closes_clients_and_the_port_within_one_second(make_manager):
     with running.ws() as ws:
         ask(ws, {"request": "Subscribe"})
         idle = socket.create_connection(("127.0.0.1", running.server.port))  # never sends a byte
-        half = socket.create_connection(("127.0.0.1", running.server.port))
-        half.sendall(b"POST /event HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{")  # no end
-        time.sleep(0.1)
+        half = socket.create_connection(("127.0.0.1", running.server.port), timeout=5)
+        half.sendall(b"POST /event HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n"
+                     b"Expect: 100-continue\r\n\r\n")
+        assert half.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"  # both accepted, this body is awaited
+        half.sendall(b"{")  # and never ends
         started = time.monotonic()
         running.server.stop()
         assert time.monotonic() - started < 1.0

@@ -1,4 +1,4 @@
-"""The listener's pure defences: Host names, origins, wrong-token lock-out, log limits."""
+"""The listener's pure defences: Host names, origins, wrong-token lock-out, the gate, log limits."""
 
 from __future__ import annotations
 
@@ -6,15 +6,20 @@ import logging
 
 import pytest
 
+from tts_core.config import ListenerConfig
 from tts_core.listener.guard import (
+    MAX_FAILED_TOKENS,
+    Gate,
     HostAllowList,
     RateLimitedLog,
     TokenAttempts,
+    Visitor,
     affordable_connections,
     host_name,
     same_origin,
     usable_origins,
 )
+from tts_core.listener.protocol import ErrorCode
 
 
 @pytest.mark.parametrize(("header", "name"), [
@@ -92,3 +97,37 @@ def test_one_line_errors_hide_tokens_the_request_quoted():
     assert record.exc_info is None and "\n" not in message
     assert message.startswith("Error from 1.2.3.4: ValueError")
     assert "s3cret" not in message and "abc123" not in message and "token=***" in message
+
+
+# -- the gate: one check for HTTP requests and WebSocket handshakes --------------------------------
+
+
+def _gate(token: str = "", **listener) -> Gate:
+    return Gate.build(ListenerConfig(token=token, **listener), TokenAttempts(), clock=lambda: 100.0)
+
+
+def _code(reply) -> str | None:
+    return None if reply is None else reply["error"]["code"]
+
+
+def test_the_gate_checks_the_host_first_then_the_origin():
+    gate = _gate(allowed_origins=["http://localhost:3000"])
+    program = Visitor(host="127.0.0.1:8765", origin=None, token=None, address="127.0.0.1")
+    assert gate.admit(program, "GET /health") is None
+    rebound = Visitor(host="evil.example", origin="https://evil.example", token=None, address="127.0.0.1")
+    assert _code(gate.admit(rebound, "a WebSocket")) == ErrorCode.FORBIDDEN_HOST
+    page = Visitor(host="127.0.0.1:8765", origin="https://evil.example", token=None, address="127.0.0.1")
+    assert _code(gate.admit(page, "POST /event")) == ErrorCode.FORBIDDEN_ORIGIN
+    for origin in ("http://localhost:3000", "http://127.0.0.1:8765"):  # allow-listed; the listener's own page
+        assert gate.admit(Visitor("127.0.0.1:8765", origin, None, "127.0.0.1"), "a WebSocket") is None
+
+
+def test_the_gate_checks_a_carried_token_and_locks_out_guessers():
+    gate = _gate(token="s3cret")
+    carried = lambda token: Visitor("127.0.0.1", None, token, "10.0.0.5")  # noqa: E731
+    assert gate.check_token(carried(None)) is None  # no token yet: its session asks for one
+    assert gate.check_token(carried("s3cret")) is None
+    codes = [_code(gate.check_token(carried(f"guess{n}"))) for n in range(MAX_FAILED_TOKENS)]
+    assert codes == [ErrorCode.UNAUTHORIZED] * MAX_FAILED_TOKENS
+    assert _code(gate.check_token(carried("s3cret"))) == ErrorCode.TOO_MANY_ATTEMPTS
+    assert _gate().check_token(carried("anything")) is None  # no token configured: any passes

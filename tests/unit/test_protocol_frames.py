@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
+from listener_support import Served
 
 from tts_core import TTSConfig, TTSQueueManager
-from tts_core.integration import StreamerBotIntegration
 from tts_core.listener.protocol import (
     EVENT_SCHEMAS,
     REQUEST_SCHEMAS,
@@ -16,7 +14,6 @@ from tts_core.listener.protocol import (
     http_status,
     parse_frame,
 )
-from tts_core.listener.session import Dispatcher, Session
 
 EVENTS = {
     "donation": {"donor_name": "JohnDoe", "amount": 25.0, "message": "Great stream!"},
@@ -31,14 +28,8 @@ EVENTS = {
 
 
 @pytest.fixture
-def session() -> Session:
-    manager = TTSQueueManager(TTSConfig(max_queue_size=100))
-    return Session(Dispatcher(manager, StreamerBotIntegration(manager)))
-
-
-def reply(session: Session, frame: dict | str | bytes, now: float = 0.0) -> dict:
-    data = json.dumps(frame) if isinstance(frame, dict) else frame
-    return session.receive(data, now).reply
+def served() -> Served:
+    return Served(TTSQueueManager(TTSConfig(max_queue_size=100)))
 
 
 def test_every_event_type_is_covered_by_these_tests():
@@ -46,36 +37,36 @@ def test_every_event_type_is_covered_by_these_tests():
 
 
 @pytest.mark.parametrize("event_type", EVENTS)
-def test_each_event_type_is_queued_with_its_id_echoed(session, event_type):
-    answer = reply(session, {"type": event_type, "id": f"e-{event_type}", **EVENTS[event_type]})
+def test_each_event_type_is_queued_with_its_id_echoed(served, event_type):
+    answer = served.reply({"type": event_type, "id": f"e-{event_type}", **EVENTS[event_type]})
     assert answer["status"] == "ok" and answer["id"] == f"e-{event_type}"
-    assert session.dispatcher.manager.get_message(answer["message_id"]) is not None
+    assert served.manager.get_message(answer["message_id"]) is not None
 
 
-def test_seed_donation_text_and_priority(session):
+def test_seed_donation_text_and_priority(served):
     seed = {"type": "donation", "donor_name": "JohnDoe", "amount": 25.0, "message": "Great stream!"}
-    answer = reply(session, seed)
-    msg = session.dispatcher.manager.get_message(answer["message_id"])
+    answer = served.reply(seed)
+    msg = served.manager.get_message(answer["message_id"])
     assert msg["text"] == "JohnDoe donated 25 dollars: Great stream!" and msg["priority"] == "HIGH"
     assert answer["id"] is None  # no id sent: the reply still has the key, null
 
 
-def test_chat_without_the_command_is_filtered_not_an_error(session):
-    answer = reply(session, {"type": "chat", "username": "lurker", "message": "just chatting", "id": 7})
+def test_chat_without_the_command_is_filtered_not_an_error(served):
+    answer = served.reply({"type": "chat", "username": "lurker", "message": "just chatting", "id": 7})
     assert answer == {"id": 7, "status": "filtered", "stage": "chat_command", "reason": "not_a_command",
                       "detail": "not a command"}
 
 
-def test_unknown_fields_are_reported_not_refused(session):
-    answer = reply(session, {"type": "follow", "username": "a", "platform": "twitch", "id": 1})
+def test_unknown_fields_are_reported_not_refused(served):
+    answer = served.reply({"type": "follow", "username": "a", "platform": "twitch", "id": 1})
     assert answer["status"] == "ok" and answer["ignored_fields"] == ["platform"]
 
 
-def test_quoted_numbers_and_booleans_from_bot_templates_are_accepted(session):
-    answer = reply(session, {"type": "chat", "username": "mod", "message": "!tts hi", "is_mod": "True"})
+def test_quoted_numbers_and_booleans_from_bot_templates_are_accepted(served):
+    answer = served.reply({"type": "chat", "username": "mod", "message": "!tts hi", "is_mod": "True"})
     assert answer["status"] == "ok"
-    answer = reply(session, {"type": "donation", "username": "x", "amount": "12.50"})  # username alias
-    msg = session.dispatcher.manager.get_message(answer["message_id"])
+    answer = served.reply({"type": "donation", "username": "x", "amount": "12.50"})  # username alias
+    msg = served.manager.get_message(answer["message_id"])
     assert msg["text"] == "x donated 12 dollars and 50 cents"
 
 
@@ -101,65 +92,65 @@ def test_quoted_numbers_and_booleans_from_bot_templates_are_accepted(session):
     ('{"request": "Approve"}', ErrorCode.MISSING_FIELD),
     ('{"request": "Subscribe", "events": ["everything"]}', ErrorCode.INVALID_FIELD),
 ])
-def test_bad_frames_get_their_specific_error_code(session, frame, code):
-    answer = reply(session, frame)
+def test_bad_frames_get_their_specific_error_code(served, frame, code):
+    answer = served.reply(frame)
     assert answer["status"] == "error" and answer["error"]["code"] == code, answer
     assert answer["error"]["message"]
 
 
-def test_error_replies_echo_the_id_when_it_could_be_read(session):
-    assert reply(session, '{"type": "nope", "id": "abc"}')["id"] == "abc"
-    assert reply(session, "{broken")["id"] is None
+def test_error_replies_echo_the_id_when_it_could_be_read(served):
+    assert served.reply('{"type": "nope", "id": "abc"}')["id"] == "abc"
+    assert served.reply("{broken")["id"] is None
 
 
-def test_request_names_are_case_insensitive(session):
-    assert reply(session, {"request": "getstats", "id": 1})["status"] == "ok"
+def test_request_names_are_case_insensitive(served):
+    assert served.reply({"request": "getstats", "id": 1})["status"] == "ok"
     assert parse_frame('{"request": "SKIP"}').name == "Skip"
 
 
-def test_every_request_has_a_schema_and_a_handler(session):
+def test_every_request_has_a_schema_and_a_handler(served):
     transport_level = {"Subscribe", "Unsubscribe", "Authenticate"}
     for name in REQUEST_SCHEMAS:
-        assert name in transport_level or session.dispatcher.handles(name), name
+        assert name in transport_level or name in served.dispatcher.requests, name
 
 
-def test_requests_drive_the_manager(session):
-    manager = session.dispatcher.manager
-    first = reply(session, {"request": "Speak", "message": "hello", "voice": "en", "badWordFilter": True})
+def test_requests_drive_the_manager(served):
+    manager = served.manager
+    first = served.reply({"request": "Speak", "message": "hello", "voice": "en", "badWordFilter": True})
     assert first["status"] == "ok" and manager.get_message(first["message_id"])["voice"] == "en"
-    assert reply(session, {"request": "Pause"})["paused"] is True and manager.paused
-    assert reply(session, {"request": "Resume"})["paused"] is False and not manager.paused
-    assert reply(session, {"request": "Disable"})["enabled"] is False and not manager.enabled
-    assert reply(session, {"request": "Enable"})["enabled"] is True and manager.enabled
-    assert reply(session, {"request": "Stop"}) == {"id": None, "status": "ok", "skipped": None}
-    queue = reply(session, {"request": "GetQueue", "limit": 10})
+    assert served.reply({"request": "Pause"})["paused"] is True and manager.paused
+    assert served.reply({"request": "Resume"})["paused"] is False and not manager.paused
+    assert served.reply({"request": "Disable"})["enabled"] is False and not manager.enabled
+    assert served.reply({"request": "Enable"})["enabled"] is True and manager.enabled
+    assert served.reply({"request": "Stop"}) == {"id": None, "status": "ok", "skipped": None}
+    queue = served.reply({"request": "GetQueue", "limit": 10})
     assert [m["message_id"] for m in queue["queue"]] == [first["message_id"]] and queue["pending"] == 1
-    assert reply(session, {"request": "GetStats"})["stats"]["accepted"] == 1
-    assert reply(session, {"request": "Clear"})["cleared"] == 1
+    assert served.reply({"request": "GetStats"})["stats"]["accepted"] == 1
+    assert served.reply({"request": "Clear"})["cleared"] == 1
 
 
-def test_moderation_requests_on_held_messages(session):
-    manager = session.dispatcher.manager
-    held = reply(session, {"type": "tts", "text": "needs a mod", "needs_approval": True})["message_id"]
+def test_moderation_requests_on_held_messages(served):
+    manager = served.manager
+    held = served.reply({"type": "tts", "text": "needs a mod", "needs_approval": True})["message_id"]
     assert manager.get_message(held)["state"] == "held"
-    assert reply(session, {"request": "Approve", "message_id": held})["approved"] == held
-    other = reply(session, {"type": "tts", "text": "bad one", "needs_approval": True})["message_id"]
-    assert reply(session, {"request": "Reject", "message_id": other})["rejected"] == other
-    missing = reply(session, {"request": "Remove", "message_id": "nope", "id": 3})
+    assert served.reply({"request": "Approve", "message_id": held})["approved"] == held
+    other = served.reply({"type": "tts", "text": "bad one", "needs_approval": True})["message_id"]
+    assert served.reply({"request": "Reject", "message_id": other})["rejected"] == other
+    missing = served.reply({"request": "Remove", "message_id": "nope", "id": 3})
     assert missing["error"]["code"] == ErrorCode.NOT_FOUND and missing["id"] == 3
 
 
-def test_replay_without_a_played_clip_is_not_found(session):
-    answer = reply(session, {"request": "Replay", "id": "r"})
+def test_replay_without_a_played_clip_is_not_found(served):
+    answer = served.reply({"request": "Replay", "id": "r"})
     assert answer["error"]["code"] == ErrorCode.NOT_FOUND
 
 
 def test_queue_full_has_its_own_code():
     manager = TTSQueueManager(TTSConfig(max_queue_size=2))
-    session = Session(Dispatcher(manager, StreamerBotIntegration(manager)))
+    served = Served(manager)
     for i in range(2):
-        assert reply(session, {"type": "tts", "text": f"one {i}", "priority": "URGENT"})["status"] == "ok"
-    answer = reply(session, {"type": "tts", "text": "three", "priority": "URGENT", "id": 9})
+        assert served.reply({"type": "tts", "text": f"one {i}", "priority": "URGENT"})["status"] == "ok"
+    answer = served.reply({"type": "tts", "text": "three", "priority": "URGENT", "id": 9})
     assert answer["error"]["code"] == ErrorCode.QUEUE_FULL and http_status(answer) == 503
 
 

@@ -1,5 +1,6 @@
-"""A client's session without sockets: token, rate limit, error budget, subscriptions,
-frame size and binary frames; plus a property-based fuzz test that nothing crashes."""
+"""A client's session without sockets or threads: token, rate limit, error budget,
+subscriptions, frame size, binary frames, the commands it hands out and the replies it
+makes of their results; plus property-based fuzz tests that nothing crashes."""
 
 from __future__ import annotations
 
@@ -9,59 +10,121 @@ import string
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from listener_support import Served
 
 from tts_core import TTSConfig, TTSQueueManager
 from tts_core.events import EVENT_NAMES
-from tts_core.integration import StreamerBotIntegration
-from tts_core.listener.protocol import EVENT_SCHEMAS, REMOVAL_SCHEMAS, REQUEST_SCHEMAS, ErrorCode
+from tts_core.integration import EventResult
+from tts_core.listener.guard import MAX_FAILED_TOKENS, TokenAttempts, TokenCheck, origin_allowed
+from tts_core.listener.protocol import (
+    EVENT_SCHEMAS,
+    REMOVAL_SCHEMAS,
+    REQUEST_SCHEMAS,
+    ErrorCode,
+    Frame,
+    ProtocolError,
+)
 from tts_core.listener.session import (
     CLOSE_POLICY_VIOLATION,
     MAX_ERROR_STREAK,
     MAX_UNAUTHENTICATED_ERRORS,
-    Dispatcher,
-    RateLimit,
+    Outcome,
     Session,
-    origin_allowed,
 )
 
 MANAGER = TTSQueueManager(TTSConfig(max_queue_size=100_000))
-DISPATCHER = Dispatcher(MANAGER, StreamerBotIntegration(MANAGER))
 
 
-def make(**kwargs) -> Session:
-    return Session(DISPATCHER, **kwargs)
+class FakeClock:
+    def __init__(self, now: float = 100.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
 
 
-def send(session: Session, frame: dict | str | bytes, now: float = 0.0):
-    return session.receive(json.dumps(frame) if isinstance(frame, dict) else frame, now)
+def make(token: str = "", **kwargs) -> Session:
+    return Session(TokenCheck(token, TokenAttempts()), "10.0.0.1", **kwargs)
+
+
+def answer(session: Session, frame: dict | str | bytes, result=None) -> Outcome:
+    """One frame through the session as a transport runs it; a command "runs" to ``result``
+    (default: an ok reply naming the command)."""
+    outcome = session.receive(json.dumps(frame) if isinstance(frame, dict) else frame)
+    if outcome.command is not None:
+        outcome = session.complete(outcome, {"ran": outcome.command.name} if result is None else result)
+    return session.settle(outcome)
 
 
 def code(outcome) -> str | None:
     return outcome.reply["error"]["code"] if outcome.reply["status"] == "error" else None
 
 
+def test_an_event_or_request_becomes_a_command_and_nothing_is_run_yet():
+    outcome = make().receive(json.dumps({"type": "follow", "username": "a", "id": 4, "platform": "x"}))
+    assert outcome.reply is None
+    assert outcome.command == Frame(4, "event", "follow", {"username": "a"}, ("platform",))
+
+
+def test_the_reply_is_made_from_the_command_result():
+    session = make()
+    assert answer(session, {"request": "Pause", "id": 1}, {"paused": True}).reply == {
+        "id": 1, "status": "ok", "paused": True}
+    failed = answer(session, {"request": "Approve", "message_id": "x", "id": 2},
+                    ProtocolError(ErrorCode.NOT_FOUND, "message x is not held", 2))
+    assert failed.reply == {"id": 2, "status": "error",
+                            "error": {"code": "not_found", "message": "message x is not held"}}
+    ignored = answer(session, {"type": "follow", "username": "a", "platform": "twitch"}, {"x": 1})
+    assert ignored.reply["ignored_fields"] == ["platform"]
+
+
+def test_an_accepted_event_says_what_will_be_spoken():
+    result = EventResult("m1", voice="en-gb", priority="HIGH", state="held", hold_reason="needs approval",
+                         text="a donated 5 dollars")
+    assert answer(make(), {"type": "tts", "text": "x", "id": 3}, result).reply == {
+        "id": 3, "status": "ok", "message_id": "m1", "priority": "HIGH", "state": "held",
+        "hold_reason": "needs approval", "text": "a donated 5 dollars", "voice": "en-gb"}
+    not_spoken = EventResult(None, "not_a_command", "filtered", "chat_command", "not a command")
+    assert answer(make(), {"type": "tts", "text": "x"}, not_spoken).reply == {
+        "id": None, "status": "filtered", "stage": "chat_command", "reason": "not_a_command",
+        "detail": "not a command"}
+
+
 def test_without_a_token_everyone_is_authenticated():
     session = make()
     assert session.authenticated
-    assert send(session, {"request": "Authenticate", "token": "anything"}).reply["status"] == "ok"
+    assert answer(session, {"request": "Authenticate", "token": "anything"}).reply["status"] == "ok"
 
 
 def test_a_token_is_required_first_and_the_session_works_after_it():
     session = make(token="s3cret")
-    refused = send(session, {"request": "GetStats", "id": 1})
+    refused = answer(session, {"request": "GetStats", "id": 1})
     assert code(refused) == ErrorCode.UNAUTHORIZED and refused.reply["id"] == 1 and refused.close is None
-    wrong = send(session, {"request": "Authenticate", "token": "guess"})
+    wrong = answer(session, {"request": "Authenticate", "token": "guess"})
     assert code(wrong) == ErrorCode.UNAUTHORIZED
-    assert send(session, {"request": "Authenticate", "token": "s3cret"}).reply["authenticated"] is True
-    assert send(session, {"request": "GetStats"}).reply["status"] == "ok"
+    assert answer(session, {"request": "Authenticate", "token": "s3cret"}).reply["authenticated"] is True
+    assert answer(session, {"request": "GetStats"}).reply["status"] == "ok"
 
 
-def test_an_unauthenticated_client_that_keeps_trying_is_closed():
+def test_an_unauthenticated_client_that_keeps_trying_is_closed_and_it_is_known_at_once():
     session = make(token="s3cret")
-    outcomes = [send(session, {"request": "Authenticate", "token": f"guess{i}"})
+    outcomes = [session.receive(json.dumps({"request": "Authenticate", "token": f"guess{i}"}))
                 for i in range(MAX_UNAUTHENTICATED_ERRORS)]
     assert all(o.close is None for o in outcomes[:-1])
     assert outcomes[-1].close is not None and outcomes[-1].close[0] == CLOSE_POLICY_VIOLATION
+
+
+def test_wrong_tokens_lock_the_address_out_on_the_sessions_clock():
+    clock = FakeClock()
+    tokens = TokenCheck("s3cret", TokenAttempts(), clock)
+    for n in range(MAX_FAILED_TOKENS):
+        assert code(answer(Session(tokens, "10.0.0.9"), {"request": "Authenticate", "token": f"g{n}"})) \
+            == ErrorCode.UNAUTHORIZED
+    locked = answer(Session(tokens, "10.0.0.9"), {"request": "Authenticate", "token": "s3cret"})
+    assert code(locked) == ErrorCode.TOO_MANY_ATTEMPTS
+    assert code(answer(Session(tokens, "10.0.0.8"), {"request": "Authenticate", "token": "s3cret"})) is None
+    clock.now += 61
+    assert code(answer(Session(tokens, "10.0.0.9"), {"request": "Authenticate", "token": "s3cret"})) is None
 
 
 def test_a_handshake_token_authenticates_the_session():
@@ -69,52 +132,72 @@ def test_a_handshake_token_authenticates_the_session():
 
 
 def test_rate_limit_refuses_beyond_the_burst_then_refills():
-    session = make(max_per_second=10)
-    results = [code(send(session, {"request": "GetStats"}, now=100.0)) for _ in range(12)]
+    clock = FakeClock()
+    session = make(max_per_second=10, clock=clock)
+    results = [code(answer(session, {"request": "GetStats"})) for _ in range(12)]
     assert results[:10] == [None] * 10 and results[10:] == [ErrorCode.RATE_LIMITED] * 2
-    assert code(send(session, {"request": "GetStats"}, now=100.5)) is None  # 5 tokens back
+    clock.now += 0.5
+    assert code(answer(session, {"request": "GetStats"})) is None  # 5 tokens back
 
 
 def test_rate_limit_zero_is_unlimited():
-    bucket = RateLimit(0)
-    assert all(bucket.allow(1.0) for _ in range(10_000))
+    session = make(max_per_second=0, clock=FakeClock())
+    assert all(code(answer(session, {"request": "GetStats"})) is None for _ in range(1000))
 
 
 def test_a_flood_of_errors_closes_the_connection_but_one_good_frame_resets_the_count():
     session = make()
     for _ in range(MAX_ERROR_STREAK - 1):
-        assert send(session, "garbage").close is None
-    assert send(session, {"request": "GetStats"}).reply["status"] == "ok"
-    outcomes = [send(session, "garbage") for _ in range(MAX_ERROR_STREAK)]
+        assert answer(session, "garbage").close is None
+    assert answer(session, {"request": "GetStats"}).reply["status"] == "ok"
+    outcomes = [answer(session, "garbage") for _ in range(MAX_ERROR_STREAK)]
     assert outcomes[-1].close == (CLOSE_POLICY_VIOLATION, f"{MAX_ERROR_STREAK} bad frames in a row")
 
 
+def test_errors_from_commands_count_in_reply_order():
+    session = make()
+    for _ in range(MAX_ERROR_STREAK - 1):
+        answer(session, "garbage")
+    late = session.receive(json.dumps({"request": "Approve", "message_id": "x"}))  # still running
+    assert session.may_read_ahead(0) and not session.may_read_ahead(1)  # it could be the 100th error
+    done = session.complete(late, ProtocolError(ErrorCode.NOT_FOUND, "message x is not held"))
+    assert session.settle(done).close is not None
+
+
+def test_reading_ahead_stops_where_a_close_could_come():
+    session = make()
+    assert session.may_read_ahead(MAX_ERROR_STREAK - 1) and not session.may_read_ahead(MAX_ERROR_STREAK)
+    for _ in range(10):
+        answer(session, "garbage")
+    assert not session.may_read_ahead(MAX_ERROR_STREAK - 10)
+
+
 def test_binary_frames_are_refused_on_websocket_and_decoded_on_http():
-    assert code(make().receive(b'{"request":"GetStats"}', 0)) == ErrorCode.BINARY_FRAME
+    assert code(answer(make(), b'{"request":"GetStats"}')) == ErrorCode.BINARY_FRAME
     http = make(transport="http")
-    assert http.receive(b'{"request":"GetStats"}', 0).reply["status"] == "ok"
-    assert code(http.receive(b"\xff\xfe", 0)) == ErrorCode.BAD_JSON
+    assert answer(http, b'{"request":"GetStats"}').reply["status"] == "ok"
+    assert code(answer(http, b"\xff\xfe")) == ErrorCode.BAD_JSON
 
 
 def test_oversize_frames_are_refused_by_their_utf8_size():
     session = make(max_frame_bytes=1000)
     frame = json.dumps({"type": "tts", "text": "é" * 600})  # 600 characters, 1200 bytes
-    assert code(session.receive(frame, 0)) == ErrorCode.FRAME_TOO_LARGE
-    assert code(session.receive(json.dumps({"type": "tts", "text": "e" * 600}), 0)) is None
+    assert code(answer(session, frame)) == ErrorCode.FRAME_TOO_LARGE
+    assert code(answer(session, json.dumps({"type": "tts", "text": "e" * 600}))) is None
 
 
 def test_subscribe_sets_the_pushed_events_and_unsubscribe_clears_them():
     session = make()
-    everything = send(session, {"request": "Subscribe"})
+    everything = answer(session, {"request": "Subscribe"})
     assert everything.subscribe == frozenset(EVENT_NAMES)
     assert everything.reply["subscribed"] == list(EVENT_NAMES)
-    some = send(session, {"request": "Subscribe", "events": ["playback_finished"]})
+    some = answer(session, {"request": "Subscribe", "events": ["playback_finished"]})
     assert some.subscribe == frozenset({"playback_finished"})
-    assert send(session, {"request": "Unsubscribe"}).subscribe == frozenset()
+    assert answer(session, {"request": "Unsubscribe"}).subscribe == frozenset()
 
 
 def test_http_cannot_subscribe():
-    outcome = make(transport="http").receive(b'{"request":"Subscribe","id":2}', 0)
+    outcome = answer(make(transport="http"), b'{"request":"Subscribe","id":2}')
     assert code(outcome) == ErrorCode.UNSUPPORTED and outcome.subscribe is None
 
 
@@ -145,7 +228,16 @@ _frames = st.fixed_dictionaries({}, optional={
 })
 
 
-def _check(outcome, session: Session) -> None:
+SERVED = Served(MANAGER)
+
+
+def served(**kwargs) -> Served:
+    """The real dispatcher on MANAGER, behind a new session."""
+    SERVED.session = Session(**kwargs)
+    return SERVED
+
+
+def _check(outcome) -> None:
     reply = outcome.reply
     assert reply["status"] in ("ok", "error", "filtered", "rejected") and "id" in reply
     if reply["status"] in ("filtered", "rejected"):
@@ -159,16 +251,14 @@ def _check(outcome, session: Session) -> None:
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(frame=_frames)
 def test_fuzz_structured_frames_never_crash(frame):
-    session = make(token="", max_frame_bytes=65536)
-    _check(session.receive(json.dumps(frame), 0.0), session)
+    _check(served().outcome(json.dumps(frame)))
 
 
 @settings(max_examples=300, deadline=None)
 @given(data=st.text(alphabet=string.printable + "{}[]\":,é\x00", max_size=200) | st.binary(max_size=200))
 def test_fuzz_arbitrary_text_and_bytes_never_crash(data):
     for transport in ("websocket", "http"):
-        session = make(transport=transport, max_frame_bytes=256)
-        _check(session.receive(data, 0.0), session)
+        _check(served(transport=transport, max_frame_bytes=256).outcome(data))
 
 
 _field_values = (st.text(max_size=80) | st.integers(min_value=0, max_value=10**6)
@@ -190,8 +280,7 @@ def _mostly_valid_events(draw):
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(frame=_mostly_valid_events())
 def test_fuzz_mostly_valid_events_reach_the_queue_or_get_a_field_error(frame):
-    session = make()
-    outcome = session.receive(json.dumps(frame), 0.0)
-    _check(outcome, session)
+    outcome = served().outcome(json.dumps(frame))
+    _check(outcome)
     if outcome.reply["status"] == "error":
         assert outcome.reply["error"]["code"] in (ErrorCode.MISSING_FIELD, ErrorCode.INVALID_FIELD)

@@ -1,10 +1,13 @@
 """The local listener: WebSocket and HTTP on one port (default ws://127.0.0.1:8765/).
 
-``protocol`` is the wire format (frames, validation, replies, error codes) and
-``session`` one client's conversation with the queue (auth, rate limit, dispatch); both
-are pure, no sockets; so is ``guard`` (Host/Origin checks, wrong-token limits). ``server``
-runs them on WebSocket and HTTP (aiohttp) in a background thread, ``overlay`` is the
-captions page it serves; ``cli`` adds ``obs-tts serve`` and ``obs-tts send``.
+Pure, no sockets: ``protocol`` is the wire format (frames, validation, replies, error
+codes), ``session`` one client's conversation (it says what to do with each frame and
+makes the replies), ``guard`` the defences (the Gate: Host, Origin, token; wrong-token
+limits). Around them: ``dispatcher`` runs commands against the queue on a thread of its
+own, ``conversation`` holds the WebSocket conversations, ``routes`` the HTTP ones,
+``push`` sends the queue's events to subscribers, ``server`` owns the thread and the
+event loop (aiohttp), ``overlay`` is the captions page; ``cli`` adds ``obs-tts serve``
+and ``obs-tts send``.
 """
 
 from tts_core.listener.protocol import ErrorCode, ProtocolError

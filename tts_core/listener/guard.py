@@ -1,18 +1,25 @@
-"""The listener's defences, sans-I/O: which Host names and browser Origins are let in,
-how many wrong tokens one client address may try, how many connections the process
-can afford, and a log filter that keeps a flood from writing thousands of lines.
+"""The listener's defences, sans-I/O: the one ``Gate`` every request passes (Host,
+Origin, token), how many wrong tokens one client address may try, how many connections
+the process can afford, and a log filter that keeps a flood from writing thousands of
+lines.
 
-No sockets here; ``server`` asks these before it serves anything.
+No sockets here; ``server`` asks the gate before it serves anything, and a ``Session``
+checks an ``Authenticate`` frame's token with the same ``TokenCheck``.
 """
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import logging
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
+
+from tts_core.config import ListenerConfig
+from tts_core.listener.protocol import ErrorCode, ProtocolError, error_reply
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +102,16 @@ def same_origin(origin: str, host_header: str | None) -> bool:
     return origin.strip().rstrip("/").lower() == f"http://{host_header.strip().lower()}"
 
 
+def origin_allowed(origin: str | None, allowed: Iterable[str]) -> bool:
+    """Requests without an Origin header come from programs (bots, curl) and are allowed;
+    a browser page always sends one, and only allow-listed origins get in (so a web page
+    the streamer visits cannot make the stream speak)."""
+    if origin is None:
+        return True
+    wanted = origin.strip().rstrip("/").lower()
+    return any(wanted == item.strip().rstrip("/").lower() for item in allowed)
+
+
 # -- wrong tokens -----------------------------------------------------------------------------
 
 
@@ -107,7 +124,7 @@ class _Attempts:
 class TokenAttempts:
     """Counts wrong tokens per client address: after ``max_failures`` within ``window``
     seconds, that address's token attempts are refused for ``lockout`` seconds (a
-    right token included, so guessing gains nothing). Clock: monotonic seconds.
+    right token included, so guessing gains nothing). ``now``: monotonic seconds.
     """
 
     def __init__(self, max_failures: int = MAX_FAILED_TOKENS, window: float = FAILED_TOKEN_WINDOW,
@@ -117,15 +134,13 @@ class TokenAttempts:
         self.lockout = lockout
         self._clients: dict[str, _Attempts] = {}
 
-    def locked(self, client: str, now: float | None = None) -> float:
+    def locked(self, client: str, now: float) -> float:
         """Seconds until ``client`` may try a token again (0: now)."""
-        now = time.monotonic() if now is None else now
         entry = self._clients.get(client)
         return max(0.0, entry.locked_until - now) if entry else 0.0
 
-    def record(self, client: str, ok: bool, now: float | None = None) -> None:
+    def record(self, client: str, ok: bool, now: float) -> None:
         """Note one token attempt; logs wrong ones (never the token) and the lock-out."""
-        now = time.monotonic() if now is None else now
         if ok:  # failures still count: a guesser sharing the address with a bot gains nothing
             return
         if len(self._clients) >= MAX_TRACKED_ADDRESSES:
@@ -141,9 +156,6 @@ class TokenAttempts:
             log.warning("listener: wrong token from %s (%d of %d before a %g s lock-out)", client,
                         len(entry.failures), self.max_failures, self.lockout)
 
-    def for_client(self, client: str) -> ClientAttempts:
-        return ClientAttempts(self, client)
-
     def _forget_old(self, now: float) -> None:
         for client, entry in list(self._clients.items()):
             if entry.locked_until <= now and all(now - t >= self.window for t in entry.failures):
@@ -152,19 +164,99 @@ class TokenAttempts:
             del self._clients[next(iter(self._clients))]
 
 
+class TokenCheck:
+    """The listener's token and the wrong-token lock-out in one place: every token a
+    client offers (an ``Authorization: Bearer`` header, ``?token=`` in the URL, an
+    ``Authenticate`` frame) is checked here, so all of them count toward the lock-out.
+
+    Parameters: ``token`` (the secret; "" = none required), ``attempts`` (wrong tokens
+    per client address; default: a new TokenAttempts), ``clock`` (monotonic seconds).
+    """
+
+    def __init__(self, token: str = "", attempts: TokenAttempts | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.token = token
+        self.attempts = attempts if attempts is not None else TokenAttempts()
+        self.clock = clock
+
+    @property
+    def required(self) -> bool:
+        return bool(self.token)
+
+    def check(self, given: str, address: str, frame_id: object = None) -> None:
+        """Raise ProtocolError (too_many_attempts while ``address`` is locked out, unauthorized
+        for a wrong token) unless ``given`` is the token; no token required: always passes."""
+        if not self.token:
+            return
+        now = self.clock()
+        wait = self.attempts.locked(address, now)
+        if wait > 0:
+            raise ProtocolError(ErrorCode.TOO_MANY_ATTEMPTS, "too many wrong tokens from this address; "
+                                f"try again in {wait:.0f} s", frame_id)
+        ok = hmac.compare_digest(given.encode("utf-8", "replace"), self.token.encode("utf-8"))
+        self.attempts.record(address, ok, now)
+        if not ok:
+            raise ProtocolError(ErrorCode.UNAUTHORIZED, "wrong token", frame_id)
+
+
+# -- the gate ----------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
-class ClientAttempts:
-    """One client address's view of TokenAttempts (what a Session needs)."""
+class Visitor:
+    """What the gate looks at in a request: its ``host`` and ``origin`` headers, the
+    ``token`` it carries (header or URL; None: none), and the client's ``address``."""
 
-    attempts: TokenAttempts
-    client: str
+    host: str | None
+    origin: str | None
+    token: str | None
+    address: str
 
-    def locked(self, now: float | None = None) -> float:
-        return self.attempts.locked(self.client, now)
 
-    def record(self, ok: bool, now: float | None = None) -> None:
-        self.attempts.record(self.client, ok, now)
+class Gate:
+    """The one gate of HTTP and WebSocket alike: ``admit`` checks the Host (against DNS
+    rebinding) and the Origin (against browser pages) of every request; ``check_token``
+    the token a request carries, where one is needed (a WebSocket handshake, ``POST
+    /event``). Each returns None (pass) or the error reply to answer with.
 
+    Parameters: ``hosts``, ``origins`` (allow-listed, without "null"), ``tokens``.
+    """
+
+    def __init__(self, hosts: HostAllowList, origins: Iterable[str], tokens: TokenCheck) -> None:
+        self.hosts = hosts
+        self.origins = list(origins)
+        self.tokens = tokens
+
+    @classmethod
+    def build(cls, config: ListenerConfig, attempts: TokenAttempts,
+              clock: Callable[[], float] = time.monotonic) -> Gate:
+        """The gate ``config`` asks for; ``attempts`` outlives it (a new config keeps the lock-outs)."""
+        hosts = HostAllowList.build(config.host, config.allowed_hosts)
+        return cls(hosts, usable_origins(config.allowed_origins), TokenCheck(config.token, attempts, clock))
+
+    def admit(self, visitor: Visitor, what: str) -> dict[str, Any] | None:
+        """Host, then Origin; ``what`` names the request in the log ("GET /health")."""
+        host, origin = visitor.host, visitor.origin
+        if not self.hosts.allows(host):
+            log.warning("listener: refused %s for Host %r (not in listener.allowed_hosts)", what, host)
+            hint = f"Host {host} is not served here (add it to listener.allowed_hosts if it is this machine)"
+            return error_reply(None, ErrorCode.FORBIDDEN_HOST, hint)
+        if origin is not None and not origin_allowed(origin, self.origins) and not same_origin(origin, host):
+            log.warning("listener: refused %s from origin %s (not in listener.allowed_origins)", what, origin)
+            hint = f"origin {origin} is not in listener.allowed_origins"
+            return error_reply(None, ErrorCode.FORBIDDEN_ORIGIN, hint)
+        return None
+
+    def check_token(self, visitor: Visitor) -> dict[str, Any] | None:
+        """A token the request carries must be right (a request without one authenticates
+        later, with an ``Authenticate`` frame, or is refused by its session)."""
+        if visitor.token is None:
+            return None
+        try:
+            self.tokens.check(visitor.token, visitor.address)
+        except ProtocolError as exc:
+            return error_reply(None, exc.code, exc.message)
+        return None
 
 # -- resources -------------------------------------------------------------------------------
 
