@@ -238,6 +238,11 @@ class Conversations:
         self.auth_timeout = auth_timeout
         self.clients: set[Client] = set()
 
+    def use_limits(self, max_frame_bytes: int, auth_timeout: float) -> None:
+        """New limits for the connections that open from now on."""
+        self.max_frame_bytes = max_frame_bytes
+        self.auth_timeout = auth_timeout
+
     async def serve(self, request: web.BaseRequest, session: Session, peer: str) -> web.StreamResponse:
         """Complete the handshake of ``request`` and hold the conversation until it ends."""
         # autoping off: pings are answered here (see Client.answer_ping), so a client that

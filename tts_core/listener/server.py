@@ -26,7 +26,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tts_core.config import ListenerConfig
+from tts_core.config import ListenerConfig, TTSConfig
 from tts_core.domain.token_bucket import TokenBucket
 from tts_core.integration import StreamerBotIntegration
 from tts_core.listener.conversation import Conversations
@@ -46,6 +46,7 @@ from tts_core.listener.responses import error_response, json_response
 from tts_core.listener.routes import HttpRoutes
 from tts_core.listener.session import Session
 from tts_core.manager import TTSQueueManager
+from tts_core.settings import Prepared
 
 log = logging.getLogger(__name__)
 http_log = logging.getLogger("tts_core.listener.http")  # aiohttp's own messages (malformed requests)
@@ -88,6 +89,7 @@ class ListenerServer:
         # Built by start() from the config, used by the loop thread only:
         self._gate = Gate.build(self.config, self._attempts)
         self._http_rate = TokenBucket.per_second(self.config.max_messages_per_second)
+        self._http_rate_per_second = self.config.max_messages_per_second
         self._max_connections = self.config.max_connections
         self._http: web.Server | None = None
         self._tcp: asyncio.Server | None = None
@@ -95,6 +97,7 @@ class ListenerServer:
         self._commands: CommandThread | None = None
         self._conversations: Conversations | None = None
         self._routes: HttpRoutes | None = None
+        self._unregister = manager.settings.add(self)  # settings reach the listener like every part
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -115,6 +118,7 @@ class ListenerServer:
         self.host, self.port = cfg.host, cfg.port
         self._gate = Gate.build(cfg, self._attempts)
         self._http_rate = TokenBucket.per_second(cfg.max_messages_per_second)
+        self._http_rate_per_second = cfg.max_messages_per_second
         self._max_connections = affordable_connections(cfg.max_connections)
         if self._max_connections < cfg.max_connections:
             log.warning("listener: at most %d connections (half of this process's open-file limit; "
@@ -148,6 +152,35 @@ class ListenerServer:
             log.warning("listener thread still running %.1f s after stop", timeout)
         else:
             self._thread = None
+
+    def prepare_config(self, config: TTSConfig) -> Prepared:
+        """The listener's part of ``manager.reconfigure``: token, allowed hosts, rate limit,
+        frame size, connection limits, time-outs and the overlay apply to the next request
+        and the next connection (open WebSocket connections keep the rules they were
+        admitted under). A new host or port is used from the next ``start()``."""
+        listener = config.listener
+
+        def commit() -> None:
+            self.config = listener
+            loop = self._loop
+            if loop is not None and not loop.is_closed():
+                with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: start() rebuilds
+                    loop.call_soon_threadsafe(self._use_config, listener)
+
+        return Prepared(commit)
+
+    def _use_config(self, cfg: ListenerConfig) -> None:
+        """On the loop thread: rebuild what ``start()`` built from the config."""
+        self._gate = Gate.build(cfg, self._attempts)
+        if cfg.max_messages_per_second != self._http_rate_per_second:
+            self._http_rate = TokenBucket.per_second(cfg.max_messages_per_second)
+            self._http_rate_per_second = cfg.max_messages_per_second
+        self._max_connections = affordable_connections(cfg.max_connections)
+        if self._conversations is not None:
+            self._conversations.use_limits(cfg.max_frame_bytes, cfg.unauthenticated_timeout_seconds)
+        if self._routes is not None:
+            self._routes = HttpRoutes(cfg, self.manager, self._routes.commands, self._gate, self._session,
+                                      self._routes.page_host)
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
