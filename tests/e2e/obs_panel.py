@@ -11,11 +11,12 @@ streamer does, with xdotool: wheel, click, keys. OBS calls the script's
 
 Facts this relies on (Qt 5.15 in Debian's OBS 29):
 
-- Qt connects to the AT-SPI bus when the session bus gains ``org.a11y.Bus``; asked
-  before Qt watches for it, it never registers. So the bus is started before OBS and
-  the AT-SPI bus launcher only once OBS runs (``AccessibilityBus.connect``).
-- ``org.freedesktop.DBus.Properties.GetAll`` on a Qt accessible crashes OBS (a null
-  QVariant in Qt's adaptor): properties are read one at a time with ``Get``.
+- Qt registers OBS on the AT-SPI bus when ``org.a11y.Bus`` appears on the session bus
+  while OBS runs; when the AT-SPI bus is already there as OBS starts, Qt connects to it
+  but never registers. So the session bus starts before OBS, and the AT-SPI bus
+  (``AccessibilityBus.connect``) only once OBS runs.
+- ``org.freedesktop.DBus.Properties.GetAll`` on a Qt accessible crashes OBS (SIGSEGV in
+  Qt's AT-SPI adaptor): properties are read one at a time with ``Get``.
 - A form row's field carries its group's title as its name; its label is a separate
   accessible, the field's previous sibling.
 

@@ -28,7 +28,7 @@ LONG = {"type": "tts", "text": (  # about 13 s of speech: it plays through the w
     "This long announcement keeps playing while the streamer edits the moderation settings, "
     "and it must play to its very end: a setting that changes never cuts the clip on the air. "
     "Only the messages that arrive after the change are read with the new rules.")}
-APPLIED = re.compile(r"INFO tts_core\.manager: settings applied")  # one line per settings change applied
+APPLIED = re.compile(r"\bsettings applied\b")  # the queue logs one per settings change it applied
 NOT_APPLIED = "settings not applied"
 
 
