@@ -83,11 +83,13 @@ def test_bad_word_typed_in_the_panel_censors_the_next_chat_line(tmp_path: Path) 
             long_id = client.queue(LONG)
             client.wait_event("playback_started", long_id, timeout=20)
             applied = AppliedLines(obs)
+            # Each key is applied before the next is pressed, so the last "settings applied"
+            # line is the whole word's: the next event meets the new rule.
             panel.type_into(field, "scam", settled=applied.wait_next)
-            panel.screenshot("panel-after-edit")  # kept in the working folder: what the streamer sees
             ended = [e for e in client.named("playback_finished", "skipped", "failed")
                      if e.get("message_id") == long_id]
             assert not ended, f"the long clip ended before the change applied: this proves nothing {ended}"
+            panel.screenshot("panel-after-edit")  # kept in the working folder: what the streamer sees
 
             after = _speak(client, SCAM)
             assert "scam" not in after["text"] and CENSOR_WORD in after["text"], after
