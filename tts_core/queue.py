@@ -30,7 +30,8 @@ class MessageQueue:
 
     Parameters: ``max_size`` (pending messages, held ones included),
     ``by_priority`` (False: strict arrival order, no shedding), ``counters`` (updated
-    under the same lock as every transition, so the accounting adds up at any moment).
+    under the same lock as every transition, so the accounting adds up at any moment),
+    ``lookahead`` (messages synthesized ahead of playback: the number of workers).
     """
 
     def __init__(
@@ -173,27 +174,16 @@ class MessageQueue:
     def _head(self) -> TTSMessage | None:
         return next(self._in_order(), None)
 
-    def claim_for_synthesis(self, window: int) -> TTSMessage | None:
-        """Mark and return the first unsynthesized message among the next ``window``."""
+    def _first_claimable(self, window: int) -> TTSMessage | None:
+        """The first unsynthesized message among the next ``window`` (under the lock)."""
         now = time.monotonic()
         self._release_due(now)
         for i, msg in enumerate(self._in_order()):
             if i >= window:
                 return None
             if msg.state is MessageState.WAITING and msg.retry_at <= now:
-                msg.state = MessageState.SYNTHESIZING
                 return msg
         return None
-
-    def _claimable(self, window: int) -> bool:
-        now = time.monotonic()
-        self._release_due(now)
-        for i, msg in enumerate(self._in_order()):
-            if i >= window:
-                return False
-            if msg.state is MessageState.WAITING and msg.retry_at <= now:
-                return True
-        return False
 
     def wait_until_claimable(self, window: int, timeout: float) -> bool:
         """Block until some message needs synthesis (or ``timeout``), claiming nothing.
@@ -205,7 +195,7 @@ class MessageQueue:
         deadline = time.monotonic() + timeout
         with self.cond:
             while not self.closed:
-                if self._claimable(window):
+                if self._first_claimable(window) is not None:
                     return True
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -216,23 +206,10 @@ class MessageQueue:
     def claim(self, window: int) -> TTSMessage | None:
         """Claim the first unsynthesized message among the next ``window``; None if none."""
         with self.cond:
-            if self.closed:
-                return None
-            return self.claim_for_synthesis(window)
-
-    def wait_for_synthesis_work(self, window: int, timeout: float) -> TTSMessage | None:
-        """Block until a message needs synthesis (or ``timeout``); claims it."""
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while not self.closed:
-                msg = self.claim_for_synthesis(window)
-                if msg is not None:
-                    return msg
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return None
-                self._work.wait(min(remaining, self._next_wakeup()))
-            return None
+            msg = None if self.closed else self._first_claimable(window)
+            if msg is not None:
+                msg.state = MessageState.SYNTHESIZING
+            return msg
 
     def _next_wakeup(self) -> float:
         now = time.monotonic()
@@ -428,18 +405,21 @@ class MessageQueue:
 
     # -- control -------------------------------------------------------------------
 
-    def set_by_priority(self, by_priority: bool) -> None:
-        """Switch between priority order and strict arrival order, keeping every message."""
+    def apply_settings(self, max_size: int, by_priority: bool, lookahead: int) -> None:
+        """Take new settings: ``max_size`` (a smaller one drops nothing already queued),
+        ``by_priority`` (switching keeps every message, in arrival order) and
+        ``lookahead`` (messages synthesized ahead: the number of workers)."""
         with self.cond:
-            if by_priority == self.by_priority:
-                return
-            eligible = sorted(self._in_order(), key=lambda m: m.seq)
-            for bucket in self._buckets.values():
-                bucket.clear()
-            self._eligible = 0
-            self.by_priority = by_priority
-            for msg in eligible:
-                self._insert(msg)
+            self.max_size = max_size
+            self.lookahead = lookahead
+            if by_priority != self.by_priority:
+                eligible = sorted(self._in_order(), key=lambda m: m.seq)
+                for bucket in self._buckets.values():
+                    bucket.clear()
+                self._eligible = 0
+                self.by_priority = by_priority
+                for msg in eligible:
+                    self._insert(msg)
             self._wake_all()
 
     def set_paused(self, paused: bool) -> None:

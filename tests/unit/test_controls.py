@@ -166,7 +166,7 @@ def test_dropping_a_replay_keeps_the_original_clip_for_the_next_replay(setup):
     again = manager.replay(first)
     assert manager.wait_until_idle(5)
     assert log.wait_for("playback_finished", again)
-    kept = manager._clips.for_replay(first)  # type: ignore[union-attr]
+    kept = manager.retention.for_replay(first)
     assert kept is not None and kept.clip.path.exists(), "the kept clip file must survive"
 
 
