@@ -388,7 +388,10 @@ class TTSQueueManager:
             log.info("journal now %s", self.journal.path or "off")
 
     def wait_until_idle(self, timeout: float = 60.0) -> bool:
-        """Block until nothing is pending or playing; False if ``timeout`` ran out."""
+        """Block until nothing is pending or playing; False if ``timeout`` ran out.
+
+        By then every message's end is journaled and its event published, so
+        ``events.flush()`` afterwards delivers all of them."""
         return self.queue.wait_idle(timeout)
 
     # -- adding ----------------------------------------------------------------------
@@ -487,17 +490,19 @@ class TTSQueueManager:
 
     def clear(self) -> int:
         """Drop every pending message (not the one playing); returns how many."""
-        removed = self.queue.remove_all()
-        for msg in removed:
-            self.lifecycle.dropped(msg, "cleared")
+        with self.queue.ending():
+            removed = self.queue.remove_all()
+            for msg in removed:
+                self.lifecycle.dropped(msg, "cleared")
         return len(removed)
 
     def remove(self, message_id: str) -> bool:
         """Drop one pending message; False if it is not pending."""
         msg = self.queue.get(message_id)
-        if msg is None or not self.queue.finish(msg, MessageState.DROPPED):
-            return False
-        self.lifecycle.dropped(msg, "removed")
+        with self.queue.ending():
+            if msg is None or not self.queue.finish(msg, MessageState.DROPPED):
+                return False
+            self.lifecycle.dropped(msg, "removed")
         return True
 
     def remove_where(self, predicate: Callable[[TTSMessage], bool], reason: str,
@@ -505,9 +510,10 @@ class TTSQueueManager:
         """Drop every pending or held message ``predicate`` accepts (``dropped`` events
         with ``reason``); with ``skip_playing``, also cut the clip playing now if it
         matches. Returns (dropped ids, skipped id or None)."""
-        removed = self.queue.remove_where(predicate)
-        for msg in removed:
-            self.lifecycle.dropped(msg, reason)
+        with self.queue.ending():
+            removed = self.queue.remove_where(predicate)
+            for msg in removed:
+                self.lifecycle.dropped(msg, reason)
         skipped = None
         playing = self._player.current if self._player else None
         if skip_playing and playing is not None and predicate(playing) and self._player is not None \
@@ -532,9 +538,10 @@ class TTSQueueManager:
     def reject(self, message_id: str) -> bool:
         """A moderator refuses a pending (typically held) message."""
         msg = self.queue.get(message_id)
-        if msg is None or not self.queue.finish(msg, MessageState.REJECTED):
-            return False
-        self.lifecycle.ended(msg, Outcome.REJECTED, reason="moderator")
+        with self.queue.ending():
+            if msg is None or not self.queue.finish(msg, MessageState.REJECTED):
+                return False
+            self.lifecycle.ended(msg, Outcome.REJECTED, reason="moderator")
         return True
 
     def approve(self, message_id: str) -> bool:
@@ -572,21 +579,21 @@ class TTSQueueManager:
     # -- worker / player callbacks -----------------------------------------------------
 
     def _on_synthesis_failed(self, msg: TTSMessage, error: str) -> None:
-        if self.queue.finish(msg, MessageState.FAILED):
-            self.lifecycle.ended(msg, Outcome.FAILED, error=error, attempts=msg.attempts)
+        with self.queue.ending():
+            if self.queue.finish(msg, MessageState.FAILED):
+                self.lifecycle.ended(msg, Outcome.FAILED, error=error, attempts=msg.attempts)
 
     def _on_playback_started(self, msg: TTSMessage) -> None:
         self.lifecycle.started(msg, (time.monotonic() - msg.enqueued_mono) * 1000)
 
     def _on_playback_ended(self, msg: TTSMessage, skipped: bool, error: str | None, played_ms: int) -> None:
-        # The pieces first (the journal row, the clip kept for replay, the event): once
-        # the queue counts the end, wait_until_idle may return, and then all of it is done.
-        if error is not None:
-            self.lifecycle.ended(msg, Outcome.FAILED, error=error, attempts=msg.attempts)
-            self.queue.end_playback_failed(msg)
-            return
-        self.lifecycle.ended(msg, Outcome.SKIPPED if skipped else Outcome.PLAYED, duration_ms=played_ms)
-        self.queue.end_playback(msg, skipped)
+        with self.queue.ending():
+            if error is not None:
+                self.queue.end_playback_failed(msg)
+                self.lifecycle.ended(msg, Outcome.FAILED, error=error, attempts=msg.attempts)
+                return
+            self.queue.end_playback(msg, skipped)
+            self.lifecycle.ended(msg, Outcome.SKIPPED if skipped else Outcome.PLAYED, duration_ms=played_ms)
 
     # -- looking -----------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ held (hold time or moderator approval) wait aside and join the order when releas
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import threading
@@ -55,6 +56,7 @@ class MessageQueue:
         self._eligible = 0
         self.paused = False
         self.closed = False
+        self._ending = 0  # ends being recorded outside the lock (see ending())
 
     # -- sizes -----------------------------------------------------------------
 
@@ -336,10 +338,25 @@ class MessageQueue:
             out["in_flight"] = 1 if self.playing is not None else 0
             return out
 
-    def wait_idle(self, timeout: float) -> bool:
-        """Block until nothing is pending or playing; False on timeout."""
+    @contextlib.contextmanager
+    def ending(self) -> Iterator[None]:
+        """Around a transition that ends messages and what records it outside the lock
+        (journal, events): ``wait_idle`` does not return before the block is done."""
         with self.cond:
-            return self.cond.wait_for(lambda: len(self) == 0 and self.playing is None, timeout)
+            self._ending += 1
+        try:
+            yield
+        finally:
+            with self.cond:
+                self._ending -= 1
+                if not self._ending:
+                    self.cond.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until nothing is pending or playing, and every end is recorded; False on timeout."""
+        with self.cond:
+            return self.cond.wait_for(
+                lambda: len(self) == 0 and self.playing is None and not self._ending, timeout)
 
     # -- removal -------------------------------------------------------------------
 
