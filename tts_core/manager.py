@@ -8,28 +8,26 @@ event publishing).
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import dataclasses
 import itertools
 import logging
 import math
 import threading
 import time
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tts_core.async_engine import CancellableCallableEngine
 from tts_core.clips import ClipFiles
-from tts_core.config import EngineConfig, TTSConfig
-from tts_core.engines.base import CallableEngine, Engine, as_engine
+from tts_core.config import TTSConfig
+from tts_core.engines.base import Engine
 from tts_core.events import Event, EventBus
-from tts_core.fallback import engine_from_config
 from tts_core.message import MessagePriority, MessageState, TTSMessage
 from tts_core.player import Player
 from tts_core.queue import MessageQueue, QueueFull
 from tts_core.ratelimit import TokenBucket
+from tts_core.runtime.engine_binding import EngineBinding
 from tts_core.runtime.journal import Journal, JournalChange, journal_path
 from tts_core.runtime.lifecycle import Lifecycle, Outcome
+from tts_core.runtime.loop_bridge import LoopBridge, running_loop
 from tts_core.runtime.publishing import EventPublishing
 from tts_core.runtime.retention import ClipRetention
 from tts_core.runtime.statistics import Statistics
@@ -44,14 +42,6 @@ from tts_core.workers import WorkerPool
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_SECONDS = 2.0
-
-
-class _Done:
-    """Returned by start()/stop(): they finish synchronously, and ``await`` works too."""
-
-    def __await__(self) -> Generator[None, None, None]:
-        return
-        yield  # pragma: no cover - makes this a generator
 
 
 class TTSQueueManager:
@@ -85,8 +75,7 @@ class TTSQueueManager:
         self.lifecycle = Lifecycle(
             [self.journal, self.retention, self.statistics, EventPublishing(self.events)]
         )
-        self._engine_source = engine
-        self._engine: Engine | None = None
+        self.engine_binding = EngineBinding(self._use_engine)
         self._sink: Sink | None = sink
         self._own_sink = False
         self._seq = itertools.count(1)
@@ -96,7 +85,7 @@ class TTSQueueManager:
         self._player: Player | None = None
         self._lifecycle = threading.Lock()
         self._abandoned_threads: list[threading.Thread] = []
-        self._lifecycle_executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._bridge = LoopBridge()
         self._running = False
         self._started_at = 0.0
         self.enabled = True
@@ -114,21 +103,16 @@ class TTSQueueManager:
 
         Raises TypeError if it is neither. Takes effect from the next synthesis.
         """
-        self._bind_engine(engine, _running_loop())
+        self.engine_binding.use(engine, running_loop())
 
-    def _bind_engine(self, engine: object, loop: asyncio.AbstractEventLoop | None) -> None:
-        resolved = as_engine(engine, loop)
-        if type(resolved) is CallableEngine:  # async calls must be cancellable at stop
-            resolved = CancellableCallableEngine(resolved.fn, loop)
-        self._engine_source = engine
-        self._engine = resolved
+    def _use_engine(self, engine: Engine) -> None:
         if self._workers is not None:
-            self._workers.use_engine(resolved)
+            self._workers.use_engine(engine)
 
     @property
     def engine(self) -> Engine | None:
         """The engine in use (an EngineChain when built from the config), or None."""
-        return self._engine
+        return self.engine_binding.engine
 
     def set_audio_sink(self, sink: Sink) -> None:
         """Play clips through ``sink`` from the next clip on."""
@@ -163,45 +147,23 @@ class TTSQueueManager:
         an unusable journal folder, ...), everything opened so far is closed again and
         the error is raised.
         """
-        loop = _running_loop()
-        if loop is not None:
-            return loop.run_in_executor(self._lifecycle_thread(), self._start, loop)
-        self._start(None)
-        return _Done()
-
-    def _lifecycle_thread(self) -> concurrent.futures.ThreadPoolExecutor:
-        """One thread for awaited start()/stop() calls, so they run in the order made."""
-        if self._lifecycle_executor is None:
-            self._lifecycle_executor = concurrent.futures.ThreadPoolExecutor(1, "tts-lifecycle")
-        return self._lifecycle_executor
-
-    def _end_lifecycle_thread(self, executor: concurrent.futures.ThreadPoolExecutor) -> None:
-        """After an awaited stop() no thread of ours outlives the queue (queued calls still run)."""
-        if self._lifecycle_executor is executor:
-            self._lifecycle_executor = None
-        executor.shutdown(wait=False)
+        return self._bridge.run(self._start)
 
     def _start(self, loop: asyncio.AbstractEventLoop | None) -> None:
         with self._lifecycle:
             if self._running:
                 return
-            created_engine = self._engine is None
             try:
                 self._start_parts(loop)
             except BaseException:
                 self._close_parts()
-                if created_engine:
-                    self._engine = None
+                self.engine_binding.forget_built()
                 raise
 
     def _start_parts(self, loop: asyncio.AbstractEventLoop | None) -> None:
         cfg = self.config
-        if self._engine is None:
-            self._bind_engine(engine_from_config(cfg), loop)  # engine.name, its fallbacks, the cache
-        elif self._engine_source is not None and loop is not None:
-            self._bind_engine(self._engine_source, loop)  # async engines run on this loop
-        assert self._engine is not None
-        check_configured_voice(self._engine, cfg.engine.voice)
+        engine = self.engine_binding.for_start(cfg, loop)
+        check_configured_voice(engine, cfg.engine.voice)
         if self._sink is None:
             self._sink, self._own_sink = RealtimeSink(), True
         self._clips = ClipFiles()
@@ -222,7 +184,7 @@ class TTSQueueManager:
             self._on_synthesis_failed,
             self._abandoned_threads,
         )
-        self._workers.use_engine(self._engine)
+        self._workers.use_engine(engine)
         self._workers.start()
         self._player = Player(
             self.queue,
@@ -236,7 +198,7 @@ class TTSQueueManager:
         self._started_at = time.monotonic()
         log.info(
             "TTS queue started: engine %s, sink %s, %d worker(s)",
-            self._engine.name,
+            engine.name,
             self._sink.name,
             cfg.max_concurrent_workers,
         )
@@ -248,14 +210,7 @@ class TTSQueueManager:
 
         Like ``start()``: plain in a thread, a future on a running loop (the loop keeps
         running meanwhile; async engine calls in flight are cancelled)."""
-        loop = _running_loop()
-        if loop is not None:
-            executor = self._lifecycle_thread()
-            future = loop.run_in_executor(executor, self._stop, timeout)
-            future.add_done_callback(lambda _: self._end_lifecycle_thread(executor))
-            return future
-        self._stop(timeout)
-        return _Done()
+        return self._bridge.run(lambda _loop: self._stop(timeout), last=True)
 
     def _stop(self, timeout: float) -> None:
         with self._lifecycle:
@@ -337,11 +292,9 @@ class TTSQueueManager:
     def prepare_config(self, config: TTSConfig) -> Prepared:
         """The queue's part of ``reconfigure``: build the engine and journal ``config``
         needs (may raise); the commit swaps them in. Called by ``settings.apply``."""
-        engine = None
-        current = self._engine
-        if _engine_build(config.engine) != _engine_build(self.config.engine) and current is not None:
-            engine = current = engine_from_config(config)  # name, fallbacks, sections, cache
+        engine = self.engine_binding.prepare(self.config, config)
         try:
+            current = engine or self.engine
             if self._running and current is not None:
                 check_configured_voice(current, config.engine.voice)
             # From here to the commit, add_message waits: the journal may move.
@@ -370,11 +323,7 @@ class TTSQueueManager:
         if self._own_pipeline:
             self.text_pipeline = default_pipeline(config.max_text_length)
         if engine is not None:
-            previous = self._engine
-            self._bind_engine(engine, None)
-            if previous is not None and self._engine_source is None:
-                previous.close()  # it was built from the config, like this one
-            self._engine_source = None
+            self.engine_binding.replace(engine)
         self.retention.apply_settings(config.replay_keep)
         if self._workers is not None:
             self._workers.apply_settings(config)
@@ -640,15 +589,3 @@ def _with_hold(msg: TTSMessage) -> dict[str, Any]:
             reason = "needs approval" if msg.needs_approval else "hold window"
         shown.update(needs_approval=msg.needs_approval, hold_reason=reason, held_for_s=round(left, 1))
     return shown
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-
-
-def _engine_build(engine: EngineConfig) -> EngineConfig:
-    """What building the engine depends on: voice, rate and volume apply per call."""
-    return dataclasses.replace(engine, voice=None, rate=None, volume=None)

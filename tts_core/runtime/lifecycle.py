@@ -5,8 +5,11 @@ ends with an outcome (played, skipped, failed, rejected), or is dropped before i
 ``queue_full``, ``cleared``, ``removed``, or a moderation reason). Each cross-cutting
 concern (the journal, clip retention, statistics, event publishing) is one
 ``LifecyclePiece`` that overrides the hooks it cares about, in the spirit of
-dramatiq's middleware; ``Lifecycle`` calls them in order. The queue's own state
-transitions (and the accounting counters kept with them) are made by the manager.
+dramatiq's middleware; ``Lifecycle`` calls them in order.
+
+The queue decides and counts first (its transitions and the accounting counters
+change together under its lock); the pieces record and announce after, and
+``wait_until_idle`` waits for them (``MessageQueue.ending``).
 """
 
 from __future__ import annotations
