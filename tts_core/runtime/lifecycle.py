@@ -56,32 +56,45 @@ class LifecyclePiece:
         """``msg`` left the queue without playing, for ``reason``."""
 
 
+def _overriding(pieces: Sequence[LifecyclePiece], hook: str) -> tuple[Any, ...]:
+    """The bound ``hook`` of every piece that overrides it (the others do nothing)."""
+    default = getattr(LifecyclePiece, hook)
+    return tuple(getattr(p, hook) for p in pieces if getattr(type(p), hook) is not default)
+
+
 class Lifecycle(LifecyclePiece):
     """Calls the hooks of ``pieces`` in their order (record first, announce last)."""
 
     def __init__(self, pieces: Sequence[LifecyclePiece]) -> None:
         self.pieces = tuple(pieces)
+        # add_message is hot: call only the hooks that do something.
+        self._accepted = _overriding(pieces, "accepted")
+        self._rejected_on_arrival = _overriding(pieces, "rejected_on_arrival")
+        self._approved = _overriding(pieces, "approved")
+        self._started = _overriding(pieces, "started")
+        self._ended = _overriding(pieces, "ended")
+        self._dropped = _overriding(pieces, "dropped")
 
     def accepted(self, msg: TTSMessage, **details: Any) -> None:
-        for piece in self.pieces:
-            piece.accepted(msg, **details)
+        for hook in self._accepted:
+            hook(msg, **details)
 
     def rejected_on_arrival(self, msg: TTSMessage, **details: Any) -> None:
-        for piece in self.pieces:
-            piece.rejected_on_arrival(msg, **details)
+        for hook in self._rejected_on_arrival:
+            hook(msg, **details)
 
     def approved(self, msg: TTSMessage) -> None:
-        for piece in self.pieces:
-            piece.approved(msg)
+        for hook in self._approved:
+            hook(msg)
 
     def started(self, msg: TTSMessage, latency_ms: float) -> None:
-        for piece in self.pieces:
-            piece.started(msg, latency_ms)
+        for hook in self._started:
+            hook(msg, latency_ms)
 
     def ended(self, msg: TTSMessage, outcome: Outcome, **details: Any) -> None:
-        for piece in self.pieces:
-            piece.ended(msg, outcome, **details)
+        for hook in self._ended:
+            hook(msg, outcome, **details)
 
     def dropped(self, msg: TTSMessage, reason: str, **details: Any) -> None:
-        for piece in self.pieces:
-            piece.dropped(msg, reason, **details)
+        for hook in self._dropped:
+            hook(msg, reason, **details)
