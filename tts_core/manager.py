@@ -83,7 +83,7 @@ class TTSQueueManager:
         self._clips: ClipFiles | None = None
         self._workers: WorkerPool | None = None
         self._player: Player | None = None
-        self._lifecycle = threading.Lock()
+        self._run_lock = threading.Lock()  # start, stop and reconfigure, one at a time
         self._abandoned_threads: list[threading.Thread] = []
         self._bridge = LoopBridge()
         self._running = False
@@ -150,7 +150,7 @@ class TTSQueueManager:
         return self._bridge.run(self._start)
 
     def _start(self, loop: asyncio.AbstractEventLoop | None) -> None:
-        with self._lifecycle:
+        with self._run_lock:
             if self._running:
                 return
             try:
@@ -213,7 +213,7 @@ class TTSQueueManager:
         return self._bridge.run(lambda _loop: self._stop(timeout), last=True)
 
     def _stop(self, timeout: float) -> None:
-        with self._lifecycle:
+        with self._run_lock:
             if not self._running:
                 return
             self._close_parts(timeout)
@@ -257,10 +257,11 @@ class TTSQueueManager:
         except QueueFull:
             # The queue is smaller than the journal (max_queue_size was lowered): the
             # newest of what cannot fit is dropped, said so, and leaves the journal.
-            self.queue.record_dropped_on_arrival(msg)
             log.warning("journal: message %s dropped on recovery: the queue is full (%d)", msg.id,
                         self.queue.max_size)
-            self.lifecycle.dropped(msg, "queue_full", recovered=True)
+            with self.queue.ending():
+                self.queue.record_dropped_on_arrival(msg)
+                self.lifecycle.dropped(msg, "queue_full", recovered=True)
             return
         for victim in evicted:
             self.lifecycle.dropped(victim, "queue_full", recovered=True)
@@ -282,7 +283,7 @@ class TTSQueueManager:
         """
         if not isinstance(config, TTSConfig):
             raise TypeError(f"reconfigure() takes a TTSConfig, got {type(config).__name__}")
-        with self._lifecycle:
+        with self._run_lock:
             self.settings.apply(config)
         log.info("settings applied: %d worker(s), %s engine calls/min, queue size %d, engine %s%s",
                  config.max_concurrent_workers, config.rate_limit_per_minute or "unlimited",

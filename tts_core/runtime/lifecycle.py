@@ -66,7 +66,6 @@ class Lifecycle(LifecyclePiece):
     """Calls the hooks of ``pieces`` in their order (record first, announce last)."""
 
     def __init__(self, pieces: Sequence[LifecyclePiece]) -> None:
-        self.pieces = tuple(pieces)
         # add_message is hot: call only the hooks that do something.
         self._accepted = _overriding(pieces, "accepted")
         self._rejected_on_arrival = _overriding(pieces, "rejected_on_arrival")
