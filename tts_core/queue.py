@@ -122,9 +122,19 @@ class MessageQueue:
         return ahead + len(self._buckets[msg.priority]) <= limit
 
     def _wake_all(self) -> None:
-        self.cond.notify_all()
+        self._wake_idle_waiters()
         self._work.notify_all()
         self._play.notify_all()
+
+    def _wake_idle_waiters(self) -> None:
+        """The end of a playback concerns only ``wait_idle`` (the player is the caller; the
+        workers' window moved when the clip was taken): waking the others costs the
+        player the GIL right when it starts the next clip."""
+        if self._is_idle():  # only wait_idle waits on cond itself
+            self.cond.notify_all()
+
+    def _is_idle(self) -> bool:
+        return not self._ending and self.playing is None and len(self) == 0
 
     def _eviction_victim(self, priority: MessagePriority) -> TTSMessage | None:
         if not self.by_priority:
@@ -302,14 +312,14 @@ class MessageQueue:
             self.counters.add("played")
             if skipped:
                 self.counters.add("skipped")
-            self._wake_all()
+            self._wake_idle_waiters()
 
     def end_playback_failed(self, msg: TTSMessage) -> None:
         with self.cond:
             msg.state = MessageState.FAILED
             self.playing = None
             self.counters.add("failed")
-            self._wake_all()
+            self._wake_idle_waiters()
 
     def requeue_interrupted(self, msg: TTSMessage) -> None:
         """Put back the clip that shutdown interrupted; it plays again next time."""
@@ -349,14 +359,13 @@ class MessageQueue:
         finally:
             with self.cond:
                 self._ending -= 1
-                if not self._ending:
+                if self._is_idle():
                     self.cond.notify_all()
 
     def wait_idle(self, timeout: float) -> bool:
         """Block until nothing is pending or playing, and every end is recorded; False on timeout."""
         with self.cond:
-            return self.cond.wait_for(
-                lambda: len(self) == 0 and self.playing is None and not self._ending, timeout)
+            return self.cond.wait_for(self._is_idle, timeout)
 
     # -- removal -------------------------------------------------------------------
 
