@@ -29,8 +29,7 @@ def queue_round_trip(n: int) -> float:
     for msg in messages:
         queue.put(msg)
     for _ in range(n):
-        with queue.cond:
-            claimed = queue.claim_for_synthesis(1)
+        claimed = queue.claim(1)
         assert claimed is not None
         queue.mark_ready(claimed, None)
         played = queue.take_next_to_play(0)

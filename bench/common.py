@@ -11,6 +11,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tts_core.runtime.statistics import percentile  # the one percentile, shared with get_stats()
+
+__all__ = ["machine", "median", "percentile", "table"]
+
 
 def machine() -> str:
     cpu = "unknown CPU"
@@ -26,11 +30,6 @@ def machine() -> str:
 
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)
-
-
-def percentile(values: Sequence[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:

@@ -54,14 +54,25 @@ def make_event(name: str, msg: TTSMessage, **extra: Any) -> Event:
     return event
 
 
+FLUSH_TIMEOUT_SECONDS = 10.0
+
+
 class EventBus:
-    """Fan-out of events to subscribers on a dedicated thread."""
+    """Fan-out of events to subscribers on a dedicated thread.
+
+    ``flush()`` waits until every event published so far has been delivered, so a
+    caller (a test, a command that prints what happened) never sleeps to let events
+    through.
+    """
 
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
         self._lock = threading.Lock()
         self._queue: queue.SimpleQueue[Event | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._delivery = threading.Condition(threading.Lock())
+        self._published = 0  # events queued for delivery so far
+        self._delivered = 0
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Register ``callback(event)``; returns a function that unsubscribes it."""
@@ -80,7 +91,22 @@ class EventBus:
     def publish(self, event: Event) -> None:
         log.info("%s %s %s", event["event"], event["message_id"], event["priority"])
         if self._subscribers:
-            self._queue.put(event)
+            with self._delivery:
+                self._published += 1
+                self._queue.put(event)
+
+    def flush(self, timeout: float | None = FLUSH_TIMEOUT_SECONDS) -> bool:
+        """Block until every event published before this call has been delivered to the
+        subscribers; False if ``timeout`` ran out, or if the bus is not running (then
+        they wait for ``start``). Called from a subscriber, it returns at once."""
+        thread = self._thread
+        if thread is threading.current_thread():
+            return False
+        with self._delivery:
+            target = self._published
+            if thread is None or not thread.is_alive():
+                return self._delivered >= target
+            return self._delivery.wait_for(lambda: self._delivered >= target, timeout)
 
     def start(self) -> None:
         if self._thread is None or not self._thread.is_alive():
@@ -88,6 +114,7 @@ class EventBus:
             self._thread.start()
 
     def stop(self, timeout: float = 1.0) -> None:
+        """Deliver every event published so far (within ``timeout``), then end the thread."""
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join(timeout)
@@ -105,3 +132,6 @@ class EventBus:
                     callback(event)
                 except Exception:
                     log.exception("event subscriber %r failed on %s", callback, event["event"])
+            with self._delivery:
+                self._delivered += 1
+                self._delivery.notify_all()

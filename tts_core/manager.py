@@ -1,36 +1,40 @@
-"""TTSQueueManager: the public API. Owns the queue, workers, player, journal and events."""
+"""TTSQueueManager: the public API and the lifecycle of the queue.
+
+It owns the queue, the workers and the player, and hands every step of a message's
+life to the lifecycle pieces (tts_core.runtime: journal, clip retention, statistics,
+event publishing).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import copy
-import dataclasses
 import itertools
 import logging
 import math
 import threading
 import time
-from collections.abc import Awaitable, Callable, Generator
-from dataclasses import fields, is_dataclass
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tts_core.async_engine import as_engine
 from tts_core.clips import ClipFiles
-from tts_core.config import EngineConfig, TTSConfig, default_data_dir
+from tts_core.config import TTSConfig
 from tts_core.domain.token_bucket import TokenBucket
 from tts_core.engines.base import Engine
-from tts_core.events import Event, EventBus, make_event
-from tts_core.fallback import engine_from_config
+from tts_core.events import Event, EventBus
 from tts_core.message import MessagePriority, MessageState, TTSMessage
 from tts_core.player import Player
 from tts_core.queue import MessageQueue, QueueFull
+from tts_core.runtime.engine_binding import EngineBinding
+from tts_core.runtime.journal import Journal, JournalChange, journal_path
+from tts_core.runtime.lifecycle import Lifecycle, Outcome
+from tts_core.runtime.loop_bridge import LoopBridge, running_loop
+from tts_core.runtime.publishing import EventPublishing
+from tts_core.runtime.retention import ClipRetention
+from tts_core.runtime.statistics import Statistics
 from tts_core.settings import Prepared, Settings
 from tts_core.sinks.base import Sink
 from tts_core.sinks.realtime import RealtimeSink
 from tts_core.stats import Counters
-from tts_core.store import JOURNAL_FILE, MessageStore
 from tts_core.text import TextPipeline, TextRejected, default_pipeline
 from tts_core.voice_check import check_configured_voice
 from tts_core.workers import WorkerPool
@@ -38,14 +42,6 @@ from tts_core.workers import WorkerPool
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_SECONDS = 2.0
-
-
-class _Done:
-    """Returned by start()/stop(): they finish synchronously, and ``await`` works too."""
-
-    def __await__(self) -> Generator[None, None, None]:
-        return
-        yield  # pragma: no cover - makes this a generator
 
 
 class TTSQueueManager:
@@ -66,25 +62,30 @@ class TTSQueueManager:
     ) -> None:
         self.config = config or TTSConfig()
         cfg = self.config
-        self.counters = Counters()
         self.queue = MessageQueue(
-            cfg.max_queue_size, cfg.enable_priority_queue, self.counters, cfg.max_concurrent_workers
+            cfg.max_queue_size, cfg.enable_priority_queue, Counters(), cfg.max_concurrent_workers
         )
         self.events = EventBus()
+        self._own_pipeline = text_pipeline is None  # rebuilt when max_text_length changes
         self.text_pipeline = text_pipeline or default_pipeline(cfg.max_text_length)
-        self._engine_source = engine
+        self.journal = Journal()
+        self.retention = ClipRetention(cfg.replay_keep)
+        self.statistics = Statistics()
+        # Record first (journal, clip files, latency), announce last.
+        self.lifecycle = Lifecycle(
+            [self.journal, self.retention, self.statistics, EventPublishing(self.events)]
+        )
+        self.engine_binding = EngineBinding(self._use_engine)
         self._sink: Sink | None = sink
         self._own_sink = False
         self._seq = itertools.count(1)
         self._seq_lock = threading.Lock()
-        self._store: MessageStore | None = None
         self._clips: ClipFiles | None = None
         self._workers: WorkerPool | None = None
         self._player: Player | None = None
-        self._lifecycle = threading.Lock()
+        self._run_lock = threading.Lock()  # start, stop and reconfigure, one at a time
         self._abandoned_threads: list[threading.Thread] = []
-        self._journal_lock = threading.RLock()  # the journal is swapped by reconfigure()
-        self._lifecycle_executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._bridge = LoopBridge()
         self._running = False
         self._started_at = 0.0
         self.enabled = True
@@ -102,19 +103,16 @@ class TTSQueueManager:
 
         Raises TypeError if it is neither. Takes effect from the next synthesis.
         """
-        self._bind_engine(engine, _running_loop())
+        self.engine_binding.use(engine, running_loop())
 
-    def _bind_engine(self, engine: object, loop: asyncio.AbstractEventLoop | None) -> None:
-        resolved = as_engine(engine, loop)
-        self._engine_source = engine
-        self._engine: Engine | None = resolved
+    def _use_engine(self, engine: Engine) -> None:
         if self._workers is not None:
-            self._workers.engine = resolved
+            self._workers.use_engine(engine)
 
     @property
     def engine(self) -> Engine | None:
         """The engine in use (an EngineChain when built from the config), or None."""
-        return getattr(self, "_engine", None)
+        return self.engine_binding.engine
 
     def set_audio_sink(self, sink: Sink) -> None:
         """Play clips through ``sink`` from the next clip on."""
@@ -124,10 +122,11 @@ class TTSQueueManager:
         self._sink = sink
         self._own_sink = False
         if self._player is not None:
-            self._player.sink = sink
+            self._player.use_sink(sink)
 
     def set_text_pipeline(self, pipeline: TextPipeline) -> None:
         self.text_pipeline = pipeline
+        self._own_pipeline = False
 
     def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
         """Call ``callback(event_dict)`` for every event; returns an unsubscribe function."""
@@ -149,50 +148,29 @@ class TTSQueueManager:
         an unusable journal folder, ...), everything opened so far is closed again and
         the error is raised.
         """
-        loop = _running_loop()
-        if loop is not None:
-            return loop.run_in_executor(self._lifecycle_thread(), self._start, loop)
-        self._start(None)
-        return _Done()
-
-    def _lifecycle_thread(self) -> concurrent.futures.ThreadPoolExecutor:
-        """One thread for awaited start()/stop() calls, so they run in the order made."""
-        if self._lifecycle_executor is None:
-            self._lifecycle_executor = concurrent.futures.ThreadPoolExecutor(1, "tts-lifecycle")
-        return self._lifecycle_executor
-
-    def _end_lifecycle_thread(self, executor: concurrent.futures.ThreadPoolExecutor) -> None:
-        """After an awaited stop() no thread of ours outlives the queue (queued calls still run)."""
-        if self._lifecycle_executor is executor:
-            self._lifecycle_executor = None
-        executor.shutdown(wait=False)
+        return self._bridge.run(self._start)
 
     def _start(self, loop: asyncio.AbstractEventLoop | None) -> None:
-        with self._lifecycle:
+        with self._run_lock:
             if self._running:
                 return
-            created_engine = getattr(self, "_engine", None) is None
             try:
                 self._start_parts(loop)
             except BaseException:
                 self._close_parts()
-                if created_engine:
-                    self._engine = None
+                self.engine_binding.forget_built()
                 raise
 
     def _start_parts(self, loop: asyncio.AbstractEventLoop | None) -> None:
         cfg = self.config
-        if getattr(self, "_engine", None) is None:
-            self._bind_engine(engine_from_config(cfg), loop)  # engine.name, its fallbacks, the cache
-        elif self._engine_source is not None and loop is not None:
-            self._bind_engine(self._engine_source, loop)  # async engines run on this loop
-        assert self._engine is not None
-        check_configured_voice(self._engine, cfg.engine.voice)
+        engine = self.engine_binding.for_start(cfg, loop)
+        check_configured_voice(engine, cfg.engine.voice)
         if self._sink is None:
             self._sink, self._own_sink = RealtimeSink(), True
-        self._clips = ClipFiles(cfg.replay_keep)
+        self._clips = ClipFiles()
+        self.retention.attach(self._clips)
         if cfg.persist:
-            self._open_store()
+            self._open_journal()
         self.queue.reopen()
         self.events.start()
         self._workers = WorkerPool(
@@ -207,7 +185,7 @@ class TTSQueueManager:
             self._on_synthesis_failed,
             self._abandoned_threads,
         )
-        self._workers.engine = self._engine
+        self._workers.use_engine(engine)
         self._workers.start()
         self._player = Player(
             self.queue,
@@ -221,7 +199,7 @@ class TTSQueueManager:
         self._started_at = time.monotonic()
         log.info(
             "TTS queue started: engine %s, sink %s, %d worker(s)",
-            self._engine.name if self._engine else "?",
+            engine.name,
             self._sink.name,
             cfg.max_concurrent_workers,
         )
@@ -229,20 +207,14 @@ class TTSQueueManager:
     def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> Awaitable[None]:
         """Stop every thread within ``timeout`` seconds. Pending messages stay pending
         (and journaled with ``persist``); a clip cut by the stop plays again next start.
+        Every event published before it ends has been delivered to the subscribers.
 
         Like ``start()``: plain in a thread, a future on a running loop (the loop keeps
         running meanwhile; async engine calls in flight are cancelled)."""
-        loop = _running_loop()
-        if loop is not None:
-            executor = self._lifecycle_thread()
-            future = loop.run_in_executor(executor, self._stop, timeout)
-            future.add_done_callback(lambda _: self._end_lifecycle_thread(executor))
-            return future
-        self._stop(timeout)
-        return _Done()
+        return self._bridge.run(lambda _loop: self._stop(timeout), last=True)
 
     def _stop(self, timeout: float) -> None:
-        with self._lifecycle:
+        with self._run_lock:
             if not self._running:
                 return
             self._close_parts(timeout)
@@ -261,9 +233,8 @@ class TTSQueueManager:
         if self._own_sink and self._sink is not None:
             self._sink.close()
             self._sink = None
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        self.journal.close()
+        self.retention.detach()
         if self._clips is not None:
             self._clips.cleanup()
             self._clips = None
@@ -272,24 +243,13 @@ class TTSQueueManager:
         self._workers = None
         self._running = False
 
-    def _open_store(self) -> None:
-        folder = Path(self.config.data_dir) if self.config.data_dir else default_data_dir()
-        self._store = store = MessageStore(folder / JOURNAL_FILE)
-        recovered = store.recover()
-        journaled = {m.id for m in recovered}
-        # Messages queued before start() arrived after everything in the journal: number
-        # them after it and journal them too, so a crash cannot lose them.
-        with self._seq_lock:  # workers are not running yet; this only holds off add_message
-            next_seq = store.max_seq() + 1
-            for msg in self.queue.snapshot():
-                if msg.id not in journaled:
-                    msg.seq, next_seq = next_seq, next_seq + 1
-                    store.add(msg)
+    def _open_journal(self) -> None:
+        # Workers are not running yet; the sequence lock only holds off add_message.
+        with self._seq_lock:
+            recovered, next_seq = self.journal.open(journal_path(self.config), self.queue.snapshot())
             self._seq = itertools.count(next_seq)
-        pending = {m.id for m in self.queue.snapshot()}
         for msg in recovered:
-            if msg.id not in pending:
-                self._recover(msg)
+            self._recover(msg)
 
     def _recover(self, msg: TTSMessage) -> None:
         """Queue a message from the journal under the normal capacity rules."""
@@ -298,33 +258,33 @@ class TTSQueueManager:
         except QueueFull:
             # The queue is smaller than the journal (max_queue_size was lowered): the
             # newest of what cannot fit is dropped, said so, and leaves the journal.
-            self.queue.record_dropped_on_arrival(msg)
-            self._forget(msg)
             log.warning("journal: message %s dropped on recovery: the queue is full (%d)", msg.id,
                         self.queue.max_size)
-            self.events.publish(make_event("dropped", msg, reason="queue_full", recovered=True))
+            with self.queue.ending():
+                self.queue.record_dropped_on_arrival(msg)
+                self.lifecycle.dropped(msg, "queue_full", recovered=True)
             return
         for victim in evicted:
-            self._forget(victim)
-            self.events.publish(make_event("dropped", victim, reason="queue_full", recovered=True))
-        self.events.publish(make_event("queued", msg, recovered=True))
+            self.lifecycle.dropped(victim, "queue_full", recovered=True)
+        self.lifecycle.accepted(msg, recovered=True)
 
     def reconfigure(self, config: TTSConfig) -> None:
         """Apply ``config`` everywhere as the queue runs: no restart, the clip that plays is not cut.
 
         Every part registered in ``settings`` takes it at once: the queue (rate limit,
         workers, retries, time-out, queue size, priority order, engine and voice, pause
-        between clips, replay_keep, the journal), the event translator (moderation,
-        ignored users, minimum amounts, templates, voices, priorities) and the
-        listener (all but its address). Pending messages stay queued; lowering
+        between clips, replay_keep, max_text_length, the journal), the event translator
+        (moderation, ignored users, minimum amounts, templates, voices, priorities) and
+        the listener (all but its address). Pending messages stay queued; lowering
         ``max_queue_size`` drops nothing already queued. If anything cannot apply
         (unknown voice, an engine that cannot start, an unusable data folder, a bad
         template), nothing changes anywhere and the error is raised (ConfigError/
-        ValueError, EngineUnavailable, StorageError).
+        ValueError, EngineUnavailable, StorageError). Afterwards ``config`` is
+        ``self.config``; it is not copied, so it must not be changed in place.
         """
         if not isinstance(config, TTSConfig):
             raise TypeError(f"reconfigure() takes a TTSConfig, got {type(config).__name__}")
-        with self._lifecycle:
+        with self._run_lock:
             self.settings.apply(config)
         log.info("settings applied: %d worker(s), %s engine calls/min, queue size %d, engine %s%s",
                  config.max_concurrent_workers, config.rate_limit_per_minute or "unlimited",
@@ -334,108 +294,55 @@ class TTSQueueManager:
     def prepare_config(self, config: TTSConfig) -> Prepared:
         """The queue's part of ``reconfigure``: build the engine and journal ``config``
         needs (may raise); the commit swaps them in. Called by ``settings.apply``."""
-        engine = None
-        current = getattr(self, "_engine", None)
-        if _engine_build(config.engine) != _engine_build(self.config.engine) and current is not None:
-            engine = current = engine_from_config(config)  # name, fallbacks, sections, cache
+        engine = self.engine_binding.prepare(self.config, config)
         try:
+            current = engine or self.engine
             if self._running and current is not None:
                 check_configured_voice(current, config.engine.voice)
-            self._journal_lock.acquire()  # holds off add_message while the journal may move
-            try:
-                store, store_changes = self._prepare_journal(config)
-            except BaseException:
-                self._journal_lock.release()
-                raise
+            # From here to the commit, add_message waits: the journal may move.
+            journal = self.journal.prepare_config(config, self._live) if self._running else None
         except BaseException:
             if engine is not None:
                 engine.close()
             raise
 
-        def commit() -> None:
-            try:
-                self._commit(config, engine, store, store_changes)
-            finally:
-                self._journal_lock.release()
-
         def discard() -> None:
             try:
-                if store is not None:
-                    store.close()
+                if journal is not None:
+                    journal.discard()
+            finally:
                 if engine is not None:
                     engine.close()
-            finally:
-                self._journal_lock.release()
 
-        return Prepared(commit, discard)
+        return Prepared(lambda: self._commit(config, engine, journal), discard)
 
-    def _commit(self, config: TTSConfig, engine: Engine | None, store: MessageStore | None,
-                store_changes: bool) -> None:
-        _copy_into(self.config, config)
+    def _live(self) -> tuple[list[TTSMessage], TTSMessage | None]:
+        """The pending messages and the one playing (what a journal must hold)."""
+        return self.queue.snapshot(), self.queue.playing
+
+    def _commit(self, config: TTSConfig, engine: Engine | None, journal: JournalChange | None) -> None:
+        self.config = config
+        if self._own_pipeline:
+            self.text_pipeline = default_pipeline(config.max_text_length)
         if engine is not None:
-            previous = getattr(self, "_engine", None)
-            self._bind_engine(engine, None)
-            if previous is not None and self._engine_source is None:
-                previous.close()  # it was built from the config, like this one
-            self._engine_source = None
-        if self._running:
-            self._apply_running(store, store_changes)
-
-    def _prepare_journal(self, config: TTSConfig) -> tuple[MessageStore | None, bool]:
-        """Open the journal ``config`` asks for, if it differs (may raise StorageError)."""
-        if not self._running:
-            return None, False
-        wanted = (Path(config.data_dir) if config.data_dir else default_data_dir()) / JOURNAL_FILE
-        current = self._store.path if self._store is not None else None
-        if not config.persist:
-            return None, current is not None
-        if current is not None and current.resolve() == wanted.resolve():
-            return None, False
-        store = MessageStore(wanted)
-        try:  # everything pending moves into the new journal first; a full disk stops it here
-            playing = self.queue.playing
-            for msg in [*self.queue.snapshot(), *([playing] if playing is not None else [])]:
-                store.add(msg)
-            if playing is not None:
-                store.mark_playing(playing.id)
-        except BaseException:
-            store.close()
-            raise
-        return store, True
-
-    def _apply_running(self, store: MessageStore | None, store_changes: bool) -> None:
-        cfg = self.config
-        self.queue.max_size = cfg.max_queue_size
-        self.queue.set_by_priority(cfg.enable_priority_queue)
-        assert self._workers is not None and self._player is not None and self._clips is not None
-        self._workers.engine = self._engine
-        self._workers.settings = cfg.engine
-        self._workers.reconfigure(cfg.max_concurrent_workers, cfg.rate_limit_per_minute, cfg.rate_limit_burst,
-                                  cfg.max_retries, cfg.retry_backoff_seconds, cfg.engine_timeout_seconds)
-        self._player.pause_between_ms = cfg.pause_between_clips_ms
-        self._clips.keep = cfg.replay_keep
-        if store_changes:
-            self._swap_journal(store)
-
-    def _swap_journal(self, store: MessageStore | None) -> None:
-        """Move the pending messages from the old journal to ``store`` (None: no journal)."""
-        with self._journal_lock:
-            old, self._store = self._store, store
-            playing = self.queue.playing
-            live = [*self.queue.snapshot(), *([playing] if playing is not None else [])]
-            recovered = store.recover() if store is not None else []
-            if old is not None:
-                for msg in live:
-                    old.remove(msg.id)
-                old.close()
-        known = {m.id for m in live}
-        for msg in recovered:
-            if msg.id not in known:
+            self.engine_binding.replace(engine)
+        self.retention.apply_settings(config.replay_keep)
+        if self._workers is not None:
+            self._workers.apply_settings(config)
+        self.queue.apply_settings(config.max_queue_size, config.enable_priority_queue,
+                                  config.max_concurrent_workers)
+        if self._player is not None:
+            self._player.apply_settings(config.pause_between_clips_ms)
+        if journal is not None:
+            for msg in journal.commit():
                 self._recover(msg)
-        log.info("journal now %s", store.path if store is not None else "off")
+            log.info("journal now %s", self.journal.path or "off")
 
     def wait_until_idle(self, timeout: float = 60.0) -> bool:
-        """Block until nothing is pending or playing; False if ``timeout`` ran out."""
+        """Block until nothing is pending or playing; False if ``timeout`` ran out.
+
+        By then every message's end is journaled and its event published, so
+        ``events.flush()`` afterwards delivers all of them."""
         return self.queue.wait_idle(timeout)
 
     # -- adding ----------------------------------------------------------------------
@@ -496,25 +403,15 @@ class TTSQueueManager:
         if reason is not None:
             msg.state = MessageState.REJECTED
             self.queue.record_rejected_on_arrival()
-            self.events.publish(make_event("rejected", msg, reason=reason, error=msg.error))
+            self.lifecycle.rejected_on_arrival(msg, reason=reason, error=msg.error)
             return msg.id
         return self._enqueue(msg)
 
     def _enqueue(self, msg: TTSMessage) -> str:
-        with self._journal_lock:
-            store = self._store
-            if store is not None:
-                store.add(msg)
-            try:
-                evicted = self.queue.put(msg)
-            except RuntimeError:
-                if store is not None:
-                    store.remove(msg.id)
-                raise
+        evicted = self.journal.admit(msg, self.queue.put)
         for victim in evicted:
-            self._forget(victim)
-            self.events.publish(make_event("dropped", victim, reason="queue_full"))
-        self.events.publish(make_event("queued", msg, held=msg.state is MessageState.HELD))
+            self.lifecycle.dropped(victim, "queue_full")
+        self.lifecycle.accepted(msg, held=msg.state is MessageState.HELD)
         return msg.id
 
     # -- control ---------------------------------------------------------------------
@@ -544,25 +441,30 @@ class TTSQueueManager:
 
     def clear(self) -> int:
         """Drop every pending message (not the one playing); returns how many."""
-        removed = self.queue.remove_all()
-        for msg in removed:
-            self._forget(msg)
-            self.events.publish(make_event("dropped", msg, reason="cleared"))
+        with self.queue.ending():
+            removed = self.queue.remove_all()
+            for msg in removed:
+                self.lifecycle.dropped(msg, "cleared")
         return len(removed)
 
     def remove(self, message_id: str) -> bool:
         """Drop one pending message; False if it is not pending."""
-        return self._end_pending(message_id, MessageState.DROPPED, "dropped", "removed")
+        msg = self.queue.get(message_id)
+        with self.queue.ending():
+            if msg is None or not self.queue.finish(msg, MessageState.DROPPED):
+                return False
+            self.lifecycle.dropped(msg, "removed")
+        return True
 
     def remove_where(self, predicate: Callable[[TTSMessage], bool], reason: str,
                      skip_playing: bool = False) -> tuple[list[str], str | None]:
         """Drop every pending or held message ``predicate`` accepts (``dropped`` events
         with ``reason``); with ``skip_playing``, also cut the clip playing now if it
         matches. Returns (dropped ids, skipped id or None)."""
-        removed = self.queue.remove_where(predicate)
-        for msg in removed:
-            self._forget(msg)
-            self.events.publish(make_event("dropped", msg, reason=reason))
+        with self.queue.ending():
+            removed = self.queue.remove_where(predicate)
+            for msg in removed:
+                self.lifecycle.dropped(msg, reason)
         skipped = None
         playing = self._player.current if self._player else None
         if skip_playing and playing is not None and predicate(playing) and self._player is not None \
@@ -581,19 +483,24 @@ class TTSQueueManager:
                          username=username, metadata=metadata, state=MessageState.REJECTED,
                          error=extra.get("error"))
         self.queue.record_rejected_on_arrival()
-        self.events.publish(make_event("rejected", msg, reason=reason, **extra))
+        self.lifecycle.rejected_on_arrival(msg, reason=reason, **extra)
         return msg.id
 
     def reject(self, message_id: str) -> bool:
         """A moderator refuses a pending (typically held) message."""
-        return self._end_pending(message_id, MessageState.REJECTED, "rejected", "moderator")
+        msg = self.queue.get(message_id)
+        with self.queue.ending():
+            if msg is None or not self.queue.finish(msg, MessageState.REJECTED):
+                return False
+            self.lifecycle.ended(msg, Outcome.REJECTED, reason="moderator")
+        return True
 
     def approve(self, message_id: str) -> bool:
         """A moderator lets a message that needs approval play; False if not held."""
         msg = self.queue.approve(message_id)
         if msg is None:
             return False
-        self._journal("mark_approved", message_id)
+        self.lifecycle.approved(msg)
         return True
 
     def replay(self, message_id: str | None = None) -> str:
@@ -601,7 +508,7 @@ class TTSQueueManager:
 
         Raises LookupError if that clip is no longer kept (see ``replay_keep``).
         """
-        original = self._clips.for_replay(message_id) if self._clips else None
+        original = self.retention.for_replay(message_id)
         if original is None:
             which = f"message {message_id}" if message_id else "any message"
             raise LookupError(f"nothing to replay: no kept clip for {which}")
@@ -620,56 +527,24 @@ class TTSQueueManager:
         )
         return self._enqueue(msg)
 
-    def _end_pending(self, message_id: str, state: MessageState, event: str, reason: str) -> bool:
-        msg = self.queue.get(message_id)
-        if msg is None or not self.queue.finish(msg, state):
-            return False
-        self._forget(msg)
-        self.events.publish(make_event(event, msg, reason=reason))
-        return True
-
-    def _journal(self, action: str, msg_id: str) -> None:
-        """``remove`` / ``mark_playing`` / ``mark_approved`` in the journal, if any (these
-        never raise: the store logs a failed write)."""
-        with self._journal_lock:
-            if self._store is not None:
-                getattr(self._store, action)(msg_id)
-
-    def _forget(self, msg: TTSMessage) -> None:
-        self._journal("remove", msg.id)
-        if self._clips is not None:
-            self._clips.discard(msg.clip)
-
     # -- worker / player callbacks -----------------------------------------------------
 
     def _on_synthesis_failed(self, msg: TTSMessage, error: str) -> None:
-        if self.queue.finish(msg, MessageState.FAILED):
-            self._forget(msg)
-            self.events.publish(make_event("failed", msg, error=error, attempts=msg.attempts))
+        with self.queue.ending():
+            if self.queue.finish(msg, MessageState.FAILED):
+                self.lifecycle.ended(msg, Outcome.FAILED, error=error, attempts=msg.attempts)
 
     def _on_playback_started(self, msg: TTSMessage) -> None:
-        latency_ms = (time.monotonic() - msg.enqueued_mono) * 1000
-        self.counters.record_latency(latency_ms)
-        self._journal("mark_playing", msg.id)
-        self.events.publish(
-            make_event(
-                "playback_started", msg, duration_ms=msg.clip.duration_ms, latency_ms=round(latency_ms, 1)
-            )
-        )
+        self.lifecycle.started(msg, (time.monotonic() - msg.enqueued_mono) * 1000)
 
     def _on_playback_ended(self, msg: TTSMessage, skipped: bool, error: str | None, played_ms: int) -> None:
-        if error is not None:
-            self._forget(msg)
-            self.queue.end_playback_failed(msg)
-            self.events.publish(make_event("failed", msg, error=error, attempts=msg.attempts))
-            return
-        # Bookkeeping first: once end_playback is counted, wait_until_idle may return.
-        self._journal("remove", msg.id)
-        if self._clips is not None:
-            self._clips.played(msg)
-        self.queue.end_playback(msg, skipped)
-        name = "skipped" if skipped else "playback_finished"
-        self.events.publish(make_event(name, msg, duration_ms=played_ms))
+        with self.queue.ending():
+            if error is not None:
+                self.queue.end_playback_failed(msg)
+                self.lifecycle.ended(msg, Outcome.FAILED, error=error, attempts=msg.attempts)
+                return
+            self.queue.end_playback(msg, skipped)
+            self.lifecycle.ended(msg, Outcome.SKIPPED if skipped else Outcome.PLAYED, duration_ms=played_ms)
 
     # -- looking -----------------------------------------------------------------------
 
@@ -696,7 +571,7 @@ class TTSQueueManager:
         stats["busy_workers"] = self._workers.busy_workers() if self._workers else 0
         self._abandoned_threads[:] = [t for t in self._abandoned_threads if t.is_alive()]
         stats["abandoned_threads"] = len(self._abandoned_threads)
-        stats["latency_ms"] = self.counters.latency_percentiles()
+        stats["latency_ms"] = self.statistics.latency_ms()
         stats["paused"] = self.paused
         stats["enabled"] = self.enabled
         stats["running"] = self._running
@@ -716,26 +591,3 @@ def _with_hold(msg: TTSMessage) -> dict[str, Any]:
             reason = "needs approval" if msg.needs_approval else "hold window"
         shown.update(needs_approval=msg.needs_approval, hold_reason=reason, held_for_s=round(left, 1))
     return shown
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-
-
-def _engine_build(engine: EngineConfig) -> EngineConfig:
-    """What building the engine depends on: voice, rate and volume apply per call."""
-    return dataclasses.replace(engine, voice=None, rate=None, volume=None)
-
-
-def _copy_into(target: Any, source: Any) -> None:
-    """Copy every setting of ``source`` into ``target`` in place, section by section, so
-    everything holding a section (integration, listener, workers) sees the new values."""
-    for f in fields(source):
-        value, current = getattr(source, f.name), getattr(target, f.name)
-        if is_dataclass(value) and type(current) is type(value):
-            _copy_into(current, value)
-        else:
-            setattr(target, f.name, copy.deepcopy(value))

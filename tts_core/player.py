@@ -19,8 +19,9 @@ SINK_RETRY_MAX_SECONDS = 5.0
 
 
 class Player:
-    """Parameters: ``queue``, ``sink`` (replaceable between clips), ``on_started(msg)``,
-    ``on_ended(msg, skipped, error, played_ms)``, ``pause_between_ms``."""
+    """Parameters: ``queue``, ``sink`` (replaceable between clips: ``use_sink``),
+    ``on_started(msg)``, ``on_ended(msg, skipped, error, played_ms)``,
+    ``pause_between_ms`` (``apply_settings``)."""
 
     def __init__(
         self,
@@ -43,6 +44,14 @@ class Player:
         self._waiting_since = 0.0
         self._retry_in = SINK_RETRY_FIRST_SECONDS
         self._lost_in_play = False  # the last loss came from play(), not from the probe
+
+    def apply_settings(self, pause_between_ms: int) -> None:
+        """Wait ``pause_between_ms`` between clips, from the next clip on."""
+        self.pause_between_ms = pause_between_ms
+
+    def use_sink(self, sink: Sink) -> None:
+        """Play through ``sink`` from the next clip on."""
+        self.sink = sink
 
     def start(self) -> None:
         self._stopping.clear()

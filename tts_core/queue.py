@@ -7,6 +7,7 @@ held (hold time or moderator approval) wait aside and join the order when releas
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import threading
@@ -30,7 +31,8 @@ class MessageQueue:
 
     Parameters: ``max_size`` (pending messages, held ones included),
     ``by_priority`` (False: strict arrival order, no shedding), ``counters`` (updated
-    under the same lock as every transition, so the accounting adds up at any moment).
+    under the same lock as every transition, so the accounting adds up at any moment),
+    ``lookahead`` (messages synthesized ahead of playback: the number of workers).
     """
 
     def __init__(
@@ -54,6 +56,7 @@ class MessageQueue:
         self._eligible = 0
         self.paused = False
         self.closed = False
+        self._ending = 0  # ends being recorded outside the lock (see ending())
 
     # -- sizes -----------------------------------------------------------------
 
@@ -119,9 +122,19 @@ class MessageQueue:
         return ahead + len(self._buckets[msg.priority]) <= limit
 
     def _wake_all(self) -> None:
-        self.cond.notify_all()
+        self._wake_idle_waiters()
         self._work.notify_all()
         self._play.notify_all()
+
+    def _wake_idle_waiters(self) -> None:
+        """The end of a playback concerns only ``wait_idle`` (the player is the caller; the
+        workers' window moved when the clip was taken): waking the others costs the
+        player the GIL right when it starts the next clip."""
+        if self._is_idle():  # only wait_idle waits on cond itself
+            self.cond.notify_all()
+
+    def _is_idle(self) -> bool:
+        return not self._ending and self.playing is None and len(self) == 0
 
     def _eviction_victim(self, priority: MessagePriority) -> TTSMessage | None:
         if not self.by_priority:
@@ -173,27 +186,16 @@ class MessageQueue:
     def _head(self) -> TTSMessage | None:
         return next(self._in_order(), None)
 
-    def claim_for_synthesis(self, window: int) -> TTSMessage | None:
-        """Mark and return the first unsynthesized message among the next ``window``."""
+    def _first_claimable(self, window: int) -> TTSMessage | None:
+        """The first unsynthesized message among the next ``window`` (under the lock)."""
         now = time.monotonic()
         self._release_due(now)
         for i, msg in enumerate(self._in_order()):
             if i >= window:
                 return None
             if msg.state is MessageState.WAITING and msg.retry_at <= now:
-                msg.state = MessageState.SYNTHESIZING
                 return msg
         return None
-
-    def _claimable(self, window: int) -> bool:
-        now = time.monotonic()
-        self._release_due(now)
-        for i, msg in enumerate(self._in_order()):
-            if i >= window:
-                return False
-            if msg.state is MessageState.WAITING and msg.retry_at <= now:
-                return True
-        return False
 
     def wait_until_claimable(self, window: int, timeout: float) -> bool:
         """Block until some message needs synthesis (or ``timeout``), claiming nothing.
@@ -205,7 +207,7 @@ class MessageQueue:
         deadline = time.monotonic() + timeout
         with self.cond:
             while not self.closed:
-                if self._claimable(window):
+                if self._first_claimable(window) is not None:
                     return True
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -216,23 +218,10 @@ class MessageQueue:
     def claim(self, window: int) -> TTSMessage | None:
         """Claim the first unsynthesized message among the next ``window``; None if none."""
         with self.cond:
-            if self.closed:
-                return None
-            return self.claim_for_synthesis(window)
-
-    def wait_for_synthesis_work(self, window: int, timeout: float) -> TTSMessage | None:
-        """Block until a message needs synthesis (or ``timeout``); claims it."""
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while not self.closed:
-                msg = self.claim_for_synthesis(window)
-                if msg is not None:
-                    return msg
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return None
-                self._work.wait(min(remaining, self._next_wakeup()))
-            return None
+            msg = None if self.closed else self._first_claimable(window)
+            if msg is not None:
+                msg.state = MessageState.SYNTHESIZING
+            return msg
 
     def _next_wakeup(self) -> float:
         now = time.monotonic()
@@ -323,14 +312,14 @@ class MessageQueue:
             self.counters.add("played")
             if skipped:
                 self.counters.add("skipped")
-            self._wake_all()
+            self._wake_idle_waiters()
 
     def end_playback_failed(self, msg: TTSMessage) -> None:
         with self.cond:
             msg.state = MessageState.FAILED
             self.playing = None
             self.counters.add("failed")
-            self._wake_all()
+            self._wake_idle_waiters()
 
     def requeue_interrupted(self, msg: TTSMessage) -> None:
         """Put back the clip that shutdown interrupted; it plays again next time."""
@@ -359,10 +348,24 @@ class MessageQueue:
             out["in_flight"] = 1 if self.playing is not None else 0
             return out
 
-    def wait_idle(self, timeout: float) -> bool:
-        """Block until nothing is pending or playing; False on timeout."""
+    @contextlib.contextmanager
+    def ending(self) -> Iterator[None]:
+        """Around a transition that ends messages and what records it outside the lock
+        (journal, events): ``wait_idle`` does not return before the block is done."""
         with self.cond:
-            return self.cond.wait_for(lambda: len(self) == 0 and self.playing is None, timeout)
+            self._ending += 1
+        try:
+            yield
+        finally:
+            with self.cond:
+                self._ending -= 1
+                if self._is_idle():
+                    self.cond.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until nothing is pending or playing, and every end is recorded; False on timeout."""
+        with self.cond:
+            return self.cond.wait_for(self._is_idle, timeout)
 
     # -- removal -------------------------------------------------------------------
 
@@ -428,18 +431,21 @@ class MessageQueue:
 
     # -- control -------------------------------------------------------------------
 
-    def set_by_priority(self, by_priority: bool) -> None:
-        """Switch between priority order and strict arrival order, keeping every message."""
+    def apply_settings(self, max_size: int, by_priority: bool, lookahead: int) -> None:
+        """Take new settings: ``max_size`` (a smaller one drops nothing already queued),
+        ``by_priority`` (switching keeps every message, in arrival order) and
+        ``lookahead`` (messages synthesized ahead: the number of workers)."""
         with self.cond:
-            if by_priority == self.by_priority:
-                return
-            eligible = sorted(self._in_order(), key=lambda m: m.seq)
-            for bucket in self._buckets.values():
-                bucket.clear()
-            self._eligible = 0
-            self.by_priority = by_priority
-            for msg in eligible:
-                self._insert(msg)
+            self.max_size = max_size
+            self.lookahead = lookahead
+            if by_priority != self.by_priority:
+                eligible = sorted(self._in_order(), key=lambda m: m.seq)
+                for bucket in self._buckets.values():
+                    bucket.clear()
+                self._eligible = 0
+                self.by_priority = by_priority
+                for msg in eligible:
+                    self._insert(msg)
             self._wake_all()
 
     def set_paused(self, paused: bool) -> None:

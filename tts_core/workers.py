@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from tts_core.audio import Clip
 from tts_core.clips import ClipFiles
-from tts_core.config import EngineConfig
+from tts_core.config import EngineConfig, TTSConfig
 from tts_core.domain.token_bucket import TokenBucket
 from tts_core.engines.base import Engine, EngineError, TransientEngineError
 from tts_core.message import TTSMessage
@@ -114,19 +114,19 @@ class WorkerPool:
                         len(stuck), ", ".join(t.name for t in stuck), self.stuck_threads())
         self._slots, self._retired = [], []
 
-    def reconfigure(
-        self, count: int, per_minute: float, burst: int, max_retries: int, backoff: float, timeout: float
-    ) -> None:
-        """Apply new settings live: the supervisor adds workers or retires the extra ones
-        (each ends after its current message); rate, retries and time-out apply to the
-        next engine call."""
-        self.bucket.configure(per_minute, burst)
-        self.retries = RetryPolicy(max_retries, backoff)
-        self.timeout = timeout
-        self.count = count
-        self.queue.lookahead = count
-        with self.queue.cond:
-            self.queue.cond.notify_all()
+    def use_engine(self, engine: Engine) -> None:
+        """Synthesize with ``engine`` from the next engine call on."""
+        self.engine = engine
+
+    def apply_settings(self, config: TTSConfig) -> None:
+        """Take ``config`` live: the supervisor adds workers or retires the extra ones
+        (each ends after its current message); voice, rate, retries and time-out apply
+        to the next engine call."""
+        self.settings = config.engine
+        self.bucket.configure(config.rate_limit_per_minute, config.rate_limit_burst)
+        self.retries = RetryPolicy(config.max_retries, config.retry_backoff_seconds)
+        self.timeout = config.engine_timeout_seconds
+        self.count = config.max_concurrent_workers
 
     def _resize(self) -> None:
         """On the supervisor thread: as many worker slots as ``count`` says."""

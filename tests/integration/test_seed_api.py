@@ -8,7 +8,7 @@ import threading
 import time
 from pathlib import Path
 
-from doubles import EventLog, RecordingSink, assert_accounting
+from doubles import EventLog, RecordingSink, assert_accounting, wait_until
 
 from tts_core import MessagePriority, TTSConfig, TTSQueueManager
 from tts_core.engines import EspeakEngine
@@ -24,8 +24,7 @@ def test_seed_basic_usage_runs_unchanged_and_stops_cleanly(caplog):
     # Its engine returns b"audio_data", which is not audio: both messages fail with a
     # clear reason instead of crashing or stalling.
     assert "neither WAV nor MP3" in caplog.text
-    time.sleep(0.1)
-    assert threading.active_count() <= threads_before, "stop() must end every thread"
+    assert wait_until(lambda: threading.active_count() <= threads_before), "stop() must end every thread"
 
 
 def test_seed_usage_with_a_real_async_engine_plays_urgent_first():
@@ -50,8 +49,7 @@ def test_seed_usage_with_a_real_async_engine_plays_urgent_first():
         manager.add_message("Hello world!", MessagePriority.NORMAL)
         manager.add_message("Urgent message!", MessagePriority.URGENT)
         manager.resume()
-        while manager.get_stats()["played"] < 2:
-            await asyncio.sleep(0.05)
+        assert await asyncio.to_thread(manager.wait_until_idle, 30)
         stats = manager.get_stats()
         await manager.stop()
         assert_accounting(manager)

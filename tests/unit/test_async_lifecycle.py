@@ -7,9 +7,8 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import threading
-import time
 
-from doubles import HangingEngine, RecordingSink, assert_accounting
+from doubles import HangingEngine, RecordingSink, assert_accounting, wait_until
 
 from tts_core import TTSConfig, TTSQueueManager
 from tts_core.audio import silent_wav
@@ -107,14 +106,11 @@ def test_threads_stuck_in_the_engine_are_bounded_and_reported(make_manager):
     manager.start()
     for i in range(40):
         manager.add_message(f"m{i}", "NORMAL")
-    deadline = time.monotonic() + 20
-    most = 0
-    while time.monotonic() < deadline and manager.get_stats()["abandoned_threads"] < MAX_STUCK_THREADS:
-        time.sleep(0.01)
-    settle = time.monotonic() + 1.0  # keep looking: it must not grow beyond the bound
-    while time.monotonic() < settle:
-        most = max(most, manager.get_stats()["abandoned_threads"])
-        time.sleep(0.01)
+    # Once the bound is reached and no worker is left, no engine call can start until a
+    # stuck one returns: the count is final.
+    assert wait_until(lambda: manager.get_stats()["abandoned_threads"] >= MAX_STUCK_THREADS
+                      and manager.get_stats()["active_workers"] == 0)
+    most = manager.get_stats()["abandoned_threads"]
     # The workers that were in a call when the bound was reached are abandoned too; none
     # is replaced: no new engine call starts until a stuck one returns.
     assert MAX_STUCK_THREADS <= most <= MAX_STUCK_THREADS + config.max_concurrent_workers, most
@@ -123,10 +119,7 @@ def test_threads_stuck_in_the_engine_are_bounded_and_reported(make_manager):
     assert manager.wait_until_idle(30)
     stats = assert_accounting(manager)
     assert stats["failed"] == stats["engine_timeouts"] > 0 and stats["played"] + stats["failed"] == 40
-    deadline = time.monotonic() + 10
-    while manager.get_stats()["abandoned_threads"] and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert manager.get_stats()["abandoned_threads"] == 0
+    assert wait_until(lambda: manager.get_stats()["abandoned_threads"] == 0)
 
 
 def test_unawaited_start_then_stop_on_a_loop_run_in_order():

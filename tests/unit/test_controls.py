@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from doubles import EventLog, RecordingSink, ToneEngine, assert_accounting
+from doubles import EventLog, RecordingSink, ToneEngine, assert_accounting, wait_until
 
 from tts_core import TTSConfig
 
@@ -33,7 +33,9 @@ def test_pause_lets_the_current_clip_finish_and_starts_nothing_new(setup):
     finished = log.wait_for("playback_finished", first)
     assert finished["duration_ms"] >= 250, "pause must not cut the current clip"
     third = manager.add_message("accepted while paused")
-    time.sleep(0.5)
+    # Paused with the next two clips ready: the player sees them and starts neither.
+    assert wait_until(lambda: manager.get_stats()["player_state"] == "paused"
+                      and all(manager.get_message(m)["state"] == "ready" for m in (second, third)))
     assert sink.ids() == [first]
     assert manager.get_stats()["paused"] is True
     manager.resume()
@@ -47,7 +49,6 @@ def test_skip_cuts_only_the_current_clip(setup):
     long_one = manager.add_message("a very long donation message")
     nxt = manager.add_message("next")
     log.wait_for("playback_started", long_one)
-    time.sleep(0.1)
     assert manager.skip() == long_one
     skipped = log.wait_for("skipped", long_one)
     assert skipped["duration_ms"] < 1000
@@ -129,7 +130,7 @@ def test_messages_needing_approval_wait_for_a_moderator(setup):
     manager, log, sink = setup(1)
     a = manager.add_message("approve me", needs_approval=True)
     r = manager.add_message("reject me", needs_approval=True)
-    time.sleep(0.3)
+    assert manager.get_stats()["held"] == 2, "nothing needing approval is even synthesized"
     assert sink.ids() == []
     assert manager.approve(a) and manager.reject(r)
     assert not manager.approve("no-such-id")
@@ -140,11 +141,12 @@ def test_messages_needing_approval_wait_for_a_moderator(setup):
 
 
 def test_stop_keeps_pending_messages_and_restart_plays_them(make_manager):
-    sink = RecordingSink()
+    sink, log = RecordingSink(), EventLog()
     manager = make_manager(TTSConfig(rate_limit_per_minute=0), engine=ToneEngine(300), sink=sink)
+    manager.subscribe(log)
     manager.start()
     ids = [manager.add_message(f"m{i}") for i in range(3)]
-    time.sleep(0.1)
+    log.wait_for("playback_started", ids[0])
     t = time.monotonic()
     manager.stop()
     assert time.monotonic() - t < 2.0
@@ -166,7 +168,7 @@ def test_dropping_a_replay_keeps_the_original_clip_for_the_next_replay(setup):
     again = manager.replay(first)
     assert manager.wait_until_idle(5)
     assert log.wait_for("playback_finished", again)
-    kept = manager._clips.for_replay(first)  # type: ignore[union-attr]
+    kept = manager.retention.for_replay(first)
     assert kept is not None and kept.clip.path.exists(), "the kept clip file must survive"
 
 

@@ -7,7 +7,7 @@ import random
 import threading
 import time
 
-from doubles import EventLog, RecordingSink, ToneEngine, assert_accounting
+from doubles import EventLog, RecordingSink, ToneEngine, assert_accounting, wait_until
 
 from tts_core import MessagePriority, TTSConfig
 
@@ -117,10 +117,8 @@ def test_higher_priority_plays_first_even_over_clips_already_synthesized(make_ma
     manager.pause()
     manager.start()
     lows = [manager.add_message(f"low {i}", "LOW") for i in range(3)]
-    deadline = time.monotonic() + 5
-    while len(engine.calls) < 3 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert len(engine.calls) == 3, "look-ahead should have synthesized the low clips"
+    assert wait_until(lambda: all(manager.get_message(m)["state"] == "ready" for m in lows)), \
+        "look-ahead should have synthesized the low clips"
     high = manager.add_message("high", "HIGH")
     manager.resume()
     assert manager.wait_until_idle(10)

@@ -11,7 +11,7 @@ from doubles import EventLog, RecordingSink, ToneEngine, assert_accounting, wait
 
 from tts_core import StorageError, TTSConfig
 from tts_core.config import EngineConfig
-from tts_core.engines.base import Voice
+from tts_core.engines.base import PermanentEngineError, Voice
 from tts_core.store import JOURNAL_FILE
 
 
@@ -151,3 +151,34 @@ def test_a_higher_rate_limit_frees_messages_already_waiting_for_a_token(make_man
     manager.reconfigure(faster)
     log.wait_for("playback_finished", ids[-1], timeout=20)
     assert assert_accounting(manager)["played"] == 3
+
+
+def test_a_new_config_replaces_the_old_one_which_stays_as_it_was(make_manager):
+    manager, _log, _sink = _running(make_manager, TTSConfig(rate_limit_per_minute=0, max_text_length=500))
+    before = manager.config
+    untouched = copy.deepcopy(before)
+    changed = copy.deepcopy(before)
+    changed.max_queue_size, changed.replay_keep, changed.max_text_length = 7, 1, 10
+    changed.pause_between_clips_ms = 5
+    manager.reconfigure(changed)
+    assert manager.config is changed, "readers of manager.config see the latest config"
+    assert before == untouched, "nothing is copied into the previous config objects"
+    assert manager.queue.max_size == 7 and manager.retention.keep == 1
+    shortened = manager.add_message("a text that is longer than ten characters")
+    assert len(manager.get_message(shortened)["text"]) <= 10, "max_text_length applies to the next message"
+
+
+def test_the_last_event_is_delivered_by_flush_after_wait_until_idle(make_manager):
+    class Refusing(ToneEngine):
+        def synthesize(self, text, voice=None, rate=None, volume=None):
+            raise PermanentEngineError("no such voice")
+
+    log = EventLog()
+    manager = make_manager(TTSConfig(rate_limit_per_minute=0), engine=Refusing(1), sink=RecordingSink())
+    manager.subscribe(log)
+    manager.start()
+    for _ in range(20):  # each ends on a worker thread: the wait covers its event too
+        msg_id = manager.add_message("hello")
+        assert manager.wait_until_idle(5)
+        assert manager.events.flush()
+        assert log.events[-1]["event"] == "failed" and log.events[-1]["message_id"] == msg_id

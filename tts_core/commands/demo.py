@@ -7,8 +7,6 @@ line per clip as it plays, then a table: order, priority, wait, duration.
 from __future__ import annotations
 
 import argparse
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +53,6 @@ def run(args: argparse.Namespace) -> int:
     manager = TTSQueueManager(config, sink=WavDirSink(args.out, speed=args.speed))
     integration = StreamerBotIntegration(manager)
     rows: list[dict[str, Any]] = []
-    done = threading.Event()
 
     def on_event(event: dict[str, Any]) -> None:
         name = event["event"]
@@ -79,10 +76,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"{stats['accepted']} message(s) queued; playing one at a time, highest priority first:")
     try:
         manager.wait_until_idle(timeout=300)
-        time.sleep(0.1)  # let the event thread deliver the last events
     finally:
-        manager.stop()
-        done.set()
+        manager.stop()  # returns once every event has reached on_event
     print_table(rows)
     stats = manager.get_stats()
     print(

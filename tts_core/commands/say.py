@@ -4,6 +4,7 @@ to a file with --out)."""
 from __future__ import annotations
 
 import argparse
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -11,13 +12,16 @@ from pathlib import Path
 from tts_core.audio import Clip
 from tts_core.commands.engine_args import add_engine_options, load_config
 from tts_core.config import TTSConfig
-from tts_core.engines.base import EngineError, EngineRateLimited, PermanentEngineError
+from tts_core.events import Event
 from tts_core.fallback import engine_from_config
 from tts_core.manager import TTSQueueManager
 from tts_core.message import MessagePriority, TTSMessage
+from tts_core.retries import RetryPolicy
 from tts_core.sinks import SINK_NAMES, create_sink
 
-MAX_RETRY_WAIT_SECONDS = 10.0
+MAX_RETRY_WAIT_SECONDS = 10.0  # a command waits less between retries than the queue does
+SPEAK_TIMEOUT_SECONDS = 120.0
+FINAL_EVENTS = ("playback_finished", "skipped", "failed", "rejected", "dropped")
 
 
 def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,19 +42,25 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         return write_clip(config, args.text, args.out)
     manager = TTSQueueManager(config, sink=create_sink(args.sink, args.folder))
-    events: list[dict[str, object]] = []
-    manager.subscribe(events.append)
+    events: list[Event] = []
+    ended = threading.Event()
+
+    def on_event(event: Event) -> None:
+        events.append(event)
+        if event["event"] in FINAL_EVENTS:  # the only message there is
+            ended.set()
+
+    manager.subscribe(on_event)
     manager.start()
     try:
         message_id = manager.add_message(args.text, priority, voice=args.voice)
         print(f"queued {message_id} ({priority.name}); speaking...")
-        manager.wait_until_idle(timeout=120)
-        time.sleep(0.05)  # let the event thread deliver the last event
+        ended.wait(SPEAK_TIMEOUT_SECONDS)
     finally:
         manager.stop()
     for event in events:
         if event["event"] == "playback_finished":
-            print(f"spoke {event['message_id']} in {int(event['duration_ms']) / 1000:.2f} s"  # type: ignore[call-overload]
+            print(f"spoke {event['message_id']} in {int(event['duration_ms']) / 1000:.2f} s"
                   f"{_engine_note(event)}")
             return 0
         if event["event"] in ("failed", "rejected"):
@@ -64,23 +74,20 @@ def write_clip(config: TTSConfig, text: str, out: Path) -> int:
     chain = engine_from_config(config)
     msg = TTSMessage(text, MessagePriority.NORMAL, 0)
     engine_cfg = config.engine
+    retries = RetryPolicy(config.max_retries, config.retry_backoff_seconds, MAX_RETRY_WAIT_SECONDS)
     while True:
         msg.attempts += 1
         try:
-            data = chain.synthesize_message(msg, engine_cfg.voice, engine_cfg.rate, engine_cfg.volume)
+            clip = Clip.from_bytes(
+                chain.synthesize_message(msg, engine_cfg.voice, engine_cfg.rate, engine_cfg.volume))
             break
-        except PermanentEngineError as exc:
-            print(f"failed: {exc}")
-            return 1
-        except EngineError as exc:
-            if msg.attempts > config.max_retries:
-                print(f"failed after {msg.attempts} attempt(s): {exc}")
+        except Exception as exc:  # noqa: BLE001 - the retry policy decides what it means
+            verdict = retries.after_failure(exc, msg.attempts)
+            if not verdict.retry:
+                print(f"failed after {msg.attempts} attempt(s): {verdict.error}" if msg.attempts > 1
+                      else f"failed: {verdict.error}")
                 return 1
-            wait = config.retry_backoff_seconds * 2 ** (msg.attempts - 1)
-            if isinstance(exc, EngineRateLimited) and exc.retry_after:
-                wait = max(wait, exc.retry_after)
-            time.sleep(min(wait, MAX_RETRY_WAIT_SECONDS))
-    clip = Clip.from_bytes(data)
+            time.sleep(verdict.delay)  # the back-off itself, not a wait for another thread
     out.write_bytes(clip.data)
     note = ""
     if out.suffix.lower().lstrip(".") in ("wav", "mp3") and out.suffix.lower().lstrip(".") != clip.format:

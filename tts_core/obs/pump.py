@@ -15,6 +15,8 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TypeVar
 
+from tts_core.runtime.statistics import percentile
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -85,7 +87,7 @@ class Pump:
         runs = sorted(self.durations)
         if not runs:
             return "no frames"
-        p99 = runs[min(len(runs) - 1, round(0.99 * (len(runs) - 1)))]
+        p99 = percentile(runs, 99)
         return (f"{self.runs} frames: median {runs[len(runs) // 2] * 1e6:.0f} us, p99 {p99 * 1e6:.0f} us, "
                 f"max {runs[-1] * 1e6:.0f} us")
 
