@@ -57,6 +57,18 @@ def _speak(ws, frame: dict, seen: list[dict]) -> dict:
         seen.append(json.loads(ws.recv(timeout=10)))
 
 
+def _burst(ws, count: int) -> list[dict]:
+    """Send ``count`` tts frames at once; their replies, in order."""
+    for n in range(count):
+        ws.send(json.dumps({"type": "tts", "text": f"burst {n}", "id": f"b{n}"}))
+    replies = []
+    while len(replies) < count:
+        data = json.loads(ws.recv(timeout=10))
+        if "status" in data:
+            replies.append(data)
+    return replies
+
+
 SCAM = {"type": "chat", "username": "viewer", "message": "!tts this is a scam"}
 SPAMMER = {"type": "chat", "username": "spammer", "message": "!tts buy followers"}
 FOLLOW = {"type": "follow", "username": "newfriend"}
@@ -79,6 +91,12 @@ def test_sighup_applies_moderation_templates_minimums_and_priorities_to_the_next
         assert before["follow"]["priority"] == "HIGH", before
         assert before["tip"]["status"] == "ok", before
 
+        with connect(url) as burst:  # no rate limit yet: 20 frames at once are all taken
+            replies = _burst(burst, 20)
+        assert [r["status"] for r in replies] == ["ok"] * 20, replies
+
+        settings["tts_queue"]["max_text_length"] = 45
+        settings["listener"] = {"max_messages_per_second": 5}
         settings["moderation"] = {"bad_words": ["scam"], "censor_word": "beep"}
         settings["streamer_bot"] = {
             "ignored_users": ["nightbot", "spammer"],
@@ -99,6 +117,13 @@ def test_sighup_applies_moderation_templates_minimums_and_priorities_to_the_next
         assert after["follow"]["text"] == "Welcome newfriend, thanks for the follow", after
         assert after["follow"]["priority"] == "URGENT", after
         assert after["tip"]["status"] == "filtered" and after["tip"]["reason"] == "below_minimum", after
+        words = "one two three four five six seven eight nine ten eleven"
+        long = _speak(ws, {"type": "tts", "text": words}, seen)
+        assert long["text"] == "one two three four five six seven eight nine", long  # cut within 45
+        with connect(url) as burst:  # a new connection gets the new rate limit
+            replies = _burst(burst, 20)
+        limited = [r for r in replies if r["status"] == "error"]
+        assert limited and all(r["error"]["code"] == "rate_limited" for r in limited), replies
 
         # A template a start would refuse is refused by the reload too; the previous one stays.
         settings["streamer_bot"]["templates"]["follow"] = "Hi {nickname}"
