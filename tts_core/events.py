@@ -32,26 +32,38 @@ Event = dict[str, Any]
 Subscriber = Callable[[Event], None]
 
 
-def make_event(name: str, msg: TTSMessage, **extra: Any) -> Event:
-    event: Event = {
-        "event": name,
-        "message_id": msg.id,
-        "priority": msg.priority.name,
-        "text": msg.text,
-        "ts": time.time(),
-    }
-    if msg.event_type != "tts":
-        event["event_type"] = msg.event_type
-    if msg.username:
-        event["username"] = msg.username
-    if msg.voice:
-        event["voice"] = msg.voice
-    if msg.engine:
-        event["engine"] = msg.engine
-        if msg.fallback_from:
-            event["fallback_from"] = msg.fallback_from
+def event_dict(name: str, message_id: str | None, priority: str, text: str, *, event_type: str = "tts",
+               username: str | None = None, **extra: Any) -> Event:
+    """The one event shape: ``event``, ``message_id``, ``priority``, ``text``, ``ts``, then
+    ``event_type`` (when not ``tts``), ``username`` (when known) and ``extra``."""
+    event: Event = {"event": name, "message_id": message_id, "priority": priority, "text": text,
+                    "ts": time.time()}
+    if event_type != "tts":
+        event["event_type"] = event_type
+    if username:
+        event["username"] = username
     event.update(extra)
     return event
+
+
+def make_event(name: str, msg: TTSMessage, **extra: Any) -> Event:
+    """An event about ``msg`` (also its voice, and the engine that spoke it)."""
+    about: dict[str, Any] = {}
+    if msg.voice:
+        about["voice"] = msg.voice
+    if msg.engine:
+        about["engine"] = msg.engine
+        if msg.fallback_from:
+            about["fallback_from"] = msg.fallback_from
+    return event_dict(name, msg.id, msg.priority.name, msg.text, event_type=msg.event_type,
+                      username=msg.username, **about, **extra)
+
+
+def filtered_event(event_type: str, username: str | None, priority: str, text: str, stage: str,
+                   reason: str) -> Event:
+    """An event that is not spoken by design (no message id): which stage stopped it and why."""
+    return event_dict("filtered", None, priority, text, event_type=event_type, username=username,
+                      stage=stage, reason=reason)
 
 
 FLUSH_TIMEOUT_SECONDS = 10.0

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tts_core.config import StreamerBotConfig, TTSConfig
+from tts_core.events import filtered_event
 from tts_core.ingest.speech import Speech, SpeechRules, optional_text
 from tts_core.manager import TTSQueueManager
 from tts_core.message import MessagePriority
@@ -281,11 +282,10 @@ class StreamerBotIntegration:
         if reason == "not_a_command":
             return EventResult(None, reason, status, stage, detail)  # ordinary chat: nothing to report
         username = args.get("username") or args.get("donor_name")
-        self.manager.events.publish({
-            "event": "filtered", "message_id": None, "priority": (priority or MessagePriority.LOW).name,
-            "event_type": event_type, "username": username if isinstance(username, str) else None,
-            "stage": stage, "reason": reason, "ts": time.time(),
-        })
+        words = args.get("message") or args.get("text") or ""
+        self.manager.events.publish(filtered_event(
+            event_type, username if isinstance(username, str) else None,
+            (priority or MessagePriority.LOW).name, words if isinstance(words, str) else "", stage, reason))
         log.debug("%s event not spoken: %s (%s)", event_type, reason, stage)
         return EventResult(None, reason, status, stage, detail)
 
