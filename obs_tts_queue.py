@@ -24,7 +24,7 @@ SCRIPT_DIR = Path(__file__).resolve().parent
 if str(SCRIPT_DIR) not in sys.path:
     sys.path.insert(0, str(SCRIPT_DIR))
 
-from tts_core.obs import packages  # noqa: E402 - needs SCRIPT_DIR on sys.path
+from tts_core.obs.script import packages  # noqa: E402 - needs SCRIPT_DIR on sys.path
 
 log = logging.getLogger("obs_tts_queue")
 
@@ -68,7 +68,7 @@ def script_description() -> str:
 
 
 def script_defaults(settings: Any) -> None:
-    from tts_core.obs.settings import SETTINGS
+    from tts_core.obs.script.settings import SETTINGS
 
     for setting in SETTINGS:
         if setting.kind is bool:
@@ -96,9 +96,9 @@ def script_load(settings: Any) -> None:
     for line in _missing:
         log.log(logging.INFO if line.startswith("optional") else logging.WARNING, "%s", line)
 
-    from tts_core.obs.api import ObsApi
-    from tts_core.obs.app import ObsTTSApp
-    from tts_core.obs.pump import Pump
+    from tts_core.obs.script.api import ObsApi
+    from tts_core.obs.script.app import ObsTTSApp
+    from tts_core.obs.script.pump import Pump
 
     _pump = Pump()
     _pump.on_tick(_log_handler.flush_to_obs)
@@ -216,8 +216,8 @@ def _save_hotkeys(settings: Any) -> None:
 
 
 def script_properties() -> Any:
-    from tts_core.obs.app import engine_names
-    from tts_core.obs.settings import DEFAULT_MEDIA_SOURCE, PRIORITY_NAMES
+    from tts_core.obs.script.app import engine_names
+    from tts_core.obs.script.settings import DEFAULT_MEDIA_SOURCE, PRIORITY_NAMES
 
     props = obs.obs_properties_create()
     obs.obs_properties_add_text(props, "status", _status(), obs.OBS_TEXT_INFO)
@@ -303,7 +303,7 @@ def script_properties() -> Any:
 
 
 def _add_moderation_groups(props: Any) -> None:
-    """The Moderation and Voices groups (keys in tts_core.obs.settings.MODERATION_SETTINGS)."""
+    """The Moderation and Voices groups (keys in tts_core.obs.script.settings.MODERATION_SETTINGS)."""
     mod = obs.obs_properties_create()
     links = obs.obs_properties_add_list(mod, "moderation_links", "Links in messages", obs.OBS_COMBO_TYPE_LIST,
                                         obs.OBS_COMBO_FORMAT_STRING)
@@ -363,8 +363,8 @@ ENGINE_FIELD_LABELS = {
 
 def _add_engine_fields(props: Any) -> None:
     """Group "Engine settings": the fallback engine and the fields of the chosen engine."""
-    from tts_core.obs.app import engine_names
-    from tts_core.obs.settings import ENGINE_FIELDS
+    from tts_core.obs.script.app import engine_names
+    from tts_core.obs.script.settings import ENGINE_FIELDS
 
     group = obs.obs_properties_create()
     fallback = obs.obs_properties_add_list(group, "fallback_engine", "Fallback engine (when the voice fails)",
@@ -384,7 +384,7 @@ def _add_engine_fields(props: Any) -> None:
 
 
 def _show_engine_fields(props: Any, engine_name: str) -> None:
-    from tts_core.obs.settings import ENGINE_FIELDS, engine_fields_for
+    from tts_core.obs.script.settings import ENGINE_FIELDS, engine_fields_for
 
     shown = set(engine_fields_for(engine_name or "espeak"))
     for key in ENGINE_FIELDS:
@@ -445,8 +445,8 @@ def _status() -> str:
 
 
 def _read(settings: Any) -> dict[str, Any]:
-    """The script's settings as a plain dict (typed as tts_core.obs.settings says)."""
-    from tts_core.obs.settings import SETTINGS
+    """The script's settings as a plain dict (typed as tts_core.obs.script.settings says)."""
+    from tts_core.obs.script.settings import SETTINGS
 
     getters = {bool: obs.obs_data_get_bool, int: obs.obs_data_get_int, float: obs.obs_data_get_double,
                str: obs.obs_data_get_string}
@@ -454,7 +454,7 @@ def _read(settings: Any) -> dict[str, Any]:
 
 
 def _install_logging() -> Any:
-    from tts_core.obs.logs import QueuedLogHandler
+    from tts_core.obs.script.logs import QueuedLogHandler
 
     handler = QueuedLogHandler(obs.script_log)
     for name in ("tts_core", "obs_tts_queue"):

@@ -34,15 +34,15 @@ from fakes.google import FakeGoogle, google_redirected
 from fakes.usp import EDGE_VOICES, UspServer
 
 from tts_core import TTSConfig, TTSQueueManager
-from tts_core.audio import Clip, silent_wav
-from tts_core.cache import ClipCache
+from tts_core.domain.audio import Clip, silent_wav
+from tts_core.domain.message import TTSMessage
 from tts_core.engines.azure_engine import AzureEngine
 from tts_core.engines.base import Engine
+from tts_core.engines.cache import ClipCache
+from tts_core.engines.chain import EngineChain, Link
 from tts_core.engines.edge_engine import EdgeEngine
 from tts_core.engines.gtts_engine import GTTSEngine
 from tts_core.engines.piper_engine import PiperEngine, load_voice
-from tts_core.fallback import EngineChain, Link
-from tts_core.message import TTSMessage
 from tts_core.sinks import RealtimeSink
 
 TEXT = "Thanks for the five dollars, JohnDoe! Great stream today."

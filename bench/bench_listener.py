@@ -30,7 +30,7 @@ from typing import Any, cast
 from common import median, percentile, table
 
 from tts_core import TTSConfig, TTSQueueManager
-from tts_core.audio import silent_wav
+from tts_core.domain.audio import silent_wav
 from tts_core.listener import ListenerServer
 from tts_core.sinks import RealtimeSink
 

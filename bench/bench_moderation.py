@@ -16,7 +16,7 @@ import time
 from common import median, table
 
 from tts_core.config import ModerationConfig, StreamerBotConfig
-from tts_core.moderation import Memory, Stopped, Words, build_pipeline
+from tts_core.ingest.moderation import Memory, Stopped, Words, build_pipeline
 
 N = 20_000
 RUNS = 7

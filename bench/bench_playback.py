@@ -15,9 +15,9 @@ from pathlib import Path
 from common import median, percentile, table
 
 from tts_core import TTSConfig, TTSQueueManager
-from tts_core.audio import Clip, silent_wav
+from tts_core.domain.audio import Clip, silent_wav
+from tts_core.domain.message import TTSMessage
 from tts_core.engines import EspeakEngine
-from tts_core.message import TTSMessage
 from tts_core.sinks import RealtimeSink
 
 CLIPS = 60

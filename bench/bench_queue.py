@@ -12,9 +12,9 @@ import time
 
 from common import median, table
 
-from tts_core.audio import silent_wav
-from tts_core.message import MessagePriority, TTSMessage
-from tts_core.queue import MessageQueue
+from tts_core.domain.audio import silent_wav
+from tts_core.domain.message import MessagePriority, TTSMessage
+from tts_core.runtime.message_queue import MessageQueue
 
 N = 100_000
 RUNS = 5
@@ -56,7 +56,7 @@ sys.path.insert(0, {root!r})
 def rss_kb():
     return int(re.search(r"VmRSS:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
 from tts_core import TTSConfig, TTSQueueManager
-from tts_core.audio import silent_wav
+from tts_core.domain.audio import silent_wav
 m = TTSQueueManager(TTSConfig(max_queue_size={n}), engine=lambda text, **kw: silent_wav(10))
 m.pause()
 m.start()

@@ -18,9 +18,9 @@ from typing import Any, NoReturn
 import pytest
 
 from tts_core import TTSQueueManager
-from tts_core.audio import Clip, silent_wav
+from tts_core.domain.audio import Clip, silent_wav
+from tts_core.domain.message import TTSMessage
 from tts_core.engines.base import Engine
-from tts_core.message import TTSMessage
 from tts_core.sinks.base import Sink
 
 

@@ -1,4 +1,4 @@
-"""An in-memory stand-in for ``obspython``: just the functions tts_core.obs.api calls.
+"""An in-memory stand-in for ``obspython``: just the functions tts_core.obs.script.api calls.
 
 Sources live in a dict by name; a media source's state changes only when the test
 says so (``finish``) or when OBS would change it on its next frame (``frame`` applies

@@ -35,7 +35,7 @@ from obs_ui import ObsUi
 from tts_stack import MEDIA, PASSWORD, REPO, ListenerClient, poll
 
 from tts_core import TTSConfig, TTSQueueManager
-from tts_core.obs.remote import RemoteObsSink
+from tts_core.obs.remote.sink import RemoteObsSink
 
 LONG = "this first message is long enough to be cut in the middle"  # about 3 s
 MESSAGES = 9  # one plays when OBS goes away, 8 wait

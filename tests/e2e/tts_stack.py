@@ -30,9 +30,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from tts_core import TTSConfig, TTSQueueManager
-from tts_core.integration import StreamerBotIntegration
+from tts_core.ingest.translator import StreamerBotIntegration
 from tts_core.listener import ListenerServer
-from tts_core.obs.remote import RemoteObsSink
+from tts_core.obs.remote.sink import RemoteObsSink
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ import sys
 import threading
 
 from tts_core import TTSConfig, TTSQueueManager
-from tts_core.audio import Clip
-from tts_core.message import TTSMessage
+from tts_core.domain.audio import Clip
+from tts_core.domain.message import TTSMessage
 from tts_core.sinks import WavDirSink
 
 HOLD_SECONDS = 60.0  # far longer than the test takes to read a line and kill

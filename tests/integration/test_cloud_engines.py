@@ -15,7 +15,7 @@ from fakes.google import FakeGoogle
 from fakes.usp import UspServer, ssml_text
 
 from tts_core import ConfigError, MessagePriority, TTSConfig
-from tts_core.audio import Clip
+from tts_core.domain.audio import Clip
 from tts_core.engines import (
     EngineRateLimited,
     PermanentEngineError,

@@ -18,10 +18,10 @@ from obs_fake import FakeObs
 from tts_core import TTSConfig, TTSQueueManager
 from tts_core.config import EngineConfig
 from tts_core.engines import EspeakEngine
-from tts_core.obs.api import ObsApi
-from tts_core.obs.app import ObsTTSApp
-from tts_core.obs.pump import Pump
-from tts_core.obs.settings import DEFAULTS
+from tts_core.obs.script.api import ObsApi
+from tts_core.obs.script.app import ObsTTSApp
+from tts_core.obs.script.pump import Pump
+from tts_core.obs.script.settings import DEFAULTS
 
 ROOT = Path(__file__).resolve().parents[2]
 

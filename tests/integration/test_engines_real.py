@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from tts_core.audio import Clip
+from tts_core.domain.audio import Clip
 from tts_core.engines import EngineError, EspeakEngine, Pyttsx3Engine, create_engine
 
 

@@ -11,9 +11,9 @@ from fakes.google import FakeGoogle
 from fakes.usp import UspServer
 
 from tts_core import MessagePriority, TTSConfig
-from tts_core.cache import ClipCache
 from tts_core.engines import Engine, EspeakEngine, TransientEngineError
-from tts_core.fallback import EngineChain, Link, engine_from_config
+from tts_core.engines.cache import ClipCache
+from tts_core.engines.chain import EngineChain, Link, engine_from_config
 
 
 def _config(tmp_path, name: str, fallback: list[str], **section) -> TTSConfig:
@@ -112,7 +112,7 @@ def test_chain_retries_an_engine_before_moving_on(tmp_path):
 
     chain = EngineChain([Link("gtts", Flaky), Link("espeak", EspeakEngine)], max_retries=2,
                         cache=ClipCache(tmp_path))
-    from tts_core.message import TTSMessage
+    from tts_core.domain.message import TTSMessage
 
     msg = TTSMessage("hello there", MessagePriority.NORMAL, 1)
     for attempt in (1, 2, 3):  # the worker's attempts: the first engine keeps its retries

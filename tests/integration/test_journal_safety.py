@@ -22,9 +22,9 @@ from doubles import EventLog, RecordingSink, ToneEngine, assert_accounting, skip
 from listener_support import ask
 
 from tts_core import StorageError, TTSConfig, TTSQueueManager
+from tts_core.domain.message import MessagePriority, TTSMessage
 from tts_core.listener import ListenerServer
-from tts_core.message import MessagePriority, TTSMessage
-from tts_core.store import JOURNAL_FILE, MessageStore
+from tts_core.storage.journal_store import JOURNAL_FILE, MessageStore
 
 
 def _config(data_dir: Path, **kwargs) -> TTSConfig:

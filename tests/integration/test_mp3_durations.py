@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from fakes.audio import mp3_tone
 
-from tts_core.audio import AudioFormatError, Clip, mp3_duration_ms
+from tts_core.domain.audio import AudioFormatError, Clip, mp3_duration_ms
 
 
 def decoded_ms(data: bytes, rate: int = 24000) -> float:

@@ -10,7 +10,7 @@ import wave
 
 import pytest
 
-from tts_core.audio import Clip
+from tts_core.domain.audio import Clip
 from tts_core.engines import PermanentEngineError, create_engine, piper_engine
 from tts_core.engines.piper_engine import PiperEngine
 

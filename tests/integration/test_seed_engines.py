@@ -19,7 +19,7 @@ from tts_core import (
     TTSConfig,
     TTSQueueManager,
 )
-from tts_core.audio import Clip
+from tts_core.domain.audio import Clip
 
 
 def _speak_through_queue(make_manager, generate_audio) -> list[dict]:

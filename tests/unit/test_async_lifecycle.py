@@ -11,9 +11,9 @@ import threading
 from doubles import HangingEngine, RecordingSink, assert_accounting, wait_until
 
 from tts_core import TTSConfig, TTSQueueManager
-from tts_core.audio import silent_wav
 from tts_core.config import EngineConfig
-from tts_core.workers import MAX_STUCK_THREADS
+from tts_core.domain.audio import silent_wav
+from tts_core.runtime.workers import MAX_STUCK_THREADS
 
 
 def test_await_stop_keeps_the_loop_running_and_cancels_the_async_call(tmp_path, monkeypatch):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-from tts_core.cache import ClipCache
+from tts_core.engines.cache import ClipCache
 
 KEY = ("gtts|tld=com", "en", None, None)
 

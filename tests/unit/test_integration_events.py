@@ -9,7 +9,7 @@ from tts_core import MessagePriority, TTSConfig, TTSQueueManager
 from tts_core.config import ConfigError, StreamerBotConfig
 from tts_core.ingest.amounts import currency_code, spoken_amount
 from tts_core.ingest.speech import speakable_name
-from tts_core.integration import StreamerBotIntegration
+from tts_core.ingest.translator import StreamerBotIntegration
 
 
 def build(**bot: object) -> tuple[TTSQueueManager, StreamerBotIntegration]:

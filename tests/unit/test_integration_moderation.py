@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from tts_core import TTSConfig, TTSQueueManager
 from tts_core.config import LEGACY_MODERATION_KEYS, ConfigError, StreamerBotConfig
-from tts_core.integration import StreamerBotIntegration
-from tts_core.moderation import Memory, Pipeline, Stopped, Words, build_pipeline
+from tts_core.ingest.moderation import Memory, Pipeline, Stopped, Words, build_pipeline
+from tts_core.ingest.translator import StreamerBotIntegration
 
 EVERY_OLD_KEY = {
     "url_filter": "reject", "bad_words": ["frick*"], "bad_word_action": "replace",

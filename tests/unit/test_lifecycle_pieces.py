@@ -9,16 +9,17 @@ from typing import Any
 
 import pytest
 
-from tts_core.audio import Clip, silent_wav
-from tts_core.clips import ClipFiles
-from tts_core.events import Event, EventBus
-from tts_core.message import MessagePriority, TTSMessage
+from tts_core.domain.audio import Clip, silent_wav
+from tts_core.domain.events import Event
+from tts_core.domain.message import MessagePriority, TTSMessage
+from tts_core.runtime.bus import EventBus
 from tts_core.runtime.journal import Journal
 from tts_core.runtime.lifecycle import Lifecycle, LifecyclePiece, Outcome
 from tts_core.runtime.publishing import EventPublishing
 from tts_core.runtime.retention import ClipRetention
 from tts_core.runtime.statistics import Statistics, percentile
-from tts_core.store import MessageStore
+from tts_core.storage.clip_files import ClipFiles
+from tts_core.storage.journal_store import MessageStore
 
 
 def _msg(text: str = "hello", seq: int = 1) -> TTSMessage:

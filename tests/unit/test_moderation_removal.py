@@ -7,9 +7,9 @@ import pytest
 from doubles import EventLog, assert_accounting
 
 from tts_core import TTSConfig, TTSQueueManager
-from tts_core.integration import StreamerBotIntegration
-from tts_core.moderation import Memory, Stopped, Words, build_pipeline
-from tts_core.moderation.removal import Removal, emote_spans
+from tts_core.ingest.moderation import Memory, Stopped, Words, build_pipeline
+from tts_core.ingest.moderation.removal import Removal, emote_spans
+from tts_core.ingest.translator import StreamerBotIntegration
 
 HOLD = 60.0
 

@@ -12,10 +12,10 @@ import pytest
 from tts_core import TTSConfig, TTSQueueManager
 from tts_core.config import ConfigError, ModerationConfig, StreamerBotConfig
 from tts_core.domain.moderation import BadWordAction, LinkAction
-from tts_core.integration import StreamerBotIntegration
-from tts_core.moderation import Memory, Stopped, Words, build_pipeline
-from tts_core.moderation.links import find_links
-from tts_core.moderation.normalize import normalize
+from tts_core.ingest.moderation import Memory, Stopped, Words, build_pipeline
+from tts_core.ingest.moderation.links import find_links
+from tts_core.ingest.moderation.normalize import normalize
+from tts_core.ingest.translator import StreamerBotIntegration
 
 
 def pipeline(**moderation: object):

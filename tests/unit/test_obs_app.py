@@ -11,10 +11,10 @@ import pytest
 from doubles import ToneEngine, wait_until
 from obs_fake import FakeFrames, FakeItem, FakeObs
 
-from tts_core.obs.api import ObsApi
-from tts_core.obs.app import ObsTTSApp
-from tts_core.obs.pump import Pump
-from tts_core.obs.settings import DEFAULTS
+from tts_core.obs.script.api import ObsApi
+from tts_core.obs.script.app import ObsTTSApp
+from tts_core.obs.script.pump import Pump
+from tts_core.obs.script.settings import DEFAULTS
 
 MEDIA = "TTS Audio"
 
@@ -63,7 +63,7 @@ def test_plays_messages_through_the_media_source(app: ObsTTSApp) -> None:
 
 
 def test_keystrokes_apply_once_when_quiet(app: ObsTTSApp, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="tts_core.obs.app")
+    caplog.set_level(logging.INFO, logger="tts_core.obs.script.app")
     latest = dict(app.applied)
     for size in range(100, 110):  # keystrokes, well within the debounce time
         latest = {**latest, "max_queue_size": size}

@@ -8,10 +8,10 @@ from typing import Any
 from doubles import EventLog, ToneEngine, wait_until
 from obs_fake import FakeFrames, FakeObs
 
-from tts_core.obs.api import ObsApi
-from tts_core.obs.app import ObsTTSApp
-from tts_core.obs.pump import Pump
-from tts_core.obs.settings import DEFAULTS
+from tts_core.obs.script.api import ObsApi
+from tts_core.obs.script.app import ObsTTSApp
+from tts_core.obs.script.pump import Pump
+from tts_core.obs.script.settings import DEFAULTS
 
 MEDIA = "TTS Audio"
 CLIP_SECONDS = 0.8

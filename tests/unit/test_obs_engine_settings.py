@@ -6,8 +6,8 @@ import threading
 import time
 
 from tts_core.config import TTSConfig
-from tts_core.obs import app as obs_app
-from tts_core.obs.settings import (
+from tts_core.obs.script import app as obs_app
+from tts_core.obs.script.settings import (
     DEFAULTS,
     config_from_settings,
     engine_fields_for,
@@ -69,8 +69,8 @@ def test_voice_list_of_a_slow_engine_does_not_hold_the_ui_thread(monkeypatch):
 
 def test_status_line_says_when_an_engine_is_down_and_who_speaks(tmp_path):
     from tts_core.engines import EspeakEngine, PermanentEngineError
-    from tts_core.fallback import EngineChain, Link
-    from tts_core.manager import TTSQueueManager
+    from tts_core.engines.chain import EngineChain, Link
+    from tts_core.runtime.manager import TTSQueueManager
 
     def broken():
         raise PermanentEngineError("azure: the key was refused (401)")

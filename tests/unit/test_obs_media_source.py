@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from obs_fake import FakeItem, FakeObs
 
-from tts_core.obs.api import TTS_OUTPUT_CHANNEL, ObsApi
+from tts_core.obs.script.api import TTS_OUTPUT_CHANNEL, ObsApi
 from tts_core.obs.script.media_source import READY_CHECK_EVERY_TICKS, MediaSourceKeeper
 
 MEDIA = "TTS Audio"

@@ -21,14 +21,11 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import Server, ServerConnection, serve
 
 from tts_core import TTSConfig
-from tts_core.audio import Clip, silent_wav
-from tts_core.message import MessagePriority, TTSMessage
-from tts_core.obs import remote_connection
+from tts_core.domain.audio import Clip, silent_wav
+from tts_core.domain.message import MessagePriority, TTSMessage
 from tts_core.obs.clip_state import ClipTimeouts
-from tts_core.obs.clipserver import LocalClips, ServedClips
-from tts_core.obs.remote import RemoteObsSink
-from tts_core.obs.remote_connection import ObsConnectionSettings, Reconnect
-from tts_core.obs.websocket_client import (
+from tts_core.obs.remote import connection as remote_connection
+from tts_core.obs.remote.client import (
     EVENTS_MEDIA_INPUTS,
     ObsAuthError,
     ObsConnectionError,
@@ -36,6 +33,9 @@ from tts_core.obs.websocket_client import (
     ObsWebSocketClient,
     authentication_string,
 )
+from tts_core.obs.remote.clipserver import LocalClips, ServedClips
+from tts_core.obs.remote.connection import ObsConnectionSettings, Reconnect
+from tts_core.obs.remote.sink import RemoteObsSink
 from tts_core.sinks import SinkUnavailable, create_sink
 
 MEDIA = "TTS Audio"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tts_core.config import EVENT_TYPES, ConfigError
-from tts_core.obs.settings import DEFAULTS, config_from_settings, normalize, plan_changes
+from tts_core.obs.script.settings import DEFAULTS, config_from_settings, normalize, plan_changes
 
 CONTRACT_KEYS = {"engine", "voice", "listener_host", "listener_port", "listener_token", "media_source",
                  "rate_limit_per_minute", "max_queue_size", "max_concurrent_workers", "max_retries",

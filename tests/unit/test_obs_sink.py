@@ -16,14 +16,14 @@ from pathlib import Path
 import pytest
 from obs_fake import FakeClock, FakeItem, FakeObs, FakeSource
 
-from tts_core.audio import Clip, silent_wav
-from tts_core.message import MessagePriority, TTSMessage
-from tts_core.obs import sink as sink_module
-from tts_core.obs.api import TTS_OUTPUT_CHANNEL, ObsApi
+from tts_core.domain.audio import Clip, silent_wav
+from tts_core.domain.message import MessagePriority, TTSMessage
 from tts_core.obs.clip_state import ClipTimeouts
-from tts_core.obs.pump import Job, Pump
+from tts_core.obs.script import sink as sink_module
+from tts_core.obs.script.api import TTS_OUTPUT_CHANNEL, ObsApi
 from tts_core.obs.script.media_source import CHECK_SETUP_SECONDS, MediaSourceKeeper
-from tts_core.obs.sink import ObsMediaSink
+from tts_core.obs.script.pump import Job, Pump
+from tts_core.obs.script.sink import ObsMediaSink
 from tts_core.sinks.base import SinkUnavailable
 
 MEDIA = "TTS Audio"
@@ -242,7 +242,7 @@ def test_the_frame_that_sees_the_end_starts_the_next_clip(tmp_path: Path,
     a, b = rig.clip("a"), rig.clip("b")
     done = threading.Event()
 
-    def player() -> None:  # like tts_core.player: the next play() right after this one
+    def player() -> None:  # like tts_core.runtime.player: the next play() right after this one
         rig.sink.play(a, TTSMessage("a", MessagePriority.NORMAL, 1), threading.Event())
         rig.sink.play(b, TTSMessage("b", MessagePriority.NORMAL, 2), threading.Event())
         done.set()

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tts_core.message import MessagePriority, TTSMessage
-from tts_core.obs import packages
+from tts_core.domain.message import MessagePriority, TTSMessage
 from tts_core.obs.captions import caption_text
-from tts_core.obs.clipserver import ClipServer, byte_range
-from tts_core.obs.logs import QueuedLogHandler, obs_level
-from tts_core.obs.pump import Pump
+from tts_core.obs.remote.clipserver import ClipServer, byte_range
+from tts_core.obs.script import packages
+from tts_core.obs.script.logs import QueuedLogHandler, obs_level
+from tts_core.obs.script.pump import Pump
 
 
 def test_pump_runs_jobs_in_order_after_the_tick_hooks() -> None:

@@ -43,7 +43,8 @@ def test_core_cli_and_obs_modules_import_no_optional_engine():
             "-c",
             textwrap.dedent(f"""
         import sys
-        import tts_core, tts_core.cli, tts_core.fallback, tts_core.obs.app, tts_core.obs.settings
+        import tts_core, tts_core.cli, tts_core.engines.chain
+        import tts_core.obs.script.app, tts_core.obs.script.settings
         from tts_core import GTTS_Engine, AzureTTS_Engine, PiperTTSEngine, EdgeTTSEngine
         loaded = sorted(m for m in sys.modules if m.split(".")[0] in {OPTIONAL!r})
         print(loaded)

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from listener_support import Served
 
 from tts_core import TTSConfig, TTSQueueManager
-from tts_core.events import EVENT_NAMES
-from tts_core.integration import EventResult
+from tts_core.domain.events import EVENT_NAMES
+from tts_core.ingest.translator import EventResult
 from tts_core.listener.guard import MAX_FAILED_TOKENS, TokenAttempts, TokenCheck, origin_allowed
 from tts_core.listener.protocol import (
     EVENT_SCHEMAS,

@@ -12,7 +12,7 @@ from doubles import EventLog, RecordingSink, ToneEngine, assert_accounting, wait
 from tts_core import StorageError, TTSConfig
 from tts_core.config import EngineConfig
 from tts_core.engines.base import PermanentEngineError, Voice
-from tts_core.store import JOURNAL_FILE
+from tts_core.storage.journal_store import JOURNAL_FILE
 
 
 class VoicedEngine(ToneEngine):

@@ -1,4 +1,4 @@
-"""tts_core.wal on real SQLite write-ahead logs: a break in the middle is damage, a torn
+"""tts_core.storage.wal on real SQLite write-ahead logs: a break in the middle is damage, a torn
 last frame (what a crash leaves) is not, and a repaired log verifies again."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import sqlite3
 import struct
 from pathlib import Path
 
-from tts_core import wal
+from tts_core.storage import wal
 
 
 def _crashed_wal(tmp_path: Path, rows: int = 12) -> Path:

@@ -6,7 +6,7 @@ import re
 import shutil
 import subprocess
 
-from tts_core.audio import fix_wav_sizes
+from tts_core.domain.audio import fix_wav_sizes
 from tts_core.engines.base import (
     Engine,
     EngineError,

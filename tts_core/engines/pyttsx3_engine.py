@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tts_core.audio import detect_format
+from tts_core.domain.audio import detect_format
 from tts_core.engines.base import (
     Engine,
     EngineUnavailable,

@@ -22,9 +22,9 @@ from tts_core.config import (
     StreamerBotConfig,
     TTSConfig,
 )
+from tts_core.domain.message import MessagePriority
 from tts_core.ingest.amounts import currency_code, plural, spoken_amount
-from tts_core.message import MessagePriority
-from tts_core.moderation import (
+from tts_core.ingest.moderation import (
     Memory,
     Pipeline,
     Stopped,

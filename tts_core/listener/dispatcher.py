@@ -17,12 +17,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from tts_core.integration import StreamerBotIntegration
+from tts_core.ingest.translator import StreamerBotIntegration
 from tts_core.listener.protocol import REMOVAL_SCHEMAS, ErrorCode, Frame, ProtocolError
 from tts_core.listener.session import Result
-from tts_core.manager import TTSQueueManager
-from tts_core.queue import QueueFull
-from tts_core.store import StorageError
+from tts_core.runtime.manager import TTSQueueManager
+from tts_core.runtime.message_queue import QueueFull
+from tts_core.storage.journal_store import StorageError
 
 log = logging.getLogger(__name__)
 

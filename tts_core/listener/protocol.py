@@ -19,8 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tts_core.events import EVENT_NAMES
-from tts_core.message import MessagePriority
+from tts_core.domain.events import EVENT_NAMES
+from tts_core.domain.message import MessagePriority
 
 MAX_ID_LENGTH = 200
 # Largest accepted numbers: beyond these a value is a mistake or an attack (a 400-digit
@@ -219,7 +219,7 @@ def _id_text(value: object) -> str:
 
 
 def _emotes(value: object) -> list[tuple[int, int]]:
-    from tts_core.moderation.removal import emote_spans
+    from tts_core.ingest.moderation.removal import emote_spans
 
     return emote_spans(value)
 
@@ -266,7 +266,7 @@ EVENT_SCHEMAS: dict[str, dict[str, FieldSpec]] = {
              "is_subscriber": _opt(_flag), "badges": _opt(_badges)},
     "tts": {"text": _req(_name), "priority": _opt(_priority), "username": _opt(_text)},
 }
-# Events that remove pending messages instead of adding one (tts_core.moderation.removal).
+# Events that remove pending messages instead of adding one (tts_core.ingest.moderation.removal).
 REMOVAL_SCHEMAS: dict[str, dict[str, FieldSpec]] = {
     "chat_deleted": {"chat_message_id": _req(_id_text), "skip_playing": _opt(_flag)},
     "user_banned": {"username": _opt(_name), "user_id": _opt(_id_text), "skip_playing": _opt(_flag)},

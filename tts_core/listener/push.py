@@ -10,9 +10,9 @@ from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
-from tts_core.events import Event
+from tts_core.domain.events import Event
 from tts_core.listener.protocol import encode
-from tts_core.manager import TTSQueueManager
+from tts_core.runtime.manager import TTSQueueManager
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from tts_core.listener.overlay import OVERLAY_HTML, overlay_csp
 from tts_core.listener.protocol import ErrorCode
 from tts_core.listener.responses import error_response, json_response, response
 from tts_core.listener.session import Session
-from tts_core.manager import TTSQueueManager
+from tts_core.runtime.manager import TTSQueueManager
 
 Handler = Callable[[web.BaseRequest, Visitor, dict[str, str]], Awaitable[web.StreamResponse]]
 NewSession = Callable[[str, Visitor], Session]

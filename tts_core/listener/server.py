@@ -28,7 +28,7 @@ from aiohttp import web
 
 from tts_core.config import ListenerConfig, TTSConfig
 from tts_core.domain.token_bucket import TokenBucket
-from tts_core.integration import StreamerBotIntegration
+from tts_core.ingest.translator import StreamerBotIntegration
 from tts_core.listener.conversation import Conversations
 from tts_core.listener.dispatcher import CommandThread, Dispatcher
 from tts_core.listener.guard import (
@@ -45,8 +45,8 @@ from tts_core.listener.push import EventPush
 from tts_core.listener.responses import error_response, json_response
 from tts_core.listener.routes import HttpRoutes
 from tts_core.listener.session import Session
-from tts_core.manager import TTSQueueManager
-from tts_core.settings import Prepared
+from tts_core.runtime.manager import TTSQueueManager
+from tts_core.runtime.settings import Prepared
 
 log = logging.getLogger(__name__)
 http_log = logging.getLogger("tts_core.listener.http")  # aiohttp's own messages (malformed requests)

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tts_core.domain.events import EVENT_NAMES
 from tts_core.domain.token_bucket import TokenBucket
-from tts_core.events import EVENT_NAMES
-from tts_core.integration import EventResult
+from tts_core.ingest.translator import EventResult
 from tts_core.listener.guard import TokenCheck
 from tts_core.listener.protocol import ErrorCode, Frame, ProtocolError, error_reply, ok_reply, parse_frame
 

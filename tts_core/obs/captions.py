@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tts_core.message import TTSMessage
+from tts_core.domain.message import TTSMessage
 
 MAX_CAPTION_CHARS = 200
 

@@ -6,10 +6,10 @@ import asyncio
 import dataclasses
 from collections.abc import Callable
 
-from tts_core.async_engine import as_engine
 from tts_core.config import EngineConfig, TTSConfig
 from tts_core.engines.base import Engine
-from tts_core.fallback import engine_from_config
+from tts_core.engines.callable_engine import as_engine
+from tts_core.engines.chain import engine_from_config
 
 
 def _engine_build(engine: EngineConfig) -> EngineConfig:

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tts_core.config import TTSConfig, default_data_dir
-from tts_core.message import TTSMessage
+from tts_core.domain.message import TTSMessage
 from tts_core.runtime.lifecycle import LifecyclePiece, Outcome
-from tts_core.store import JOURNAL_FILE, MessageStore
+from tts_core.storage.journal_store import JOURNAL_FILE, MessageStore
 
 T = TypeVar("T")
 

@@ -18,7 +18,7 @@ import enum
 from collections.abc import Sequence
 from typing import Any
 
-from tts_core.message import TTSMessage
+from tts_core.domain.message import TTSMessage
 
 
 class Outcome(enum.Enum):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tts_core.events import EventBus, make_event
-from tts_core.message import TTSMessage
+from tts_core.domain.events import make_event
+from tts_core.domain.message import TTSMessage
+from tts_core.runtime.bus import EventBus
 from tts_core.runtime.lifecycle import LifecyclePiece, Outcome
 
 LATENCY_DECIMALS = 1  # latency_ms in playback_started events

@@ -6,10 +6,10 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from tts_core.audio import Clip
-from tts_core.clips import ClipFiles
-from tts_core.message import TTSMessage
+from tts_core.domain.audio import Clip
+from tts_core.domain.message import TTSMessage
 from tts_core.runtime.lifecycle import LifecyclePiece, Outcome
+from tts_core.storage.clip_files import ClipFiles
 
 DEFAULT_KEEP = 5  # played clips kept for replay
 

@@ -1,7 +1,7 @@
 """Statistics: how long accepted messages waited before they started playing.
 
 The counts behind ``get_stats()`` (accepted, played, failed ...) change with the
-queue's transitions, under its lock (tts_core.stats.Counters), so that the
+queue's transitions, under its lock (tts_core.domain.counters.Counters), so that the
 accounting invariant holds at any instant; this piece keeps what is measured.
 """
 
@@ -11,7 +11,7 @@ import threading
 from collections import deque
 from collections.abc import Sequence
 
-from tts_core.message import TTSMessage
+from tts_core.domain.message import TTSMessage
 from tts_core.runtime.lifecycle import LifecyclePiece
 
 LATENCY_WINDOW = 1000  # latest messages the percentiles are computed over

@@ -27,7 +27,7 @@ def create_sink(name: str, folder: str | None = None, speed: float = 1.0, **obs_
             raise ValueError("the wav-dir sink needs a folder (--out DIR)")
         return WavDirSink(folder, speed)
     if name == "obs":
-        from tts_core.obs.remote import RemoteObsSink
+        from tts_core.obs.remote.sink import RemoteObsSink
 
         return RemoteObsSink.from_options(**obs_options)
     raise ValueError(f"unknown sink {name!r}; expected one of {', '.join(SINK_NAMES)}")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 
-from tts_core.audio import Clip
-from tts_core.message import TTSMessage
+from tts_core.domain.audio import Clip
+from tts_core.domain.message import TTSMessage
 
 
 class SinkUnavailable(RuntimeError):

@@ -9,8 +9,8 @@ from __future__ import annotations
 import threading
 import time
 
-from tts_core.audio import Clip
-from tts_core.message import TTSMessage
+from tts_core.domain.audio import Clip
+from tts_core.domain.message import TTSMessage
 from tts_core.sinks.base import Sink
 
 

@@ -13,8 +13,8 @@ import threading
 import time
 from pathlib import Path
 
-from tts_core.audio import Clip
-from tts_core.message import TTSMessage
+from tts_core.domain.audio import Clip
+from tts_core.domain.message import TTSMessage
 from tts_core.sinks.base import Sink
 from tts_core.sinks.realtime import RealtimeSink
 

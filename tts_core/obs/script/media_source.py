@@ -20,14 +20,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from tts_core.obs.api import ObsApi
 from tts_core.obs.clip_state import BUSY_STATES, SourceStatus
+from tts_core.obs.script.api import ObsApi
 
 log = logging.getLogger(__name__)
 
 READY_CHECK_EVERY_TICKS = 30  # while OBS loads, ask it this often whether it has finished
 CHECK_SETUP_SECONDS = 0.5  # how often the tick looks at the source's setup (scenes, settings)
-CLIP_FOLDER_PREFIX = "obs-tts-clips-"  # tts_core.clips: the folders the script's clips are in
+CLIP_FOLDER_PREFIX = "obs-tts-clips-"  # tts_core.storage.clip_files: the folders the script's clips are in
 
 
 class MediaSourceKeeper:

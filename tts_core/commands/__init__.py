@@ -1,1 +1,0 @@
-"""One module per `obs-tts` sub-command; each has add_command(subparsers)."""

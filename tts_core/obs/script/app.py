@@ -1,0 +1,340 @@
+"""The queue as the OBS script runs it: manager, listener and OBS sink, applied from settings.
+
+``ObsTTSApp`` is what ``obs_tts_queue.py`` drives. OBS callbacks only call its cheap
+methods (``settings_changed``, controls, ``status_text``); everything slow (starting
+the manager, restarting the listener, building an engine) happens on its own
+"tts-control" thread, after the settings have been quiet for ``debounce_s`` (OBS calls
+``script_update`` on every keystroke). ``shutdown`` stops every thread it started.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from tts_core.config import TTSConfig
+from tts_core.domain.message import MessagePriority, MessageState
+from tts_core.engines import ENGINES, create_engine
+from tts_core.ingest.translator import StreamerBotIntegration
+from tts_core.obs.script.api import ObsApi
+from tts_core.obs.script.media_source import MediaSourceKeeper
+from tts_core.obs.script.pump import Pump
+from tts_core.obs.script.settings import (
+    Changes,
+    config_from_settings,
+    normalize,
+    plan_changes,
+)
+from tts_core.obs.script.sink import ObsMediaSink
+from tts_core.runtime.manager import TTSQueueManager
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE_SECONDS = 0.4
+SHUTDOWN_SECONDS = 1.8
+TEST_VOICE_TEXT = "This is how your text to speech voice sounds."
+
+ListenerFactory = Callable[[TTSQueueManager, StreamerBotIntegration], Any]
+
+
+def default_listener_factory(manager: TTSQueueManager, integration: StreamerBotIntegration) -> Any:
+    from tts_core.listener import ListenerServer  # needs the aiohttp package
+
+    return ListenerServer(manager, integration, manager.config.listener)
+
+
+class ObsTTSApp:
+    """Parameters: ``api`` (ObsApi), ``pump`` (drained by the script's timer),
+    ``settings`` (the script's settings, see tts_core.obs.script.settings), ``saved_state``
+    (the media source's state saved last time), ``listener_factory`` (builds the
+    listener; None: no listener), ``debounce_s``, ``engine`` (default: the one the
+    settings name)."""
+
+    def __init__(self, api: ObsApi, pump: Pump, settings: Mapping[str, Any], saved_state: str | None = None,
+                 listener_factory: ListenerFactory | None = default_listener_factory,
+                 debounce_s: float = DEBOUNCE_SECONDS, engine: object | None = None) -> None:
+        self.api = api
+        self.engine = engine
+        self.pump = pump
+        self.listener_factory = listener_factory
+        self.debounce_s = debounce_s
+        self.applied = normalize(settings)
+        self.manager: TTSQueueManager | None = None
+        self.media_source = MediaSourceKeeper(api, self.applied["media_source"], saved_state)
+        self.sink = ObsMediaSink(api, pump, self.media_source, self.applied["caption_source"],
+                                 has_next=self._next_clip_ready)
+        self.integration: StreamerBotIntegration | None = None
+        self.listener: Any = None
+        self.errors: dict[str, str] = {}
+        self._latest = dict(self.applied)
+        self._changed_at = 0.0
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._voices: dict[str, list[tuple[str, str]]] = {}
+
+    # -- lifecycle (OBS threads) ---------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the control thread; it builds and starts the queue and the listener."""
+        self._thread = threading.Thread(target=self._run, name="tts-control", daemon=True)
+        self._thread.start()
+
+    def settings_changed(self, settings: Mapping[str, Any]) -> None:
+        """Cheap (every keystroke): remember the values; they apply once quiet."""
+        values = normalize(settings)
+        with self._cond:
+            if values == self._latest:
+                return
+            self._latest = values
+            self._changed_at = time.monotonic()
+            self._cond.notify_all()
+
+    def shutdown(self, timeout: float = SHUTDOWN_SECONDS) -> bool:
+        """Stop the listener, the queue and the control thread; True if all ended in time."""
+        waits = sorted(self.sink.handoffs)
+        if waits:
+            log.info("OBS's graphics thread waited for the next clip %d time(s): median %.2f ms, max %.2f ms",
+                     len(waits), waits[len(waits) // 2] * 1000, waits[-1] * 1000)
+        self.sink.detach()
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        thread = self._thread
+        if thread is None:
+            return True
+        thread.join(timeout)
+        if thread.is_alive():
+            log.warning("TTS control thread still busy %.1f s after shutdown", timeout)
+            return False
+        return True
+
+    @property
+    def is_running(self) -> bool:
+        return self.manager is not None and self.manager.is_running
+
+    # -- control thread ---------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._start_queue(config_from_settings(self.applied))
+            self._start_listener()
+            while True:
+                with self._cond:
+                    while not self._stopping and not self._due():
+                        self._cond.wait(self._wait_time())
+                    if self._stopping:
+                        break
+                    values = dict(self._latest)
+                self._apply(values)
+        except Exception:
+            log.exception("TTS control thread failed")
+        finally:
+            self._stop_all()
+
+    def _due(self) -> bool:
+        return self._latest != self.applied and time.monotonic() - self._changed_at >= self.debounce_s
+
+    def _wait_time(self) -> float | None:
+        if self._latest == self.applied:
+            return None
+        return max(0.01, self.debounce_s - (time.monotonic() - self._changed_at))
+
+    def _start_queue(self, config: TTSConfig) -> None:
+        try:
+            manager = TTSQueueManager(config, engine=self.engine, sink=self.sink)
+            self.integration = StreamerBotIntegration(manager)
+            manager.start()
+        except Exception as exc:  # noqa: BLE001 - shown in the panel and the log
+            self.errors["queue"] = str(exc)
+            log.error("TTS queue could not start: %s", exc)
+            return
+        self.errors.pop("queue", None)
+        self.manager = manager
+
+    def _next_clip_ready(self) -> bool:
+        """For the sink, on OBS's graphics thread: the running queue has its next clip ready."""
+        manager = self.manager
+        return manager is not None and next_clip_ready(manager)
+
+    def _start_listener(self) -> None:
+        if self.manager is None or self.integration is None or self.listener_factory is None:
+            return
+        try:
+            listener = self.listener_factory(self.manager, self.integration)
+            listener.start()
+        except Exception as exc:  # noqa: BLE001 - e.g. the port is taken
+            self.errors["listener"] = f"{exc}"
+            log.error("listener could not start on %s:%s: %s", self.manager.config.listener.host,
+                      self.manager.config.listener.port, exc)
+            return
+        self.errors.pop("listener", None)
+        self.listener = listener
+
+    def _stop_listener(self) -> None:
+        if self.listener is not None:
+            self.listener.stop(0.5)
+            self.listener = None
+
+    def _stop_all(self) -> None:
+        self._stop_listener()
+        if self.manager is not None:
+            self.manager.stop(1.2)
+
+    def _apply(self, values: dict[str, Any]) -> None:
+        """Apply what changed between the applied settings and ``values``."""
+        changes = plan_changes(self.applied, values)
+        try:
+            config = config_from_settings(values, base=self.manager.config if self.manager else None)
+        except ValueError as exc:
+            self.errors["settings"] = str(exc)
+            log.error("settings not applied: %s", exc)
+            self.applied = values
+            return
+        self.errors.pop("settings", None)
+        self.applied = values
+        log.info("applying settings: %s", _describe(changes))
+        self.sink.set_sources(values["media_source"], values["caption_source"])
+        manager = self.manager
+        if manager is None:
+            self._start_queue(config)
+            self._start_listener()
+            return
+        try:  # live: the clip that plays is not cut, the queue is not restarted
+            manager.reconfigure(config)
+        except Exception as exc:  # noqa: BLE001 - the previous settings keep running
+            self.errors["settings"] = f"not applied, the previous settings keep running: {exc}"
+            log.error("settings not applied (the previous settings keep running): %s", exc)
+            return
+        if changes.listener or (self.listener is None and "listener" in self.errors):
+            self._stop_listener()
+            self._start_listener()
+        if changes.reload:
+            log.warning("the packages folder is used after the script is reloaded (Tools > Scripts > Reload)")
+
+    # -- controls (any thread; cheap) ---------------------------------------------------------
+
+    def skip(self) -> str | None:
+        return self.manager.skip() if self.manager else None
+
+    def pause(self) -> None:
+        if self.manager:
+            self.manager.pause()
+
+    def resume(self) -> None:
+        if self.manager:
+            self.manager.resume()
+
+    def toggle_pause(self) -> bool:
+        """Pause when playing, resume when paused; returns True if now paused."""
+        if self.manager is None:
+            return False
+        if self.manager.paused:
+            self.manager.resume()
+        else:
+            self.manager.pause()
+        return self.manager.paused
+
+    def clear(self) -> int:
+        return self.manager.clear() if self.manager else 0
+
+    def replay(self) -> str | None:
+        if self.manager is None:
+            return None
+        try:
+            return self.manager.replay()
+        except LookupError as exc:
+            log.info("%s", exc)
+            return None
+
+    def test_voice(self) -> str | None:
+        """Queue a sample sentence (URGENT: it plays right after the current clip)."""
+        if self.manager is None:
+            return None
+        return self.manager.add_message(TEST_VOICE_TEXT, MessagePriority.URGENT, event_type="tts")
+
+    # -- looking ---------------------------------------------------------------------------
+
+    def status_text(self) -> str:
+        """One line for the properties panel: queue size, played, failed, state, errors."""
+        if self.manager is None:
+            state = "; ".join(self.errors.values()) or "starting"
+            return f"Not running: {state}"
+        stats = self.manager.get_stats()
+        parts = [f"Queue: {stats['pending']}", f"played: {stats['played']}", f"failed: {stats['failed']}"]
+        if stats.get("waiting_for_sink"):
+            parts.append(f"WAITING FOR OBS: {stats['waiting_for_sink']}")
+        elif stats.get("paused"):
+            parts.append("PAUSED")
+        if self.listener is not None:
+            parts.append(f"listening on {self.listener.url}")
+        if self.sink.failures_in_a_row and self.sink.last_failure:
+            parts.append(f"{self.sink.failures_in_a_row} clip(s) in a row failed: {self.sink.last_failure}")
+        parts += [f"{what}: {error}" for what, error in self.errors.items()]
+        parts += engine_status(self.manager)
+        return " · ".join(parts)
+
+    def setup_warning(self) -> str:
+        """What the script changed in the streamer's media source setup ("" if nothing)."""
+        notes = self.media_source.setup_notes()
+        return "The script changed your setup:\n" + "\n".join(f"• {note}" for note in notes) if notes else ""
+
+    def voices(self, engine_name: str, refresh: bool = False) -> list[tuple[str, str]]:
+        """(voice id, label) pairs the engine offers; cached until ``refresh``."""
+        if refresh or engine_name not in self._voices:
+            found = list_voices_briefly(engine_name, self.manager.config if self.manager else None)
+            if found is None:  # a slow service: keep what we had; Refresh asks again
+                return self._voices.get(engine_name, [])
+            self._voices[engine_name] = sorted(set(found), key=lambda item: item[1].casefold())
+        return self._voices[engine_name]
+
+
+VOICE_LIST_WAIT_SECONDS = 3.0
+
+
+def engine_status(manager: TTSQueueManager) -> list[str]:
+    """The engine chain's line for the status (an engine down, who speaks instead)."""
+    line = manager.engine.status() if manager.engine is not None else ""
+    return [line] if line else []
+
+
+def list_voices_briefly(engine_name: str, config: TTSConfig | None,
+                        wait_s: float = VOICE_LIST_WAIT_SECONDS) -> list[tuple[str, str]] | None:
+    """(voice id, label) pairs of an engine, asked on a helper thread so OBS's UI thread
+    waits at most ``wait_s`` for a cloud service; None if it did not answer in time."""
+    result: list[list[tuple[str, str]]] = []
+
+    def ask() -> None:
+        try:
+            options = config.engine.options_for(engine_name) if config is not None else {}
+            options.pop("voice", None)
+            engine = create_engine(engine_name, **options)
+            result.append([(v.id, f"{v.name} ({v.id})" if v.name != v.id else v.id)
+                           for v in engine.list_voices()])
+        except Exception as exc:  # noqa: BLE001 - an engine that is not installed or set up
+            log.info("cannot list the voices of %s: %s", engine_name, " ".join(str(exc).split()))
+            result.append([])
+
+    thread = threading.Thread(target=ask, name="tts-voices", daemon=True)
+    thread.start()
+    thread.join(wait_s)
+    return result[0] if result else None
+
+
+def next_clip_ready(manager: TTSQueueManager) -> bool:
+    """Whether the player will start another clip right after this one (no pause between)."""
+    if manager.paused or manager.config.pause_between_clips_ms:
+        return False
+    head = manager.get_queue(1)
+    return bool(head) and head[0]["state"] == MessageState.READY.value
+
+
+def engine_names() -> list[str]:
+    return list(ENGINES)
+
+
+def _describe(changes: Changes) -> str:
+    return ", ".join(sorted(changes.keys)) or "nothing"

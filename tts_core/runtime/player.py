@@ -1,0 +1,177 @@
+"""The single playback thread: one clip at a time, in playback order, through the sink."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from tts_core.domain.message import TTSMessage
+from tts_core.runtime.message_queue import MessageQueue
+from tts_core.sinks.base import Sink, SinkUnavailable
+
+log = logging.getLogger(__name__)
+
+TAKE_WAIT_SECONDS = 0.25
+SINK_RETRY_FIRST_SECONDS = 0.25  # the sink is away: look again after this, doubling
+SINK_RETRY_MAX_SECONDS = 5.0
+
+
+class Player:
+    """Parameters: ``queue``, ``sink`` (replaceable between clips: ``use_sink``),
+    ``on_started(msg)``, ``on_ended(msg, skipped, error, played_ms)``,
+    ``pause_between_ms`` (``apply_settings``)."""
+
+    def __init__(
+        self,
+        queue: MessageQueue,
+        sink: Sink,
+        on_started: Callable[[TTSMessage], None],
+        on_ended: Callable[[TTSMessage, bool, str | None, int], None],
+        pause_between_ms: int = 0,
+    ) -> None:
+        self.queue = queue
+        self.sink = sink
+        self.on_started = on_started
+        self.on_ended = on_ended
+        self.pause_between_ms = pause_between_ms
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._current: tuple[TTSMessage, threading.Event] | None = None
+        self._thread: threading.Thread | None = None
+        self.waiting_for_sink: str | None = None  # why the sink is away, while it is
+        self._waiting_since = 0.0
+        self._retry_in = SINK_RETRY_FIRST_SECONDS
+        self._lost_in_play = False  # the last loss came from play(), not from the probe
+
+    def apply_settings(self, pause_between_ms: int) -> None:
+        """Wait ``pause_between_ms`` between clips, from the next clip on."""
+        self.pause_between_ms = pause_between_ms
+
+    def use_sink(self, sink: Sink) -> None:
+        """Play through ``sink`` from the next clip on."""
+        self.sink = sink
+
+    def start(self) -> None:
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="tts-player", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float) -> None:
+        self._stopping.set()
+        self.skip()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("player thread did not stop within %.1f s (sink %s)", timeout, self.sink.name)
+            self._thread = None
+
+    @property
+    def current(self) -> TTSMessage | None:
+        current = self._current
+        return current[0] if current else None
+
+    def skip(self) -> TTSMessage | None:
+        """Cut the clip that is playing; returns its message, or None if silent."""
+        with self._lock:
+            if self._current is None:
+                return None
+            msg, stop = self._current
+            stop.set()
+            return msg
+
+    @property
+    def state(self) -> str:
+        """What the player is doing, in the streamer's words: idle, playing, paused,
+        waiting for OBS (or another sink), stopped."""
+        if self._thread is None:
+            return "stopped"
+        if self.waiting_for_sink is not None:
+            return f"waiting for {self.sink.label}"
+        if self._current is not None:
+            return "playing"
+        return "paused" if self.queue.paused else "idle"
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            if self._sink_away():
+                self._stopping.wait(self._retry_in)
+                self._retry_in = min(self._retry_in * 2, SINK_RETRY_MAX_SECONDS)
+                continue
+            msg = self.queue.take_next_to_play(TAKE_WAIT_SECONDS)
+            if msg is None:
+                continue
+            try:
+                self._play(msg)
+            except Exception:
+                log.exception("player: unexpected error around message %s", msg.id)
+            if self.pause_between_ms and not self._stopping.is_set():
+                self._stopping.wait(self.pause_between_ms / 1000.0)
+
+    def _play(self, msg: TTSMessage) -> None:
+        stop = threading.Event()
+        with self._lock:
+            self._current = (msg, stop)
+        started = time.monotonic()
+        error = away = None
+        try:
+            self.on_started(msg)
+            self.sink.play(msg.clip, msg, stop)
+        except SinkUnavailable as exc:  # the player is away, not the clip at fault
+            away = str(exc) or f"{self.sink.name} is not available"
+        except Exception as exc:  # noqa: BLE001 - a sink error fails this message only
+            error = f"{type(exc).__name__}: {exc}"
+            log.warning("sink %s could not play %s: %s", self.sink.name, msg.id, error)
+        finally:
+            with self._lock:
+                self._current = None
+        played_ms = round((time.monotonic() - started) * 1000)
+        if away is not None and not (stop.is_set() and not self._stopping.is_set()):
+            self.queue.requeue_interrupted(msg)  # first in line again once the sink is back
+            self._sink_lost(away, msg)
+            self._lost_in_play = True  # until the sink's own probe or a clip says otherwise
+            self._stopping.wait(self._retry_in)
+            self._retry_in = min(self._retry_in * 2, SINK_RETRY_MAX_SECONDS)
+            return
+        if error is None:
+            self._sink_back()
+        if stop.is_set() and self._stopping.is_set() and error is None:
+            self.queue.requeue_interrupted(msg)  # shutdown cut it: it plays again next start
+            return
+        self.on_ended(msg, stop.is_set(), error, played_ms)
+
+    # -- the sink going away and coming back ----------------------------------------
+
+    def _sink_away(self) -> bool:
+        """True while the sink says it cannot play (``unavailable_reason()``), checked once
+        per back-off step. After a clip cut by SinkUnavailable, "no reason" may only mean
+        the sink cannot tell: then the next clip that plays says it is back."""
+        try:
+            reason = self.sink.unavailable_reason()
+        except Exception as exc:  # noqa: BLE001 - a broken probe must not stop the player
+            reason = f"{type(exc).__name__}: {exc}"
+        if reason:
+            self._lost_in_play = False
+            self._sink_lost(reason)
+            return True
+        if not self._lost_in_play:
+            self._sink_back()
+        return False
+
+    def _sink_lost(self, reason: str, msg: TTSMessage | None = None) -> None:
+        if reason != self.waiting_for_sink:
+            about = f" ({msg.id} will play again from the start)" if msg is not None else ""
+            log.warning("player: waiting for %s: %s%s", self.sink.label, reason, about)
+        if self.waiting_for_sink is None:
+            self._waiting_since = time.monotonic()
+            self._retry_in = SINK_RETRY_FIRST_SECONDS
+        self.waiting_for_sink = reason
+
+    def _sink_back(self) -> None:
+        self._lost_in_play = False
+        if self.waiting_for_sink is not None:
+            log.info("player: %s is back after %.1f s; playback resumes",
+                     self.sink.label, time.monotonic() - self._waiting_since)
+            self.waiting_for_sink = None
+            self._retry_in = SINK_RETRY_FIRST_SECONDS
