@@ -20,16 +20,14 @@ Facts this relies on (Qt 5.15 in Debian's OBS 29):
 - A form row's field carries its group's title as its name; its label is a separate
   accessible, the field's previous sibling.
 
-The D-Bus client here does only what this needs (blocking method calls), so the test
-needs the dbus-daemon and at-spi2-core packages and no Python D-Bus library.
+D-Bus calls go through jeepney (pure Python, blocking I/O; a dev dependency); the test
+also needs the dbus-daemon and at-spi2-core packages.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
-import struct
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -37,6 +35,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from jeepney import DBusAddress, HeaderFields, Message, Properties, new_method_call
+from jeepney.io.blocking import DBusConnection, open_dbus_connection
+from jeepney.wrappers import DBusErrorResponse, unwrap_msg
 from obs_harness import HarnessError
 from obs_ui import POLL_SECONDS, ObsUi
 
@@ -46,190 +47,26 @@ ROOT = "/org/a11y/atspi/accessible/root"
 STATE_FOCUSED = 12  # AtspiStateType
 WHEEL_UP, WHEEL_DOWN = "4", "5"
 
-# -- D-Bus: method calls over a unix socket, little-endian -----------------------------------------
+# -- D-Bus: blocking method calls through jeepney ---------------------------------------------------
 
-_FIXED = {"y": ("B", 1), "b": ("I", 4), "n": ("h", 2), "q": ("H", 2), "i": ("i", 4), "u": ("I", 4),
-          "x": ("q", 8), "t": ("Q", 8), "d": ("d", 8), "h": ("I", 4)}
-_ALIGN = {**{code: size for code, (_, size) in _FIXED.items()}, "s": 4, "o": 4, "g": 1, "a": 4, "(": 8,
-          "{": 8, "v": 1}
-METHOD_CALL, ERROR = 1, 3
-FIELD_PATH, FIELD_INTERFACE, FIELD_MEMBER, FIELD_ERROR_NAME = 1, 2, 3, 4
-FIELD_REPLY_SERIAL, FIELD_DESTINATION, FIELD_SIGNATURE = 5, 6, 8
+CALL_TIMEOUT = 10.0  # seconds a D-Bus call (or signing in to a bus) may take
 
 
 class DBusError(HarnessError):
-    """A D-Bus call was answered with an error, or the bus went away."""
+    """A D-Bus call was answered with an error, got no answer in time, or the bus went away."""
 
 
-def split_signature(signature: str) -> list[str]:
-    """The complete types of a D-Bus signature: "a(so)i" -> ["a(so)", "i"]."""
-    types, start = [], 0
-    while start < len(signature):
-        end = start
-        while signature[end] == "a":
-            end += 1
-        if signature[end] in "({":
-            depth = 0
-            while True:
-                depth += signature[end] in "({"
-                depth -= signature[end] in ")}"
-                end += 1
-                if depth == 0:
-                    break
-        else:
-            end += 1
-        types.append(signature[start:end])
-        start = end
-    return types
-
-
-def marshal(signature: str, value: Any, buf: bytearray) -> None:
-    """Append ``value`` of the single complete type ``signature`` to ``buf``."""
-    code = signature[0]
-    buf += b"\0" * (-len(buf) % _ALIGN[code])
-    if code in _FIXED:
-        buf += struct.pack("<" + _FIXED[code][0], value)
-    elif code in "so":
-        data = value.encode()
-        buf += struct.pack("<I", len(data)) + data + b"\0"
-    elif code == "g":
-        buf += bytes([len(value)]) + value.encode() + b"\0"
-    elif code == "v":
-        inner, item = value
-        marshal("g", inner, buf)
-        marshal(inner, item, buf)
-    elif code in "({":
-        for part, item in zip(split_signature(signature[1:-1]), value, strict=True):
-            marshal(part, item, buf)
-    elif code == "a":
-        length_at = len(buf)
-        buf += b"\0\0\0\0"
-        buf += b"\0" * (-len(buf) % _ALIGN[signature[1]])
-        start = len(buf)
-        for item in (value.items() if signature[1] == "{" else value):
-            marshal(signature[1:], item, buf)
-        struct.pack_into("<I", buf, length_at, len(buf) - start)
-    else:
-        raise ValueError(f"cannot marshal D-Bus type {signature!r}")
-
-
-class Unmarshaller:
-    """Reads values from a message (``pos``: offset; alignment counts from the message start)."""
-
-    def __init__(self, data: bytes, pos: int = 0) -> None:
-        self.data, self.pos = data, pos
-
-    def read(self, signature: str) -> Any:
-        """The value of the single complete type ``signature`` at ``pos``."""
-        code = signature[0]
-        self.pos += -self.pos % _ALIGN[code]
-        if code in _FIXED:
-            fmt, size = _FIXED[code]
-            (value,) = struct.unpack_from("<" + fmt, self.data, self.pos)
-            self.pos += size
-            return bool(value) if code == "b" else value
-        if code in "sog":
-            size_bytes = 1 if code == "g" else 4
-            (n,) = struct.unpack_from("<B" if code == "g" else "<I", self.data, self.pos)
-            start = self.pos + size_bytes
-            self.pos = start + n + 1
-            return self.data[start:start + n].decode()
-        if code == "v":
-            return self.read(self.read("g"))
-        if code in "({":
-            return tuple(self.read(part) for part in split_signature(signature[1:-1]))
-        if code == "a":
-            (n,) = struct.unpack_from("<I", self.data, self.pos)
-            self.pos += 4
-            self.pos += -self.pos % _ALIGN[signature[1]]
-            end, items = self.pos + n, []
-            while self.pos < end:
-                items.append(self.read(signature[1:]))
-            return dict(items) if signature[1] == "{" else items
-        raise ValueError(f"cannot read D-Bus type {signature!r}")
-
-
-class DBusConnection:
-    """A connection to one D-Bus bus for blocking method calls (signals are ignored).
-
-    Parameters: ``address`` (a "unix:path=..." or "unix:abstract=..." bus address),
-    ``timeout`` (seconds a call may take)."""
-
-    def __init__(self, address: str, timeout: float = 10.0) -> None:
-        keys = dict(part.split("=", 1) for part in address.removeprefix("unix:").split(","))
-        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._sock.settimeout(timeout)
-        self._sock.connect(keys["path"] if "path" in keys else "\0" + keys["abstract"])
-        self._buf = b""
-        self._serial = 0
-        self._sock.sendall(b"\0AUTH EXTERNAL " + str(os.getuid()).encode().hex().encode() + b"\r\n")
-        if not self._line().startswith(b"OK "):
-            raise DBusError(f"the bus at {address} refused us")
-        self._sock.sendall(b"BEGIN\r\n")
-        self.name = str(self.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                  "Hello")[0])
-
-    def close(self) -> None:
-        self._sock.close()
-
-    def call(self, destination: str, path: str, interface: str, member: str, signature: str = "",
-             *args: Any) -> list[Any]:
-        """Call ``interface.member`` of object ``path`` at ``destination`` with ``args`` (of
-        D-Bus ``signature``); the reply's values, or DBusError."""
-        self._serial += 1
-        body = bytearray()
-        for part, arg in zip(split_signature(signature), args, strict=True):
-            marshal(part, arg, body)
-        fields = [(FIELD_PATH, ("o", path)), (FIELD_INTERFACE, ("s", interface)),
-                  (FIELD_MEMBER, ("s", member)), (FIELD_DESTINATION, ("s", destination))]
-        if signature:
-            fields.append((FIELD_SIGNATURE, ("g", signature)))
-        message = bytearray(b"l" + bytes([METHOD_CALL, 0, 1]) + struct.pack("<II", len(body), self._serial))
-        marshal("a(yv)", fields, message)
-        message += b"\0" * (-len(message) % 8)
-        self._sock.sendall(bytes(message + body))
-        while True:
-            kind, header, payload = self._message()
-            if header.get(FIELD_REPLY_SERIAL) != self._serial:
-                continue  # a signal, e.g. NameAcquired after Hello
-            reply_signature = header.get(FIELD_SIGNATURE, "")
-            values = list(Unmarshaller(payload).read(f"({reply_signature})")) if reply_signature else []
-            if kind == ERROR:
-                raise DBusError(f"{interface}.{member} on {destination} {path}: "
-                                f"{header.get(FIELD_ERROR_NAME)} {values}")
-            return values
-
-    def _line(self) -> bytes:
-        while b"\r\n" not in self._buf:
-            self._receive()
-        line, self._buf = self._buf.split(b"\r\n", 1)
-        return line
-
-    def _receive(self) -> None:
-        try:
-            chunk = self._sock.recv(65536)
-        except TimeoutError as exc:
-            raise DBusError("no answer on the D-Bus connection") from exc
-        if not chunk:
-            raise DBusError("the D-Bus connection closed")
-        self._buf += chunk
-
-    def _take(self, n: int) -> bytes:
-        while len(self._buf) < n:
-            self._receive()
-        data, self._buf = self._buf[:n], self._buf[n:]
-        return data
-
-    def _message(self) -> tuple[int, dict[int, Any], bytes]:
-        """The next message: (type, header fields, body)."""
-        fixed = self._take(16)
-        if fixed[:1] != b"l":
-            raise DBusError("a big-endian D-Bus message (not supported here)")
-        body_length, _, fields_length = struct.unpack_from("<III", fixed, 4)
-        header_end = 16 + fields_length + (-(16 + fields_length) % 8)
-        message = fixed + self._take(header_end - 16 + body_length)
-        fields = dict(Unmarshaller(message, 12).read("a(yv)"))
-        return fixed[1], fields, message[header_end:]
+def _reply(bus: DBusConnection, message: Message) -> tuple[Any, ...]:
+    """Send the method call ``message`` on ``bus``; the reply's values, or DBusError."""
+    header = message.header.fields
+    what = f"{header[HeaderFields.interface]}.{header[HeaderFields.member]} on " \
+           f"{header[HeaderFields.destination]} {header[HeaderFields.path]}"
+    try:
+        return tuple(unwrap_msg(bus.send_and_get_reply(message, timeout=CALL_TIMEOUT)))
+    except DBusErrorResponse as exc:
+        raise DBusError(f"{what}: {exc}") from exc
+    except (TimeoutError, ConnectionError) as exc:
+        raise DBusError(f"{what}: no answer on the D-Bus connection ({exc!r})") from exc
 
 
 # -- the private session bus -----------------------------------------------------------------------
@@ -287,12 +124,10 @@ class AccessibilityBus:
 
     def connect(self) -> DBusConnection:
         """A connection to the AT-SPI bus; the first call starts its launcher."""
-        session = DBusConnection(self.address)
-        try:
-            address = session.call("org.a11y.Bus", "/org/a11y/bus", "org.a11y.Bus", "GetAddress")[0]
-        finally:
-            session.close()
-        return DBusConnection(str(address))
+        a11y_bus = DBusAddress("/org/a11y/bus", bus_name="org.a11y.Bus", interface="org.a11y.Bus")
+        with open_dbus_connection(bus=self.address, auth_timeout=CALL_TIMEOUT) as session:
+            (address,) = _reply(session, new_method_call(a11y_bus, "GetAddress"))
+        return open_dbus_connection(bus=str(address), auth_timeout=CALL_TIMEOUT)
 
     def stop(self) -> None:
         if self._daemon is None:
@@ -317,11 +152,16 @@ class Node:
     app: str
     path: str
 
-    def _call(self, interface: str, member: str, signature: str = "", *args: Any) -> list[Any]:
-        return self.bus.call(self.app, self.path, interface, member, signature, *args)
+    def _address(self, interface: str) -> DBusAddress:
+        return DBusAddress(self.path, bus_name=self.app, interface=interface)
+
+    def _call(self, interface: str, member: str, signature: str | None = None, *args: Any) -> tuple[Any, ...]:
+        return _reply(self.bus, new_method_call(self._address(interface), member, signature, args))
 
     def _get(self, interface: str, name: str) -> Any:
-        return self._call("org.freedesktop.DBus.Properties", "Get", "ss", interface, name)[0]
+        """One property, read with ``Get`` (``GetAll`` crashes OBS)."""
+        ((_signature, value),) = _reply(self.bus, Properties(self._address(interface)).get(name))
+        return value
 
     @property
     def name(self) -> str:
