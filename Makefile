@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint unit integration e2e bench system-deps clean
+.PHONY: demo test lint unit pure integration e2e bench system-deps clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,8 +26,12 @@ lint: $(STAMP)
 test: system-deps $(STAMP) lint
 	OBS_TTS_REQUIRE_E2E=1 $(PY) -m pytest -q
 
+# pure: no threads, sleeps, sockets or subprocesses; threaded: components with their threads.
 unit: $(STAMP)
-	$(PY) -m pytest -q tests/unit
+	$(PY) -m pytest -q tests/pure tests/threaded
+
+pure: $(STAMP)
+	$(PY) -m pytest -q tests/pure
 
 integration: $(STAMP)
 	$(PY) -m pytest -q tests/integration

@@ -1,11 +1,11 @@
 """A small obs-websocket v5 client on the ``websockets`` sync client.
 
-Protocol (obs-websocket docs/generated/protocol.md, RPC version 1): the server sends
-Hello (op 0, with ``authentication: {challenge, salt}`` when a password is set), the
-client answers Identify (op 1, ``rpcVersion``, ``authentication``,
-``eventSubscriptions``), the server confirms with Identified (op 2). Then requests
-(op 6, ``requestId``) get RequestResponse (op 7) and events arrive as op 5. A wrong
-password closes the connection with code 4009.
+Protocol (obs-websocket 5.x, RPC version 1; its docs/generated/protocol.md upstream,
+https://github.com/obsproject/obs-websocket): the server sends Hello (op 0, with
+``authentication: {challenge, salt}`` when a password is set), the client answers
+Identify (op 1, ``rpcVersion``, ``authentication``, ``eventSubscriptions``), the server
+confirms with Identified (op 2). Then requests (op 6, ``requestId``) get RequestResponse
+(op 7) and events arrive as op 5. A wrong password closes the connection with code 4009.
 
 One receive thread per connection answers waiting requests and hands events to
 ``on_event``; requests may come from any other thread. ``on_event`` and ``on_close``
@@ -38,7 +38,7 @@ SUBPROTOCOL = Subprotocol("obswebsocket.json")
 OP_HELLO, OP_IDENTIFY, OP_IDENTIFIED, OP_EVENT, OP_REQUEST, OP_RESPONSE = 0, 1, 2, 5, 6, 7
 CLOSE_AUTHENTICATION_FAILED = 4009
 CLOSE_UNSUPPORTED_RPC_VERSION = 4010
-# eventSubscriptions bits (protocol.md, EventSubscription)
+# eventSubscriptions bits (obs-websocket protocol, EventSubscription)
 EVENTS_GENERAL, EVENTS_CONFIG, EVENTS_SCENES, EVENTS_INPUTS = 1 << 0, 1 << 1, 1 << 2, 1 << 3
 EVENTS_MEDIA_INPUTS = 1 << 8
 

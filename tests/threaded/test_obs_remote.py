@@ -212,7 +212,7 @@ def _sink(fake: FakeObs, **options: Any) -> RemoteObsSink:
 
 
 def test_authentication_string_is_the_one_of_the_protocol_docs() -> None:
-    # protocol.md: base64(sha256(base64(sha256(password + salt)) + challenge))
+    # obs-websocket protocol: base64(sha256(base64(sha256(password + salt)) + challenge))
     secret = base64.b64encode(hashlib.sha256(b"supersecretpassword" + SALT.encode()).digest())
     expected = base64.b64encode(hashlib.sha256(secret + CHALLENGE.encode()).digest()).decode()
     assert authentication_string("supersecretpassword", SALT, CHALLENGE) == expected

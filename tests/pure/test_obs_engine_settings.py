@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 from tts_core.config import TTSConfig
@@ -50,21 +49,6 @@ def test_engine_field_changes_rebuild_the_engine_and_old_keys_keep_meaning():
         changes = plan_changes(old, {**old, key: value})
         assert changes.keys == {key} and not (changes.live or changes.listener or changes.reload)
     assert normalize({"engine": "gtts"})["voice"] == "" and normalize({})["engine"] == "espeak"
-
-
-def test_voice_list_of_a_slow_engine_does_not_hold_the_ui_thread(monkeypatch):
-    release = threading.Event()
-
-    class Slow:
-        def list_voices(self):
-            release.wait(10)
-            return []
-
-    monkeypatch.setattr(obs_app, "create_engine", lambda name, **options: Slow())
-    started = time.monotonic()
-    assert obs_app.list_voices_briefly("edge", None, wait_s=0.2) is None
-    assert time.monotonic() - started < 5
-    release.set()
 
 
 def test_status_line_says_when_an_engine_is_down_and_who_speaks(tmp_path):

@@ -7,14 +7,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from doubles import EventLog, assert_accounting
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tts_core import TTSConfig, TTSQueueManager
+from tts_core import TTSConfig
 from tts_core.config import LEGACY_MODERATION_KEYS, ConfigError, StreamerBotConfig
 from tts_core.ingest.moderation import Memory, Pipeline, Stopped, Words, build_pipeline
-from tts_core.ingest.translator import StreamerBotIntegration
 
 EVERY_OLD_KEY = {
     "url_filter": "reject", "bad_words": ["frick*"], "bad_word_action": "replace",
@@ -166,25 +164,6 @@ def test_the_streamer_bot_section_no_longer_has_the_old_fields():
         StreamerBotConfig(url_filter="reject")  # type: ignore[call-arg]
     with pytest.raises(ConfigError, match=r"unknown key streamer_bot\.url_filters"):
         TTSConfig.from_dict({"streamer_bot": {"url_filters": "reject"}})
-
-
-def test_manager_counts_moderation_refusals_as_rejected():
-    config = TTSConfig.from_dict({"streamer_bot": {"bad_words": ["spoiler*"], "bad_word_action": "reject"}})
-    manager = TTSQueueManager(config)
-    log = EventLog()
-    manager.subscribe(log)
-    manager.events.start()
-    try:
-        bot = StreamerBotIntegration(manager)
-        msg_id = bot.submit("tts", {"text": "big spoilers ahead"}).message_id
-        only_emotes = bot.submit("tts", {"text": "Kappa Kappa"}).message_id
-        refused = log.wait_for("rejected", msg_id)
-        assert (refused["reason"], refused["stage"]) == ("bad_word", "bad_words")
-        assert log.wait_for("rejected", only_emotes)["stage"] == "nothing_left"
-        stats = assert_accounting(manager)
-        assert stats["rejected"] == 2 and stats["pending"] == 0
-    finally:
-        manager.events.stop()
 
 
 FUZZED = pipeline(bad_words=["bad*"], max_words=50)
