@@ -4,23 +4,11 @@ queue, the accounting, and what the viewer sends next."""
 from __future__ import annotations
 
 import pytest
+from removal_support import build, chat
 
 from tts_core import TTSConfig, TTSQueueManager
 from tts_core.ingest.moderation import Memory, Stopped, Words, build_pipeline
 from tts_core.ingest.moderation.removal import Removal, emote_spans
-from tts_core.ingest.translator import StreamerBotIntegration
-
-HOLD = 60.0
-
-
-def build(**moderation: object) -> tuple[TTSQueueManager, StreamerBotIntegration]:
-    manager = TTSQueueManager(TTSConfig.from_dict({"streamer_bot": {"chat_command": ""},
-                                                   "moderation": moderation}))
-    return manager, StreamerBotIntegration(manager)
-
-
-def chat(bot: StreamerBotIntegration, user: str, text: str, **extra: object) -> str | None:
-    return bot.submit("chat", {"username": user, "message": text, "hold_seconds": HOLD, **extra}).message_id
 
 
 def test_a_time_out_blocks_for_its_own_duration_and_a_ban_for_ban_block_seconds():

@@ -313,16 +313,6 @@ def test_emote_positions_of_a_tts_command_line_count_from_the_whole_line():
     assert manager.get_message(msg_id)["text"] == "v says: hello world"
 
 
-ENGINE_SAMPLES = [
-    ("check hxxps://evil[.]com/free now Kappa", "v says: check link now"),
-    ("this is a ѕсаm 😂😂", "v says: this is a bleep"),
-    ("sooooo goooood!!!!! hahahahaha", "v says: sooo goood! haha"),
-    ("<speak>hi</speak> & bye", "v says: <speak>hi</speak> & bye"),
-    ("مرحبا بالعالم", "v says: مرحبا بالعالم"),
-    ("s\u200bcam alert: gg", "v says: bleep alert: good game"),
-]
-
-
 @pytest.mark.parametrize(("rule", "match"), [
     ({"min_amount": True}, "min_amount must be a number"),
     ({"min_amount": -5}, "min_amount must be (a finite number )?>= 0"),

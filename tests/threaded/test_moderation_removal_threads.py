@@ -3,21 +3,7 @@
 from __future__ import annotations
 
 from doubles import EventLog, assert_accounting
-
-from tts_core import TTSConfig, TTSQueueManager
-from tts_core.ingest.translator import StreamerBotIntegration
-
-HOLD = 60.0
-
-
-def build(**moderation: object) -> tuple[TTSQueueManager, StreamerBotIntegration]:
-    manager = TTSQueueManager(TTSConfig.from_dict({"streamer_bot": {"chat_command": ""},
-                                                   "moderation": moderation}))
-    return manager, StreamerBotIntegration(manager)
-
-
-def chat(bot: StreamerBotIntegration, user: str, text: str, **extra: object) -> str | None:
-    return bot.submit("chat", {"username": user, "message": text, "hold_seconds": HOLD, **extra}).message_id
+from removal_support import build, chat
 
 
 def test_a_ban_drops_that_viewers_messages_counts_them_and_blocks_them():
