@@ -10,6 +10,7 @@ import re
 import time
 
 import pytest
+from doubles import wait_until
 from fakes.fixtures import azure_server, edge_server, google, no_proxy  # noqa: F401 - fixtures
 from fakes.google import FakeGoogle
 from fakes.usp import UspServer, ssml_text
@@ -210,10 +211,7 @@ def _words(text: str) -> list[str]:
 
 
 def _wait_for(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
+    assert wait_until(condition, timeout), "condition not met in time"
 
 
 def test_edge_seed_engine_works_from_async_code_too(edge_server: UspServer):

@@ -8,11 +8,10 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from doubles import EventLog, RecordingSink, assert_accounting
+from doubles import EventLog, RecordingSink, assert_accounting, wait_until
 from obs_fake import FakeObs
 
 from tts_core import TTSConfig, TTSQueueManager
@@ -53,9 +52,7 @@ def test_obs_script_shows_the_unknown_voice(tmp_path, monkeypatch):
     app = ObsTTSApp(ObsApi(FakeObs()), Pump(), {**DEFAULTS, "voice": "en-uss"}, listener_factory=None)
     app.start()
     try:
-        deadline = time.monotonic() + 20
-        while "engine.voice" not in app.status_text() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: "engine.voice" in app.status_text(), 20)
         status = app.status_text()
         assert status.startswith("Not running") and "engine.voice: unknown voice 'en-uss'" in status, status
         assert "en-us" in status
