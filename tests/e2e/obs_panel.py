@@ -349,7 +349,7 @@ class ScriptPanel:
         """Wheel over the scroll bar until a point near the field's top is in the scroll
         area (the bar spans exactly its height); that point on the screen."""
         bx, by, bw, bh = bar.extents()
-        self._move(bx + bw // 2, by + bh // 2)
+        self.ui.move(bx + bw // 2, by + bh // 2)
         for _ in range(steps):
             fx, fy, fw, fh = field.extents()
             x, y = fx + fw // 2, fy + min(fh // 2, 16)
@@ -360,18 +360,8 @@ class ScriptPanel:
         shot = self.screenshot("panel-scroll-failed")
         raise HarnessError(f"could not scroll the field into view (see {shot})")
 
-    def _move(self, x: int, y: int) -> None:
-        """Move the pointer (no --sync: it never returns when the pointer is already there)."""
-        for _ in range(20):
-            self.ui.xdotool("mousemove", str(x), str(y))
-            if self.ui.xdotool("getmouselocation", "--shell").startswith(f"X={x}\nY={y}\n"):
-                return
-            time.sleep(POLL_SECONDS)
-        raise HarnessError(f"the pointer did not move to {x},{y}")
-
     def _click(self, x: int, y: int) -> None:
-        self._move(x, y)
-        self.ui.xdotool("click", "1")
+        self.ui.click(x, y)
 
     def screenshot(self, name: str) -> Path:
         """The screen as ``name``.png in OBS's working folder."""

@@ -41,8 +41,18 @@ class ObsUi:
         done = subprocess.run(["xdotool", *args], env=self.env, capture_output=True, text=True, timeout=10)
         return done.stdout.strip()
 
+    def move(self, x: int, y: int) -> None:
+        """Move the pointer and wait until it is there (not ``mousemove --sync``: that never
+        returns when the pointer is already at the target, e.g. on a repeated click)."""
+        for _ in range(20):
+            self.xdotool("mousemove", str(x), str(y))
+            if self.xdotool("getmouselocation", "--shell").startswith(f"X={x}\nY={y}\n"):
+                return
+            time.sleep(POLL_SECONDS)
+        raise HarnessError(f"the pointer did not move to {x},{y}")
+
     def click(self, x: int, y: int) -> None:
-        self.xdotool("mousemove", "--sync", str(x), str(y))
+        self.move(x, y)
         self.xdotool("click", "1")
 
     # -- windows -------------------------------------------------------------------------
@@ -219,8 +229,7 @@ class ObsUi:
         while True:
             self.focus(self.wait_window("Scripts", timeout=10))
             x, y = self._in_dialog(RELOAD_BUTTON)
-            self.xdotool("mousemove", "--sync", str(x), str(y))
-            self.xdotool("click", "1")
+            self.click(x, y)
             self.xdotool("mousemove", "1270", "710")  # away: no tooltip may cover the button next time
             retry_at = time.monotonic() + 3.0
             while time.monotonic() < deadline:
