@@ -108,7 +108,8 @@ def test_controls(app: ObsTTSApp) -> None:
     assert app.clear() == 1
     assert app.toggle_pause() is False
     assert app.test_voice() is not None
-    assert wait_until(lambda: manager.get_stats()["played"] == 1)
+    # idle includes the recorded end: the played clip is kept for replay by then
+    assert manager.wait_until_idle(10) and manager.get_stats()["played"] == 1
     assert app.replay() is not None
 
 
