@@ -7,6 +7,7 @@ Real SQLite files throughout; the disk-full and read-only cases use a real tmpfs
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -288,3 +289,61 @@ def test_read_only_journal_is_refused_at_start_clearly(make_manager, small_disk)
     subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
     restarted.start()  # the message waited in the journal meanwhile
     assert [m["message_id"] for m in restarted.get_queue()] == [kept]
+
+
+def test_frames_journaled_together_on_a_full_disk_are_answered_truly(make_manager, small_disk):
+    """The listener journals the frames that arrive together with one commit. When the
+    disk fills up during such a batch, every frame still gets a true answer: ok means
+    journaled and queued, storage_full means not queued (and counted as dropped)."""
+    log = EventLog()
+    manager = _paused(make_manager, _config(small_disk), log)
+    _fill(small_disk, 40 * 1024)
+    manager.config.listener.port = 0
+    manager.config.listener.max_messages_per_second = 0
+    server = ListenerServer(manager)
+    server.start()
+    try:
+        from websockets.sync.client import connect
+
+        frames = [json.dumps({"type": "tts", "text": f"burst {i} " + "y" * 900, "id": i}) for i in range(120)]
+        with connect(server.url, open_timeout=5) as ws:
+            for frame in frames:  # all sent before the first answer is read: they arrive together
+                ws.send(frame)
+            replies = {}
+            while len(replies) < len(frames):
+                reply = json.loads(ws.recv(timeout=30))
+                if "status" in reply:
+                    replies[reply["id"]] = reply
+    finally:
+        server.stop()
+    ok = {r["message_id"] for r in replies.values() if r["status"] == "ok"}
+    refused = [r for r in replies.values() if r["status"] == "error"]
+    assert ok and refused, "the disk filled up during the burst"
+    assert all(r["error"]["code"] == "storage_full" for r in refused)
+    assert all(JOURNAL_FILE in r["error"]["message"] for r in refused)
+    assert {m["message_id"] for m in manager.get_queue()} == ok  # nothing refused is queued
+    assert _journal_ids(small_disk) == ok  # and everything queued is journaled
+    stats = assert_accounting(manager)
+    assert stats["pending"] == len(ok)
+    assert manager.events.flush()
+    dropped = log.named("dropped")
+    assert all(e["reason"] == "storage_full" for e in dropped)
+    assert len(dropped) == stats["dropped"]
+
+
+def test_a_failed_commit_lists_exactly_the_messages_not_written(small_disk):
+    store = MessageStore(small_disk / JOURNAL_FILE)
+    try:
+        _fill(small_disk, 24 * 1024)
+        messages = [TTSMessage(text=f"together {i} " + "z" * 900, priority=MessagePriority.NORMAL, seq=i + 1)
+                    for i in range(60)]
+        with store.together() as unwritten:
+            for msg in messages:
+                store.add(msg)  # buffered in the transaction: the commit is what fails
+        assert unwritten.error is not None and unwritten.error.code == "storage_full"
+        assert 0 < len(unwritten.messages) < len(messages)
+        written = {m.id for m in messages} - {m.id for m in unwritten.messages}
+        assert _journal_ids(small_disk) == written
+        assert unwritten.messages == messages[-len(unwritten.messages):]  # the first ones got in, in order
+    finally:
+        store.close()

@@ -22,6 +22,11 @@ class RecordingDispatcher:
             return ProtocolError(ErrorCode.NOT_FOUND, "not held", command.id)
         return {"ran": command.name}
 
+    def run_together(self, commands: list[Frame]) -> list[dict | ProtocolError]:
+        if any(command.name == "Explode" for command in commands):
+            raise RuntimeError("a bug in a command")
+        return [self.run(command) for command in commands]
+
 
 def _command(name: str, n: int) -> Frame:
     return Frame(n, "request", name, {})
@@ -70,3 +75,22 @@ def test_stop_ends_the_thread_and_nothing_runs_after_it():
     asyncio.run(main())
     assert dispatcher.ran == []
     assert not any(t.name == "tts-listener-commands" for t in threading.enumerate())
+
+
+def test_a_failing_batch_is_answered_and_the_thread_lives_on():
+    """A bug that escapes the dispatcher answers that batch with internal_error; the
+    commands after it still run (a dead command thread would leave every client waiting)."""
+    dispatcher = RecordingDispatcher()
+
+    async def main() -> tuple[object, object]:
+        commands = CommandThread(dispatcher)  # type: ignore[arg-type]
+        commands.start(asyncio.get_running_loop())
+        failed = await commands.run(_command("Explode", 1))
+        later = await commands.run(_command("Pause", 2))
+        commands.stop()
+        return failed, later
+
+    failed, later = asyncio.run(main())
+    assert isinstance(failed, ProtocolError) and failed.code == ErrorCode.INTERNAL_ERROR
+    assert failed.frame_id == 1
+    assert later == {"ran": "Pause"}

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from tts_core.ingest.translator import StreamerBotIntegration
+from tts_core.ingest.translator import EventResult, StreamerBotIntegration
 from tts_core.listener.protocol import REMOVAL_SCHEMAS, ErrorCode, Frame, ProtocolError
 from tts_core.listener.session import Result
 from tts_core.runtime.manager import TTSQueueManager
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 MAX_QUEUE_LIMIT = 1000
 STOP_SECONDS = 0.5  # what stop() waits for the command being run to end
+TOGETHER_MAX = 64  # commands journaled with one write (the other threads' journal writes wait meanwhile)
 
 
 class Dispatcher:
@@ -68,7 +69,17 @@ class Dispatcher:
             return ProtocolError(ErrorCode.NOT_FOUND, str(exc).strip("'\""), command.id)
         except Exception:
             log.exception("listener: %s %s failed", command.kind, command.name)
-            return ProtocolError(ErrorCode.INTERNAL_ERROR, f"{command.name} failed; see the log", command.id)
+            return _internal_error(command)
+
+    def run_together(self, commands: list[Frame]) -> list[Result]:
+        """``run`` each command, journaling the messages they queue with one write. A
+        message the journal could not write after all is answered as refused (its
+        storage error), like a single message the journal refuses."""
+        with self.manager.adding_together() as refused:
+            results = [self.run(command) for command in commands]
+        if refused:
+            results = [_refused(cmd, result, refused) for cmd, result in zip(commands, results, strict=True)]
+        return results
 
     def _event(self, command: Frame) -> Result:
         if command.name in REMOVAL_SCHEMAS:
@@ -144,7 +155,8 @@ class CommandThread:
     Commands go over in batches: those submitted during one turn of the loop (every
     frame that had arrived) leave together when the turn ends, and their results come
     back together. The two threads then take turns instead of contending for the GIL
-    at every system call, which keeps one busy connection as fast as on one thread.
+    at every system call. The messages a batch queues are journaled with one SQLite
+    commit (up to TOGETHER_MAX commands per commit) instead of one each.
 
     Parameters: ``dispatcher``. ``start(loop)`` and ``stop()`` bracket the loop's life;
     ``submit`` and ``run`` are called on the loop.
@@ -200,15 +212,35 @@ class CommandThread:
         batch, self._batch = self._batch, []
         self._inbox.put(batch)
 
+    def _run(self, part: list[tuple[Frame, Done]]) -> list[Result]:  # the command thread
+        commands = [command for command, _ in part]
+        try:
+            return self.dispatcher.run_together(commands)
+        except Exception:  # the thread must live on: every later client would wait for ever
+            log.exception("listener: %d command(s) failed", len(commands))
+            return [_internal_error(command) for command in commands]
+
     def _work(self) -> None:  # the command thread
         loop = self._loop
         assert loop is not None
         while (batch := self._inbox.get()) is not None:
-            if not self._open:
-                continue
-            results = [(done, self.dispatcher.run(command)) for command, done in batch]
-            with contextlib.suppress(RuntimeError):  # the loop has closed: the listener is stopping
-                loop.call_soon_threadsafe(_deliver, results)
+            for start in range(0, len(batch), TOGETHER_MAX):
+                if not self._open:
+                    break
+                part = batch[start:start + TOGETHER_MAX]
+                results = self._run(part)
+                with contextlib.suppress(RuntimeError):  # the loop has closed: the listener is stopping
+                    answered = [(done, result) for (_, done), result in zip(part, results, strict=True)]
+                    loop.call_soon_threadsafe(_deliver, answered)
+
+
+def _internal_error(command: Frame) -> ProtocolError:
+    return ProtocolError(ErrorCode.INTERNAL_ERROR, f"{command.name} failed; see the log", command.id)
+
+
+def _refused(command: Frame, result: Result, refused: dict[str, StorageError]) -> Result:
+    error = refused.get(result.message_id or "") if isinstance(result, EventResult) else None
+    return result if error is None else ProtocolError(error.code, str(error), command.id)
 
 
 def _deliver(results: list[tuple[Done, Result]]) -> None:  # the loop thread

@@ -8,15 +8,16 @@ moves the pending messages there.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 from tts_core.config import TTSConfig, default_data_dir
 from tts_core.domain.message import TTSMessage
 from tts_core.runtime.lifecycle import LifecyclePiece, Outcome
-from tts_core.storage.journal_store import JOURNAL_FILE, MessageStore
+from tts_core.storage.journal_store import JOURNAL_FILE, MessageStore, Unwritten
 
 T = TypeVar("T")
 
@@ -96,6 +97,18 @@ class Journal(LifecyclePiece):
                 if store is not None:
                     store.remove(msg.id)
                 raise
+
+    @contextlib.contextmanager
+    def together(self) -> Iterator[Unwritten]:
+        """Journal what happens in the block with one write (see ``MessageStore.together``).
+        Other threads' journal writes wait until the block ends, so keep it short."""
+        with self._lock:
+            store = self._store
+            if store is None:
+                yield Unwritten()
+                return
+            with store.together() as unwritten:
+                yield unwritten
 
     # -- hooks (the store logs a failed write; these never raise) ----------------------
 

@@ -8,12 +8,13 @@ event publishing).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import math
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from tts_core.config import TTSConfig
@@ -39,6 +40,7 @@ from tts_core.runtime.workers import WorkerPool
 from tts_core.sinks.base import Sink
 from tts_core.sinks.realtime import RealtimeSink
 from tts_core.storage.clip_files import ClipFiles
+from tts_core.storage.journal_store import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -407,6 +409,31 @@ class TTSQueueManager:
             self.lifecycle.rejected_on_arrival(msg, reason=reason, error=msg.error)
             return msg.id
         return self._enqueue(msg)
+
+    @contextlib.contextmanager
+    def adding_together(self) -> Iterator[dict[str, StorageError]]:
+        """Journal the messages added in the block with one write instead of one each
+        (the listener's command thread uses it for the frames that arrive together).
+
+        Yields a dict that, after the block, maps the id of every message the journal
+        could not write after all to the StorageError: those messages are taken back
+        out of the queue (a ``dropped`` event with the error's code as ``reason``), so
+        the caller answers them as refused. One thread per block; other threads'
+        journal writes wait until it ends.
+        """
+        refused: dict[str, StorageError] = {}
+        with self.journal.together() as unwritten:
+            yield refused
+        if unwritten.error is None:
+            return
+        ids = {m.id for m in unwritten.messages}
+        dropped, _ = self.remove_where(lambda m: m.id in ids, unwritten.error.code)
+        for msg_id in dropped:
+            refused[msg_id] = unwritten.error
+        gone = ids - set(dropped)  # already playing or ended: they were accepted after all
+        if gone:
+            log.warning("journal: %d message(s) play or ended although their rows could not be written: %s",
+                        len(gone), unwritten.error)
 
     def _enqueue(self, msg: TTSMessage) -> str:
         evicted = self.journal.admit(msg, self.queue.put)

@@ -24,6 +24,7 @@ import sqlite3
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,18 @@ class StorageError(RuntimeError):
         self.path = path
 
 
+_Change = tuple[str, tuple[Any, ...], str]  # a write other than an insert: SQL, arguments, what it does
+
+
+class Unwritten:
+    """What a ``together`` block could not journal after all: ``messages`` that ``add``
+    took in it whose rows failed at the commit (and again one by one), and the ``error``."""
+
+    def __init__(self) -> None:
+        self.messages: list[TTSMessage] = []
+        self.error: StorageError | None = None
+
+
 class _Damaged(Exception):
     """The journal file is unusable as it is; the text says why."""
 
@@ -96,6 +109,10 @@ class MessageStore:
         self.path = path
         self._lock = threading.Lock()
         self._warned_at = 0.0
+        # While a transaction is open (``together``): what it wrote, to redo one by one
+        # if its commit fails. None outside a transaction.
+        self._added: list[TTSMessage] | None = None
+        self._changed: list[_Change] = []
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -201,12 +218,16 @@ class MessageStore:
         self._db.execute("INSERT OR REPLACE INTO messages VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", row)
 
     def add(self, msg: TTSMessage) -> None:
-        """Journal an accepted message; raises StorageError if the journal refuses it."""
+        """Journal an accepted message; raises StorageError if the journal refuses it.
+
+        Inside ``together`` the row is written with the others when the block ends."""
         with self._lock:
             try:
                 self._insert(msg)
             except sqlite3.Error as exc:
                 raise _storage_error(exc, self.path, f"journal message {msg.id}") from None
+            if self._added is not None:
+                self._added.append(msg)
 
     def _write(self, sql: str, args: tuple[Any, ...], what: str) -> None:
         """A write that must not stop a message that is already accepted: log, go on."""
@@ -214,11 +235,80 @@ class MessageStore:
             try:
                 self._db.execute(sql, args)
             except sqlite3.Error as exc:
-                now = time.monotonic()
-                if now - self._warned_at >= WARN_EVERY_SECONDS:
-                    self._warned_at = now
-                    log.warning("journal %s: cannot %s: %s (the queue goes on; after a restart the "
-                                "message may be spoken again)", self.path, what, exc)
+                self._warn(what, exc)
+                return
+            if self._added is not None:
+                self._changed.append((sql, args, what))
+
+    def _warn(self, what: str, exc: BaseException) -> None:
+        now = time.monotonic()
+        if now - self._warned_at >= WARN_EVERY_SECONDS:
+            self._warned_at = now
+            log.warning("journal %s: cannot %s: %s (the queue goes on; after a restart the "
+                        "message may be spoken again)", self.path, what, exc)
+
+    @contextlib.contextmanager
+    def together(self) -> Iterator[Unwritten]:
+        """One transaction for every write in the block: one commit instead of one per
+        message. Yields an ``Unwritten`` that is empty unless the commit failed.
+
+        If the commit fails, each write is tried again on its own; the messages whose
+        rows still fail are listed in it, and the caller takes them back (they are not
+        journaled, so they were not accepted after all). Writers must be serialised by
+        the caller (the journal piece's lock) while the block runs.
+        """
+        unwritten = Unwritten()
+        with self._lock:
+            if self._added is not None:
+                raise RuntimeError("journal transactions do not nest")
+            try:
+                self._db.execute("BEGIN")
+            except sqlite3.Error:  # e.g. a closed or unusable connection: every write on its own
+                yield unwritten
+                return
+            self._added, self._changed = [], []
+        try:
+            yield unwritten
+        finally:
+            with self._lock:
+                added, changed = self._added or [], self._changed
+                self._added, self._changed = None, []
+                error = self._commit()
+                if error is not None:
+                    log.warning("journal %s: one write for %d change(s) failed (%s); writing them one by one",
+                                self.path, len(added) + len(changed), error)
+                    unwritten.messages = self._redo(added, changed)
+                    if unwritten.messages:
+                        unwritten.error = _storage_error(error, self.path,
+                                                         f"journal {len(unwritten.messages)} message(s)")
+
+    def _commit(self) -> sqlite3.Error | None:
+        """COMMIT the open transaction; on failure roll it back and return the error."""
+        try:
+            if not self._db.in_transaction:  # SQLite rolled it back itself (disk full, I/O error)
+                raise sqlite3.OperationalError("the transaction was rolled back by SQLite")
+            self._db.execute("COMMIT")
+            return None
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+            return exc
+
+    def _redo(self, added: list[TTSMessage], changed: list[_Change]) -> list[TTSMessage]:
+        """Write a failed transaction's rows one at a time; the messages that still fail."""
+        refused = []
+        for msg in added:
+            try:
+                self._insert(msg)
+            except sqlite3.Error:
+                refused.append(msg)
+        for sql, args, what in changed:
+            try:
+                self._db.execute(sql, args)
+            except sqlite3.Error as exc:
+                self._warn(what, exc)
+        return refused
 
     def mark_playing(self, msg_id: str) -> None:
         self._write("UPDATE messages SET playing=1 WHERE id=?", (msg_id,), f"mark {msg_id} playing")
