@@ -20,6 +20,7 @@ import threading
 import time
 from typing import Any
 
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import Server, ServerConnection, serve
 
 from tts_core.config import STREAMERBOT_EVENTS
@@ -153,6 +154,8 @@ class FakeStreamerBot:
                 else:
                     reply = {"status": "error", "id": frame_id, "error": f"unknown request {name}"}
                 conn.send(json.dumps(reply))
+        except ConnectionClosed:
+            pass  # the connector went away (closing, or reconnecting)
         finally:
             with self._lock:
                 self._subscribed.pop(conn, None)

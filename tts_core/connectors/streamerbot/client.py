@@ -92,9 +92,11 @@ class StreamerBotConnector(Connector):
                                           max_size=MAX_FRAME_BYTES, compression=None) as ws:
                 await self._handshake(ws, settings)
                 offered = await self._request(ws, {"request": "GetEvents"}, "GetEvents")
+                _check_authorised(offered)
                 events = subscription(offered.get("events") if offered.get("status") == "ok" else None,
                                       settings)
                 reply = await self._request(ws, {"request": "Subscribe", "events": events}, "Subscribe")
+                _check_authorised(reply)
                 if reply.get("status") != "ok":
                     raise ConnectorError(f"Streamer.bot refused Subscribe: {reply.get('error') or reply}")
                 self.subscribed = events
@@ -199,6 +201,13 @@ class StreamerBotConnector(Connector):
         if mapped.is_test:
             log.info("%s: test event %s", self.name, label)
         await self.deliver(mapped.event_id, mapped.actions, label)
+
+
+def _check_authorised(reply: dict[str, Any]) -> None:
+    """A request refused for want of authentication is a refused password, not an outage."""
+    error = reply.get("error")
+    if reply.get("status") == "error" and isinstance(error, str) and "auth" in error.lower():
+        raise AuthFailed(f"Streamer.bot requires authentication ({error}): {PASSWORD_HELP}")
 
 
 def _json(frame: object) -> dict[str, Any] | None:
