@@ -4,6 +4,7 @@ what the recording sink was given."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Iterator
@@ -230,3 +231,24 @@ def test_an_unreachable_server_never_delays_the_queue(make_manager):
     finally:
         connector.close()
     assert "streamerbot" not in manager.get_stats()["connectors"]
+
+
+def test_obs_tts_serve_starts_the_enabled_connector_and_shows_its_state(tmp_path):
+    from listener_support import serving
+    from websockets.sync.client import connect
+
+    with FakeStreamerBot() as server:
+        config = tmp_path / "config.json"
+        config.write_text(json.dumps({"connectors": {"streamerbot": {"enabled": True, "url": server.url}}}))
+        with serving(tmp_path, config) as (url, lines, _process):
+            assert server.wait_subscribed(), lines
+            started = "connector streamerbot: Streamer.bot at " + server.url
+            assert any(started in line for line in lines), lines
+            server.send_event("Twitch", "Follow", {"user": {"name": "ServedFan"}})
+            assert wait_until(lambda: any("playback_finished" in line and "ServedFan just followed" in line
+                                          for line in lines), 30), lines
+            with connect(url) as ws:
+                ws.send(json.dumps({"request": "GetStats", "id": 1}))
+                stats = json.loads(ws.recv(timeout=10))["stats"]
+            state = stats["connectors"]["streamerbot"]
+            assert state["state"] == CONNECTED and state["events"] == 1
