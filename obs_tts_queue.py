@@ -299,7 +299,21 @@ def script_properties() -> Any:
     obs.obs_properties_add_path(props, "packages_dir", "Python packages folder (optional)",
                                 obs.OBS_PATH_DIRECTORY, "", str(SCRIPT_DIR))
     _add_moderation_groups(props)
+    _add_connections_group(props)
     return props
+
+
+def _add_connections_group(props: Any) -> None:
+    """The Connections group (keys in tts_core.obs.script.settings.CONNECTION_SETTINGS)."""
+    group = obs.obs_properties_create()
+    obs.obs_properties_add_bool(group, "streamerbot_enabled", "Streamer.bot: take its events")
+    obs.obs_properties_add_text(group, "streamerbot_url", "Streamer.bot WebSocket Server",
+                                obs.OBS_TEXT_DEFAULT)
+    obs.obs_properties_add_text(group, "streamerbot_password", "Password (if authentication is on)",
+                                obs.OBS_TEXT_PASSWORD)
+    obs.obs_properties_add_text(group, "streamerbot_reward_titles",
+                                "Channel point rewards that are read (comma separated)", obs.OBS_TEXT_DEFAULT)
+    obs.obs_properties_add_group(props, "connections", "Connections", obs.OBS_GROUP_NORMAL, group)
 
 
 def _add_moderation_groups(props: Any) -> None:
