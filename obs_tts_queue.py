@@ -41,7 +41,8 @@ GIL_SWITCH_SECONDS = 0.001
 MEDIA_STATE_KEY = "media_source_state"  # internal: the created media source's mixer state
 EVENT_LABELS = {"donation": "Donations", "subscription": "Subscriptions", "follow": "Follows",
                 "raid": "Raids", "cheer": "Cheers (bits)", "chat": "Chat lines", "command": "Chat !tts",
-                "tts": "Direct text (bots)"}
+                "tts": "Direct text (bots)", "gift_sub": "Gifted subs", "gift_bomb": "Gift bombs",
+                "redemption": "Channel point rewards"}
 
 # Module state: re-created when OBS re-executes this file on Reload (after script_unload).
 _app: Any = None
