@@ -252,3 +252,14 @@ def test_obs_tts_serve_starts_the_enabled_connector_and_shows_its_state(tmp_path
                 stats = json.loads(ws.recv(timeout=10))["stats"]
             state = stats["connectors"]["streamerbot"]
             assert state["state"] == CONNECTED and state["events"] == 1
+
+
+def test_switched_off_and_on_at_once_it_connects_again(make_manager):
+    with FakeStreamerBot() as server, connected(make_manager, server) as running:
+        assert server.wait_subscribed(1)
+        running.manager.reconfigure(config(server.url, enabled=False))
+        running.manager.reconfigure(config(server.url))
+        assert server.wait_subscribed(2)
+        assert wait_until(lambda: running.state()["state"] == CONNECTED and running.connector.is_running)
+        server.send_event("Twitch", "Follow", {"user": {"name": "Back"}})
+        running.wait_played("Back just followed")

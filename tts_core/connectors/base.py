@@ -225,6 +225,9 @@ class Connector:
         with self._lock:
             thread = self._thread if self._thread is not None and self._thread.is_alive() else None
             run = self._wanted and bool(self.settings.enabled)
+            if run and thread is not None and self._stopping:  # switched off and on again at once
+                thread.join(2.0)
+                thread = thread if thread.is_alive() else None
             if run and thread is None:
                 self._stopping = False
                 self._thread = threading.Thread(target=self._run, name=f"tts-connector-{self.name}",
