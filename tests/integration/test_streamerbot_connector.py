@@ -263,3 +263,22 @@ def test_switched_off_and_on_at_once_it_connects_again(make_manager):
         assert wait_until(lambda: running.state()["state"] == CONNECTED and running.connector.is_running)
         server.send_event("Twitch", "Follow", {"user": {"name": "Back"}})
         running.wait_played("Back just followed")
+
+
+def test_obs_tts_doctor_tries_the_enabled_connector(tmp_path):
+    import subprocess
+    import sys
+
+    with FakeStreamerBot(password="right") as server:
+        lines = {}
+        for password in ("right", "wrong"):
+            config = tmp_path / f"{password}.json"
+            config.write_text(json.dumps({"connectors": {"streamerbot": {"enabled": True, "url": server.url,
+                                                                         "password": password}}}))
+            done = subprocess.run([sys.executable, "-m", "tts_core.cli", "doctor", "--config", str(config)],
+                                  capture_output=True, text=True, timeout=120)
+            out = done.stdout.splitlines()
+            lines[password] = next(line for line in out if "connector streamerbot" in line)
+    assert lines["right"].split() == ["ok", "connector", "streamerbot"]
+    assert lines["wrong"].startswith("  FAIL  connector streamerbot: ")
+    assert "refused the password" in lines["wrong"] and "wrong" not in lines["wrong"]  # never shown
