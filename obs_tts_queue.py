@@ -41,7 +41,8 @@ GIL_SWITCH_SECONDS = 0.001
 MEDIA_STATE_KEY = "media_source_state"  # internal: the created media source's mixer state
 EVENT_LABELS = {"donation": "Donations", "subscription": "Subscriptions", "follow": "Follows",
                 "raid": "Raids", "cheer": "Cheers (bits)", "chat": "Chat lines", "command": "Chat !tts",
-                "tts": "Direct text (bots)"}
+                "tts": "Direct text (bots)", "gift_sub": "Gifted subs", "gift_bomb": "Gift bombs",
+                "redemption": "Channel point rewards"}
 
 # Module state: re-created when OBS re-executes this file on Reload (after script_unload).
 _app: Any = None
@@ -299,7 +300,21 @@ def script_properties() -> Any:
     obs.obs_properties_add_path(props, "packages_dir", "Python packages folder (optional)",
                                 obs.OBS_PATH_DIRECTORY, "", str(SCRIPT_DIR))
     _add_moderation_groups(props)
+    _add_connections_group(props)
     return props
+
+
+def _add_connections_group(props: Any) -> None:
+    """The Connections group (keys in tts_core.obs.script.settings.CONNECTION_SETTINGS)."""
+    group = obs.obs_properties_create()
+    obs.obs_properties_add_bool(group, "streamerbot_enabled", "Streamer.bot: take its events")
+    obs.obs_properties_add_text(group, "streamerbot_url", "Streamer.bot WebSocket Server",
+                                obs.OBS_TEXT_DEFAULT)
+    obs.obs_properties_add_text(group, "streamerbot_password", "Password (if authentication is on)",
+                                obs.OBS_TEXT_PASSWORD)
+    obs.obs_properties_add_text(group, "streamerbot_reward_titles",
+                                "Channel point rewards that are read (comma separated)", obs.OBS_TEXT_DEFAULT)
+    obs.obs_properties_add_group(props, "connections", "Connections", obs.OBS_GROUP_NORMAL, group)
 
 
 def _add_moderation_groups(props: Any) -> None:

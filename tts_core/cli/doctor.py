@@ -93,11 +93,29 @@ def checks(config: TTSConfig | None = None) -> list[tuple[str, Callable[[], str 
     return out
 
 
+def connector_checks(config: TTSConfig) -> list[tuple[str, Callable[[], str | None]]]:
+    """One line per connector: off (not an error), connected, or why not (one try each)."""
+    from tts_core.connectors.running import CONNECTOR_CLASSES, probe
+
+    results: dict[str, str | None] = {}
+
+    def check(name: str) -> Callable[[], str | None]:
+        def run_check() -> str | None:
+            if not results:
+                results.update(probe(config))
+            problem = results.get(name)
+            return f"{OPTIONAL}: off (connectors.{name}.enabled)" if problem == "off" else problem
+
+        return run_check
+
+    return [(f"connector {cls.name}", check(cls.name)) for cls in CONNECTOR_CLASSES]
+
+
 def run(args: argparse.Namespace) -> int:
     failures = 0
     config = load_config(args)
     print(f"engine chain: {' > '.join(config.engine.chain)}")
-    for name, check in checks(config):
+    for name, check in checks(config) + connector_checks(config):
         try:
             problem = check()
         except Exception as exc:  # noqa: BLE001 - doctor reports, it never crashes

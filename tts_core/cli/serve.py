@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tts_core.config import TTSConfig
+from tts_core.connectors.running import build_connectors
 from tts_core.domain.events import Event
 from tts_core.engines.chain import engine_from_config
 from tts_core.ingest.translator import StreamerBotIntegration
@@ -99,7 +100,9 @@ def run_serve(args: argparse.Namespace) -> int:
     engine = engine_from_config(config)  # engine.name, its fallback engines and the clip cache
     sink = create_sink(args.sink, args.out, **obs_sink_options(args))
     manager = TTSQueueManager(config, engine=engine, sink=sink)
-    listener = ListenerServer(manager, StreamerBotIntegration(manager))
+    integration = StreamerBotIntegration(manager)
+    listener = ListenerServer(manager, integration)
+    connectors = build_connectors(manager, integration)  # each runs while its settings say enabled
     manager.subscribe(print_event)
     stop, reload = threading.Event(), threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -112,6 +115,11 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"obs-tts serve: listening on {listener.url} (HTTP: POST http://{listener.host}:{port}/event, "
               f"GET /health); engine {engine_cfg.name}, sink {args.sink}"
               f"{', token required' if config.listener.token else ''}; Ctrl+C stops", flush=True)
+        for connector in connectors:
+            connector.start()
+            if connector.settings.enabled:
+                print(f"obs-tts serve: connector {connector.name}: {connector.describe(connector.settings)}",
+                      flush=True)
         while not stop.wait(0.2):
             if reload.is_set():
                 reload.clear()
@@ -122,6 +130,8 @@ def run_serve(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, previous)
         if hangup is not None:
             signal.signal(hangup, previous_hup)
+        for connector in connectors:
+            connector.close()
         listener.stop()
         manager.stop()
         sink.close()  # the manager closes only sinks it created itself

@@ -26,16 +26,31 @@ from tts_core.config.sections import (
     DEFAULT_PRIORITIES,
     EVENT_TYPES,
     PLACEHOLDERS,
+    STREAMERBOT_EVENTS,
+    ConnectorsConfig,
     EngineConfig,
     ListenerConfig,
     ModerationConfig,
     StreamerBotConfig,
+    StreamerBotConnectorConfig,
     VoicesConfig,
 )
 
 __all__ = [
-    "DEFAULT_PRIORITIES", "EVENT_TYPES", "LEGACY_MODERATION_KEYS", "PLACEHOLDERS", "ConfigError",
-    "EngineConfig", "ListenerConfig", "ModerationConfig", "StreamerBotConfig", "TTSConfig", "VoicesConfig",
+    "DEFAULT_PRIORITIES",
+    "EVENT_TYPES",
+    "LEGACY_MODERATION_KEYS",
+    "PLACEHOLDERS",
+    "STREAMERBOT_EVENTS",
+    "ConfigError",
+    "ConnectorsConfig",
+    "EngineConfig",
+    "ListenerConfig",
+    "ModerationConfig",
+    "StreamerBotConfig",
+    "StreamerBotConnectorConfig",
+    "TTSConfig",
+    "VoicesConfig",
     "default_data_dir",
 ]
 
@@ -81,6 +96,7 @@ class TTSConfig:
     listener: ListenerConfig = field(default_factory=ListenerConfig)
     moderation: ModerationConfig = field(default_factory=ModerationConfig)
     voices: VoicesConfig = field(default_factory=VoicesConfig)
+    connectors: ConnectorsConfig = field(default_factory=ConnectorsConfig)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -110,6 +126,7 @@ class TTSConfig:
         self.listener.validate()
         self.moderation.validate()
         self.voices.validate()
+        self.connectors.validate()
 
     # -- JSON -------------------------------------------------------------------
 
@@ -118,7 +135,7 @@ class TTSConfig:
         """Build from the seed's JSON shape; every wrong key or type is a ConfigError."""
         if not isinstance(data, dict):
             raise ConfigError(f"config must be a JSON object, got {type(data).__name__}")
-        sections = {"tts_queue", "engine", "streamer_bot", "listener", "moderation", "voices"}
+        sections = {"tts_queue", "engine", "streamer_bot", "listener", "moderation", "voices", "connectors"}
         for key in data:
             if key not in sections:
                 raise ConfigError(f"unknown config section {key!r}; expected {', '.join(sorted(sections))}")
@@ -126,7 +143,8 @@ class TTSConfig:
         if not isinstance(queue, dict):
             raise ConfigError("tts_queue must be an object")
         kwargs = section_kwargs(cls, queue, "tts_queue", skip={"engine", "streamer_bot", "listener",
-                                                                          "moderation", "voices"})
+                                                                          "moderation", "voices",
+                                                                          "connectors"})
         streamer_bot, moderation = legacy_moderation_keys(data.get("streamer_bot", {}),
                                                           data.get("moderation", {}))
         kwargs["engine"] = build_section(EngineConfig, data.get("engine", {}), "engine")
@@ -134,6 +152,7 @@ class TTSConfig:
         kwargs["listener"] = build_section(ListenerConfig, data.get("listener", {}), "listener")
         kwargs["moderation"] = build_section(ModerationConfig, moderation, "moderation")
         kwargs["voices"] = build_section(VoicesConfig, data.get("voices", {}), "voices")
+        kwargs["connectors"] = ConnectorsConfig.from_dict(data.get("connectors", {}))
         return cls(**kwargs)
 
     def to_dict(self) -> dict[str, Any]:
@@ -147,6 +166,7 @@ class TTSConfig:
             "listener": asdict(self.listener),
             "moderation": asdict(self.moderation),
             "voices": asdict(self.voices),
+            "connectors": asdict(self.connectors),
         }
 
     @classmethod

@@ -1,22 +1,26 @@
-"""The sections of a config: engine, streamer_bot, moderation, voices, listener."""
+"""The sections of a config: engine, streamer_bot, moderation, voices, listener, connectors."""
 
 from __future__ import annotations
 
 import os
 import string
-from dataclasses import dataclass, field
+import typing
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from tts_core.config.checks import (
     ConfigError,
+    build_section,
     check_bad_words,
     check_host,
     check_section,
+    check_types,
     one_of,
 )
 from tts_core.domain.moderation import CENSOR_WORD, LINK_WORD, ApprovalRule, BadWordAction, LinkAction
 
-EVENT_TYPES = ("donation", "subscription", "follow", "raid", "cheer", "chat", "command", "tts")
+EVENT_TYPES = ("donation", "subscription", "follow", "raid", "cheer", "chat", "command", "tts",
+               "gift_sub", "gift_bomb", "redemption")
 
 DEFAULT_PRIORITIES = {
     "donation": "HIGH",
@@ -27,6 +31,9 @@ DEFAULT_PRIORITIES = {
     "command": "NORMAL",
     "tts": "NORMAL",
     "chat": "LOW",
+    "gift_sub": "HIGH",
+    "gift_bomb": "HIGH",
+    "redemption": "NORMAL",
 }
 
 
@@ -34,6 +41,7 @@ DEFAULT_PRIORITIES = {
 PLACEHOLDERS = (
     "username", "message", "amount", "currency", "months", "months_phrase", "tier", "gift",
     "gifter", "viewers", "viewers_phrase", "bits", "bits_phrase",
+    "recipient", "count", "subs_phrase", "reward",
 )
 
 def check_template(template: str, key: str) -> None:
@@ -334,3 +342,82 @@ class ListenerConfig:
             raise ConfigError(f"{prefix}.max_frame_bytes must be >= 256")
         if self.max_messages_per_second < 0:
             raise ConfigError(f"{prefix}.max_messages_per_second must be >= 0 (0 = unlimited)")
+
+
+# -- connectors: where events come from besides the listener (tts_core.connectors) -----------
+
+# The Streamer.bot events the connector can take, by source (connectors.streamerbot.events).
+STREAMERBOT_EVENTS: dict[str, tuple[str, ...]] = {
+    "Twitch": ("Follow", "Cheer", "Sub", "ReSub", "GiftSub", "GiftBomb", "Raid", "ChatMessage",
+               "ChatMessageDeleted", "UserBanned", "UserTimedOut", "RewardRedemption"),
+    "YouTube": ("Message", "SuperChat", "NewSponsor", "MemberMileStone", "MembershipGift"),
+    "Kick": ("ChatMessage", "Follow", "Subscription", "GiftSubscription", "MassGiftSubscription",
+             "UserBanned", "UserTimedOut"),
+    "StreamElements": ("Tip",),
+    "Streamlabs": ("Donation",),
+    "Kofi": ("Donation", "Subscription", "Resubscription"),
+    "General": ("Custom",),
+}
+
+
+@dataclass
+class StreamerBotConnectorConfig:
+    """The Streamer.bot connector (docs/connectors.md): its WebSocket server's ``url``,
+    its ``password`` (when authentication is on; never logged or shown), ``events`` to
+    take ("Twitch.Follow", or a whole source "Kick"; empty = every one Streamer.bot
+    offers that we understand) and ``reward_titles``: the channel point rewards whose
+    viewer input is read aloud (names compared case-insensitively)."""
+
+    enabled: bool = False
+    url: str = "ws://127.0.0.1:8080/"
+    password: str = ""
+    events: list[str] = field(default_factory=list)
+    reward_titles: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return (f"StreamerBotConnectorConfig(enabled={self.enabled!r}, url={self.url!r}, "
+                f"password={'***' if self.password else ''!r}, events={self.events!r}, "
+                f"reward_titles={self.reward_titles!r})")
+
+    def validate(self, prefix: str = "connectors.streamerbot") -> None:
+        if not self.url.startswith(("ws://", "wss://")) or len(self.url) <= len("ws://"):
+            raise ConfigError(f"{prefix}.url must be a WebSocket address such as ws://127.0.0.1:8080/, "
+                              f"got {self.url!r}")
+        for i, name in enumerate(self.events):
+            source, _, kind = name.partition(".")
+            known = STREAMERBOT_EVENTS.get(source)
+            if known is None or (kind and kind not in known):
+                choices = ", ".join(f"{s}.{t}" for s, types in STREAMERBOT_EVENTS.items() for t in types)
+                raise ConfigError(f"{prefix}.events[{i}]: unknown event {name!r}; expected a source "
+                                  f"({', '.join(STREAMERBOT_EVENTS)}) or one of {choices}")
+        for i, title in enumerate(self.reward_titles):
+            if not title.strip():
+                raise ConfigError(f"{prefix}.reward_titles[{i}] is empty")
+
+    def takes(self, source: str, kind: str) -> bool:
+        """Whether the event ``source.kind`` is wanted (``events``; empty = all)."""
+        return not self.events or source in self.events or f"{source}.{kind}" in self.events
+
+
+@dataclass
+class ConnectorsConfig:
+    """One sub-section per connector (``streamerbot``; each has ``enabled``)."""
+
+    streamerbot: StreamerBotConnectorConfig = field(default_factory=StreamerBotConnectorConfig)
+
+    def validate(self, prefix: str = "connectors") -> None:
+        for f in fields(self):
+            check_types(getattr(self, f.name), f"{prefix}.{f.name}")
+            getattr(self, f.name).validate(f"{prefix}.{f.name}")
+
+    @classmethod
+    def from_dict(cls, data: object, prefix: str = "connectors") -> ConnectorsConfig:
+        """Build from JSON; every sub-section is checked like a section (errors name the key)."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"{prefix} must be an object, got {type(data).__name__}")
+        kinds = typing.get_type_hints(cls)
+        for key in data:
+            if key not in kinds:
+                raise ConfigError(f"unknown key {prefix}.{key}; expected one of {', '.join(sorted(kinds))}")
+        return cls(**{name: build_section(kinds[name], data.get(name, {}), f"{prefix}.{name}")
+                      for name in kinds})

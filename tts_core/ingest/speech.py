@@ -43,6 +43,9 @@ DEFAULT_TEMPLATES = {
     "command": "{username} says: {message}",
     "chat": "{username} says: {message}",
     "tts": "{message}",
+    "gift_sub": "{username} gifted a sub to {recipient}",
+    "gift_bomb": "{username} gifted {subs_phrase}",
+    "redemption": "{username} says: {message}",
 }
 # Used for gifted subs unless the streamer set their own "subscription" template.
 GIFT_TEMPLATE = "{gifter} gifted a subscription to {username}: {message}"
@@ -88,6 +91,7 @@ class SpeechRules:
         self._builders: dict[str, Callable[..., Speech | str]] = {
             "donation": self._donation, "subscription": self._subscription, "follow": self._follow,
             "raid": self._raid, "cheer": self._cheer, "chat": self._chat, "tts": self._tts,
+            "gift_sub": self._gift_sub, "gift_bomb": self._gift_bomb, "redemption": self._redemption,
         }
 
     @property
@@ -107,7 +111,7 @@ class SpeechRules:
         """The template filled in, with the viewer's (moderated) ``message``."""
         values = dict(speech.values)
         values["message"] = message
-        for key in ("username", "gifter"):
+        for key in ("username", "gifter", "recipient"):
             values[key] = self.spoken_name(values[key])
         text = _SPACES.sub(" ", speech.template.format_map(values)).strip()
         if not message.strip():
@@ -164,6 +168,28 @@ class SpeechRules:
         values = {"username": username, "message": message, "bits": str(bits),
                   "bits_phrase": plural(bits, "bit")}
         return self._speech("cheer", username, values, {"bits": bits}, amount=bits)
+
+    def _gift_sub(self, username: str, recipient: str, tier: str | int | None = None,
+                  message: str = "") -> Speech | str:
+        """"X gifted a sub to Y": ``username`` is the gifter ("Anonymous" when hidden)."""
+        recipient = _text(recipient, "recipient")
+        values = {"username": username, "recipient": recipient, "message": message,
+                  "tier": "" if tier is None else str(tier)}
+        return self._speech("gift_sub", username, values, {"recipient": recipient, "tier": tier})
+
+    def _gift_bomb(self, username: str, count: int, tier: str | int | None = None,
+                   message: str = "") -> Speech | str:
+        """"X gifted N subs" (a gift bomb, a YouTube membership gift)."""
+        count = _count(count, "count")
+        values = {"username": username, "count": str(count), "subs_phrase": plural(count, "sub"),
+                  "message": message, "tier": "" if tier is None else str(tier)}
+        return self._speech("gift_bomb", username, values, {"count": count, "tier": tier}, amount=count)
+
+    def _redemption(self, username: str, reward: str, message: str = "") -> Speech | str:
+        """A channel point reward whose viewer input is read (the reward's ``reward`` title)."""
+        reward = _text(reward, "reward")
+        values = {"username": username, "reward": reward, "message": message}
+        return self._speech("redemption", username, values, {"reward": reward})
 
     def _chat(self, username: str, message: str, is_mod: bool = False, is_subscriber: bool = False,
               badges: Iterable[str] = ()) -> Speech | str:

@@ -96,6 +96,8 @@ class TTSQueueManager:
         # new config through ``settings.apply``; see tts_core.runtime.settings.
         self.settings = Settings()
         self.settings.add(self)
+        # Connectors (tts_core.connectors) report their state here, shown in get_stats().
+        self.connector_reports: dict[str, Callable[[], dict[str, Any]]] = {}
         if engine is not None:
             self.set_tts_engine(engine)
 
@@ -607,6 +609,7 @@ class TTSQueueManager:
         stats["player_state"] = self._player.state if self._player else "stopped"
         stats["waiting_for_sink"] = self._player.waiting_for_sink if self._player else None
         stats["uptime_s"] = round(time.monotonic() - self._started_at, 1) if self._running else 0.0
+        stats["connectors"] = {name: report() for name, report in list(self.connector_reports.items())}
         return stats
 
 

@@ -17,7 +17,7 @@ from tts_core.ingest.moderation import gates, links, spam, words
 from tts_core.ingest.moderation.base import Pipeline, Stage, TextStage, Words, rejected
 from tts_core.ingest.moderation.normalize import normalize_stage
 
-WHOLE_MESSAGE_EVENTS = ("chat", "command", "tts")  # the viewer's words are the whole point
+WHOLE_MESSAGE_EVENTS = ("chat", "command", "tts", "redemption")  # the viewer's words are the whole point
 
 
 class NothingLeft:

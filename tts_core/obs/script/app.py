@@ -68,6 +68,7 @@ class ObsTTSApp:
                                  has_next=self._next_clip_ready)
         self.integration: StreamerBotIntegration | None = None
         self.listener: Any = None
+        self.connectors: list[Any] = []  # tts_core.connectors: they follow the settings by themselves
         self.errors: dict[str, str] = {}
         self._latest = dict(self.applied)
         self._changed_at = 0.0
@@ -122,6 +123,7 @@ class ObsTTSApp:
         try:
             self._start_queue(config_from_settings(self.applied))
             self._start_listener()
+            self._start_connectors()
             while True:
                 with self._cond:
                     while not self._stopping and not self._due():
@@ -179,7 +181,27 @@ class ObsTTSApp:
             self.listener.stop(0.5)
             self.listener = None
 
+    def _start_connectors(self) -> None:
+        """Streamer.bot and the others: each runs while its settings say enabled (live)."""
+        if self.manager is None or self.integration is None or self.connectors:
+            return
+        try:
+            from tts_core.connectors.running import build_connectors
+
+            self.connectors = build_connectors(self.manager, self.integration)
+            for connector in self.connectors:
+                connector.start()
+        except Exception as exc:  # noqa: BLE001 - shown in the panel and the log
+            self.errors["connectors"] = str(exc)
+            log.error("connectors could not start: %s", exc)
+
+    def _stop_connectors(self) -> None:
+        for connector in self.connectors:
+            connector.close()
+        self.connectors = []
+
     def _stop_all(self) -> None:
+        self._stop_connectors()
         self._stop_listener()
         if self.manager is not None:
             self.manager.stop(1.2)
@@ -202,6 +224,7 @@ class ObsTTSApp:
         if manager is None:
             self._start_queue(config)
             self._start_listener()
+            self._start_connectors()
             return
         try:  # live: the clip that plays is not cut, the queue is not restarted
             manager.reconfigure(config)
@@ -274,6 +297,10 @@ class ObsTTSApp:
         if self.sink.failures_in_a_row and self.sink.last_failure:
             parts.append(f"{self.sink.failures_in_a_row} clip(s) in a row failed: {self.sink.last_failure}")
         parts += [f"{what}: {error}" for what, error in self.errors.items()]
+        if self.connectors:
+            from tts_core.connectors.running import status_line
+
+            parts += [line for line in (status_line(self.manager),) if line]
         parts += engine_status(self.manager)
         return " · ".join(parts)
 

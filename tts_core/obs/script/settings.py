@@ -48,7 +48,7 @@ ENGINE_FIELDS: dict[str, tuple[str, str]] = {
     "gtts_tld": ("gtts", "tld"),
     "piper_model": ("piper", "model"),
 }
-SECRET_SETTINGS = frozenset({"azure_key", "listener_token"})
+SECRET_SETTINGS = frozenset({"azure_key", "listener_token", "streamerbot_password"})
 
 
 def engine_fields_for(engine_name: str) -> list[str]:
@@ -76,6 +76,14 @@ MODERATION_SETTINGS: tuple[Setting, ...] = (
     Setting("voice_inline", bool, True),
 )
 
+# The Connections group (tts_core.connectors, docs/connectors.md): connectors.streamerbot.
+CONNECTION_SETTINGS: tuple[Setting, ...] = (
+    Setting("streamerbot_enabled", bool, False),
+    Setting("streamerbot_url", str, "ws://127.0.0.1:8080/"),
+    Setting("streamerbot_password", str, ""),  # never logged or shown
+    Setting("streamerbot_reward_titles", str, ""),  # comma- or line-separated channel point rewards
+)
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("engine", str, "espeak"),
     Setting("voice", str, ""),
@@ -97,6 +105,7 @@ SETTINGS: tuple[Setting, ...] = (
     *_priority_settings(),
     *MODERATION_SETTINGS,
     *ENGINE_FIELD_SETTINGS,
+    *CONNECTION_SETTINGS,
 )
 DEFAULTS: dict[str, Any] = {s.key: s.default for s in SETTINGS}
 KINDS: dict[str, type] = {s.key: s.kind for s in SETTINGS}
@@ -151,6 +160,7 @@ def config_from_settings(values: Mapping[str, Any], base: TTSConfig | None = Non
             raise ConfigError(f"priority_{event_type} must be one of {expected}, got {name!r}")
         bot.priorities[event_type] = name
     _apply_moderation(v, config)
+    _apply_connections(v, config)
     listener = config.listener
     listener.host = v["listener_host"] or "127.0.0.1"
     listener.port = v["listener_port"]
@@ -189,6 +199,15 @@ def _apply_moderation(v: Mapping[str, Any], config: TTSConfig) -> None:
         aliases[alias.strip()] = voice.strip()
     config.voices.aliases = aliases
     config.voices.inline = v["voice_inline"]
+
+
+def _apply_connections(v: Mapping[str, Any], config: TTSConfig) -> None:
+    """The Connections group -> the connectors section (applied live, like moderation)."""
+    bot = config.connectors.streamerbot
+    bot.enabled = v["streamerbot_enabled"]
+    bot.url = v["streamerbot_url"] or "ws://127.0.0.1:8080/"
+    bot.password = v["streamerbot_password"]
+    bot.reward_titles = _items(v["streamerbot_reward_titles"])
 
 
 def _items(text: str) -> list[str]:

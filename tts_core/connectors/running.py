@@ -1,0 +1,58 @@
+"""Every connector of a queue, built once: ``obs-tts serve``, the OBS script and
+``obs-tts doctor`` use these instead of naming each connector."""
+
+from __future__ import annotations
+
+import time
+
+from tts_core.config import TTSConfig
+from tts_core.connectors.base import AUTH_FAILED, CONNECTED, Connector
+from tts_core.connectors.streamerbot import StreamerBotConnector
+from tts_core.ingest.translator import StreamerBotIntegration
+from tts_core.runtime.manager import TTSQueueManager
+
+CONNECTOR_CLASSES: tuple[type[Connector], ...] = (StreamerBotConnector,)
+
+
+def build_connectors(manager: TTSQueueManager, integration: StreamerBotIntegration) -> list[Connector]:
+    """One of each connector on ``manager``, its events through ``integration``; each
+    runs once started and while its settings say ``enabled`` (settings apply live)."""
+    return [cls(manager, integration) for cls in CONNECTOR_CLASSES]
+
+
+def status_line(manager: TTSQueueManager) -> str:
+    """A short state of the connectors that are on: "Streamer.bot connected" ("" if none)."""
+    names = {"streamerbot": "Streamer.bot"}
+    shown = []
+    for name, report in list(manager.connector_reports.items()):
+        state = report()
+        if state["state"] != "disabled":
+            shown.append(f"{names.get(name, name)} {state['state'].replace('_', ' ')}")
+    return ", ".join(shown)
+
+
+def probe(config: TTSConfig, timeout: float = 8.0) -> dict[str, str | None]:
+    """For ``obs-tts doctor``: connect each enabled connector once (nothing is queued for
+    playing: the queue is not started). Name -> None (connected), "off" or the problem."""
+    manager = TTSQueueManager(config)
+    integration = StreamerBotIntegration(manager)
+    results: dict[str, str | None] = {}
+    for connector in build_connectors(manager, integration):
+        if not connector.settings.enabled:
+            results[connector.name] = "off"
+            connector.close()
+            continue
+        connector.start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if connector.state in (CONNECTED, AUTH_FAILED) or connector.last_error is not None:
+                break
+            time.sleep(0.05)
+        report = connector.report()
+        connector.close()
+        if report["state"] == CONNECTED:
+            results[connector.name] = None
+        else:
+            why = report.get("reason") or report["last_error"] or f"no connection within {timeout:.0f} s"
+            results[connector.name] = f"{report['address']}: {why}"
+    return results
