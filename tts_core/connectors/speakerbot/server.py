@@ -122,6 +122,7 @@ class SpeakerbotServer:
         self._events = TextToSpeechEvents(self._clip_path)
         self._unsubscribe: Callable[[], None] | None = None
         self._pending: list[Event] = []
+        self._scheduled = False
         self._pending_lock = threading.Lock()
         self._udp: asyncio.DatagramTransport | None = None
         self._udp_rate = TokenBucket.per_second(self.settings.max_datagrams_per_second)
@@ -269,6 +270,9 @@ class SpeakerbotServer:
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
+        with self._pending_lock:  # a flush the last loop never ran
+            self._pending.clear()
+            self._scheduled = False
         self._loop = loop
         loop.set_exception_handler(_log_loop_error)
         self._commands = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="tts-speakerbot-cmd")
@@ -445,18 +449,26 @@ class SpeakerbotServer:
             self._unsubscribe = None
 
     def _on_event(self, event: Event) -> None:  # the manager's event thread
+        """Batch events into one loop callback (not one per event)."""
         with self._pending_lock:
             self._pending.append(event)
-            if len(self._pending) > 1:
-                return  # a flush is scheduled already
+            if self._scheduled:
+                return
+            self._scheduled = True
         loop = self._loop
-        if loop is not None:
-            with contextlib.suppress(RuntimeError):  # loop closed: stopping
-                loop.call_soon_threadsafe(self._flush)
+        try:
+            if loop is None:
+                raise RuntimeError("no loop")
+            loop.call_soon_threadsafe(self._flush)
+        except RuntimeError:  # the loop closed: the server is stopping, nobody to tell
+            with self._pending_lock:
+                self._pending.clear()
+                self._scheduled = False
 
     def _flush(self) -> None:  # loop thread
         with self._pending_lock:
             events, self._pending = self._pending, []
+            self._scheduled = False
         texts = [encode(frame) for event in events for frame in self._events.translate(event)]
         for client in list(self._clients):
             for text in texts:
