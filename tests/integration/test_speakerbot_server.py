@@ -9,13 +9,15 @@ import json
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from doubles import RecordingSink, ToneEngine, assert_accounting, wait_until
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from tts_core import TTSConfig, TTSQueueManager
@@ -342,3 +344,38 @@ def test_status_disabled_failed_and_restarted_on_a_new_port(make_manager):
         finally:
             server.stop()
     assert threading.active_count() < 50
+
+
+def test_settings_reach_the_server_through_reconfigure_and_a_restart_pushes_events_again(make_manager):
+    manager = quick_manager(make_manager)
+    server = SpeakerbotServer(manager)
+    config = TTSConfig(rate_limit_per_minute=0)
+    config.connectors = SimpleNamespace(speakerbot=settings(udp_port=0))  # type: ignore[attr-defined]
+    manager.reconfigure(config)  # the way the OBS panel and obs-tts serve change settings
+    try:
+        assert server.status()["state"] == "listening"
+        for _ in range(2):  # the second time after a stop and a start
+            with connect(f"ws://127.0.0.1:{server.port}/", open_timeout=5) as ws:
+                bot = StreamerBot(ws)
+                speech_id = bot.ask("Speak", message="again")["result"]["speechId"]
+                assert bot.event("Finished", speech_id)["data"]["duration"] == 5
+            server.stop()
+            assert not server.is_running and server.status()["state"] == "stopped"
+            server.start()
+        config.connectors = SimpleNamespace(speakerbot={"enabled": False})  # type: ignore[attr-defined]
+        manager.reconfigure(config)
+        assert server.status()["state"] == "disabled" and not server.is_running
+    finally:
+        server.stop()
+
+
+def test_stop_closes_connected_clients_and_ends_the_thread(running):
+    with running.connect() as ws:
+        bot = StreamerBot(ws)
+        assert bot.ask("GetInfo")["status"] == "ok"
+        started = time.monotonic()
+        running.server.stop(timeout=1.0)
+        assert time.monotonic() - started < 1.5 and not running.server.is_running
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=5)
+    assert not [t for t in threading.enumerate() if t.name.startswith("tts-speakerbot")]
