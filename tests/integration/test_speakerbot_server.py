@@ -379,3 +379,29 @@ def test_stop_closes_connected_clients_and_ends_the_thread(running):
         with pytest.raises(ConnectionClosed):
             ws.recv(timeout=5)
     assert not [t for t in threading.enumerate() if t.name.startswith("tts-speakerbot")]
+
+
+def test_connections_beyond_the_limit_are_refused_and_udp_floods_are_dropped(make_manager):
+    manager = quick_manager(make_manager)
+    server = SpeakerbotServer(manager, settings(max_connections=1, max_datagrams_per_second=1,
+                                                max_frame_bytes=512))
+    server.start()
+    try:
+        with connect(f"ws://127.0.0.1:{server.port}/", open_timeout=5) as ws:
+            assert StreamerBot(ws).ask("GetInfo")["status"] == "ok"
+            with pytest.raises(InvalidStatus) as refused:
+                connect(f"ws://127.0.0.1:{server.port}/", open_timeout=5)
+            assert refused.value.response.status_code == 503
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.sendto(json.dumps({"command": "speak", "message": "x" * 600}).encode(),
+                        ("127.0.0.1", server.udp_port))  # too large: dropped, counted
+            for n in range(10):
+                sock.sendto(json.dumps({"command": "speak", "message": f"flood {n}"}).encode(),
+                            ("127.0.0.1", server.udp_port))
+        assert wait_until(lambda: server.status()["events_received"] == 1 + 11)
+        assert manager.events.flush() and manager.wait_until_idle(10)
+        spoken = manager.get_stats()["accepted"]
+        assert 1 <= spoken < 10, spoken  # one a second: the burst beyond the first is dropped
+        assert server.status()["last_error"]
+    finally:
+        server.stop()

@@ -488,6 +488,12 @@ class SpeakerbotServer:
     def _datagram(self, data: bytes, address: Any) -> None:  # loop thread
         self._count()
         sender = address[0] if isinstance(address, tuple) else str(address)
+        limit = self.settings.max_frame_bytes
+        if len(data) > limit:  # before the rate: an oversized datagram takes nobody's turn
+            log.warning("speakerbot: UDP from %s: datagram of %d bytes dropped (at most %d, "
+                        "%s.max_frame_bytes)", sender, len(data), limit, PREFIX)
+            self._error("UDP: datagram too large")
+            return
         if self._udp_rate.try_take() > 0:
             log.warning("speakerbot: UDP datagrams beyond %s.max_datagrams_per_second dropped", PREFIX)
             self._error("UDP datagrams dropped (rate limit)")
