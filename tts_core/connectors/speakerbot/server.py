@@ -161,10 +161,15 @@ class SpeakerbotServer:
                             PREFIX, cfg.host)
             self._started.clear()
             self._start_error = None
+            self._loop = self._stopping = None  # the last run's
             self._thread = threading.Thread(target=self._run, name="tts-speakerbot", daemon=True)
             self._thread.start()
             if not self._started.wait(START_TIMEOUT_SECONDS):
                 self._fail(f"did not start within {START_TIMEOUT_SECONDS:g} s")
+                loop, stopping = self._loop, self._stopping
+                if loop is not None and stopping is not None:
+                    with contextlib.suppress(RuntimeError):  # it may still come up: let it end at once
+                        loop.call_soon_threadsafe(stopping.set)
                 return
             if self._start_error is not None:
                 self._thread.join(1.0)
@@ -173,7 +178,6 @@ class SpeakerbotServer:
                 return
             udp = f", UDP {self.host}:{self.udp_port}" if self.udp_port else ""
             log.info("speakerbot: Speaker.bot-compatible server on %s%s", self.url, udp)
-            self._set_state(LISTENING)
 
     def stop(self, timeout: float = 1.0) -> None:
         """Close every connection and the ports and end the thread within ``timeout``
@@ -308,6 +312,7 @@ class SpeakerbotServer:
         except BaseException:
             tcp.close()
             raise
+        self._set_state(CONNECTED if self._clients else LISTENING)  # before a client can change it
         self._started.set()
         try:
             await self._stopping.wait()
