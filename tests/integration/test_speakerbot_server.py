@@ -10,6 +10,7 @@ import os
 import socket
 import threading
 import time
+import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -403,5 +404,26 @@ def test_connections_beyond_the_limit_are_refused_and_udp_floods_are_dropped(mak
         spoken = manager.get_stats()["accepted"]
         assert 1 <= spoken < 10, spoken  # one a second: the burst beyond the first is dropped
         assert server.status()["last_error"]
+    finally:
+        server.stop()
+
+
+def test_with_real_espeak_finished_names_the_clip_file_and_its_length(make_manager):
+    cfg = TTSConfig.from_dict({"tts_queue": {"rate_limit_per_minute": 0},
+                               "voices": {"aliases": {"German": "de"}}})
+    manager = make_manager(cfg, sink=RecordingSink(speed=0))  # the engine from the config: espeak-ng
+    manager.start()
+    server = SpeakerbotServer(manager, settings(udp_port=0))
+    server.start()
+    try:
+        with connect(f"ws://127.0.0.1:{server.port}/", open_timeout=5) as ws:
+            bot = StreamerBot(ws)
+            reply = bot.ask("Speak", voice="german", message="Guten Tag und danke")
+            assert reply["status"] == "ok" and reply["result"]["voiceName"] == "de"
+            data = bot.event("Finished", reply["result"]["speechId"])["data"]
+            assert data["engineName"] == "espeak" and data["voiceName"] == "de"
+            with wave.open(data["filename"]) as clip:
+                length_ms = clip.getnframes() * 1000 // clip.getframerate()
+            assert data["duration"] > 300 and abs(data["duration"] - length_ms) <= 1
     finally:
         server.stop()
