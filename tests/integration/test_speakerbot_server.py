@@ -427,3 +427,13 @@ def test_with_real_espeak_finished_names_the_clip_file_and_its_length(make_manag
             assert data["duration"] > 300 and abs(data["duration"] - length_ms) <= 1
     finally:
         server.stop()
+
+
+def test_a_burst_of_speaks_is_all_answered_and_all_played_in_order(running, bot, caplog):
+    texts = [f"burst {n}" for n in range(30)]
+    ids = [bot.ask("Speak", message=text, silent=n == 0)["result"]["speechId"] for n, text in enumerate(texts)]
+    assert len(set(ids)) == 30
+    for speech_id in ids:
+        bot.event("Finished", speech_id)
+    assert running.played() == texts
+    assert sum("Silent" in r.getMessage() for r in caplog.records) == 1  # said once, and it played

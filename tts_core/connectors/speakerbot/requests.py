@@ -30,7 +30,7 @@ from tts_core.runtime.manager import TTSQueueManager
 
 log = logging.getLogger(__name__)
 
-MAX_NOTED_ALIASES = 100  # unknown voice aliases logged once each, up to this many
+MAX_NOTED = 100  # things logged once each (unknown voice aliases, ...), up to this many
 
 
 class Client:
@@ -93,6 +93,9 @@ class Requests:
             alias = None
         # badWordFilter and silent are accepted and do not change anything (docs/speakerbot.md):
         # the streamer's moderation always applies, and every clip plays.
+        if fields.silent:
+            self._note_once("silent", "speakerbot: Speak with Silent: the clip plays in OBS like any other "
+                            "(this queue has no silent mode); Finished still names its file")
         result = self.integration.submit("tts", {"text": fields.message, "voice": alias})
         if result.message_id is None or result.status != "ok":
             detail = result.detail or result.reason or "filtered"
@@ -104,12 +107,17 @@ class Requests:
         return speak_result(result.message_id, result.text or fields.message, result.voice)
 
     def _note_alias(self, alias: str) -> None:
+        self._note_once(f"alias:{alias.casefold()}", "speakerbot: voice alias %r is not in voices.aliases; "
+                        "speaking it with the default voice (add \"%s\": \"<engine voice>\" to "
+                        "voices.aliases)", alias, alias)
+
+    def _note_once(self, key: str, message: str, *args: object) -> None:
+        """Log ``message`` the first time ``key`` comes up (up to MAX_NOTED keys)."""
         with self._lock:
-            if alias.casefold() in self._noted or len(self._noted) >= MAX_NOTED_ALIASES:
+            if key in self._noted or len(self._noted) >= MAX_NOTED:
                 return
-            self._noted.add(alias.casefold())
-        log.warning("speakerbot: voice alias %r is not in voices.aliases; speaking it with the default voice "
-                    "(add \"%s\": \"<engine voice>\" to voices.aliases)", alias, alias)
+            self._noted.add(key)
+        log.warning(message, *args)
 
     # -- the queue ------------------------------------------------------------------------------
 
