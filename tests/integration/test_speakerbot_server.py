@@ -431,7 +431,8 @@ def test_with_real_espeak_finished_names_the_clip_file_and_its_length(make_manag
 
 def test_a_burst_of_speaks_is_all_answered_and_all_played_in_order(running, bot, caplog):
     texts = [f"burst {n}" for n in range(30)]
-    ids = [bot.ask("Speak", message=text, silent=n == 0)["result"]["speechId"] for n, text in enumerate(texts)]
+    ids = [bot.ask("Speak", message=text, silent=n == 0)["result"]["speechId"]
+           for n, text in enumerate(texts)]
     assert len(set(ids)) == 30
     for speech_id in ids:
         bot.event("Finished", speech_id)
