@@ -5,6 +5,7 @@ event or the sink, never on a sleep alone."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -438,3 +439,28 @@ def test_a_burst_of_speaks_is_all_answered_and_all_played_in_order(running, bot,
         bot.event("Finished", speech_id)
     assert running.played() == texts
     assert sum("Silent" in r.getMessage() for r in caplog.records) == 1  # said once, and it played
+
+
+def test_a_client_that_does_not_read_its_replies_is_disconnected(make_manager):
+    aliases = {f"alias{n}": f"voice-number-{n}" for n in range(500)}  # GetAliases: about 25 kB a reply
+    manager = make_manager(TTSConfig.from_dict({"voices": {"aliases": aliases}}), engine=ToneEngine(5),
+                           sink=RecordingSink(speed=0))
+    manager.start()
+    server = SpeakerbotServer(manager, settings(max_requests_per_second=0))
+    server.start()
+    try:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024)
+        sock.connect(("127.0.0.1", server.port))
+        with connect(f"ws://127.0.0.1:{server.port}/", sock=sock, max_queue=2, open_timeout=5,
+                     close_timeout=0.2) as ws:
+            with contextlib.suppress(ConnectionClosed):
+                for n in range(400):  # never read: the client's buffers and then the server's fill up
+                    ws.send(json.dumps({"request": "GetAliases", "id": n}))
+            assert wait_until(lambda: server.status()["clients"] == 0), server.status()
+            assert "did not read" in str(server.status()["last_error"])
+            assert server.status()["state"] == "listening"
+        with connect(f"ws://127.0.0.1:{server.port}/", open_timeout=5) as ws:  # others still served
+            assert StreamerBot(ws).ask("GetInfo")["status"] == "ok"
+    finally:
+        server.stop()

@@ -10,7 +10,7 @@ command thread, so the loop never writes the journal; their replies and the push
 Bounds: ``max_connections`` clients; requests up to ``max_frame_bytes`` (larger ones,
 up to 4 times that, get an error reply; larger still close the connection with 1009);
 ``max_requests_per_second`` per client (beyond it: an error reply); a client that
-leaves MAX_OUTBOX frames unread is closed; UDP datagrams beyond
+leaves more than MAX_OUTBOX_CHARS unread is disconnected; UDP datagrams beyond
 ``max_datagrams_per_second`` or ``max_frame_bytes`` are dropped. Log lines about
 floods are rate-limited. A port that cannot be used never raises: ``status()`` says
 ``failed`` with the reason, and the queue goes on.
@@ -57,11 +57,13 @@ MAX_HEAD_LINE_BYTES = 16 * 1024  # request line and each header line
 HARD_FRAME_FACTOR = 4  # frames up to 4x max_frame_bytes get an error reply; larger: close 1009
 HEARTBEAT_SECONDS = 20.0  # ping idle clients; one that does not answer is closed
 CLOSE_TIMEOUT_SECONDS = 0.4
-MAX_OUTBOX = 1000  # replies and events a client has not taken yet: beyond, it is closed
+MAX_OUTBOX_CHARS = 1024 * 1024  # replies and events a client has not taken (beyond the OS buffers)
+SEND_BUFFER_BYTES = 256 * 1024  # kernel send buffer per client (so a non-reader shows up quickly)
 START_TIMEOUT_SECONDS = 5.0
 LIMITED_LOGGERS = ("tts_core.connectors.speakerbot.server", "tts_core.connectors.speakerbot.requests",
                    "tts_core.connectors.speakerbot.http")
 _log_limit = RateLimitedLog()
+_TIMEOUTS = (TimeoutError, asyncio.TimeoutError)  # one class from Python 3.11 on, two before
 
 # States status() reports.
 DISABLED, STOPPED, LISTENING, CONNECTED, FAILED = "disabled", "stopped", "listening", "connected", "failed"
@@ -70,18 +72,34 @@ DISABLED, STOPPED, LISTENING, CONNECTED, FAILED = "disabled", "stopped", "listen
 class _Connection(Client):
     """One WebSocket client: its outbox (replies and events, in order) and request rate."""
 
-    def __init__(self, ws: web.WebSocketResponse, peer: str, rate: float) -> None:
+    def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport | None, peer: str,
+                 rate: float) -> None:
         super().__init__(peer)
         self.ws = ws
+        self.transport = transport
         self.rate = TokenBucket.per_second(rate)
         self.outbox: asyncio.Queue[str | None] = asyncio.Queue()
+        self.unsent = 0  # characters in the outbox
+        self.closing = False
 
     def send(self, text: str) -> bool:
-        """Queue ``text``; False if the client has left MAX_OUTBOX frames unread."""
-        if self.outbox.qsize() >= MAX_OUTBOX:
+        """Queue ``text``; False if the client has left more than MAX_OUTBOX_CHARS unread
+        (beyond the OS buffers)."""
+        if self.closing:
+            return True
+        if self.unsent + len(text) > MAX_OUTBOX_CHARS:
             return False
+        self.unsent += len(text)
         self.outbox.put_nowait(text)
         return True
+
+    def taken(self, text: str) -> None:
+        self.unsent -= len(text)
+
+    def abort(self) -> None:
+        self.closing = True
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.abort()
 
 
 class SpeakerbotServer:
@@ -325,7 +343,7 @@ class SpeakerbotServer:
                 client.outbox.put_nowait(None)
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(client.ws.close(), CLOSE_TIMEOUT_SECONDS)
-            with contextlib.suppress(asyncio.TimeoutError):
+            with contextlib.suppress(*_TIMEOUTS):
                 await asyncio.wait_for(http.shutdown(0.2), 0.3)
 
     async def _bind(self, loop: asyncio.AbstractEventLoop, make: Callable[[], Any], key: str,
@@ -374,7 +392,12 @@ class SpeakerbotServer:
         ws = web.WebSocketResponse(max_msg_size=cfg.max_frame_bytes * HARD_FRAME_FACTOR, compress=False,
                                    heartbeat=HEARTBEAT_SECONDS, timeout=CLOSE_TIMEOUT_SECONDS)
         await ws.prepare(request)
-        client = _Connection(ws, _peer(request), cfg.max_requests_per_second)
+        transport = request.transport
+        sock = transport.get_extra_info("socket") if transport is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
+        client = _Connection(ws, transport, _peer(request), cfg.max_requests_per_second)
         self._clients.add(client)
         self._watch_events(True)
         self._clients_changed()
@@ -383,12 +406,12 @@ class SpeakerbotServer:
             await self._read(client)
         finally:
             self._clients.discard(client)
+            self._clients_changed()
             client.outbox.put_nowait(None)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(writer, CLOSE_TIMEOUT_SECONDS)
             if not self._clients:
                 self._watch_events(False)
-            self._clients_changed()
         return ws
 
     async def _read(self, client: _Connection) -> None:
@@ -431,17 +454,26 @@ class SpeakerbotServer:
             text = await client.outbox.get()
             if text is None or client.ws.closed:
                 return
+            client.taken(text)
             try:
                 await client.ws.send_str(text)
             except (ConnectionError, RuntimeError):
                 return
 
     async def _too_slow(self, client: _Connection) -> None:
+        if client.closing:
+            return
+        client.closing = True
         log.warning("speakerbot: %s does not read its replies and events; disconnecting it", client.peer)
-        self._error(f"{client.peer} was too slow")
+        self._error(f"{client.peer} did not read its replies and events: disconnected")
         client.outbox.put_nowait(None)
-        with contextlib.suppress(Exception):
+        try:  # the close frame waits behind what the client does not read: drop it then
             await asyncio.wait_for(client.ws.close(code=1008, message=b"too slow"), CLOSE_TIMEOUT_SECONDS)
+        except (*_TIMEOUTS, ConnectionError, RuntimeError):
+            pass
+        transport = client.transport
+        if transport is None or transport.is_closing() or transport.get_write_buffer_size() > 0:
+            client.abort()  # closing would wait for the client to read what is left: forever
 
     # -- pushed events --------------------------------------------------------------------------------
 
