@@ -33,7 +33,8 @@ _NAMES = {name.casefold(): name for name in REQUESTS}
 _NAMES.update({"on": "Enable", "off": "Disable"})  # older names Speaker.bot also takes
 # UDP commands (lower case on the wire) -> request names.
 UDP_COMMANDS = {"speak": "Speak", "stop": "Stop", "pause": "Pause", "resume": "Resume", "clear": "Clear",
-                "enable": "Enable", "on": "Enable", "disable": "Disable", "off": "Disable"}
+                "events": "Events", "enable": "Enable", "on": "Enable", "disable": "Disable",
+                "off": "Disable"}
 # What Speak answers and the events say about the voice's settings (the queue's engine has its own).
 VOICE_SETTINGS = {"pitch": 1.0, "volume": 1.0, "rate": 0.0}
 REMEMBERED_DURATIONS = 1000  # clip durations kept between Playing and Finished
