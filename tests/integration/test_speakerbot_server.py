@@ -267,7 +267,7 @@ def test_udp_speak_is_spoken_with_the_mapped_voice(running):
         sock.sendto(json.dumps(datagram).encode(), ("127.0.0.1", running.server.udp_port))
     assert wait_until(lambda: "from udp" in running.played()), running.played()
     assert running.engine.voices["from udp"] == "en-gb"
-    assert wait_until(lambda: running.server.status()["events_received"] == 1)
+    assert wait_until(lambda: running.server.status()["events"] == 1)
 
 
 def test_an_unknown_or_malformed_request_gets_an_error_reply_and_the_connection_stays(running, bot, caplog):
@@ -400,7 +400,7 @@ def test_connections_beyond_the_limit_are_refused_and_udp_floods_are_dropped(mak
             for n in range(10):
                 sock.sendto(json.dumps({"command": "speak", "message": f"flood {n}"}).encode(),
                             ("127.0.0.1", server.udp_port))
-        assert wait_until(lambda: server.status()["events_received"] == 1 + 11)
+        assert wait_until(lambda: server.status()["events"] == 1 + 11)
         assert manager.events.flush() and manager.wait_until_idle(10)
         spoken = manager.get_stats()["accepted"]
         assert 1 <= spoken < 10, spoken  # one a second: the burst beyond the first is dropped
@@ -464,3 +464,18 @@ def test_a_client_that_does_not_read_its_replies_is_disconnected(make_manager):
             assert StreamerBot(ws).ask("GetInfo")["status"] == "ok"
     finally:
         server.stop()
+
+
+def test_the_state_is_reported_where_the_manager_collects_connector_reports(make_manager):
+    manager = quick_manager(make_manager)
+    manager.connector_reports = {}  # type: ignore[attr-defined]  # GetStats "connectors" (the framework's)
+    server = SpeakerbotServer(manager, settings(udp_port=0))
+    server.start()
+    try:
+        report = manager.connector_reports["speakerbot"]()  # type: ignore[attr-defined]
+        assert report["state"] == "listening" and report["address"] == server.url
+        assert report["events"] == 0 and report["clients"] == 0 and report["since_s"] >= 0
+    finally:
+        server.close()
+    assert "speakerbot" not in manager.connector_reports  # type: ignore[attr-defined]
+    assert not server.is_running

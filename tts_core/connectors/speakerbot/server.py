@@ -65,6 +65,7 @@ LIMITED_LOGGERS = ("tts_core.connectors.speakerbot.server", "tts_core.connectors
 _log_limit = RateLimitedLog()
 _TIMEOUTS = (TimeoutError, asyncio.TimeoutError)  # one class from Python 3.11 on, two before
 
+NAME = "speakerbot"  # its key under "connectors" in the config and in GetStats
 # States status() reports.
 DISABLED, STOPPED, LISTENING, CONNECTED, FAILED = "disabled", "stopped", "listening", "connected", "failed"
 
@@ -131,7 +132,7 @@ class SpeakerbotServer:
         self._apply_lock = threading.RLock()  # start, stop and apply, one at a time
         self._status_lock = threading.Lock()
         self._state = DISABLED if not self.settings.enabled else STOPPED
-        self._since = time.time()
+        self._since = time.monotonic()
         self._reason: str | None = None
         self._last_error: str | None = None
         self._received = 0
@@ -146,6 +147,9 @@ class SpeakerbotServer:
         self._udp_rate = TokenBucket.per_second(self.settings.max_datagrams_per_second)
         self._hosts = HostAllowList.build(self.settings.host)
         self._unregister = manager.settings.add(self)
+        reports = getattr(manager, "connector_reports", None)  # GetStats "connectors", where it exists
+        if isinstance(reports, dict):
+            reports[NAME] = self.status
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -250,13 +254,27 @@ class SpeakerbotServer:
         return Prepared(lambda: self.apply(settings))
 
     def status(self) -> dict[str, Any]:
-        """``state`` (disabled, stopped, listening, connected, failed), ``since`` (epoch
-        seconds of the last change), ``reason`` (why it failed), ``clients``,
-        ``events_received`` (requests and datagrams), ``last_error``, ``url``, ``udp_port``."""
+        """The state as GetStats (under ``connectors``), the OBS status line and ``obs-tts
+        doctor`` show it: ``state`` (disabled, stopped, listening, connected, failed),
+        ``since_s`` (seconds since it last changed), ``address``, ``clients``, ``events``
+        (requests and datagrams received), ``last_error``, and ``reason`` when failed."""
         with self._status_lock:
-            return {"state": self._state, "since": self._since, "reason": self._reason,
-                    "clients": len(self._clients), "events_received": self._received,
-                    "last_error": self._last_error, "url": self.url, "udp_port": self.udp_port}
+            shown: dict[str, Any] = {
+                "state": self._state, "since_s": round(time.monotonic() - self._since, 1),
+                "address": self.url + (f" + UDP {self.udp_port}" if self.udp_port else ""),
+                "clients": len(self._clients), "events": self._received, "last_error": self._last_error,
+            }
+            if self._state == FAILED:
+                shown["reason"] = self._reason
+            return shown
+
+    def close(self) -> None:
+        """Stop, and leave the manager's settings and reports (the server is not used again)."""
+        self.stop()
+        self._unregister()
+        reports = getattr(self.manager, "connector_reports", None)
+        if isinstance(reports, dict) and reports.get(NAME) == self.status:
+            del reports[NAME]
 
     # -- state -------------------------------------------------------------------------------------
 
@@ -264,7 +282,7 @@ class SpeakerbotServer:
         with self._status_lock:
             if state == self._state and reason == self._reason:
                 return
-            self._state, self._reason, self._since = state, reason, time.time()
+            self._state, self._reason, self._since = state, reason, time.monotonic()
         if state == FAILED:
             log.error("speakerbot: failed: %s", reason)
         else:

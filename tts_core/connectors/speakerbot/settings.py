@@ -54,25 +54,25 @@ class SpeakerbotSettings:
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
-    def validate(self) -> None:
-        """Raise ConfigError naming the first wrong key."""
+    def validate(self, prefix: str = PREFIX) -> None:
+        """Raise ConfigError naming the first wrong key (``prefix``: where the section is)."""
         if not isinstance(self.enabled, bool):
-            raise ConfigError(f"{PREFIX}.enabled must be true or false, got {self.enabled!r}")
-        _check_host(self.host, f"{PREFIX}.host")
+            raise ConfigError(f"{prefix}.enabled must be true or false, got {self.enabled!r}")
+        _check_host(self.host, f"{prefix}.host", prefix)
         for key in ("port", "udp_port"):
             value = getattr(self, key)
             if not _is_int(value) or not 0 <= value <= 65535:
-                raise ConfigError(f"{PREFIX}.{key} must be a port number 0-65535, got {value!r}")
+                raise ConfigError(f"{prefix}.{key} must be a port number 0-65535, got {value!r}")
         if not _is_int(self.max_frame_bytes) or not 256 <= self.max_frame_bytes <= 16 * 1024 * 1024:
-            raise ConfigError(f"{PREFIX}.max_frame_bytes must be 256-16777216 bytes, "
+            raise ConfigError(f"{prefix}.max_frame_bytes must be 256-16777216 bytes, "
                               f"got {self.max_frame_bytes!r}")
         for key in ("max_requests_per_second", "max_datagrams_per_second"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
                     or value < 0:
-                raise ConfigError(f"{PREFIX}.{key} must be a number >= 0 (0 = unlimited), got {value!r}")
+                raise ConfigError(f"{prefix}.{key} must be a number >= 0 (0 = unlimited), got {value!r}")
         if not _is_int(self.max_connections) or self.max_connections < 1:
-            raise ConfigError(f"{PREFIX}.max_connections must be an integer >= 1, "
+            raise ConfigError(f"{prefix}.max_connections must be an integer >= 1, "
                               f"got {self.max_connections!r}")
 
     @property
@@ -90,12 +90,12 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _check_host(host: object, key: str) -> None:
+def _check_host(host: object, key: str, prefix: str) -> None:
     if isinstance(host, str) and ":" in host:
         try:
             ipaddress.ip_address(host)
         except ValueError:
-            raise ConfigError(f"{key} must be an IP address or host name; the port goes in {PREFIX}.port, "
+            raise ConfigError(f"{key} must be an IP address or host name; the port goes in {prefix}.port, "
                               f"got {host!r}") from None
         return
     check_host(host, key)
