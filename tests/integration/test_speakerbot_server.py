@@ -109,6 +109,16 @@ def handshake_status(port: int, host: str) -> int:
     return int(head.split(b" ")[1])
 
 
+def with_speakerbot(config: TTSConfig, section: SpeakerbotSettings) -> None:
+    """Put ``section`` at ``config.connectors.speakerbot``, whether or not the config has
+    a ``connectors`` section yet."""
+    connectors = getattr(config, "connectors", None)
+    if connectors is None:
+        config.connectors = SimpleNamespace(speakerbot=section)  # type: ignore[attr-defined]
+    else:
+        connectors.speakerbot = section
+
+
 def quick_manager(make_manager: Any) -> TTSQueueManager:
     manager: TTSQueueManager = make_manager(TTSConfig(rate_limit_per_minute=0), engine=ToneEngine(5),
                                             sink=RecordingSink(speed=0))
@@ -352,7 +362,7 @@ def test_settings_reach_the_server_through_reconfigure_and_a_restart_pushes_even
     manager = quick_manager(make_manager)
     server = SpeakerbotServer(manager)
     config = TTSConfig(rate_limit_per_minute=0)
-    config.connectors = SimpleNamespace(speakerbot=settings(udp_port=0))  # type: ignore[attr-defined]
+    with_speakerbot(config, settings(udp_port=0))
     manager.reconfigure(config)  # the way the OBS panel and obs-tts serve change settings
     try:
         assert server.status()["state"] == "listening"
@@ -364,7 +374,7 @@ def test_settings_reach_the_server_through_reconfigure_and_a_restart_pushes_even
             server.stop()
             assert not server.is_running and server.status()["state"] == "stopped"
             server.start()
-        config.connectors = SimpleNamespace(speakerbot={"enabled": False})  # type: ignore[attr-defined]
+        with_speakerbot(config, SpeakerbotSettings(enabled=False))
         manager.reconfigure(config)
         assert server.status()["state"] == "disabled" and not server.is_running
     finally:
