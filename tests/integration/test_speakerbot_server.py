@@ -146,7 +146,7 @@ def running(make_manager) -> Iterator[Running]:
     sink = RecordingSink(speed=1.0)
     manager = make_manager(cfg, engine=engine, sink=sink)
     manager.start()
-    server = SpeakerbotServer(manager, settings())
+    server = SpeakerbotServer(manager, settings=settings())
     server.start()
     assert server.status()["state"] == "listening", server.status()
     try:
@@ -294,7 +294,7 @@ def test_an_unknown_or_malformed_request_gets_an_error_reply_and_the_connection_
 
 def test_more_requests_than_the_rate_limit_get_error_replies_and_the_connection_stays(make_manager):
     manager = quick_manager(make_manager)
-    server = SpeakerbotServer(manager, settings(max_requests_per_second=2))
+    server = SpeakerbotServer(manager, settings=settings(max_requests_per_second=2))
     server.start()
     try:
         with connect(f"ws://127.0.0.1:{server.port}/", open_timeout=5) as ws:
@@ -338,7 +338,7 @@ def test_status_disabled_failed_and_restarted_on_a_new_port(make_manager):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         busy = taken.getsockname()[1]
-        server = SpeakerbotServer(manager, settings(port=busy))
+        server = SpeakerbotServer(manager, settings=settings(port=busy))
         server.start()
         status = server.status()
         assert status["state"] == "failed" and f"connectors.speakerbot.port {busy}" in status["reason"]
@@ -361,11 +361,15 @@ def test_status_disabled_failed_and_restarted_on_a_new_port(make_manager):
 def test_settings_reach_the_server_through_reconfigure_and_a_restart_pushes_events_again(make_manager):
     manager = quick_manager(make_manager)
     server = SpeakerbotServer(manager)
+    server.start()  # wanted, but off: it starts when its settings say so
+    assert server.status()["state"] == "disabled" and not server.is_running
+    idle = SpeakerbotServer(manager)  # never started (e.g. built only to look at the settings)
     config = TTSConfig(rate_limit_per_minute=0)
     with_speakerbot(config, settings(udp_port=0))
     manager.reconfigure(config)  # the way the OBS panel and obs-tts serve change settings
     try:
         assert server.status()["state"] == "listening"
+        assert not idle.is_running and idle.status()["state"] == "stopped"
         for _ in range(2):  # the second time after a stop and a start
             with connect(f"ws://127.0.0.1:{server.port}/", open_timeout=5) as ws:
                 bot = StreamerBot(ws)
@@ -395,7 +399,7 @@ def test_stop_closes_connected_clients_and_ends_the_thread(running):
 
 def test_connections_beyond_the_limit_are_refused_and_udp_floods_are_dropped(make_manager):
     manager = quick_manager(make_manager)
-    server = SpeakerbotServer(manager, settings(max_connections=1, max_datagrams_per_second=1,
+    server = SpeakerbotServer(manager, settings=settings(max_connections=1, max_datagrams_per_second=1,
                                                 max_frame_bytes=512))
     server.start()
     try:
@@ -424,7 +428,7 @@ def test_with_real_espeak_finished_names_the_clip_file_and_its_length(make_manag
                                "voices": {"aliases": {"German": "de"}}})
     manager = make_manager(cfg, sink=RecordingSink(speed=0))  # the engine from the config: espeak-ng
     manager.start()
-    server = SpeakerbotServer(manager, settings(udp_port=0))
+    server = SpeakerbotServer(manager, settings=settings(udp_port=0))
     server.start()
     try:
         with connect(f"ws://127.0.0.1:{server.port}/", open_timeout=5) as ws:
@@ -456,7 +460,7 @@ def test_a_client_that_does_not_read_its_replies_is_disconnected(make_manager):
     manager = make_manager(TTSConfig.from_dict({"voices": {"aliases": aliases}}), engine=ToneEngine(5),
                            sink=RecordingSink(speed=0))
     manager.start()
-    server = SpeakerbotServer(manager, settings(max_requests_per_second=0))
+    server = SpeakerbotServer(manager, settings=settings(max_requests_per_second=0))
     server.start()
     try:
         sock = socket.socket()
@@ -479,7 +483,7 @@ def test_a_client_that_does_not_read_its_replies_is_disconnected(make_manager):
 def test_the_state_is_reported_where_the_manager_collects_connector_reports(make_manager):
     manager = quick_manager(make_manager)
     manager.connector_reports = {}  # type: ignore[attr-defined]  # GetStats "connectors" (the framework's)
-    server = SpeakerbotServer(manager, settings(udp_port=0))
+    server = SpeakerbotServer(manager, settings=settings(udp_port=0))
     server.start()
     try:
         report = manager.connector_reports["speakerbot"]()  # type: ignore[attr-defined]

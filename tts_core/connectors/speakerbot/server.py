@@ -65,7 +65,6 @@ LIMITED_LOGGERS = ("tts_core.connectors.speakerbot.server", "tts_core.connectors
 _log_limit = RateLimitedLog()
 _TIMEOUTS = (TimeoutError, asyncio.TimeoutError)  # one class from Python 3.11 on, two before
 
-NAME = "speakerbot"  # its key under "connectors" in the config and in GetStats
 # States status() reports.
 DISABLED, STOPPED, LISTENING, CONNECTED, FAILED = "disabled", "stopped", "listening", "connected", "failed"
 
@@ -107,19 +106,24 @@ class SpeakerbotServer:
     """Answers Streamer.bot's Speaker.bot integration on ``ws://host:port/`` and UDP
     ``host:udp_port``, in a background thread.
 
-    Parameters: ``manager``; ``settings`` (SpeakerbotSettings; default: off);
-    ``integration`` (the event translator Speak goes through; default: a new one on
-    the manager). ``port=0`` / ``udp_port`` picks free ports: ``port`` and ``udp_port``
-    tell which after ``start()``. It is a part of ``manager.settings``: a config with a
-    ``connectors.speakerbot`` section reaches it through ``prepare_config``.
+    Parameters: ``manager``; ``integration`` (the event translator Speak goes through;
+    default: a new one on the manager); ``settings`` (SpeakerbotSettings; default: the
+    manager's config ``connectors.speakerbot`` if it has one, else off). ``port=0`` /
+    ``udp_port=0`` pick free ports: ``port`` and ``udp_port`` tell which after ``start()``.
+    It is a part of ``manager.settings``: once started, it runs while its settings say
+    ``enabled``, and a config with a ``connectors.speakerbot`` section reaches it through
+    ``prepare_config``.
     """
 
-    def __init__(self, manager: TTSQueueManager, settings: SpeakerbotSettings | None = None,
-                 integration: StreamerBotIntegration | None = None) -> None:
+    name = "speakerbot"  # its key under "connectors" in the config and in GetStats
+
+    def __init__(self, manager: TTSQueueManager, integration: StreamerBotIntegration | None = None,
+                 settings: SpeakerbotSettings | None = None) -> None:
         self.manager = manager
         self.integration = integration or StreamerBotIntegration(manager)
-        self.settings = settings or SpeakerbotSettings()
+        self.settings = settings or _section(manager.config) or SpeakerbotSettings()
         self.settings.validate()
+        self._wanted = False  # start() called, stop() not since
         self.requests = Requests(manager, self.integration, str(uuid.uuid4()))
         self.host = self.settings.host
         self.port = self.settings.port
@@ -149,7 +153,7 @@ class SpeakerbotServer:
         self._unregister = manager.settings.add(self)
         reports = getattr(manager, "connector_reports", None)  # GetStats "connectors", where it exists
         if isinstance(reports, dict):
-            reports[NAME] = self.status
+            reports[self.name] = self.report
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -163,9 +167,10 @@ class SpeakerbotServer:
         return f"ws://{host}:{self.port}/"
 
     def start(self) -> None:
-        """Listen, if ``settings.enabled``; never raises for a port that cannot be used
-        (``status()`` then says ``failed`` and why)."""
+        """Listen, if ``settings.enabled`` (else as soon as they say so); never raises for a
+        port that cannot be used (``status()`` then says ``failed`` and why)."""
         with self._apply_lock:
+            self._wanted = True
             cfg = self.settings
             if not cfg.enabled:
                 self._set_state(DISABLED)
@@ -205,6 +210,12 @@ class SpeakerbotServer:
         """Close every connection and the ports and end the thread within ``timeout``
         seconds; safe if never started."""
         with self._apply_lock:
+            self._wanted = False
+            self._halt(timeout)
+
+    def _halt(self, timeout: float = 1.0) -> None:
+        """End the thread (the server stays wanted: apply() restarts it)."""
+        with self._apply_lock:
             thread, loop, stopping = self._thread, self._loop, self._stopping
             if thread is None:
                 return
@@ -227,14 +238,17 @@ class SpeakerbotServer:
         with self._apply_lock:
             old, self.settings = self.settings, settings
             if not settings.enabled:
-                self.stop()
+                self._halt()
                 self._set_state(DISABLED)
                 return
             address = (settings.host, settings.port, settings.udp_port)
             if self.is_running and address != (old.host, old.port, old.udp_port):
-                self.stop()
+                self._halt()
             if not self.is_running:
-                self.start()
+                if self._wanted:
+                    self.start()
+                else:
+                    self._set_state(STOPPED)  # on, but its owner has not started it (or stopped it)
                 return
             loop = self._loop
             if loop is not None and not loop.is_closed():
@@ -245,13 +259,23 @@ class SpeakerbotServer:
         """Its part of ``manager.reconfigure``: a config whose ``connectors.speakerbot`` is
         set (SpeakerbotSettings or its JSON object) is applied on commit; without that
         section nothing changes."""
-        section = getattr(getattr(config, "connectors", None), "speakerbot", None)
-        if section is None:
+        settings = _section(config)
+        if settings is None:
             return Prepared(lambda: None)
-        settings = (section if isinstance(section, SpeakerbotSettings)
-                    else SpeakerbotSettings.from_dict(section))
         settings.validate()
         return Prepared(lambda: self.apply(settings))
+
+    # The names every connector answers to (tts_core.connectors: GetStats, obs-tts doctor).
+    def report(self) -> dict[str, Any]:
+        return self.status()
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @property
+    def last_error(self) -> str | None:
+        return self._last_error
 
     def status(self) -> dict[str, Any]:
         """The state as GetStats (under ``connectors``), the OBS status line and ``obs-tts
@@ -273,8 +297,8 @@ class SpeakerbotServer:
         self.stop()
         self._unregister()
         reports = getattr(self.manager, "connector_reports", None)
-        if isinstance(reports, dict) and reports.get(NAME) == self.status:
-            del reports[NAME]
+        if isinstance(reports, dict) and reports.get(self.name) == self.report:
+            del reports[self.name]
 
     # -- state -------------------------------------------------------------------------------------
 
@@ -584,6 +608,15 @@ class _Datagrams(asyncio.DatagramProtocol):
 
     def error_received(self, exc: Exception) -> None:
         log.debug("speakerbot: UDP error: %s", exc)
+
+
+def _section(config: Any) -> SpeakerbotSettings | None:
+    """``config.connectors.speakerbot`` (SpeakerbotSettings or its JSON object), if the
+    config has it."""
+    section = getattr(getattr(config, "connectors", None), "speakerbot", None)
+    if section is None or isinstance(section, SpeakerbotSettings):
+        return section
+    return SpeakerbotSettings.from_dict(section)
 
 
 def _refusal(status: int, message: str) -> web.Response:
