@@ -314,6 +314,9 @@ def _add_connections_group(props: Any) -> None:
                                 obs.OBS_TEXT_PASSWORD)
     obs.obs_properties_add_text(group, "streamerbot_reward_titles",
                                 "Channel point rewards that are read (comma separated)", obs.OBS_TEXT_DEFAULT)
+    obs.obs_properties_add_bool(group, "speakerbot_enabled", "Speaker.bot server (for Streamer.bot)")
+    obs.obs_properties_add_int(group, "speakerbot_port", "Speaker.bot WebSocket port", 1, 65535, 1)
+    obs.obs_properties_add_int(group, "speakerbot_udp_port", "Speaker.bot UDP port (0 = off)", 0, 65535, 1)
     obs.obs_properties_add_group(props, "connections", "Connections", obs.OBS_GROUP_NORMAL, group)
 
 

@@ -493,3 +493,29 @@ def test_the_state_is_reported_where_the_manager_collects_connector_reports(make
         server.close()
     assert "speakerbot" not in manager.connector_reports  # type: ignore[attr-defined]
     assert not server.is_running
+
+
+def test_obs_tts_serve_runs_the_server_from_its_config_and_getstats_shows_it(tmp_path):
+    """As a streamer runs it: ``connectors.speakerbot`` on in the config of a real
+    ``obs-tts serve``; Streamer.bot's Speak is spoken and GetStats shows the server."""
+    from listener_support import serving
+
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"engine": {"name": "espeak"},
+                                  "connectors": {"speakerbot": {"enabled": True, "port": 0, "udp_port": 0}}}))
+    with serving(tmp_path, config) as (url, lines, _process):
+        assert wait_until(lambda: any("connector speakerbot: ws://" in line for line in lines), 20), lines
+        line = next(line for line in lines if "connector speakerbot: " in line)
+        address = line.split("connector speakerbot: ", 1)[1].split()[0]
+        with connect(address, open_timeout=5) as ws:
+            streamer_bot = StreamerBot(ws)
+            reply = streamer_bot.ask("Speak", message="hello from speaker bot", voice="")
+            assert reply["status"] == "ok", reply
+            speech_id = reply["result"]["speechId"]
+            finished = streamer_bot.event("Finished", speech_id, timeout=30)
+            assert finished["data"]["duration"] > 0
+        with connect(url, open_timeout=5) as ws:
+            ws.send(json.dumps({"request": "GetStats", "id": 1}))
+            stats = json.loads(ws.recv(timeout=10))["stats"]
+        assert stats["connectors"]["speakerbot"]["state"] in ("listening", "connected")
+        assert stats["connectors"]["speakerbot"]["events"] >= 1

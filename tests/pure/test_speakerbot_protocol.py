@@ -8,6 +8,7 @@ import json
 import pytest
 
 from tts_core.config import ConfigError
+from tts_core.config.speakerbot import SpeakerbotSettings
 from tts_core.connectors.speakerbot.protocol import (
     REQUESTS,
     Request,
@@ -23,7 +24,6 @@ from tts_core.connectors.speakerbot.protocol import (
     speak_fields,
     speak_result,
 )
-from tts_core.connectors.speakerbot.settings import SpeakerbotSettings
 
 LIMIT = 1024
 

@@ -118,8 +118,8 @@ def run_serve(args: argparse.Namespace) -> int:
         for connector in connectors:
             connector.start()
             if connector.settings.enabled:
-                print(f"obs-tts serve: connector {connector.name}: {connector.describe(connector.settings)}",
-                      flush=True)
+                where = connector.report()["address"]
+                print(f"obs-tts serve: connector {connector.name}: {where}", flush=True)
         while not stop.wait(0.2):
             if reload.is_set():
                 reload.clear()

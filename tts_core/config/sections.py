@@ -17,6 +17,7 @@ from tts_core.config.checks import (
     check_types,
     one_of,
 )
+from tts_core.config.speakerbot import SpeakerbotSettings
 from tts_core.domain.moderation import CENSOR_WORD, LINK_WORD, ApprovalRule, BadWordAction, LinkAction
 
 EVENT_TYPES = ("donation", "subscription", "follow", "raid", "cheer", "chat", "command", "tts",
@@ -401,9 +402,10 @@ class StreamerBotConnectorConfig:
 
 @dataclass
 class ConnectorsConfig:
-    """One sub-section per connector (``streamerbot``; each has ``enabled``)."""
+    """One sub-section per connector (``streamerbot``, ``speakerbot``; each has ``enabled``)."""
 
     streamerbot: StreamerBotConnectorConfig = field(default_factory=StreamerBotConnectorConfig)
+    speakerbot: SpeakerbotSettings = field(default_factory=SpeakerbotSettings)
 
     def validate(self, prefix: str = "connectors") -> None:
         for f in fields(self):

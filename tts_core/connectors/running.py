@@ -4,17 +4,40 @@
 from __future__ import annotations
 
 import time
+from typing import Any, Protocol
 
 from tts_core.config import TTSConfig
-from tts_core.connectors.base import AUTH_FAILED, CONNECTED, Connector
+from tts_core.connectors.base import AUTH_FAILED, CONNECTED
+from tts_core.connectors.speakerbot import SpeakerbotServer
+from tts_core.connectors.speakerbot.server import FAILED, LISTENING
 from tts_core.connectors.streamerbot import StreamerBotConnector
 from tts_core.ingest.translator import StreamerBotIntegration
 from tts_core.runtime.manager import TTSQueueManager
 
-CONNECTOR_CLASSES: tuple[type[Connector], ...] = (StreamerBotConnector,)
+
+class Part(Protocol):
+    """What serve, the OBS script and doctor use of a connector (a client such as
+    StreamerBotConnector, or a server such as SpeakerbotServer)."""
+
+    name: str
+    settings: Any  # its config section; ``settings.enabled`` says whether it runs
+
+    def start(self) -> None: ...
+    def close(self) -> None: ...
+    def report(self) -> dict[str, Any]: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def last_error(self) -> str | None: ...
 
 
-def build_connectors(manager: TTSQueueManager, integration: StreamerBotIntegration) -> list[Connector]:
+CONNECTOR_CLASSES: tuple[type[StreamerBotConnector] | type[SpeakerbotServer], ...] = (
+    StreamerBotConnector, SpeakerbotServer)
+NAMES = {"streamerbot": "Streamer.bot", "speakerbot": "Speaker.bot server"}
+WORKING = (CONNECTED, LISTENING)  # a client connected, a server listening (with or without clients)
+
+
+def build_connectors(manager: TTSQueueManager, integration: StreamerBotIntegration) -> list[Part]:
     """One of each connector on ``manager``, its events through ``integration``; each
     runs once started and while its settings say ``enabled`` (settings apply live)."""
     return [cls(manager, integration) for cls in CONNECTOR_CLASSES]
@@ -22,7 +45,7 @@ def build_connectors(manager: TTSQueueManager, integration: StreamerBotIntegrati
 
 def status_line(manager: TTSQueueManager) -> str:
     """A short state of the connectors that are on: "Streamer.bot connected" ("" if none)."""
-    names = {"streamerbot": "Streamer.bot"}
+    names = NAMES
     shown = []
     for name, report in list(manager.connector_reports.items()):
         state = report()
@@ -45,12 +68,12 @@ def probe(config: TTSConfig, timeout: float = 8.0) -> dict[str, str | None]:
         connector.start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if connector.state in (CONNECTED, AUTH_FAILED) or connector.last_error is not None:
+            if connector.state in (*WORKING, AUTH_FAILED, FAILED) or connector.last_error is not None:
                 break
             time.sleep(0.05)
         report = connector.report()
         connector.close()
-        if report["state"] == CONNECTED:
+        if report["state"] in WORKING:
             results[connector.name] = None
         else:
             why = report.get("reason") or report["last_error"] or f"no connection within {timeout:.0f} s"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tts_core.connectors.speakerbot.settings import SpeakerbotSettings
+from tts_core.config.speakerbot import SpeakerbotSettings
 
 if TYPE_CHECKING:
     from tts_core.connectors.speakerbot.server import SpeakerbotServer

@@ -32,6 +32,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tts_core.config.speakerbot import PREFIX, SpeakerbotSettings
 from tts_core.connectors.speakerbot.protocol import (
     Request,
     RequestError,
@@ -42,7 +43,6 @@ from tts_core.connectors.speakerbot.protocol import (
     parse_request,
 )
 from tts_core.connectors.speakerbot.requests import Client, Requests
-from tts_core.connectors.speakerbot.settings import PREFIX, SpeakerbotSettings
 from tts_core.domain.events import Event
 from tts_core.domain.token_bucket import TokenBucket
 from tts_core.ingest.translator import StreamerBotIntegration

@@ -8,6 +8,7 @@ reads the values out of OBS's ``obs_data_t`` with the types listed in ``SETTINGS
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -82,6 +83,9 @@ CONNECTION_SETTINGS: tuple[Setting, ...] = (
     Setting("streamerbot_url", str, "ws://127.0.0.1:8080/"),
     Setting("streamerbot_password", str, ""),  # never logged or shown
     Setting("streamerbot_reward_titles", str, ""),  # comma- or line-separated channel point rewards
+    Setting("speakerbot_enabled", bool, False),  # the Speaker.bot-compatible server (docs/speakerbot.md)
+    Setting("speakerbot_port", int, 7580),
+    Setting("speakerbot_udp_port", int, 6669),  # 0 = off
 )
 
 SETTINGS: tuple[Setting, ...] = (
@@ -208,6 +212,9 @@ def _apply_connections(v: Mapping[str, Any], config: TTSConfig) -> None:
     bot.url = v["streamerbot_url"] or "ws://127.0.0.1:8080/"
     bot.password = v["streamerbot_password"]
     bot.reward_titles = _items(v["streamerbot_reward_titles"])
+    config.connectors.speakerbot = dataclasses.replace(
+        config.connectors.speakerbot, enabled=v["speakerbot_enabled"], port=v["speakerbot_port"],
+        udp_port=v["speakerbot_udp_port"])
 
 
 def _items(text: str) -> list[str]:
