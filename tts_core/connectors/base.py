@@ -41,6 +41,7 @@ from tts_core.runtime.settings import Prepared
 
 log = logging.getLogger(__name__)
 
+CANCEL_AGAIN_SECONDS = 0.1
 CONNECTED, CONNECTING, AUTH_FAILED, DISABLED = "connected", "connecting", "auth_failed", "disabled"
 STATES = (CONNECTED, CONNECTING, AUTH_FAILED, DISABLED)
 MAX_BACKOFF_SECONDS = 30.0
@@ -104,6 +105,7 @@ class Connector:
         self._state: str = DISABLED
         self._reason: str | None = None
         self._since = time.monotonic()
+        self._changed = threading.Condition()  # notified on every change of state
         self._logged: tuple[str, str | None] | None = None
         self._connected_once = False
         self._seen = RecentIds()
@@ -113,6 +115,7 @@ class Connector:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._stopping = False
+        self._ending = False  # the thread has decided to end (a new start needs a new thread)
         self._submitter: ThreadPoolExecutor | None = None
         self._unregister = manager.settings.add(self)
         manager.connector_reports[self.name] = self.report
@@ -136,6 +139,13 @@ class Connector:
 
     # -- state -----------------------------------------------------------------------------
 
+    def wait_until_settled(self, timeout: float) -> bool:
+        """Wait until the first attempt has an answer: connected, refused, or an error;
+        False if ``timeout`` ran out first (``obs-tts doctor`` uses it)."""
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: self._state in (CONNECTED, AUTH_FAILED) or self.last_error is not None, timeout)
+
     @property
     def state(self) -> str:
         return self._state
@@ -156,6 +166,8 @@ class Connector:
         if state != self._state:
             self._since = time.monotonic()
         self._state, self._reason = state, reason
+        with self._changed:
+            self._changed.notify_all()
         if (state, reason) == self._logged:
             return
         self._logged = (state, reason)
@@ -223,13 +235,16 @@ class Connector:
         """Start, wake or stop the thread to match ``_wanted`` and ``enabled``; returns a
         thread that was told to stop."""
         with self._lock:
-            thread = self._thread if self._thread is not None and self._thread.is_alive() else None
+            alive = self._thread is not None and self._thread.is_alive() and not self._ending
+            thread = self._thread if alive else None
             run = self._wanted and bool(self.settings.enabled)
-            if run and thread is not None and self._stopping:  # switched off and on again at once
-                thread.join(2.0)
-                thread = thread if thread.is_alive() else None
+            if run and thread is not None and self._stopping:  # switched off and on again at once:
+                self._stopping = False  # the thread has not decided to end yet: it carries on
+                self._set_state(CONNECTING)
+                self._poke()
+                return None
             if run and thread is None:
-                self._stopping = False
+                self._stopping = self._ending = False
                 self._thread = threading.Thread(target=self._run, name=f"tts-connector-{self.name}",
                                                 daemon=True)
                 self._set_state(CONNECTING)
@@ -254,29 +269,30 @@ class Connector:
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
-        self._submitter = ThreadPoolExecutor(1, thread_name_prefix=f"tts-connector-{self.name}-submit")
+        submitter = ThreadPoolExecutor(1, thread_name_prefix=f"tts-connector-{self.name}-submit")
+        self._submitter = submitter
         try:
             loop.run_until_complete(self._main(loop))
         except Exception:
             log.exception("%s: stopped on an error", self.name)
         finally:
-            self._loop, self._wake = None, None
+            with self._lock:
+                if self._loop is loop:  # not yet replaced by a thread started after this one ended
+                    self._loop, self._wake = None, None
             loop.close()
-            self._submitter.shutdown(wait=True)
+            submitter.shutdown(wait=True)
 
     async def _main(self, loop: asyncio.AbstractEventLoop) -> None:
         self._wake = asyncio.Event()
         self._loop = loop
         attempt = 0
-        while not self._stopping:
+        while not self._ends():
             settings = self.settings
-            if not settings.enabled:
-                return
             if self._state != AUTH_FAILED:
                 self._set_state(CONNECTING, self.last_error)
             self._connected_once = False
             woken, error = await self._one_session(settings)
-            if self._stopping:
+            if self._ends():
                 return
             if woken:  # a setting changed: connect again at once with it
                 attempt, self.last_error = 0, None
@@ -295,6 +311,14 @@ class Connector:
                 attempt = 0
                 self._set_state(CONNECTING)
 
+    def _ends(self) -> bool:
+        """Whether the thread ends now (told to stop, or switched off). Decided under the
+        lock, so that ``_sync`` either sees a thread that carries on or starts a new one."""
+        with self._lock:
+            if self._stopping or not self.settings.enabled:
+                self._ending = True
+            return self._ending
+
     async def _one_session(self, settings: Any) -> tuple[bool, BaseException | None]:
         """Run ``session`` until it ends or a setting wakes us: (woken, the error it ended on)."""
         assert self._wake is not None
@@ -303,9 +327,14 @@ class Connector:
         waker = asyncio.ensure_future(self._wake.wait())
         await asyncio.wait({task, waker}, return_when=asyncio.FIRST_COMPLETED)
         if not task.done():
-            task.cancel()
+            # Cancel until it ends: asyncio.wait_for before Python 3.12 can swallow a
+            # cancellation that arrives just as its inner read completes, and the session
+            # would then read on for ever.
+            while not task.done():
+                task.cancel()
+                await asyncio.wait({task}, timeout=CANCEL_AGAIN_SECONDS)
             with contextlib.suppress(BaseException):
-                await task
+                task.result()
             return True, None
         waker.cancel()
         if task.cancelled():

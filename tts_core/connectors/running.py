@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any, Protocol
 
 from tts_core.config import TTSConfig
-from tts_core.connectors.base import AUTH_FAILED, CONNECTED
+from tts_core.connectors.base import CONNECTED
 from tts_core.connectors.speakerbot import SpeakerbotServer
-from tts_core.connectors.speakerbot.server import FAILED, LISTENING
+from tts_core.connectors.speakerbot.server import LISTENING
 from tts_core.connectors.streamerbot import StreamerBotConnector
 from tts_core.ingest.translator import StreamerBotIntegration
 from tts_core.runtime.manager import TTSQueueManager
@@ -25,6 +24,7 @@ class Part(Protocol):
     def start(self) -> None: ...
     def close(self) -> None: ...
     def report(self) -> dict[str, Any]: ...
+    def wait_until_settled(self, timeout: float) -> bool: ...
     @property
     def state(self) -> str: ...
     @property
@@ -66,11 +66,7 @@ def probe(config: TTSConfig, timeout: float = 8.0) -> dict[str, str | None]:
             connector.close()
             continue
         connector.start()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if connector.state in (*WORKING, AUTH_FAILED, FAILED) or connector.last_error is not None:
-                break
-            time.sleep(0.05)
+        connector.wait_until_settled(timeout)
         report = connector.report()
         connector.close()
         if report["state"] in WORKING:

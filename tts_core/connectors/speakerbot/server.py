@@ -266,6 +266,10 @@ class SpeakerbotServer:
         return Prepared(lambda: self.apply(settings))
 
     # The names every connector answers to (tts_core.connectors: GetStats, obs-tts doctor).
+    def wait_until_settled(self, timeout: float) -> bool:
+        """True: ``start`` returns once the server listens or has failed."""
+        return True
+
     def report(self) -> dict[str, Any]:
         return self.status()
 
