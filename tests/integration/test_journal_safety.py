@@ -274,17 +274,4 @@ def test_full_disk_refuses_new_messages_clearly_and_loses_none(make_manager, sma
     assert stats["played"] == len(accepted) and stats["failed"] == 0
 
 
-def test_read_only_journal_is_refused_at_start_clearly(make_manager, small_disk):
-    manager = _paused(make_manager, _config(small_disk))
-    kept = manager.add_message("kept", "NORMAL")
-    manager.stop()
-    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
-    restarted = make_manager(_config(small_disk), engine=ToneEngine(2), sink=RecordingSink(speed=0))
-    restarted.pause()
-    with pytest.raises(StorageError) as info:
-        restarted.start()
-    assert info.value.code == "storage_error" and str(small_disk / JOURNAL_FILE) in str(info.value)
-    assert not restarted.is_running
-    subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
-    restarted.start()  # the message waited in the journal meanwhile
-    assert [m["message_id"] for m in restarted.get_queue()] == [kept]
+# A read-only journal at the start: tests/integration/test_storage_failures.py (degraded, then recovers).
