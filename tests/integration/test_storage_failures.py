@@ -12,6 +12,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -245,3 +246,19 @@ def test_a_recovered_message_waits_from_its_original_acceptance(make_manager, tm
     assert manager.wait_until_idle(10)
     p50 = manager.get_stats()["latency_ms"]["p50"]
     assert 3600_000 <= p50 < 3700_000, p50
+
+
+def test_doctor_says_the_journal_refuses_writes_and_why(small_disk, tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"tts_queue": {"persist": True, "data_dir": str(small_disk)}}))
+    MessageStore(small_disk / JOURNAL_FILE).close()
+    _remount(small_disk, "ro")
+    try:
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+        done = subprocess.run([sys.executable, "-m", "tts_core.cli", "doctor", "--config", str(config)],
+                              capture_output=True, text=True, timeout=120, env=env, check=False)
+    finally:
+        _remount(small_disk, "rw")
+    (line,) = [line for line in done.stdout.splitlines() if line.strip().startswith("FAIL  journal:")]
+    assert "refuses writes" in line and str(small_disk / JOURNAL_FILE) in line, line
+    assert done.returncode == 1

@@ -38,6 +38,17 @@ def journal_path(config: TTSConfig) -> Path:
     return (Path(config.data_dir) if config.data_dir else default_data_dir()) / JOURNAL_FILE
 
 
+def journal_problem(path: Path) -> str | None:
+    """Why the journal at ``path`` cannot be written (disk full, read-only, damaged
+    beyond a fresh start), or None. Opens it as a start would (ends kept in its side
+    record are written; a damaged file is moved aside) and closes it again."""
+    try:
+        MessageStore(path).close()
+    except StorageError as exc:
+        return f"the journal refuses writes: {exc}"
+    return None
+
+
 class JournalChange:
     """A journal switch that ``Journal.prepare_config`` checked: ``commit`` moves the
     pending messages to the new journal (or stops journaling) and returns the messages
