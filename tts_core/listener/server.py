@@ -42,7 +42,7 @@ from tts_core.listener.guard import (
 )
 from tts_core.listener.protocol import ErrorCode, encode, error_reply
 from tts_core.listener.push import EventPush
-from tts_core.listener.responses import error_response, json_response
+from tts_core.listener.responses import JsonErrorServer, error_response, json_response
 from tts_core.listener.routes import HttpRoutes
 from tts_core.listener.session import Session
 from tts_core.runtime.manager import TTSQueueManager
@@ -209,7 +209,7 @@ class ListenerServer:
         cfg = self.config
         self._conversations = Conversations(self._commands, push, cfg.max_frame_bytes,
                                             cfg.unauthenticated_timeout_seconds)
-        self._http = web.Server(
+        self._http = JsonErrorServer(  # malformed requests get the JSON error object too
             self._handle, logger=http_log, access_log=None, auto_decompress=False,
             max_line_size=MAX_HEAD_LINE_BYTES, max_field_size=MAX_HEAD_LINE_BYTES,
             lingering_time=LINGER_SECONDS,
