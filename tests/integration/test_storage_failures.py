@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from doubles import EventLog, RecordingSink, ToneEngine, assert_accounting, skip_or_fail, wait_until
@@ -262,3 +264,59 @@ def test_doctor_says_the_journal_refuses_writes_and_why(small_disk, tmp_path):
     (line,) = [line for line in done.stdout.splitlines() if line.strip().startswith("FAIL  journal:")]
     assert "refuses writes" in line and str(small_disk / JOURNAL_FILE) in line, line
     assert done.returncode == 1
+
+
+# -- the same across a SIGKILL (a real process) ------------------------------------------------------
+
+CHILD = Path(__file__).with_name("ended_child.py")
+
+
+def _child(data: Path, tmp: Path, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "TMPDIR": str(tmp)}
+    return subprocess.Popen([sys.executable, str(CHILD), str(data), *args], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, env=env)
+
+
+def _line(process: subprocess.Popen[str], prefix: str) -> str:
+    assert process.stdout is not None
+    line = process.stdout.readline().strip()
+    assert line.startswith(prefix), f"expected {prefix!r}, got {line!r} (exit {process.poll()})"
+    return line[len(prefix):].strip()
+
+
+def _count(data: Path, tmp: Path) -> dict[str, Any]:
+    process = _child(data, tmp, "count")
+    try:
+        return json.loads(_line(process, "stats "))
+    finally:
+        assert process.wait(30) == 0
+
+
+@pytest.mark.parametrize("command", ["clear", "play"])
+def test_ended_on_a_full_disk_then_sigkill_zero_replays(small_disk, tmp_path, command):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    process = _child(small_disk, tmp, "run", "12")
+    try:
+        assert len(json.loads(_line(process, "queued "))) == 12
+        _fill_up(small_disk)
+        assert process.stdin is not None
+        process.stdin.write(f"{command}\n")
+        process.stdin.flush()
+        word = "cleared" if command == "clear" else "played"
+        assert _line(process, word) == "12 refusing_writes", "the disk refused the ends"
+        os.kill(process.pid, signal.SIGKILL)
+        assert process.wait(10) == -signal.SIGKILL
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+    assert len(_journal_ids(small_disk)) == 12, "the rows outlived their messages (the disk was full)"
+
+    for _run in range(2):  # two restarts on the full disk: 0 replays each time
+        stats = _count(small_disk, tmp)
+        assert stats["accepted"] == 0 and stats["pending"] == [], stats
+    _free_up(small_disk)
+    stats = _count(small_disk, tmp)
+    assert stats == {"accepted": 0, "pending": [], "journal_state": "ok"}, "0 replays once writable"
+    assert _journal_ids(small_disk) == set()
