@@ -1,9 +1,9 @@
 """Clip folders of processes that were killed are removed at the next start (issue 19),
-and only those: our folder name, our marker, an owner that is gone (pid reuse included)."""
+and only those: our folder name (which names the owner), an owner that is gone (pid
+reuse included)."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tts_core.storage.clip_files import OWNER_FILE, ClipFiles, process_start
+from tts_core.storage.clip_files import ClipFiles, folder_prefix, process_start
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = "from tts_core.storage.clip_files import ClipFiles; import sys, time; " \
@@ -48,24 +48,23 @@ def _killed_owner_folder(tmp: Path) -> Path:
 @pytest.mark.skipif(sys.platform == "win32", reason="no abandoned folders are removed on Windows")
 def test_folders_of_killed_processes_are_removed_and_nothing_else(private_tmp):
     killed = _killed_owner_folder(private_tmp)
-    no_marker = private_tmp / "obs-tts-clips-nomarker"
-    no_marker.mkdir()
-    other_name = private_tmp / "obs-tts-clipsXabcdefgh"
-    other_name.mkdir()
-    (other_name / OWNER_FILE).write_text(json.dumps({"pid": 999_999_999}))
-    alive = private_tmp / "obs-tts-clips-alive123"
-    alive.mkdir()
-    (alive / OWNER_FILE).write_text(json.dumps({"pid": os.getpid(), "started": process_start(os.getpid())}))
-    reused = private_tmp / "obs-tts-clips-reused12"
-    reused.mkdir()
-    (reused / OWNER_FILE).write_text(json.dumps({"pid": os.getpid(), "started": "1"}))  # another start time
+    started = process_start(os.getpid())
+    kept = [private_tmp / "obs-tts-clips-abcdefgh",  # an older version's folder: owner unknown
+            private_tmp / "obs-tts-clipsX999999999-x-abcdefgh",  # not our name
+            private_tmp / f"{folder_prefix(os.getpid())}alive123",  # its owner runs (this process)
+            private_tmp / "obs-tts-clips-999999999-x-Abcdefgh"]  # not mkdtemp's characters
+    reused = private_tmp / f"obs-tts-clips-{os.getpid()}-1-reused12"  # this pid, another start time
+    for folder in [*kept, reused]:
+        folder.mkdir()
+        (folder / "a.wav").write_bytes(b"RIFF")
 
     clips = ClipFiles()
     try:
         assert not killed.exists(), "the killed process's folder is removed"
-        assert no_marker.exists() and other_name.exists() and alive.exists()
-        assert not reused.exists() or process_start(os.getpid()) is None, "a reused pid is not the owner"
-        assert json.loads((clips.folder / OWNER_FILE).read_text())["pid"] == os.getpid()
+        assert all(folder.exists() for folder in kept)
+        assert reused.exists() == (started is None), "a reused pid is not the owner"
+        assert clips.folder.name.startswith(folder_prefix(os.getpid()))
+        assert [p.name for p in clips.folder.iterdir()] == [], "nothing but clips in the folder"
     finally:
         clips.cleanup()
     assert not clips.folder.exists()

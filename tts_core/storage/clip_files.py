@@ -4,18 +4,17 @@ Which clips stay and for how long is decided by tts_core.runtime.retention; this
 module writes and deletes the files, and removes the whole folder at the end of a run.
 
 A process killed before its end leaves its folder behind. Each folder this program
-creates (``obs-tts-clips-XXXXXXXX`` in the temporary folder) holds an ``owner.json``:
-the owner's pid and, where the system tells it (Linux), the process's start time, so a
-pid reused by another process is not mistaken for the owner. A new run removes the
-folders whose owner is gone: only folders with that name and that marker, owned by this
-user, whose pid no longer runs or now belongs to a process started at another time.
+creates in the temporary folder names its owner: ``obs-tts-clips-<pid>-<start>-XXXXXXXX``,
+where ``<start>`` is when the process started (Linux; ``x`` where the system does not
+tell), so a pid reused by another process is not mistaken for the owner. A new run
+removes the folders whose owner is gone: only folders named so, owned by this user,
+whose pid no longer runs or now belongs to a process started at another time.
 On Windows nothing is removed (there is no safe way to ask about a pid without a
 third-party package); the folders stay as before.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -31,8 +30,13 @@ from tts_core.domain.audio import Clip
 log = logging.getLogger(__name__)
 
 PREFIX = "obs-tts-clips-"
-OWNER_FILE = "owner.json"
-_OUR_NAME = re.compile(re.escape(PREFIX) + r"[A-Za-z0-9_]{8}")  # tempfile.mkdtemp's names
+# <pid>-<start>- then tempfile.mkdtemp's 8 random characters
+_OUR_NAME = re.compile(re.escape(PREFIX) + r"(\d+)-(\d+|x)-[a-z0-9_]{8}")
+
+
+def folder_prefix(pid: int) -> str:
+    """The start of the name of a clip folder owned by process ``pid``."""
+    return f"{PREFIX}{pid}-{process_start(pid) or 'x'}-"
 
 
 def process_start(pid: int) -> str | None:
@@ -45,9 +49,8 @@ def process_start(pid: int) -> str | None:
     return fields[19] if len(fields) > 19 else None  # field 22: starttime
 
 
-def _owner_gone(owner: dict[str, object]) -> bool:
-    pid, started = owner.get("pid"), owner.get("started")
-    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+def _owner_gone(pid: int, started: str) -> bool:
+    if pid <= 0:
         return False
     try:
         os.kill(pid, 0)
@@ -56,7 +59,7 @@ def _owner_gone(owner: dict[str, object]) -> bool:
     except OSError:  # PermissionError: alive, someone else's
         pass
     now_started = process_start(pid)
-    return isinstance(started, str) and now_started is not None and now_started != started
+    return started != "x" and now_started is not None and now_started != started
 
 
 def remove_abandoned(folder: Path | None = None) -> list[Path]:
@@ -70,15 +73,15 @@ def remove_abandoned(folder: Path | None = None) -> list[Path]:
     except OSError:
         return []
     for entry in entries:
-        if not _OUR_NAME.fullmatch(entry.name):
-            continue
+        ours = _OUR_NAME.fullmatch(entry.name)
+        if ours is None:
+            continue  # not ours, or made by a version that did not name the owner
         try:
             if entry.is_symlink() or not entry.is_dir() or entry.stat().st_uid != os.getuid():
                 continue
-            owner = json.loads((entry / OWNER_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue  # no marker: not provably ours, or its owner is still writing it
-        if isinstance(owner, dict) and _owner_gone(owner):
+        except OSError:
+            continue
+        if _owner_gone(int(ours.group(1)), ours.group(2)):
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
     if removed:
@@ -94,9 +97,7 @@ class ClipFiles:
         self._own_folder = folder is None
         if folder is None:
             remove_abandoned()
-            folder = Path(tempfile.mkdtemp(prefix=PREFIX))
-            owner = {"pid": os.getpid(), "started": process_start(os.getpid())}
-            (folder / OWNER_FILE).write_text(json.dumps(owner), encoding="utf-8")
+            folder = Path(tempfile.mkdtemp(prefix=folder_prefix(os.getpid())))
         self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
