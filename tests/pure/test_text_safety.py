@@ -51,3 +51,14 @@ def test_nested_strings_and_field_names_are_checked():
             assert getattr(exc, "code", None) == "invalid_field", exc
         else:
             raise AssertionError(f"accepted: {frame}")
+
+
+def test_the_journal_stores_a_lone_surrogate_from_the_python_api(tmp_path):
+    from tts_core.domain.message import MessagePriority, TTSMessage
+    from tts_core.storage.journal_store import MessageStore
+
+    store = MessageStore(tmp_path / "journal.sqlite3")
+    store.add(TTSMessage(text="a\ud800b", priority=MessagePriority.NORMAL, seq=1, username="\udfff"))
+    store.close()
+    (msg,) = MessageStore(tmp_path / "journal.sqlite3").recover()
+    assert msg.text == "a\ufffdb" and msg.username == "\ufffd"

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -62,6 +63,7 @@ CREATE TABLE IF NOT EXISTS messages (
 """
 
 _FULL = getattr(sqlite3, "SQLITE_FULL", 13)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _CORRUPT_CODES = {getattr(sqlite3, "SQLITE_CORRUPT", 11), getattr(sqlite3, "SQLITE_NOTADB", 26)}
 
 
@@ -229,10 +231,10 @@ class MessageStore:
             msg.id,
             msg.seq,
             int(msg.priority),
-            msg.text,
-            msg.voice,
-            msg.event_type,
-            msg.username,
+            _storable(msg.text),
+            _storable(msg.voice),
+            _storable(msg.event_type),
+            _storable(msg.username),
             json.dumps(metadata) if metadata else None,
             msg.created_at,
             eligible_wall,
@@ -377,6 +379,14 @@ class MessageStore:
                           "and the side record refused writes); they may be spoken again after a restart",
                           self.path, self._unrecorded)
             self._close_quietly()
+
+
+def _storable(text: str | None) -> str | None:
+    """``text`` as SQLite can store it: a lone surrogate (possible from the Python API)
+    would make the driver raise, so it is kept as U+FFFD in the journal's copy."""
+    if text is None or text.isascii():
+        return text
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _message(row: tuple[Any, ...]) -> TTSMessage:
