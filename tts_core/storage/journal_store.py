@@ -114,6 +114,7 @@ class MessageStore:
         self._ended_record = EndedRecord(path)
         self._unwritten: dict[str, None] = {}  # ended, row not deleted yet (in arrival order)
         self._unrecorded = 0  # of those, how many the side record could not take either
+        self._side_record = False  # the side record may hold ids (remove it once they are written)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -203,6 +204,7 @@ class MessageStore:
             log.info("journal %s: %d message(s) ended while it could not record it; not replayed",
                      self.path, before - len(self._recovered))
             self._unwritten.update(dict.fromkeys(sorted(ended)))
+            self._side_record = True
         try:
             self._flush_ended()
             self._probe()
@@ -277,7 +279,9 @@ class MessageStore:
         written = len(ids)
         self._unwritten.clear()
         self._unrecorded = 0
-        self._ended_record.clear()
+        if self._side_record:
+            self._ended_record.clear()
+            self._side_record = False
         if written > 1 or self.problem is not None:
             log.info("journal %s: recorded %d end(s) it could not write before", self.path, written)
 
@@ -314,6 +318,8 @@ class MessageStore:
             except sqlite3.Error as exc:
                 if self._ended_record.append([msg_id]) is None:
                     self._unrecorded += 1
+                else:
+                    self._side_record = True
                 self._refused(exc, f"record the end of {msg_id}")
 
     def retry(self) -> bool:
