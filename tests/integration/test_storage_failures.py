@@ -320,3 +320,26 @@ def test_ended_on_a_full_disk_then_sigkill_zero_replays(small_disk, tmp_path, co
     stats = _count(small_disk, tmp)
     assert stats == {"accepted": 0, "pending": [], "journal_state": "ok"}, "0 replays once writable"
     assert _journal_ids(small_disk) == set()
+
+
+def test_messages_queued_before_a_degraded_start_are_journaled_once_it_is_writable(make_manager, small_disk,
+                                                                                   private_tmp):
+    first = _paused(make_manager, _config(small_disk))
+    old = first.add_message("from the earlier run", "NORMAL")
+    first.stop()
+    _remount(small_disk, "ro")
+    try:
+        manager = make_manager(_config(small_disk), engine=ToneEngine(2), sink=RecordingSink(speed=0))
+        manager.pause()
+        early = manager.add_message("queued before start", "NORMAL")
+        manager.start()
+        assert manager.get_stats()["journal_state"] == "refusing_writes"
+        assert [m["message_id"] for m in manager.get_queue()] == [early]
+    finally:
+        _remount(small_disk, "rw")
+    assert wait_until(lambda: manager.get_stats()["journal_state"] == "ok", 10), manager.get_stats()
+    assert _journal_ids(small_disk) == {old, early}
+    assert [m["message_id"] for m in manager.get_queue()] == [old, early], "the earlier run's first"
+    later = manager.add_message("after", "NORMAL")
+    assert [m["message_id"] for m in manager.get_queue()] == [old, early, later]
+    assert_accounting(manager)

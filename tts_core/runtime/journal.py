@@ -214,9 +214,14 @@ class Journal(LifecyclePiece):
             journaled = {m.id for m in recovered}
             pending, playing = self._live()
             live = [*pending, *([playing] if playing is not None else [])]
+            seq = store.max_seq() + 1
             try:
-                for msg in live:
+                # Accepted while the journal could not be opened, so after everything in
+                # it: renumbered after it (as ``open`` does), then journaled.
+                for msg in sorted(live, key=lambda m: m.seq):
                     if msg.id not in journaled:
+                        if msg is not playing:
+                            msg.seq, seq = seq, seq + 1
                         store.add(msg)
                 if playing is not None:
                     store.mark_playing(playing.id)
@@ -224,7 +229,7 @@ class Journal(LifecyclePiece):
                 store.close()
                 self._problem = exc
                 return False
-            seq = store.max_seq() + 1
+            seq = max(seq, store.max_seq() + 1)
             self._store, self._problem = store, None
             log.info("journal %s takes writes again: %d message(s) recovered from it", self._path,
                      len(recovered))
