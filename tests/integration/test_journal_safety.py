@@ -275,22 +275,6 @@ def test_full_disk_refuses_new_messages_clearly_and_loses_none(make_manager, sma
     assert stats["played"] == len(accepted) and stats["failed"] == 0
 
 
-def test_read_only_journal_is_refused_at_start_clearly(make_manager, small_disk):
-    manager = _paused(make_manager, _config(small_disk))
-    kept = manager.add_message("kept", "NORMAL")
-    manager.stop()
-    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
-    restarted = make_manager(_config(small_disk), engine=ToneEngine(2), sink=RecordingSink(speed=0))
-    restarted.pause()
-    with pytest.raises(StorageError) as info:
-        restarted.start()
-    assert info.value.code == "storage_error" and str(small_disk / JOURNAL_FILE) in str(info.value)
-    assert not restarted.is_running
-    subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
-    restarted.start()  # the message waited in the journal meanwhile
-    assert [m["message_id"] for m in restarted.get_queue()] == [kept]
-
-
 def test_frames_journaled_together_on_a_full_disk_are_answered_truly(make_manager, small_disk):
     """The listener journals the frames that arrive together with one commit. When the
     disk fills up during such a batch, every frame still gets a true answer: ok means
@@ -347,3 +331,32 @@ def test_a_failed_commit_lists_exactly_the_messages_not_written(small_disk):
         assert unwritten.messages == messages[-len(unwritten.messages):]  # the first ones got in, in order
     finally:
         store.close()
+
+
+# A read-only journal at the start: tests/integration/test_storage_failures.py (degraded, then recovers).
+
+
+def test_an_end_written_in_a_failed_commit_is_kept_and_never_replayed(small_disk):
+    """A message that ended inside a ``together`` block whose commit fails: its end is
+    kept (written later or in the side record), so a restart does not speak it again."""
+    path = small_disk / JOURNAL_FILE
+    store = MessageStore(path)
+    ended = TTSMessage(text="cleared by a moderator", priority=MessagePriority.NORMAL, seq=1)
+    store.add(ended)
+    _fill(small_disk, 24 * 1024)
+    burst = [TTSMessage(text=f"burst {i} " + "z" * 900, priority=MessagePriority.NORMAL, seq=i + 2)
+             for i in range(60)]
+    with store.together() as unwritten:
+        for msg in burst:
+            store.add(msg)
+        store.remove(ended.id)
+    assert unwritten.error is not None, "the commit failed on the full disk"
+    store.close()
+    (small_disk / "filler").unlink()
+    reopened = MessageStore(path)
+    try:
+        recovered = {m.id for m in reopened.recover()}
+    finally:
+        reopened.close()
+    assert ended.id not in recovered
+    assert recovered == {m.id for m in burst} - {m.id for m in unwritten.messages}

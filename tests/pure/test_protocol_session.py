@@ -28,6 +28,7 @@ from tts_core.listener.session import (
     CLOSE_POLICY_VIOLATION,
     MAX_ERROR_STREAK,
     MAX_UNAUTHENTICATED_ERRORS,
+    NOT_THE_CLIENTS_FAULT,
     Outcome,
     Session,
 )
@@ -152,6 +153,20 @@ def test_a_flood_of_errors_closes_the_connection_but_one_good_frame_resets_the_c
     assert answer(session, {"request": "GetStats"}).reply["status"] == "ok"
     outcomes = [answer(session, "garbage") for _ in range(MAX_ERROR_STREAK)]
     assert outcomes[-1].close == (CLOSE_POLICY_VIOLATION, f"{MAX_ERROR_STREAK} bad frames in a row")
+
+
+def test_a_full_disk_or_queue_never_counts_as_a_flood():
+    """storage_full, storage_error, queue_full and internal_error are about the queue, not
+    the frame: a bot that goes on during a full disk is answered, never disconnected."""
+    assert {ErrorCode.STORAGE_FULL, ErrorCode.STORAGE_ERROR, ErrorCode.QUEUE_FULL} <= NOT_THE_CLIENTS_FAULT
+    session = make()
+    for code_ in sorted(NOT_THE_CLIENTS_FAULT):
+        for _ in range(MAX_ERROR_STREAK):
+            speak = session.receive(json.dumps({"type": "tts", "text": "hello"}))
+            assert session.settle(session.complete(speak, ProtocolError(code_, "refused"))).close is None
+    for _ in range(MAX_ERROR_STREAK - 1):  # frames that are the client's fault still count
+        assert answer(session, "garbage").close is None
+    assert answer(session, "garbage").close is not None
 
 
 def test_errors_from_commands_count_in_reply_order():

@@ -18,6 +18,7 @@ from tts_core.config import TTSConfig, default_data_dir
 from tts_core.engines import ENGINES, LazyEngine, create_engine
 from tts_core.engines.base import EngineError, EngineUnavailable
 from tts_core.engines.support import installed
+from tts_core.runtime.journal import journal_path, journal_problem
 
 OPTIONAL = "optional"  # a check result that is reported but is not a failure
 
@@ -87,6 +88,7 @@ def checks(config: TTSConfig | None = None) -> list[tuple[str, Callable[[], str 
         ("sink realtime", lambda: None),
         ("sink wav-dir", lambda: _check_writable(tempfile.gettempdir())),
         ("journal folder", lambda: _check_writable(str(default_data_dir()))),
+        ("journal", lambda: journal_problem(journal_path(config)) if config.persist else f"{OPTIONAL}: off"),
         ("listener (aiohttp)", _check_module("aiohttp", "dev")),
         ("sink obs (websockets)", _check_module("websockets", "obs")),
     ]

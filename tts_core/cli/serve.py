@@ -20,6 +20,7 @@ from typing import Any
 from tts_core.config import TTSConfig
 from tts_core.connectors.running import build_connectors
 from tts_core.domain.events import Event
+from tts_core.domain.log_text import loggable
 from tts_core.engines.chain import engine_from_config
 from tts_core.ingest.translator import StreamerBotIntegration
 from tts_core.listener.server import ListenerServer
@@ -164,16 +165,19 @@ def reload_config(args: argparse.Namespace, manager: TTSQueueManager) -> bool:
 def format_event(event: Event) -> str:
     """One line per event: time, name, message id, priority, who, what (and why/how long)."""
     stamp = time.strftime("%H:%M:%S", time.localtime(event.get("ts", time.time())))
-    who = " ".join(str(event[k]) for k in ("event_type", "username") if event.get(k))
+    # Viewer text (username, text, a moderation reason quoting it) goes through loggable:
+    # one line, no control characters.
+    who = " ".join(loggable(event[k], 60) for k in ("event_type", "username") if event.get(k))
     detail = []
     if "duration_ms" in event:
         detail.append(f"{event['duration_ms'] / 1000:.2f} s")
     for key in ("stage", "reason", "error"):
         if event.get(key):
-            detail.append(f"{key}: {event[key]}")
+            detail.append(f"{key}: {loggable(event[key])}")
     text = event.get("text", "")
     text = text if len(text) <= 80 else text[:77] + "..."
     tail = f" ({'; '.join(detail)})" if detail else ""
+    # repr() escapes every unprintable character too
     return f"{stamp} {event['event']:<17} {event['message_id']} {event['priority']:<6} {who} {text!r}{tail}"
 
 

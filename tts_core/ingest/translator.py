@@ -28,6 +28,7 @@ from typing import Any
 
 from tts_core.config import StreamerBotConfig, TTSConfig
 from tts_core.domain.events import filtered_event
+from tts_core.domain.log_text import loggable
 from tts_core.domain.message import MessagePriority
 from tts_core.ingest.moderation import FILTERED, REJECTED, Memory, Stopped, Words
 from tts_core.ingest.moderation.build import WHOLE_MESSAGE_EVENTS
@@ -286,7 +287,7 @@ class StreamerBotIntegration:
         self.manager.events.publish(filtered_event(
             event_type, username if isinstance(username, str) else None,
             (priority or MessagePriority.LOW).name, words if isinstance(words, str) else "", stage, reason))
-        log.debug("%s event not spoken: %s (%s)", event_type, reason, stage)
+        log.debug("%s event not spoken: %s (%s)", loggable(event_type), loggable(reason), stage)
         return EventResult(None, reason, status, stage, detail)
 
     # -- removal: deleted lines, bans, time-outs -------------------------------------------

@@ -27,7 +27,7 @@ from enum import Enum
 from aiohttp import WSMsgType, web
 
 from tts_core.listener.dispatcher import CommandThread
-from tts_core.listener.protocol import ErrorCode, encode
+from tts_core.listener.protocol import ErrorCode, encode, error_reply
 from tts_core.listener.push import EventPush
 from tts_core.listener.responses import SERVER_HEADER, error_response
 from tts_core.listener.session import Outcome, Result, Session
@@ -35,6 +35,7 @@ from tts_core.listener.session import Outcome, Result, Session
 log = logging.getLogger(__name__)
 
 HARD_FRAME_FACTOR = 4  # frames up to 4x max_frame_bytes get a frame_too_large reply; larger: close 1009
+CLOSE_INTERNAL_ERROR = 1011
 CLOSE_TIMEOUT_SECONDS = 0.4  # closing handshake budget per WebSocket client
 HEARTBEAT_SECONDS = 20.0  # ping idle WebSocket clients; one that does not answer is closed
 MAX_UNSENT_BYTES = 256 * 1024  # unread replies, pongs, events (beyond the OS buffers): client closed
@@ -149,6 +150,11 @@ class Conversation:
             await client.close(CLOSE_POLICY_VIOLATION, "authentication time-out")
         except ConnectionError:  # the client went away mid-send
             client.abort()
+        except Exception:  # a bug: closed here, so aiohttp never writes an HTTP 500 into the stream
+            log.exception("listener: the conversation with %s failed", client.peer)
+            with contextlib.suppress(Exception):
+                await client.close(CLOSE_INTERNAL_ERROR, "internal error")
+            client.abort()
         finally:
             self._ended = True
             self.push.set(client, frozenset())
@@ -200,7 +206,13 @@ class Conversation:
         return outcome
 
     def _completed(self, turn: _Turn, result: Result) -> None:
-        turn.outcome = self.session.complete(turn.outcome, result)
+        try:
+            turn.outcome = self.session.complete(turn.outcome, result)
+        except Exception:  # a bug: the frame still gets its reply
+            log.exception("listener: the reply to %s failed", self.client.peer)
+            command = turn.outcome.command
+            turn.outcome.reply = error_reply(command.id if command else None, ErrorCode.INTERNAL_ERROR,
+                                             "see the log")
         self._send_ready()
 
     def _send_ready(self) -> None:
@@ -248,7 +260,8 @@ class Conversations:
         # autoping off: pings are answered here (see Client.answer_ping), so a client that
         # pings without reading is closed instead of the handler waiting on its pongs;
         # autoclose off: the replies to frames before a client's close frame still go out.
-        ws = web.WebSocketResponse(max_msg_size=self.max_frame_bytes * HARD_FRAME_FACTOR, compress=False,
+        # aiohttp closes a frame of max_msg_size bytes itself (1009): +1 keeps 4x with a reply.
+        ws = web.WebSocketResponse(max_msg_size=self.max_frame_bytes * HARD_FRAME_FACTOR + 1, compress=False,
                                    heartbeat=HEARTBEAT_SECONDS, timeout=CLOSE_TIMEOUT_SECONDS, autoping=False,
                                    autoclose=False)
         ws.headers["Server"] = SERVER_HEADER

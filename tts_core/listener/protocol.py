@@ -95,8 +95,12 @@ def error_reply(frame_id: object, code: str, message: str) -> dict[str, Any]:
 
 
 def encode(reply: Mapping[str, Any]) -> str:
-    """The reply as compact JSON text (what both transports send)."""
-    return json.dumps(reply, separators=(",", ":"), ensure_ascii=False, default=str)
+    """The reply as compact JSON text (what both transports send); always encodable as
+    UTF-8 (a lone surrogate that got this far is written as a ``\\ud800`` escape)."""
+    text = json.dumps(reply, separators=(",", ":"), ensure_ascii=False, default=str)
+    if _SURROGATE.search(text):
+        text = json.dumps(reply, separators=(",", ":"), ensure_ascii=True, default=str)
+    return text
 
 
 def http_status(reply: Mapping[str, Any]) -> int:
@@ -104,6 +108,49 @@ def http_status(reply: Mapping[str, Any]) -> int:
     if reply.get("status") == "ok" or reply.get("status") in NOT_SPOKEN_STATUSES:
         return 200
     return HTTP_STATUS.get(reply["error"]["code"], 400)
+
+
+# -- text: every string of a frame must be text a UTF-8 encoder and a log line can take --
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def text_problem(value: str) -> str | None:
+    """Why ``value`` is not acceptable text (a NUL, a lone surrogate), or None."""
+    found = _NOT_TEXT.search(value)
+    if found is None:
+        return None
+    if found.group() == "\x00":
+        return "contains a NUL character"
+    return f"contains a lone surrogate (U+{ord(found.group()):04X}), which is not text"
+
+
+def field_label(key: str) -> str:
+    """A field's name for an error message, printable whatever the client sent."""
+    return _clip(key.encode("ascii", "backslashreplace").decode("ascii"), 60)
+
+
+def _check_text(data: Mapping[str, Any], frame_id: object) -> None:
+    """Refuse a frame with a string anywhere (field names too) that is not text; the
+    error names the top-level field. Iterative: nesting depth costs no stack."""
+    for key, value in data.items():
+        problem = text_problem(key)
+        if problem is not None:
+            raise ProtocolError(ErrorCode.INVALID_FIELD, f"the field name {field_label(key)!r} {problem}",
+                                frame_id)
+        stack = [value]
+        while stack:
+            item, problem = stack.pop(), None
+            if isinstance(item, str):
+                problem = text_problem(item)
+            elif isinstance(item, dict):
+                problem = next((p for p in map(text_problem, item) if p), None)
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
+            if problem is not None:
+                raise ProtocolError(ErrorCode.INVALID_FIELD, f"{field_label(key)} {problem}", frame_id)
 
 
 # -- field validation -------------------------------------------------------------------
@@ -316,6 +363,7 @@ def parse_frame(text: str) -> Frame:
     if not isinstance(data, dict):
         raise ProtocolError(ErrorCode.INVALID_FRAME, f"a frame must be a JSON object, got {_json_type(data)}")
     frame_id = _frame_id(data)
+    _check_text(data, frame_id)
     has_type, has_request = "type" in data, "request" in data
     if has_type == has_request:
         raise ProtocolError(ErrorCode.INVALID_FRAME,
@@ -381,6 +429,8 @@ def _frame_id(data: Mapping[str, Any]) -> str | int | None:
     if isinstance(frame_id, bool) or not isinstance(frame_id, (str, int)):
         raise ProtocolError(ErrorCode.INVALID_FIELD, f"id must be a string or an integer, got "
                             f"{_json_type(frame_id)}")
+    if isinstance(frame_id, str) and (problem := text_problem(frame_id)) is not None:
+        raise ProtocolError(ErrorCode.INVALID_FIELD, f"id {problem}")
     if isinstance(frame_id, str) and len(frame_id) > MAX_ID_LENGTH:
         raise ProtocolError(ErrorCode.INVALID_FIELD, f"id is longer than {MAX_ID_LENGTH} characters")
     if isinstance(frame_id, int) and abs(frame_id) >= 2**63:

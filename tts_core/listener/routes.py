@@ -1,7 +1,8 @@
 """The HTTP side of the listener: a routing table of paths and methods.
 
 ``POST /event`` carries one frame (the same protocol as a WebSocket frame, one Session
-per request, sharing one rate limit), ``GET /health`` says whether the queue runs,
+per request, sharing one rate limit), ``GET /health`` says whether the queue runs and
+whether its journal takes writes,
 ``GET /overlay`` serves the captions page, ``OPTIONS`` answers a browser's preflight
 (only allow-listed origins get this far). Bodies are read as they arrive, within the
 time-out.
@@ -84,10 +85,13 @@ class HttpRoutes:
     async def _health(self, request: web.BaseRequest, visitor: Visitor,
                       cors: dict[str, str]) -> web.StreamResponse:
         manager = self.manager
-        health: dict[str, Any] = {"status": "ok", "version": __version__, "running": manager.is_running,
+        journal = manager.journal.health()
+        # "degraded": the queue runs, but the journal refuses writes, so new messages are refused.
+        status = "degraded" if journal["journal_state"] == "refusing_writes" else "ok"
+        health: dict[str, Any] = {"status": status, "version": __version__, "running": manager.is_running,
                                   "enabled": manager.enabled, "paused": manager.paused,
-                                  "pending": len(manager.queue)}
-        return json_response(health, cors)
+                                  "pending": len(manager.queue), **journal}
+        return json_response(health, cors, status=200)
 
     async def _overlay(self, request: web.BaseRequest, visitor: Visitor,
                        cors: dict[str, str]) -> web.StreamResponse:

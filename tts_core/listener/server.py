@@ -27,6 +27,7 @@ from typing import Any
 from aiohttp import web
 
 from tts_core.config import ListenerConfig, TTSConfig
+from tts_core.domain.log_text import loggable
 from tts_core.domain.token_bucket import TokenBucket
 from tts_core.ingest.translator import StreamerBotIntegration
 from tts_core.listener.conversation import Conversations
@@ -42,7 +43,7 @@ from tts_core.listener.guard import (
 )
 from tts_core.listener.protocol import ErrorCode, encode, error_reply
 from tts_core.listener.push import EventPush
-from tts_core.listener.responses import error_response, json_response
+from tts_core.listener.responses import JsonErrorServer, error_response, json_response
 from tts_core.listener.routes import HttpRoutes
 from tts_core.listener.session import Session
 from tts_core.runtime.manager import TTSQueueManager
@@ -209,7 +210,7 @@ class ListenerServer:
         cfg = self.config
         self._conversations = Conversations(self._commands, push, cfg.max_frame_bytes,
                                             cfg.unauthenticated_timeout_seconds)
-        self._http = web.Server(
+        self._http = JsonErrorServer(  # malformed requests get the JSON error object too
             self._handle, logger=http_log, access_log=None, auto_decompress=False,
             max_line_size=MAX_HEAD_LINE_BYTES, max_field_size=MAX_HEAD_LINE_BYTES,
             lingering_time=LINGER_SECONDS,
@@ -288,7 +289,7 @@ class ListenerServer:
         self._greeted.add(request.protocol)
         visitor = _visitor(request)
         websocket = request.method == "GET" and "websocket" in request.headers.get("Upgrade", "").lower()
-        what = "a WebSocket" if websocket else f"{request.method} {request.path}"
+        what = "a WebSocket" if websocket else f"{request.method} {loggable(request.path, 100)}"
         refusal = self._gate.admit(visitor, what)
         if refusal is not None:
             return json_response(refusal)
@@ -301,10 +302,10 @@ class ListenerServer:
             session = self._session("websocket", visitor)
             return await self._conversations.serve(request, session, _peer(request))
         except ConnectionError:  # the client went away mid-request: nobody to answer
-            log.debug("listener: %s %s: the client disconnected", request.method, request.path)
+            log.debug("listener: %s: the client disconnected", what)
             return error_response(ErrorCode.INVALID_FRAME, "connection lost", status=400)
         except Exception:
-            log.exception("listener: %s %s failed", request.method, request.path)
+            log.exception("listener: %s failed", what)
             return json_response(error_reply(None, ErrorCode.INTERNAL_ERROR, "see the log"))
 
     def _session(self, transport: str, visitor: Visitor) -> Session:

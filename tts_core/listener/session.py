@@ -23,6 +23,10 @@ from tts_core.listener.guard import TokenCheck
 from tts_core.listener.protocol import ErrorCode, Frame, ProtocolError, error_reply, ok_reply, parse_frame
 
 MAX_ERROR_STREAK = 100  # consecutive error replies before a connection is closed
+# Errors that say how the queue is, not what the client sent: they do not count toward
+# the streak (a bot that goes on during a full disk or a full queue is not flooding).
+NOT_THE_CLIENTS_FAULT = frozenset({ErrorCode.QUEUE_FULL, ErrorCode.STORAGE_FULL, ErrorCode.STORAGE_ERROR,
+                                   ErrorCode.INTERNAL_ERROR})
 MAX_UNAUTHENTICATED_ERRORS = 5  # refused frames before an unauthenticated client is closed
 CLOSE_POLICY_VIOLATION = 1008
 
@@ -107,6 +111,8 @@ class Session:
         assert outcome.reply is not None, "settle() needs the reply"
         if outcome.reply["status"] != "error":
             self.error_streak = 0
+            return outcome
+        if outcome.reply["error"]["code"] in NOT_THE_CLIENTS_FAULT:
             return outcome
         self.error_streak += 1
         if self.error_streak >= MAX_ERROR_STREAK:

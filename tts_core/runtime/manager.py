@@ -72,6 +72,7 @@ class TTSQueueManager:
         self._own_pipeline = text_pipeline is None  # rebuilt when max_text_length changes
         self.text_pipeline = text_pipeline or default_pipeline(cfg.max_text_length)
         self.journal = Journal()
+        self.journal.connect(self._live, self._journal_reopened)
         self.retention = ClipRetention(cfg.replay_keep)
         self.statistics = Statistics()
         # Record first (journal, clip files, latency), announce last.
@@ -252,9 +253,29 @@ class TTSQueueManager:
         # Workers are not running yet; the sequence lock only holds off add_message.
         with self._seq_lock:
             recovered, next_seq = self.journal.open(journal_path(self.config), self.queue.snapshot())
-            self._seq = itertools.count(next_seq)
-        for msg in recovered:
-            self._recover(msg)
+            if next_seq is not None:
+                self._seq = itertools.count(next_seq)
+        self._recover_all(recovered)
+
+    def _journal_reopened(self, recovered: list[TTSMessage], next_seq: int) -> None:
+        """A journal that refused writes at the start takes them now: queue what it held."""
+        with self._seq_lock:
+            self._seq = itertools.count(max(next(self._seq), next_seq))
+        self._recover_all(recovered)
+
+    def _recover_all(self, recovered: list[TTSMessage]) -> None:
+        """Queue the journal's messages. The one that was playing at a crash was not
+        pending then, so it takes no place another accepted message needs: the queue
+        holds one more while it waits to play again."""
+        playing = sum(1 for m in recovered if (m.metadata or {}).get("recovered_playing"))
+        with self.queue.cond:
+            self.queue.max_size += playing
+        try:
+            for msg in recovered:
+                self._recover(msg)
+        finally:
+            with self.queue.cond:
+                self.queue.max_size -= playing
 
     def _recover(self, msg: TTSMessage) -> None:
         """Queue a message from the journal under the normal capacity rules."""
@@ -610,6 +631,7 @@ class TTSQueueManager:
         stats["waiting_for_sink"] = self._player.waiting_for_sink if self._player else None
         stats["uptime_s"] = round(time.monotonic() - self._started_at, 1) if self._running else 0.0
         stats["connectors"] = {name: report() for name, report in list(self.connector_reports.items())}
+        stats.update(self.journal.health())  # journal_state, journal_error, journal_unwritten_ends
         return stats
 
 

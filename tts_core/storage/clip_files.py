@@ -2,11 +2,24 @@
 
 Which clips stay and for how long is decided by tts_core.runtime.retention; this
 module writes and deletes the files, and removes the whole folder at the end of a run.
+
+A process killed before its end leaves its folder behind. Each folder this program
+creates in the temporary folder names its owner: ``obs-tts-clips-<pid>-<start>-XXXXXXXX``,
+where ``<start>`` is when the process started (Linux; ``x`` where the system does not
+tell), so a pid reused by another process is not mistaken for the owner. A new run
+removes the folders whose owner is gone: only folders named so, owned by this user,
+whose pid no longer runs or now belongs to a process started at another time.
+On Windows nothing is removed (there is no safe way to ask about a pid without a
+third-party package); the folders stay as before.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import re
 import shutil
+import sys
 import tempfile
 import threading
 from dataclasses import replace
@@ -14,13 +27,78 @@ from pathlib import Path
 
 from tts_core.domain.audio import Clip
 
+log = logging.getLogger(__name__)
+
+PREFIX = "obs-tts-clips-"
+# <pid>-<start>- then tempfile.mkdtemp's 8 random characters
+_OUR_NAME = re.compile(re.escape(PREFIX) + r"(\d+)-(\d+|x)-[a-z0-9_]{8}")
+
+
+def folder_prefix(pid: int) -> str:
+    """The start of the name of a clip folder owned by process ``pid``."""
+    return f"{PREFIX}{pid}-{process_start(pid) or 'x'}-"
+
+
+def process_start(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot, from /proc), or None if unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (OSError, ValueError):
+        return None
+    fields = stat[stat.rfind(")") + 2:].split()  # after "pid (name) ": state is field 3
+    return fields[19] if len(fields) > 19 else None  # field 22: starttime
+
+
+def _owner_gone(pid: int, started: str) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # PermissionError: alive, someone else's
+        pass
+    now_started = process_start(pid)
+    return started != "x" and now_started is not None and now_started != started
+
+
+def remove_abandoned(folder: Path | None = None) -> list[Path]:
+    """Remove the clip folders in ``folder`` (default: the temporary folder) whose owner
+    process is gone; returns what was removed."""
+    if sys.platform == "win32":
+        return []
+    removed = []
+    try:
+        entries = list((folder or Path(tempfile.gettempdir())).iterdir())
+    except OSError:
+        return []
+    for entry in entries:
+        ours = _OUR_NAME.fullmatch(entry.name)
+        if ours is None:
+            continue  # not ours, or made by a version that did not name the owner
+        try:
+            if entry.is_symlink() or not entry.is_dir() or entry.stat().st_uid != os.getuid():
+                continue
+        except OSError:
+            continue
+        if _owner_gone(int(ours.group(1)), ours.group(2)):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    if removed:
+        log.info("removed %d clip folder(s) left by earlier processes that ended without cleaning up",
+                 len(removed))
+    return removed
+
 
 class ClipFiles:
     """Parameters: ``folder`` (default: a new temporary folder, removed by ``cleanup``)."""
 
     def __init__(self, folder: Path | None = None) -> None:
         self._own_folder = folder is None
-        self.folder = Path(tempfile.mkdtemp(prefix="obs-tts-clips-")) if folder is None else folder
+        if folder is None:
+            remove_abandoned()
+            folder = Path(tempfile.mkdtemp(prefix=folder_prefix(os.getpid())))
+        self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._closed = False

@@ -12,6 +12,12 @@ into a fresh journal, and one log line says how many were recovered, how many we
 lost and where the old file is. Storage that refuses writes (disk full, read-only)
 raises ``StorageError`` from ``add`` and the constructor; the other writes only log,
 so a message that was accepted always reaches its end.
+
+Exactly once for ended messages: an end the journal cannot record (its row cannot be
+deleted) is kept in memory and in a side record (``tts_core.storage.ended_record``),
+and written before anything else the journal is asked to write; ``retry()`` writes
+them as soon as the journal accepts writes again. Opening a journal reads the side
+record first, so a message known to have ended is never recovered.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -30,6 +37,7 @@ from typing import Any
 
 from tts_core.domain.message import MessagePriority, MessageState, TTSMessage
 from tts_core.storage import wal
+from tts_core.storage.ended_record import EndedRecord
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +64,7 @@ CREATE TABLE IF NOT EXISTS messages (
 """
 
 _FULL = getattr(sqlite3, "SQLITE_FULL", 13)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _CORRUPT_CODES = {getattr(sqlite3, "SQLITE_CORRUPT", 11), getattr(sqlite3, "SQLITE_NOTADB", 26)}
 
 
@@ -69,7 +78,12 @@ class StorageError(RuntimeError):
         self.path = path
 
 
-_Change = tuple[str, tuple[Any, ...], str]  # a write other than an insert: SQL, arguments, what it does
+class JournalFolderError(StorageError):
+    """The journal's folder cannot be created (a file in its place, no permission): a
+    setting to fix, not a disk that may recover."""
+
+
+_Change = tuple[str, tuple[Any, ...], str]  # a write other than an insert or an end: SQL, arguments, what
 
 
 class Unwritten:
@@ -109,21 +123,28 @@ class MessageStore:
         self.path = path
         self._lock = threading.Lock()
         self._warned_at = 0.0
-        # While a transaction is open (``together``): what it wrote, to redo one by one
-        # if its commit fails. None outside a transaction.
+        self.problem: StorageError | None = None  # the last refused write, until one succeeds
+        # While a transaction is open (``together``): what it wrote, to write again one by
+        # one if its commit fails. ``_added`` is None outside a transaction.
         self._added: list[TTSMessage] | None = None
         self._changed: list[_Change] = []
+        self._ended_in_transaction: list[str] = []
+        self._ended_record = EndedRecord(path)
+        self._unwritten: dict[str, None] = {}  # ended, row not deleted yet (in arrival order)
+        self._unrecorded = 0  # of those, how many the side record could not take either
+        self._side_record = False  # the side record may hold ids (remove it once they are written)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StorageError("storage_error", f"cannot create the journal folder {path.parent}: {exc}",
-                               path) from None
+            raise JournalFolderError("storage_error", f"cannot create the journal folder {path.parent}: "
+                                     f"{exc}", path) from None
         self._recovered: list[TTSMessage] = []
         reason = wal.damage(Path(f"{path}-wal"))
         if reason is None:
             try:
                 self._db = self._connect()
                 self._recovered = self._read_all()
+                self._settle_ended()
                 return
             except _Damaged as exc:
                 reason = str(exc)
@@ -186,9 +207,34 @@ class MessageStore:
         except sqlite3.Error as exc:
             raise _storage_error(exc, self.path, "create a fresh journal") from None
         self._recovered = rows
+        self._settle_ended()
         lost_text = f"{lost}" + (" and an unreadable part of the file" if unreadable else "")
         log.error("journal %s was damaged (%s): recovered %d message(s), lost %s; the old file is %s",
                   self.path, reason, len(rows), lost_text, aside)
+
+    def _settle_ended(self) -> None:
+        """Leave out of the recovered messages those the side record says ended, delete
+        their rows, and check that the journal takes writes (raises StorageError if not)."""
+        ended = self._ended_record.read()
+        if ended:
+            before = len(self._recovered)
+            self._recovered = [m for m in self._recovered if m.id not in ended]
+            log.info("journal %s: %d message(s) ended while it could not record it; not replayed",
+                     self.path, before - len(self._recovered))
+            self._unwritten.update(dict.fromkeys(sorted(ended)))
+            self._side_record = True
+        try:
+            self._flush_ended()
+            self._probe()
+        except sqlite3.Error as exc:
+            self._close_quietly()
+            raise _storage_error(exc, self.path, "write") from None
+
+    def _probe(self) -> None:
+        """A write that touches the file (the header's user_version), to learn whether
+        the journal takes writes at all."""
+        (version,) = self._db.execute("PRAGMA user_version").fetchone()
+        self._db.execute(f"PRAGMA user_version={(int(version) + 1) % 1_000_000}")
 
     def _close_quietly(self) -> None:
         db = getattr(self, "_db", None)
@@ -205,10 +251,10 @@ class MessageStore:
             msg.id,
             msg.seq,
             int(msg.priority),
-            msg.text,
-            msg.voice,
-            msg.event_type,
-            msg.username,
+            _storable(msg.text),
+            _storable(msg.voice),
+            _storable(msg.event_type),
+            _storable(msg.username),
             json.dumps(metadata) if metadata else None,
             msg.created_at,
             eligible_wall,
@@ -219,43 +265,82 @@ class MessageStore:
 
     def add(self, msg: TTSMessage) -> None:
         """Journal an accepted message; raises StorageError if the journal refuses it.
-
-        Inside ``together`` the row is written with the others when the block ends."""
+        Ends that could not be written yet are written first."""
         with self._lock:
             try:
+                self._flush_ended()
                 self._insert(msg)
             except sqlite3.Error as exc:
-                raise _storage_error(exc, self.path, f"journal message {msg.id}") from None
-            if self._added is not None:
+                self.problem = _storage_error(exc, self.path, f"journal message {msg.id}")
+                raise self.problem from None
+            if self._added is not None:  # written with the others when the block ends
                 self._added.append(msg)
+                return
+            self.problem = None
+
+    def _flush_ended(self) -> None:
+        """Delete the rows of the ended messages kept in ``_unwritten`` (raises sqlite3.Error)."""
+        if not self._unwritten:
+            return
+        ids = list(self._unwritten)
+        own = not self._db.in_transaction
+        if own and len(ids) > 1:
+            self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                self._db.execute(f"DELETE FROM messages WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            if own and len(ids) > 1:
+                self._db.execute("COMMIT")
+        except sqlite3.Error:
+            if own and self._db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
+            raise
+        self._unwritten.clear()
+        if self._added is not None:  # in ``together``: written once its commit is
+            self._ended_in_transaction.extend(ids)
+            return
+        self._ends_written(len(ids))
+
+    def _ends_written(self, written: int) -> None:
+        self._unrecorded = 0
+        if self._side_record:
+            self._ended_record.clear()
+            self._side_record = False
+        if written > 1 or self.problem is not None:
+            log.info("journal %s: recorded %d end(s) it could not write before", self.path, written)
+
+    def _refused(self, exc: sqlite3.Error, what: str) -> None:
+        self.problem = _storage_error(exc, self.path, what)
+        now = time.monotonic()
+        if now - self._warned_at >= WARN_EVERY_SECONDS:
+            self._warned_at = now
+            log.warning("journal %s: cannot %s: %s (the queue goes on; %d end(s) kept to write when it "
+                        "takes writes again)", self.path, what, exc, len(self._unwritten))
 
     def _write(self, sql: str, args: tuple[Any, ...], what: str) -> None:
         """A write that must not stop a message that is already accepted: log, go on."""
         with self._lock:
             try:
+                self._flush_ended()
                 self._db.execute(sql, args)
             except sqlite3.Error as exc:
-                self._warn(what, exc)
+                self._refused(exc, what)
                 return
             if self._added is not None:
                 self._changed.append((sql, args, what))
-
-    def _warn(self, what: str, exc: BaseException) -> None:
-        now = time.monotonic()
-        if now - self._warned_at >= WARN_EVERY_SECONDS:
-            self._warned_at = now
-            log.warning("journal %s: cannot %s: %s (the queue goes on; after a restart the "
-                        "message may be spoken again)", self.path, what, exc)
 
     @contextlib.contextmanager
     def together(self) -> Iterator[Unwritten]:
         """One transaction for every write in the block: one commit instead of one per
         message. Yields an ``Unwritten`` that is empty unless the commit failed.
 
-        If the commit fails, each write is tried again on its own; the messages whose
-        rows still fail are listed in it, and the caller takes them back (they are not
-        journaled, so they were not accepted after all). Writers must be serialised by
-        the caller (the journal piece's lock) while the block runs.
+        If the commit fails, each write is tried again on its own: the ends go back to
+        the kept ends (written before the next write, and to the side record), and the
+        messages whose rows still fail are listed, for the caller to take back (they are
+        not journaled, so they were not accepted after all). Writers must be serialised
+        by the caller (the journal piece's lock) while the block runs.
         """
         unwritten = Unwritten()
         with self._lock:
@@ -263,24 +348,29 @@ class MessageStore:
                 raise RuntimeError("journal transactions do not nest")
             try:
                 self._db.execute("BEGIN")
-            except sqlite3.Error:  # e.g. a closed or unusable connection: every write on its own
+            except sqlite3.Error:  # e.g. an unusable connection: every write on its own
                 yield unwritten
                 return
-            self._added, self._changed = [], []
+            self._added, self._changed, self._ended_in_transaction = [], [], []
         try:
             yield unwritten
         finally:
             with self._lock:
-                added, changed = self._added or [], self._changed
-                self._added, self._changed = None, []
+                added, changed, ended = self._added or [], self._changed, self._ended_in_transaction
+                self._added, self._changed, self._ended_in_transaction = None, [], []
                 error = self._commit()
-                if error is not None:
+                if error is None:
+                    if ended:
+                        self._ends_written(len(ended))
+                    if added:
+                        self.problem = None
+                else:
                     log.warning("journal %s: one write for %d change(s) failed (%s); writing them one by one",
-                                self.path, len(added) + len(changed), error)
-                    unwritten.messages = self._redo(added, changed)
+                                self.path, len(added) + len(changed) + len(ended), error)
+                    unwritten.messages = self._redo(added, changed, ended)
                     if unwritten.messages:
-                        unwritten.error = _storage_error(error, self.path,
-                                                         f"journal {len(unwritten.messages)} message(s)")
+                        self.problem = unwritten.error = _storage_error(
+                            error, self.path, f"journal {len(unwritten.messages)} message(s)")
 
     def _commit(self) -> sqlite3.Error | None:
         """COMMIT the open transaction; on failure roll it back and return the error."""
@@ -295,7 +385,7 @@ class MessageStore:
                     self._db.execute("ROLLBACK")
             return exc
 
-    def _redo(self, added: list[TTSMessage], changed: list[_Change]) -> list[TTSMessage]:
+    def _redo(self, added: list[TTSMessage], changed: list[_Change], ended: list[str]) -> list[TTSMessage]:
         """Write a failed transaction's rows one at a time; the messages that still fail."""
         refused = []
         for msg in added:
@@ -307,7 +397,17 @@ class MessageStore:
             try:
                 self._db.execute(sql, args)
             except sqlite3.Error as exc:
-                self._warn(what, exc)
+                self._refused(exc, what)
+        for msg_id in ended:
+            self._unwritten[msg_id] = None
+        try:
+            self._flush_ended()
+        except sqlite3.Error as exc:
+            if ended and self._ended_record.append(ended) is None:
+                self._unrecorded += len(ended)
+            elif ended:
+                self._side_record = True
+            self._refused(exc, f"record {len(self._unwritten)} end(s)")
         return refused
 
     def mark_playing(self, msg_id: str) -> None:
@@ -317,7 +417,59 @@ class MessageStore:
         self._write("UPDATE messages SET needs_approval=0 WHERE id=?", (msg_id,), f"mark {msg_id} approved")
 
     def remove(self, msg_id: str) -> None:
-        self._write("DELETE FROM messages WHERE id=?", (msg_id,), f"remove {msg_id}")
+        """Record that ``msg_id`` ended. If the journal refuses, the end is kept (in memory
+        and in the side record) and written before the journal's next write."""
+        with self._lock:
+            self._unwritten[msg_id] = None
+            try:
+                self._flush_ended()
+            except sqlite3.Error as exc:
+                if self._ended_record.append([msg_id]) is None:
+                    self._unrecorded += 1
+                else:
+                    self._side_record = True
+                self._refused(exc, f"record the end of {msg_id}")
+
+    def retry(self) -> bool:
+        """Write the kept ends and check that the journal takes writes, on a new
+        connection if the old one still refuses (a remount read-write); True if it does."""
+        with self._lock:
+            try:
+                self._flush_ended()
+                self._probe()
+            except sqlite3.Error as exc:
+                if not self._reconnect():
+                    self.problem = _storage_error(exc, self.path, "write")
+                    return False
+            if self.problem is not None:
+                log.info("journal %s takes writes again", self.path)
+            self.problem = None
+            return True
+
+    def _reconnect(self) -> bool:
+        old = self._db
+        try:
+            self._connect()
+            self._flush_ended()
+            self._probe()
+        except (sqlite3.Error, _Damaged):
+            if self._db is not old:
+                self._close_quietly()
+            self._db = old
+            return False
+        with contextlib.suppress(sqlite3.Error):
+            old.close()
+        return True
+
+    @property
+    def unwritten_ends(self) -> int:
+        """Ended messages whose end the journal has not recorded yet."""
+        return len(self._unwritten)
+
+    @property
+    def unrecorded_ends(self) -> int:
+        """Of those, how many the side record could not take either (lost at a restart)."""
+        return self._unrecorded
 
     def max_seq(self) -> int:
         with self._lock:
@@ -333,7 +485,22 @@ class MessageStore:
 
     def close(self) -> None:
         with self._lock:
+            if self._unwritten:
+                with contextlib.suppress(sqlite3.Error):
+                    self._flush_ended()
+            if self._unrecorded:
+                log.error("journal %s: %d ended message(s) could not be recorded anywhere (the journal "
+                          "and the side record refused writes); they may be spoken again after a restart",
+                          self.path, self._unrecorded)
             self._close_quietly()
+
+
+def _storable(text: str | None) -> str | None:
+    """``text`` as SQLite can store it: a lone surrogate (possible from the Python API)
+    would make the driver raise, so it is kept as U+FFFD in the journal's copy."""
+    if text is None or text.isascii():
+        return text
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _message(row: tuple[Any, ...]) -> TTSMessage:
@@ -357,6 +524,8 @@ def _message(row: tuple[Any, ...]) -> TTSMessage:
         username=username if isinstance(username, str) else None,
         metadata=meta,
         created_at=float(created_at),
+        # Waits count from the original acceptance, also across a restart.
+        enqueued_mono=now_mono - max(0.0, now_wall - float(created_at)),
         eligible_at=now_mono + max(0.0, float(eligible_wall) - now_wall),
         needs_approval=bool(needs_approval),
         state=MessageState.WAITING,
