@@ -24,7 +24,8 @@ from tts_core.listener.protocol import EVENT_OPTIONS, EVENT_SCHEMAS, REMOVAL_SCH
 
 # A valid value for each required field, so the fuzzed field is the only thing wrong.
 VALID = {"donor_name": "Ann", "amount": 5, "username": "ann", "bits": 100, "message": "hello",
-         "text": "hello", "chat_message_id": "m1", "message_id": "abc", "token": "t"}
+         "text": "hello", "chat_message_id": "m1", "message_id": "abc", "token": "t",
+         "recipient": "bob", "count": 3, "reward": "Read my message"}
 
 FRAMES: list[tuple[dict[str, Any], str]] = []  # (a valid frame, a field of it)
 for _name, _schema in [*EVENT_SCHEMAS.items(), *REMOVAL_SCHEMAS.items()]:

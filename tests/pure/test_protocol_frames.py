@@ -24,6 +24,9 @@ EVENTS = {
     "chat": {"username": "chatter", "message": "!tts hello chat", "is_mod": False,
              "badges": ["subscriber/3"]},
     "tts": {"text": "Direct text", "priority": "HIGH", "voice": "en-us"},
+    "gift_sub": {"username": "Gifter", "recipient": "LuckyViewer", "tier": "1000"},
+    "gift_bomb": {"username": "GenerousViewer", "count": 5},
+    "redemption": {"username": "PointsSpender", "reward": "Read my message", "message": "hello points"},
 }
 
 
@@ -158,3 +161,13 @@ def test_parse_frame_raises_protocol_error_with_the_id():
     with pytest.raises(ProtocolError) as caught:
         parse_frame('{"type": "raid", "id": "x7"}')
     assert caught.value.code == ErrorCode.MISSING_FIELD and caught.value.frame_id == "x7"
+
+
+@pytest.mark.parametrize(("event_type", "spoken"), [
+    ("gift_sub", "Gifter gifted a sub to LuckyViewer"),
+    ("gift_bomb", "GenerousViewer gifted 5 subs"),
+    ("redemption", "PointsSpender says: hello points"),
+])
+def test_the_connectors_event_types_are_open_to_bots_too(served, event_type, spoken):
+    reply = served.reply({"type": event_type, **EVENTS[event_type], "id": 1})
+    assert reply["status"] == "ok" and reply["text"] == spoken, reply

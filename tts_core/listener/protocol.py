@@ -312,6 +312,11 @@ EVENT_SCHEMAS: dict[str, dict[str, FieldSpec]] = {
     "chat": {"username": _req(_name), "message": _req(_text), "is_mod": _opt(_flag),
              "is_subscriber": _opt(_flag), "badges": _opt(_badges)},
     "tts": {"text": _req(_name), "priority": _opt(_priority), "username": _opt(_text)},
+    "gift_sub": {"username": _req(_name), "recipient": _req(_name), "tier": _opt(_tier),
+                 "message": _opt(_text)},
+    "gift_bomb": {"username": _req(_name), "count": _req(_positive_count), "tier": _opt(_tier),
+                  "message": _opt(_text)},
+    "redemption": {"username": _req(_name), "reward": _req(_name), "message": _opt(_text)},
 }
 # Events that remove pending messages instead of adding one (tts_core.ingest.moderation.removal).
 REMOVAL_SCHEMAS: dict[str, dict[str, FieldSpec]] = {
