@@ -4,10 +4,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-# The other Pythons OBS loads (Ubuntu 22.04: 3.10, Ubuntu 24.04: 3.12, Fedora and Debian 13: 3.13;
-# $(PYTHON), Debian 12's 3.11, runs everything): each runs the pure and component tests in its
-# own .venv-X.Y. A missing one fails `make test` (scripts/find-python.sh says how to get it).
-OTHER_PYTHONS ?= 3.10 3.12 3.13
+# Every Python OBS loads (Ubuntu 22.04: 3.10, Debian 12: 3.11, Ubuntu 24.04: 3.12, Fedora and
+# Debian 13: 3.13). $(PYTHON) runs everything; each other one runs the pure and component tests
+# in its own .venv-X.Y. A missing one fails `make test` (scripts/find-python.sh says how to get it).
+SUPPORTED_PYTHONS := 3.10 3.11 3.12 3.13
+MAIN_PYTHON := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+OTHER_PYTHONS ?= $(filter-out $(MAIN_PYTHON),$(SUPPORTED_PYTHONS))
 
 .PHONY: demo test lint unit pure integration e2e bench system-deps clean pythons $(OTHER_PYTHONS:%=unit-%)
 
@@ -72,4 +74,4 @@ bench: system-deps $(STAMP)
 	echo "== all benchmarks passed"
 
 clean:
-	rm -rf $(VENV) $(OTHER_PYTHONS:%=.venv-%) demo-output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SUPPORTED_PYTHONS:%=.venv-%) demo-output .pytest_cache .mypy_cache .ruff_cache
