@@ -4,13 +4,26 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint unit pure integration e2e bench system-deps clean
+# Every Python OBS loads (Ubuntu 22.04: 3.10, Debian 12: 3.11, Ubuntu 24.04: 3.12, Fedora and
+# Debian 13: 3.13). $(PYTHON) runs everything; each other one runs the pure and component tests
+# in its own .venv-X.Y. A missing one fails `make test` (scripts/find-python.sh says how to get it).
+SUPPORTED_PYTHONS := 3.10 3.11 3.12 3.13
+MAIN_PYTHON := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+OTHER_PYTHONS ?= $(filter-out $(MAIN_PYTHON),$(SUPPORTED_PYTHONS))
+
+.PHONY: demo test lint unit pure integration e2e bench system-deps clean pythons $(OTHER_PYTHONS:%=unit-%)
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
+
+.venv-%/.installed: pyproject.toml
+	@test -x .venv-$*/bin/python || { py="$$(scripts/find-python.sh $*)" && "$$py" -m venv .venv-$*; }
+	.venv-$*/bin/python -m pip install --quiet --upgrade pip
+	.venv-$*/bin/python -m pip install --quiet -e '.[dev]'
+	@touch $@
 
 demo: $(STAMP)
 	@scripts/install-system-deps.sh espeak-ng
@@ -23,8 +36,16 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check tts_core tests bench $(wildcard obs_tts_queue.py)
 	$(VENV)/bin/mypy tts_core $(wildcard obs_tts_queue.py)
 
-test: system-deps $(STAMP) lint
+# The other Pythons' venvs are made first, so a missing interpreter fails at once.
+test: system-deps $(STAMP) $(OTHER_PYTHONS:%=.venv-%/.installed) lint
 	OBS_TTS_REQUIRE_E2E=1 $(PY) -m pytest -q
+	@$(MAKE) --no-print-directory pythons
+
+# The pure and component tests (with the OBS script on the fake obspython) on the other Pythons.
+pythons: $(OTHER_PYTHONS:%=unit-%)
+
+$(OTHER_PYTHONS:%=unit-%): unit-%: .venv-%/.installed
+	.venv-$*/bin/python -m pytest -q tests/pure tests/threaded
 
 # pure: no threads, sleeps, sockets or subprocesses; threaded: components with their threads.
 unit: $(STAMP)
@@ -53,4 +74,4 @@ bench: system-deps $(STAMP)
 	echo "== all benchmarks passed"
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SUPPORTED_PYTHONS:%=.venv-%) demo-output .pytest_cache .mypy_cache .ruff_cache

@@ -104,18 +104,27 @@ def test_threads_stuck_in_the_engine_are_bounded_and_reported(make_manager):
                        max_retries=0, max_queue_size=100)
     manager = make_manager(config, engine=engine, sink=RecordingSink(speed=0))
     manager.start()
-    for i in range(40):
-        manager.add_message(f"m{i}", "NORMAL")
-    # Once the bound is reached and no worker is left, no engine call can start until a
-    # stuck one returns: the count is final.
-    assert wait_until(lambda: manager.get_stats()["abandoned_threads"] >= MAX_STUCK_THREADS
-                      and manager.get_stats()["active_workers"] == 0)
-    most = manager.get_stats()["abandoned_threads"]
-    # The workers that were in a call when the bound was reached are abandoned too; none
-    # is replaced: no new engine call starts until a stuck one returns.
-    assert MAX_STUCK_THREADS <= most <= MAX_STUCK_THREADS + config.max_concurrent_workers, most
-    assert len(engine.hung) == most and manager.get_stats()["active_workers"] == 0
-    engine.release.set()
+    try:
+        for i in range(40):
+            manager.add_message(f"m{i}", "NORMAL")
+
+        def settled() -> bool:
+            # The bound is reached, no worker is left, and every call in the engine is counted
+            # as abandoned (a worker between its claim and its call, or a thread timed out a
+            # moment ago and not yet counted, makes these differ for an instant).
+            stats = manager.get_stats()
+            return (stats["abandoned_threads"] >= MAX_STUCK_THREADS and stats["active_workers"] == 0
+                    and len(engine.hung) == stats["abandoned_threads"])
+
+        # Once settled, no engine call can start until a stuck one returns: the count is final.
+        assert wait_until(settled), (manager.get_stats(), len(engine.hung))
+        most = manager.get_stats()["abandoned_threads"]
+        # The workers that were in a call when the bound was reached are abandoned too; none
+        # is replaced: no new engine call starts until a stuck one returns.
+        assert MAX_STUCK_THREADS <= most <= MAX_STUCK_THREADS + config.max_concurrent_workers, most
+        assert len(engine.hung) == most and manager.get_stats()["active_workers"] == 0
+    finally:
+        engine.release.set()  # a failure must not leave threads hanging into the next tests
     assert manager.wait_until_idle(30)
     stats = assert_accounting(manager)
     assert stats["failed"] == stats["engine_timeouts"] > 0 and stats["played"] + stats["failed"] == 40

@@ -79,8 +79,8 @@ def checks(config: TTSConfig | None = None) -> list[tuple[str, Callable[[], str 
     config = config or TTSConfig()
     out: list[tuple[str, Callable[[], str | None]]] = [
         (
-            "python >= 3.11",
-            lambda: None if sys.version_info >= (3, 11) else f"Python {sys.version.split()[0]}",
+            "python >= 3.10",
+            lambda: None if sys.version_info >= (3, 10) else f"Python {sys.version.split()[0]}",
         ),
     ]
     out += [(f"engine {name}", engine_check(name, config)) for name in ENGINES]

@@ -259,7 +259,7 @@ async def _send_websocket_async(args: argparse.Namespace, frame: str, frame_id: 
         raise RuntimeError(f"{_shown(args.url)}: refused with HTTP {exc.status} ({exc.message})") from None
     except aiohttp.ClientError as exc:
         raise RuntimeError(f"{_shown(args.url)}: {_hide_token(str(exc))}") from None
-    except TimeoutError:
+    except (TimeoutError, asyncio.TimeoutError):  # one class from Python 3.11
         raise RuntimeError(f"{_shown(args.url)}: no reply within {args.timeout} s") from None
 
 

@@ -8,6 +8,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from tts_core.domain.str_enum import StrEnum
+
 
 class MessagePriority(enum.IntEnum):
     """Playback priority; a higher value plays first (URGENT > HIGH > NORMAL > LOW)."""
@@ -36,7 +38,7 @@ class MessagePriority(enum.IntEnum):
         raise ValueError(f"invalid priority {value!r}: expected one of {names}")
 
 
-class MessageState(enum.StrEnum):
+class MessageState(StrEnum):
     """Where a message is in its life. The last five are final."""
 
     HELD = "held"  # waiting for its hold time or a moderator's approval

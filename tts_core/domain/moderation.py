@@ -7,7 +7,7 @@ its member (``"drop" == LinkAction.DROP``) and ``tuple(LinkAction)`` lists the w
 
 from __future__ import annotations
 
-from enum import StrEnum
+from tts_core.domain.str_enum import StrEnum
 
 LINK_WORD = "link"  # said instead of a link (moderation.link_word)
 CENSOR_WORD = "bleep"  # said instead of a censored bad word (moderation.censor_word)

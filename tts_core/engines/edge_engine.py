@@ -107,7 +107,7 @@ class EdgeEngine(Engine):
 
         try:
             await asyncio.wait_for(run(), self.timeout)
-        except TimeoutError:
+        except (TimeoutError, asyncio.TimeoutError):  # one class from Python 3.11
             raise TransientEngineError(f"edge: no complete answer within {self.timeout:g} s") from None
         return b"".join(chunks)
 
@@ -146,7 +146,7 @@ def classify(exc: BaseException, voice: str | None) -> EngineError:
     """edge-tts/aiohttp failures as the shared error types."""
     status = getattr(exc, "status", None)
     name = type(exc).__name__
-    if isinstance(exc, TimeoutError):
+    if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):  # one class from Python 3.11
         return TransientEngineError("edge: the service did not answer in time")
     if isinstance(status, int):
         if status == 429:

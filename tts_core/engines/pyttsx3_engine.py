@@ -15,6 +15,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -183,7 +184,12 @@ class Pyttsx3Engine(Engine):
             ) from None
         self.voice, self.rate, self.volume, self.timeout = voice, rate, volume, timeout
         self._thread = _Pyttsx3Thread.get()
-        self._thread.ready.result(timeout=timeout)
+        try:
+            self._thread.ready.result(timeout=timeout)
+        except FutureTimeout as exc:  # the built-in TimeoutError from Python 3.11; the same on 3.10
+            if isinstance(exc, TimeoutError):
+                raise
+            raise TimeoutError(f"pyttsx3 did not start within {timeout:g} s") from None
         self._known_voices: set[str] | None = None
 
     def _ask(self, request: _Request) -> Any:
@@ -191,7 +197,7 @@ class Pyttsx3Engine(Engine):
         self._thread.requests.put(request)
         try:
             return request.future.result(timeout=self.timeout)
-        except TimeoutError:
+        except (TimeoutError, FutureTimeout):  # one class from Python 3.11
             raise TransientEngineError(f"pyttsx3 took longer than {self.timeout:g} s") from None
 
     def check_voice(self, voice: str) -> None:

@@ -93,7 +93,7 @@ class Client:
         self.closing = True
         try:
             await asyncio.wait_for(self.ws.close(code=code, message=reason.encode()), CLOSE_TIMEOUT_SECONDS)
-        except (TimeoutError, ConnectionError, RuntimeError):
+        except (TimeoutError, asyncio.TimeoutError, ConnectionError, RuntimeError):  # one from 3.11
             self.abort()
         transport = self.transport
         if transport is not None and transport.get_write_buffer_size() > 0:
@@ -145,7 +145,7 @@ class Conversation:
                 if self._close is not None:
                     log.warning("listener: closing %s: %s", client.peer, self._close[1])
                 await client.close(*(self._close or (CLOSE_NORMAL, "")))
-        except TimeoutError:
+        except (TimeoutError, asyncio.TimeoutError):  # one class from Python 3.11
             log.info("listener: closing %s: not authenticated within %g s", client.peer, self.auth_timeout)
             await client.close(CLOSE_POLICY_VIOLATION, "authentication time-out")
         except ConnectionError:  # the client went away mid-send

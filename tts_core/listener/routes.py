@@ -114,17 +114,24 @@ class HttpRoutes:
             await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # as aiohttp's router does
         body = bytearray()
         timeout = self.config.unauthenticated_timeout_seconds
+
+        async def read_all() -> bool:
+            """False as soon as the body is larger than the limit."""
+            while chunk := await request.content.readany():
+                body.extend(chunk)
+                if len(body) > limit:
+                    return False
+            return True
+
         try:
-            async with asyncio.timeout(timeout):
-                while chunk := await request.content.readany():
-                    body += chunk
-                    if len(body) > limit:
-                        return error_response(ErrorCode.FRAME_TOO_LARGE, too_large)
-        except TimeoutError:
+            within_limit = await asyncio.wait_for(read_all(), timeout)  # asyncio.timeout: 3.11+
+        except (TimeoutError, asyncio.TimeoutError):  # one class from Python 3.11
             return error_response(ErrorCode.INVALID_FRAME, f"the body did not arrive within {timeout:g} s",
                                   status=408)
         except ValueError as exc:  # aiohttp's HttpProcessingError family: a malformed body
             return error_response(ErrorCode.INVALID_FRAME, f"malformed body: {exc}")
+        if not within_limit:
+            return error_response(ErrorCode.FRAME_TOO_LARGE, too_large)
         return bytes(body)
 
 

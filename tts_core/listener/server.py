@@ -251,7 +251,7 @@ class ListenerServer:
         deadline = loop.time() + budget
         self._tcp.close()
         await self._conversations.close_all(max(0.01, (deadline - loop.time()) * 0.7))
-        with contextlib.suppress(TimeoutError):
+        with contextlib.suppress(TimeoutError, asyncio.TimeoutError):  # one class from Python 3.11
             await asyncio.wait_for(self._http.shutdown(max(0.01, deadline - loop.time())),
                                    max(0.02, deadline - loop.time()))
         for handler in self._http.connections:  # still open after the budget

@@ -13,6 +13,7 @@ import queue
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TypeVar
 
 from tts_core.runtime.statistics import percentile
@@ -58,7 +59,7 @@ class Pump:
         self.post(run)
         try:
             return future.result(timeout)
-        except TimeoutError:
+        except (TimeoutError, FutureTimeout):  # one class from Python 3.11
             future.cancel()
             raise TimeoutError(f"OBS did not run the request within {timeout:g} s") from None
 
