@@ -110,7 +110,7 @@ class StreamerBotConnector(Connector):
                                  "check the address, port and endpoint") from None
         except websockets.ConnectionClosed as exc:
             raise ConnectorError(f"connection closed ({_close_reason(exc)})") from None
-        except TimeoutError:
+        except (TimeoutError, asyncio.TimeoutError):  # one class from Python 3.11
             raise ConnectorError(f"no answer from {settings.url} within {REPLY_TIMEOUT_SECONDS:.0f} s"
                                  ) from None
         except OSError as exc:
@@ -120,7 +120,7 @@ class StreamerBotConnector(Connector):
         """Hello (with or without authentication), or GetInfo for a server that sends none."""
         try:
             hello = _json(await asyncio.wait_for(ws.recv(), HELLO_WAIT_SECONDS))
-        except TimeoutError:
+        except (TimeoutError, asyncio.TimeoutError):  # one class from Python 3.11
             hello = None
         if hello is None or hello.get("request") != "Hello":
             reply = await self._request(ws, {"request": "GetInfo"}, "GetInfo", wanted="info")
@@ -162,7 +162,7 @@ class StreamerBotConnector(Connector):
                                      f"{REPLY_TIMEOUT_SECONDS:.0f} s")
             try:
                 reply = _json(await asyncio.wait_for(ws.recv(), left))
-            except TimeoutError:
+            except (TimeoutError, asyncio.TimeoutError):  # one class from Python 3.11
                 continue
             if reply is None:
                 continue
