@@ -90,7 +90,6 @@ def script_load(settings: Any) -> None:
     leftover = _our_threads()
     if leftover:
         log.warning("threads of an earlier load still running: %s", ", ".join(leftover))
-    log.info("%d thread(s) left from an earlier load", len(leftover))
     packages.add_package_folders(SCRIPT_DIR, obs.obs_data_get_string(settings, "packages_dir"))
     _missing = packages.report(SCRIPT_DIR)
     for line in _missing:
@@ -123,6 +122,7 @@ def script_update(settings: Any) -> None:
 def script_save(settings: Any) -> None:
     _save_hotkeys(settings)
     if _app is not None:
+        _app.media_source.clear_clip()  # an ended clip's temporary path (OBS saves sources first)
         state = _app.media_source.save_state()
         if state:
             obs.obs_data_set_string(settings, MEDIA_STATE_KEY, state)
@@ -134,14 +134,15 @@ def script_unload() -> None:
     started = time.monotonic()
     if _settings is not None:
         _save_hotkeys(_settings)  # Reload keeps bindings made since the last save
-    if _app is not None:
-        if not _app.shutdown():
-            log.warning("TTS threads still running at unload")
-        _app.media_source.forget()
-        _app = None
+    app, _app = _app, None
+    if app is not None and not app.shutdown():
+        log.warning("TTS threads still running at unload")
     if _pump is not None:
         _pump.run_all()  # e.g. stop the clip that was cut, clear the caption
         log.info("timer pump: %s", _pump.timing_summary())
+    if app is not None:
+        app.media_source.clear_clip(force=True)  # no temporary path left for OBS to save
+        app.media_source.forget()
     if _switch_interval is not None:
         sys.setswitchinterval(_switch_interval)
     log.info("OBS TTS Queue unloaded in %d ms", (time.monotonic() - started) * 1000)
@@ -162,11 +163,19 @@ def _on_frame() -> None:
 def _on_frontend_event(event: int) -> None:
     if _app is None:
         return
+    if event in _BEFORE_SAVE_EVENTS:
+        # OBS saves the scene collection next (exit, a collection switch): the media source
+        # must not hold a temporary clip path then, or OBS shows "Missing Files" next time.
+        _app.media_source.clear_clip(force=True)
     if event in (obs.OBS_FRONTEND_EVENT_FINISHED_LOADING, obs.OBS_FRONTEND_EVENT_SCENE_COLLECTION_CHANGED):
         _app.media_source.frontend_ready()
     if event in (obs.OBS_FRONTEND_EVENT_FINISHED_LOADING, obs.OBS_FRONTEND_EVENT_SCENE_COLLECTION_CHANGED,
                  obs.OBS_FRONTEND_EVENT_SCENE_LIST_CHANGED, obs.OBS_FRONTEND_EVENT_SCENE_CHANGED):
         _app.media_source.scenes_changed()  # the scenes where the media source must stay hidden
+
+
+_BEFORE_SAVE_EVENTS = frozenset(getattr(obs, f"OBS_FRONTEND_EVENT_{name}") for name in (
+    "SCRIPTING_SHUTDOWN", "EXIT", "SCENE_COLLECTION_CHANGING") if hasattr(obs, f"OBS_FRONTEND_EVENT_{name}"))
 
 
 def _on_hotkey_skip(pressed: bool) -> None:
@@ -454,9 +463,9 @@ def _read(settings: Any) -> dict[str, Any]:
 
 
 def _install_logging() -> Any:
-    from tts_core.obs.script.logs import QueuedLogHandler
+    from tts_core.obs.script.logs import QueuedLogHandler, WarnOnce
 
-    handler = QueuedLogHandler(obs.script_log)
+    handler = QueuedLogHandler(obs.script_log, policy=WarnOnce())
     for name in ("tts_core", "obs_tts_queue"):
         logger = logging.getLogger(name)
         for old in [h for h in logger.handlers if type(h).__name__ == "QueuedLogHandler"]:

@@ -72,12 +72,13 @@ class ObsApi:
         return self.source_names(TEXT_SOURCE_PREFIX)
 
     def frontend_loaded(self) -> bool:
-        """True once OBS has loaded a scene collection (its sources exist)."""
-        scene = self.obs.obs_frontend_get_current_scene()
-        if scene is None:
-            return False
-        self.obs.obs_source_release(scene)
-        return True
+        """True once OBS has loaded a scene collection (its sources exist). Asks for the
+        scene list: obspython logs a SWIG conversion error for a current scene of None."""
+        scenes = self.obs.obs_frontend_get_scenes()
+        try:
+            return bool(scenes)
+        finally:
+            self.obs.source_list_release(scenes)
 
     # -- the media source ------------------------------------------------------------
 

@@ -151,8 +151,8 @@ class MediaSourceKeeper:
                 return
             if created != name:  # OBS 30+ gives a duplicate another name
                 self.name = name = created
-                self.note(f"renamed:{created}", f"the deleted media source still holds its name in OBS: "
-                          f"the script created {created!r} instead; pick it in the script's properties")
+                self.note(f"renamed:{created}", f"the deleted media source still holds its name in OBS: the "
+                          f"script created {created!r} instead; pick it in the script's properties", act=True)
             elif existed:
                 self._recreated += 1
                 self.note(f"recreated:{name}:{self._recreated}", f"media source {name!r} was deleted in "
@@ -186,17 +186,35 @@ class MediaSourceKeeper:
     def stop(self) -> None:
         self.api.stop_media(self.name)
 
+    def clear_clip(self, force: bool = False) -> bool:
+        """Take the script's last clip file off the source once it no longer plays (or at
+        once with ``force``: OBS exits, the scene collection changes, the script unloads).
+        Clip files are temporary: a path left on the source is saved in the scene
+        collection and OBS shows "Missing Files" at its next start. True if cleared."""
+        if not self._last_file:
+            return False
+        status = self.status()
+        if status.file != self._last_file:
+            self._last_file = ""  # replaced, or the source is gone: nothing of ours to clear
+            return False
+        if not force and status.state in BUSY_STATES and not status.idle:
+            return False
+        self.api.clear_file(self.name)
+        self._last_file = ""
+        return True
+
     def keep_in_mix(self) -> None:
         """Put the source back on the script's output channel (a clip did not start)."""
         self.api.keep_on_output_channel(self.name)
 
     # -- notes and state -------------------------------------------------------------------------
 
-    def note(self, key: str, text: str) -> None:
-        """Log ``text`` once and list it in the panel (``key`` says what it is about)."""
+    def note(self, key: str, text: str, act: bool = False) -> None:
+        """Log ``text`` once and list it in the panel (``key`` says what it is about); a
+        warning only if the streamer must ``act`` (OBS opens its Script Log for warnings)."""
         if key not in self.notes:
             self.notes[key] = text
-            log.warning("%s", text)
+            log.log(logging.WARNING if act else logging.INFO, "%s", text)
 
     def setup_notes(self) -> list[str]:
         """What the script changed in the streamer's setup (newest last, distinct)."""
@@ -237,8 +255,10 @@ class MediaSourceKeeper:
         if status.state == "stopped":
             return  # OBS ends it in a moment; then it is fixed
         changes = self.api.playback_settings_to_fix(name)
-        if changes or leftover:
+        ours = bool(status.file) and status.file == self._last_file  # a clip that ended: a temporary file
+        if changes or leftover or ours:
             self.api.clear_file(name)
+            self._last_file = ""
         if leftover:
             log.info("media source %r: cleared the file %r left on it", name, leftover)
         if changes:
