@@ -9,6 +9,7 @@ the manager, restarting the listener, building an engine) happens on its own
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
@@ -75,6 +76,8 @@ class ObsTTSApp:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._voices: dict[str, list[tuple[str, str]]] = {}
+        self._listener_retry_at: float | None = None  # when to try to start the listener again
+        self._listener_retries = 0
 
     # -- lifecycle (OBS threads) ---------------------------------------------------------
 
@@ -124,12 +127,15 @@ class ObsTTSApp:
             self._start_listener()
             while True:
                 with self._cond:
-                    while not self._stopping and not self._due():
+                    while not self._stopping and not self._due() and not self._listener_retry_due():
                         self._cond.wait(self._wait_time())
                     if self._stopping:
                         break
-                    values = dict(self._latest)
-                self._apply(values)
+                    values = dict(self._latest) if self._due() else None
+                if values is not None:
+                    self._apply(values)
+                elif self._listener_retry_due():
+                    self._start_listener()
         except Exception:
             log.exception("TTS control thread failed")
         finally:
@@ -139,9 +145,15 @@ class ObsTTSApp:
         return self._latest != self.applied and time.monotonic() - self._changed_at >= self.debounce_s
 
     def _wait_time(self) -> float | None:
-        if self._latest == self.applied:
-            return None
-        return max(0.01, self.debounce_s - (time.monotonic() - self._changed_at))
+        waits = []
+        if self._latest != self.applied:
+            waits.append(max(0.01, self.debounce_s - (time.monotonic() - self._changed_at)))
+        if self._listener_retry_at is not None:
+            waits.append(max(0.01, self._listener_retry_at - time.monotonic()))
+        return min(waits) if waits else None
+
+    def _listener_retry_due(self) -> bool:
+        return self._listener_retry_at is not None and time.monotonic() >= self._listener_retry_at
 
     def _start_queue(self, config: TTSConfig) -> None:
         try:
@@ -161,18 +173,33 @@ class ObsTTSApp:
         return manager is not None and next_clip_ready(manager)
 
     def _start_listener(self) -> None:
+        """Start the listener; if it cannot start (e.g. its Port is taken), say so once
+        (status and one warning) and try again by itself, every LISTENER_RETRY_SECONDS
+        step, until it can or the settings change."""
+        self._listener_retry_at = None
         if self.manager is None or self.integration is None or self.listener_factory is None:
             return
+        host, port = self.manager.config.listener.host, self.manager.config.listener.port
         try:
             listener = self.listener_factory(self.manager, self.integration)
             listener.start()
         except Exception as exc:  # noqa: BLE001 - e.g. the port is taken
-            self.errors["listener"] = f"{exc}"
-            log.error("listener could not start on %s:%s: %s", self.manager.config.listener.host,
-                      self.manager.config.listener.port, exc)
+            self._listener_failed(host, port, exc)
             return
+        if self._listener_retries:
+            log.info("listener: port %s is free again; the listener is up", port)
+        self._listener_retries = 0
         self.errors.pop("listener", None)
         self.listener = listener
+
+    def _listener_failed(self, host: str, port: int, exc: Exception) -> None:
+        delay = LISTENER_RETRY_SECONDS[min(self._listener_retries, len(LISTENER_RETRY_SECONDS) - 1)]
+        self._listener_retries += 1
+        self._listener_retry_at = time.monotonic() + delay
+        message = listener_problem(host, port, exc)
+        if self.errors.get("listener") != message:  # one warning per problem, not per attempt
+            log.warning("listener is down: %s", message)
+        self.errors["listener"] = message
 
     def _stop_listener(self) -> None:
         if self.listener is not None:
@@ -211,6 +238,7 @@ class ObsTTSApp:
             return
         if changes.listener or (self.listener is None and "listener" in self.errors):
             self._stop_listener()
+            self._listener_retries = 0
             self._start_listener()
         if changes.reload:
             log.warning("the packages folder is used after the script is reloaded (Tools > Scripts > Reload)")
@@ -293,6 +321,16 @@ class ObsTTSApp:
 
 
 VOICE_LIST_WAIT_SECONDS = 3.0
+LISTENER_RETRY_SECONDS = (1.0, 2.0, 4.0, 8.0, 15.0)  # then every 15 s until the listener starts
+
+
+def listener_problem(host: str, port: int, exc: Exception) -> str:
+    """Why the listener is down, in the words of the panel (group Listener: Host, Port)."""
+    if getattr(exc, "errno", None) == errno.EADDRINUSE:
+        return (f"Port {port} is in use by another program (or another OBS with this script): pick another "
+                f"Port under Listener, or close that program. Trying again by itself until the port is free")
+    text = str(exc).replace("listener.host", "Host").replace("listener.port", "Port")
+    return f"cannot listen on {host}:{port}: {text}. Trying again by itself"
 
 
 def engine_status(manager: TTSQueueManager) -> list[str]:
