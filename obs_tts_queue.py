@@ -39,6 +39,7 @@ HOTKEY_PREFIX = "obs_tts_queue."
 # (the pump every frame) gets it; Python's default is 5 ms.
 GIL_SWITCH_SECONDS = 0.001
 MEDIA_STATE_KEY = "media_source_state"  # internal: the created media source's mixer state
+CONTROL_KEYS = {"paused": "tts_paused", "disabled": "tts_disabled"}  # internal: kept across OBS restarts
 EVENT_LABELS = {"donation": "Donations", "subscription": "Subscriptions", "follow": "Follows",
                 "raid": "Raids", "cheer": "Cheers (bits)", "chat": "Chat lines", "command": "Chat !tts",
                 "tts": "Direct text (bots)"}
@@ -103,7 +104,8 @@ def script_load(settings: Any) -> None:
     _pump.on_tick(_log_handler.flush_to_obs)
     api = ObsApi(obs)
     saved = obs.obs_data_get_string(settings, MEDIA_STATE_KEY) or None
-    _app = ObsTTSApp(api, _pump, _read(settings), saved_state=saved)
+    start_state = {state: obs.obs_data_get_bool(settings, key) for state, key in CONTROL_KEYS.items()}
+    _app = ObsTTSApp(api, _pump, _read(settings), saved_state=saved, start_state=start_state)
     if api.frontend_loaded():  # added to a running OBS: no FINISHED_LOADING will come
         _app.media_source.frontend_ready()
         _app.media_source.scenes_changed()
@@ -121,6 +123,7 @@ def script_update(settings: Any) -> None:
 
 def script_save(settings: Any) -> None:
     _save_hotkeys(settings)
+    _save_control_state(settings)
     if _app is not None:
         _app.media_source.clear_clip()  # an ended clip's temporary path (OBS saves sources first)
         state = _app.media_source.save_state()
@@ -134,6 +137,7 @@ def script_unload() -> None:
     started = time.monotonic()
     if _settings is not None:
         _save_hotkeys(_settings)  # Reload keeps bindings made since the last save
+        _save_control_state(_settings)  # and Pause / disable
     app, _app = _app, None
     if app is not None and not app.shutdown():
         log.warning("TTS threads still running at unload")
@@ -213,6 +217,12 @@ def _register_hotkeys(settings: Any) -> None:
         obs.obs_data_array_release(bindings)
 
 
+def _save_control_state(settings: Any) -> None:
+    if _app is not None:
+        for state, on in _app.control_state().items():
+            obs.obs_data_set_bool(settings, CONTROL_KEYS[state], on)
+
+
 def _save_hotkeys(settings: Any) -> None:
     for name, hotkey_id in _hotkeys.items():
         bindings = obs.obs_hotkey_save(hotkey_id)
@@ -229,21 +239,22 @@ def script_properties() -> Any:
     from tts_core.obs.script.settings import DEFAULT_MEDIA_SOURCE, PRIORITY_NAMES
 
     props = obs.obs_properties_create()
-    obs.obs_properties_add_text(props, "status", _status(), obs.OBS_TEXT_INFO)
+    # The status sits with the controls. OBS 29 cannot redraw a shown panel from a script:
+    # it is read each time the panel is built (opened, a button pressed, Refresh).
+    controls = obs.obs_properties_create()
+    _add_info(controls, "status", _status())
+    _add_info(controls, "status_note", STATUS_NOTE)
     setup_warning = _app.setup_warning() if _app is not None else ""
     if setup_warning:
-        changed = obs.obs_properties_add_text(props, "setup_warning", setup_warning, obs.OBS_TEXT_INFO)
-        obs.obs_property_text_set_info_type(changed, obs.OBS_TEXT_INFO_WARNING)
+        _add_info(controls, "setup_warning", setup_warning, warning=True)
     if _missing:
-        warning = obs.obs_properties_add_text(props, "packages_info", "\n".join(_missing), obs.OBS_TEXT_INFO)
-        obs.obs_property_text_set_info_type(warning, obs.OBS_TEXT_INFO_WARNING)
-
-    controls = obs.obs_properties_create()
+        _add_info(controls, "packages_info", "\n".join(_missing), warning=True)
+    obs.obs_properties_add_button(controls, "refresh_status", "Refresh status", _on_refresh_clicked)
     obs.obs_properties_add_button(controls, "skip_button", "Skip", _on_skip_clicked)
     obs.obs_properties_add_button(controls, "pause_button", "Pause / Resume", _on_pause_clicked)
     obs.obs_properties_add_button(controls, "clear_button", "Clear queue", _on_clear_clicked)
     obs.obs_properties_add_button(controls, "replay_button", "Replay last", _on_replay_clicked)
-    obs.obs_properties_add_group(props, "controls", "Controls", obs.OBS_GROUP_NORMAL, controls)
+    obs.obs_properties_add_group(props, "controls", "Status and controls", obs.OBS_GROUP_NORMAL, controls)
 
     voice = obs.obs_properties_create()
     engine = obs.obs_properties_add_list(voice, "engine", "Engine", obs.OBS_COMBO_TYPE_LIST,
@@ -305,10 +316,26 @@ def script_properties() -> Any:
                                  "Donations from this amount are URGENT (0 = never)", 0, 1_000_000, 1)
     obs.obs_properties_add_group(props, "priorities", "Priorities", obs.OBS_GROUP_NORMAL, priorities)
 
-    obs.obs_properties_add_path(props, "packages_dir", "Python packages folder (optional)",
-                                obs.OBS_PATH_DIRECTORY, "", str(SCRIPT_DIR))
     _add_moderation_groups(props)
+    python = obs.obs_properties_create()
+    obs.obs_properties_add_path(python, "packages_dir", "Python packages folder (optional)",
+                                obs.OBS_PATH_DIRECTORY, "", str(SCRIPT_DIR))
+    obs.obs_properties_add_group(props, "python_group", "Python", obs.OBS_GROUP_NORMAL, python)
     return props
+
+
+STATUS_NOTE = ("OBS does not redraw this panel by itself: the status is as it was when the panel "
+               "was shown. Press Refresh status (or any button) to see it now.")
+
+
+def _add_info(props: Any, key: str, text: str, warning: bool = False) -> Any:
+    """A read-only text row whose long lines wrap inside the panel."""
+    prop = obs.obs_properties_add_text(props, key, text, obs.OBS_TEXT_INFO)
+    if hasattr(obs, "obs_property_text_set_info_word_wrap"):
+        obs.obs_property_text_set_info_word_wrap(prop, True)
+    if warning:
+        obs.obs_property_text_set_info_type(prop, obs.OBS_TEXT_INFO_WARNING)
+    return prop
 
 
 def _add_moderation_groups(props: Any) -> None:
@@ -336,13 +363,17 @@ def _add_moderation_groups(props: Any) -> None:
     obs.obs_properties_add_bool(mod, "approve_first_time_chatters", "First-time chatters need approval")
     obs.obs_properties_add_text(mod, "approve_event_types", "Event types that always need approval "
                                 "(e.g. raid, chat)", obs.OBS_TEXT_DEFAULT)
-    obs.obs_properties_add_bool(mod, "remove_on_ban", "Remove messages of banned viewers and deleted lines")
+    ban = obs.obs_properties_add_bool(mod, "remove_on_ban", "Remove banned and deleted messages")
+    obs.obs_property_set_long_description(ban, "Remove the pending messages of a viewer who is banned, "
+                                          "and a message whose chat line a moderator deleted")
     obs.obs_properties_add_group(props, "moderation", "Moderation", obs.OBS_GROUP_NORMAL, mod)
 
     voices = obs.obs_properties_create()
     obs.obs_properties_add_text(voices, "voice_aliases", "Voice aliases (alias=voice, one per line)",
                                 obs.OBS_TEXT_MULTILINE)
-    obs.obs_properties_add_bool(voices, "voice_inline", "Viewers may pick an alias inline (\"brian: hello\")")
+    inline = obs.obs_properties_add_bool(voices, "voice_inline", "Viewers may pick an alias (\"brian: hi\")")
+    obs.obs_property_set_long_description(inline, "A chat line that starts with an alias and a colon "
+                                          "(\"brian: hello\") is read with that alias's voice")
     obs.obs_properties_add_group(props, "voices", "Voices", obs.OBS_GROUP_NORMAL, voices)
 
 
@@ -355,8 +386,14 @@ def _fill_voices(prop: Any, engine_name: str, refresh: bool = False) -> None:
 
 
 def _on_engine_modified(props: Any, _prop: Any, settings: Any) -> bool:
-    _fill_voices(obs.obs_properties_get(props, "voice"), obs.obs_data_get_string(settings, "engine"))
-    _show_engine_fields(props, obs.obs_data_get_string(settings, "engine"))
+    engine = obs.obs_data_get_string(settings, "engine")
+    _fill_voices(obs.obs_properties_get(props, "voice"), engine)
+    if _app is not None:  # keep the voice if the new engine has it; else its default, said in the status
+        voice = obs.obs_data_get_string(settings, "voice")
+        kept = _app.voice_for_engine(engine or "espeak", voice)
+        if kept != voice:
+            obs.obs_data_set_string(settings, "voice", kept)
+    _show_engine_fields(props, engine)
     return True
 
 
@@ -412,6 +449,10 @@ def _on_test_voice_clicked(props: Any, _prop: Any) -> bool:
     if _app is not None:
         _app.test_voice()
     return _refresh_status(props)
+
+
+def _on_refresh_clicked(props: Any, _prop: Any) -> bool:
+    return _refresh_status(props)  # True: OBS builds the panel again (status, source lists)
 
 
 def _on_skip_clicked(props: Any, _prop: Any) -> bool:

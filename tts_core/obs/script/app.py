@@ -48,7 +48,8 @@ def default_listener_factory(manager: TTSQueueManager, integration: StreamerBotI
 
 
 class ObsTTSApp:
-    """Parameters: ``api`` (ObsApi), ``pump`` (drained by the script's timer),
+    """Parameters: ``api`` (ObsApi), ``pump`` (drained by the script's timer), ``start_state``
+    (``paused``/``disabled`` as saved when OBS closed, see ``control_state``),
     ``settings`` (the script's settings, see tts_core.obs.script.settings), ``saved_state``
     (the media source's state saved last time), ``listener_factory`` (builds the
     listener; None: no listener), ``debounce_s``, ``engine`` (default: the one the
@@ -56,8 +57,11 @@ class ObsTTSApp:
 
     def __init__(self, api: ObsApi, pump: Pump, settings: Mapping[str, Any], saved_state: str | None = None,
                  listener_factory: ListenerFactory | None = default_listener_factory,
-                 debounce_s: float = DEBOUNCE_SECONDS, engine: object | None = None) -> None:
+                 debounce_s: float = DEBOUNCE_SECONDS, engine: object | None = None,
+                 start_state: Mapping[str, bool] | None = None) -> None:
         self.api = api
+        self.start_state = {"paused": False, "disabled": False, **(start_state or {})}
+        self.notes: dict[str, str] = {}  # things the streamer should know, shown in the status
         self.engine = engine
         self.pump = pump
         self.listener_factory = listener_factory
@@ -159,7 +163,15 @@ class ObsTTSApp:
         try:
             manager = TTSQueueManager(config, engine=self.engine, sink=self.sink)
             self.integration = StreamerBotIntegration(manager)
+            if self.start_state["paused"]:  # before start: nothing from the journal plays
+                manager.pause()
+            if self.start_state["disabled"]:
+                manager.disable()
             manager.start()
+            if self.start_state["paused"] or self.start_state["disabled"]:
+                log.info("TTS is %s, as it was when OBS closed", " and ".join(
+                    word for word, on in (("paused", self.start_state["paused"]),
+                                          ("disabled", self.start_state["disabled"])) if on))
         except Exception as exc:  # noqa: BLE001 - shown in the panel and the log
             self.errors["queue"] = str(exc)
             log.error("TTS queue could not start: %s", exc)
@@ -287,23 +299,47 @@ class ObsTTSApp:
     # -- looking ---------------------------------------------------------------------------
 
     def status_text(self) -> str:
-        """One line for the properties panel: queue size, played, failed, state, errors."""
+        """The properties panel's status: the counts and state on the first line, then one
+        line per thing to know (listener, waiting, failures, errors, engine), so it wraps."""
         if self.manager is None:
             state = "; ".join(self.errors.values()) or "starting"
             return f"Not running: {state}"
         stats = self.manager.get_stats()
         parts = [f"Queue: {stats['pending']}", f"played: {stats['played']}", f"failed: {stats['failed']}"]
+        if stats.get("paused"):
+            parts.append("PAUSED (Pause / Resume plays again)")
+        if not stats.get("enabled", True):
+            parts.append("DISABLED (new messages are refused)")
+        lines = [" · ".join(parts)]
         if stats.get("waiting_for_sink"):
-            parts.append(f"WAITING FOR OBS: {stats['waiting_for_sink']}")
-        elif stats.get("paused"):
-            parts.append("PAUSED")
+            lines.append(f"WAITING FOR OBS: {stats['waiting_for_sink']}")
         if self.listener is not None:
-            parts.append(f"listening on {self.listener.url}")
+            lines.append(f"listening on {self.listener.url}")
         if self.sink.failures_in_a_row and self.sink.last_failure:
-            parts.append(f"{self.sink.failures_in_a_row} clip(s) in a row failed: {self.sink.last_failure}")
-        parts += [f"{what}: {error}" for what, error in self.errors.items()]
-        parts += engine_status(self.manager)
-        return " · ".join(parts)
+            lines.append(f"{self.sink.failures_in_a_row} clip(s) in a row failed: {self.sink.last_failure}")
+        lines += [f"{what}: {error}" for what, error in self.errors.items()]
+        lines += engine_status(self.manager)
+        lines += list(self.notes.values())
+        return "\n".join(lines)
+
+    def control_state(self) -> dict[str, bool]:
+        """Paused and disabled, to keep across an OBS restart (the streamer paused for a reason)."""
+        manager = self.manager
+        if manager is None:
+            return dict(self.start_state)
+        return {"paused": manager.paused, "disabled": not manager.enabled}
+
+    def voice_for_engine(self, engine_name: str, voice: str) -> str:
+        """The voice to keep when the engine changes: ``voice`` if ``engine_name`` has it
+        (or its voices are not known), else the engine's default (""), said in the status."""
+        voices = self.voices(engine_name)
+        self.notes.pop("voice", None)
+        if not voice or not voices or voice in {voice_id for voice_id, _ in voices}:
+            return voice
+        self.notes["voice"] = (f"Voice: {engine_name} has no voice {voice!r}; it speaks with its default "
+                               f"voice (pick one under Voice)")
+        log.info("%s", self.notes["voice"])
+        return ""
 
     def setup_warning(self) -> str:
         """What the script changed in the streamer's media source setup ("" if nothing)."""
