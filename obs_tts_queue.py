@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -236,7 +237,7 @@ def _save_hotkeys(settings: Any) -> None:
 
 def script_properties() -> Any:
     from tts_core.obs.script.app import engine_names
-    from tts_core.obs.script.settings import DEFAULT_MEDIA_SOURCE, PRIORITY_NAMES
+    from tts_core.obs.script.settings import PRIORITY_NAMES
 
     props = obs.obs_properties_create()
     # The status sits with the controls. OBS 29 cannot redraw a shown panel from a script:
@@ -274,19 +275,11 @@ def script_properties() -> Any:
     _add_engine_fields(props)
 
     playback = obs.obs_properties_create()
-    media = obs.obs_properties_add_list(playback, "media_source", "Media source", obs.OBS_COMBO_TYPE_EDITABLE,
-                                        obs.OBS_COMBO_FORMAT_STRING)
-    obs.obs_property_list_add_string(media, f"{DEFAULT_MEDIA_SOURCE} (created by the script)",
-                                     DEFAULT_MEDIA_SOURCE)
-    caption = obs.obs_properties_add_list(playback, "caption_source", "Caption text source",
-                                          obs.OBS_COMBO_TYPE_LIST, obs.OBS_COMBO_FORMAT_STRING)
-    obs.obs_property_list_add_string(caption, "(none)", "")
-    if _app is not None:
-        for name in _app.api.media_source_names():
-            if name != DEFAULT_MEDIA_SOURCE:
-                obs.obs_property_list_add_string(media, name, name)
-        for name in _app.api.text_source_names():
-            obs.obs_property_list_add_string(caption, name, name)
+    obs.obs_properties_add_list(playback, "media_source", "Media source", obs.OBS_COMBO_TYPE_EDITABLE,
+                                obs.OBS_COMBO_FORMAT_STRING)
+    obs.obs_properties_add_list(playback, "caption_source", "Caption text source", obs.OBS_COMBO_TYPE_LIST,
+                                obs.OBS_COMBO_FORMAT_STRING)
+    _fill_source_lists(props)
     obs.obs_properties_add_int(playback, "pause_between_clips_ms", "Pause between clips (ms)", 0, 10000, 100)
     obs.obs_properties_add_group(props, "playback", "Playback", obs.OBS_GROUP_NORMAL, playback)
 
@@ -326,11 +319,38 @@ def script_properties() -> Any:
 
 STATUS_NOTE = ("OBS does not redraw this panel by itself: the status is as it was when the panel "
                "was shown. Press Refresh status (or any button) to see it now.")
+INFO_LINE_CHARS = 40  # fits the panel at its narrowest (Tools > Scripts at 1280x720)
+
+
+def _fill_source_lists(props: Any) -> None:
+    """The Media source and Caption text source lists, as OBS's sources are now."""
+    from tts_core.obs.script.settings import DEFAULT_MEDIA_SOURCE
+
+    media = obs.obs_properties_get(props, "media_source")
+    caption = obs.obs_properties_get(props, "caption_source")
+    obs.obs_property_list_clear(media)
+    obs.obs_property_list_clear(caption)
+    obs.obs_property_list_add_string(media, f"{DEFAULT_MEDIA_SOURCE} (created by the script)",
+                                     DEFAULT_MEDIA_SOURCE)
+    obs.obs_property_list_add_string(caption, "(none)", "")
+    if _app is not None:
+        for name in _app.api.media_source_names():
+            if name != DEFAULT_MEDIA_SOURCE:
+                obs.obs_property_list_add_string(media, name, name)
+        for name in _app.api.text_source_names():
+            obs.obs_property_list_add_string(caption, name, name)
+
+
+def _wrapped(text: str) -> str:
+    """OBS 29's info label grows wider than the panel rather than wrap a long line: break
+    the lines here too (never inside a word, a URL or a path)."""
+    return "\n".join(textwrap.fill(line, INFO_LINE_CHARS, break_long_words=False, break_on_hyphens=False)
+                     for line in text.splitlines())
 
 
 def _add_info(props: Any, key: str, text: str, warning: bool = False) -> Any:
     """A read-only text row whose long lines wrap inside the panel."""
-    prop = obs.obs_properties_add_text(props, key, text, obs.OBS_TEXT_INFO)
+    prop = obs.obs_properties_add_text(props, key, _wrapped(text), obs.OBS_TEXT_INFO)
     if hasattr(obs, "obs_property_text_set_info_word_wrap"):
         obs.obs_property_text_set_info_word_wrap(prop, True)
     if warning:
@@ -480,10 +500,13 @@ def _on_replay_clicked(props: Any, _prop: Any) -> bool:
 
 
 def _refresh_status(props: Any) -> bool:
-    obs.obs_property_set_description(obs.obs_properties_get(props, "status"), _status())
+    """The shown panel's status, notes and source lists, now. True: OBS 29 redraws the
+    panel from these same properties (it does not call script_properties again)."""
+    obs.obs_property_set_description(obs.obs_properties_get(props, "status"), _wrapped(_status()))
     warning = obs.obs_properties_get(props, "setup_warning")
     if warning is not None and _app is not None:
-        obs.obs_property_set_description(warning, _app.setup_warning())
+        obs.obs_property_set_description(warning, _wrapped(_app.setup_warning()))
+    _fill_source_lists(props)
     return True
 
 
