@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint unit pure integration e2e bench system-deps clean
+.PHONY: demo test lint unit pure integration e2e bench system-deps clean screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ bench: system-deps $(STAMP)
 	done; \
 	if [ -n "$$failed" ]; then echo "== failed:$$failed"; exit 1; fi; \
 	echo "== all benchmarks passed"
+
+# docs/img/obs-properties.png from a real OBS under Xvfb (not part of make test)
+screenshots: system-deps $(STAMP)
+	$(PY) scripts/obs_screenshot.py docs/img/obs-properties.png
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

@@ -366,23 +366,23 @@ def _add_moderation_groups(props: Any) -> None:
     for label, value in (("Say \"link\"", "replace"), ("Leave them out", "remove"),
                          ("Drop the message", "drop"), ("Read them (off)", "off")):
         obs.obs_property_list_add_string(links, label, value)
-    obs.obs_properties_add_text(mod, "moderation_bad_words", "Bad words (comma or line separated, "
-                                "* wildcards)", obs.OBS_TEXT_MULTILINE)
+    # Short labels: a long one widens the group's label column and cuts its checkboxes' text.
+    _explain(obs.obs_properties_add_text(mod, "moderation_bad_words", "Bad words", obs.OBS_TEXT_MULTILINE),
+             "Comma or line separated; * is a wildcard (scam*)")
     action = obs.obs_properties_add_list(mod, "moderation_bad_word_action", "When a bad word is found",
                                          obs.OBS_COMBO_TYPE_LIST, obs.OBS_COMBO_FORMAT_STRING)
     obs.obs_property_list_add_string(action, "Say \"bleep\" instead", "censor")
     obs.obs_property_list_add_string(action, "Drop the message", "drop")
-    obs.obs_properties_add_int(mod, "moderation_max_chars", "Max characters of a message (0 = no limit)",
-                               0, 5000, 10)
-    obs.obs_properties_add_int(mod, "moderation_max_words", "Max words of a message (0 = no limit)",
-                               0, 1000, 1)
-    obs.obs_properties_add_float(mod, "hold_seconds", "Hold every message for (s) so mods can remove it",
-                                 0, 600, 1)
-    obs.obs_properties_add_float(mod, "approve_donations_from", "Donations from this amount need approval "
-                                 "(0 = never)", 0, 1_000_000, 1)
+    obs.obs_properties_add_int(mod, "moderation_max_chars", "Max characters (0 = no limit)", 0, 5000, 10)
+    obs.obs_properties_add_int(mod, "moderation_max_words", "Max words (0 = no limit)", 0, 1000, 1)
+    _explain(obs.obs_properties_add_float(mod, "hold_seconds", "Hold each message (s)", 0, 600, 1),
+             "Every message waits this long before it is spoken, so mods can remove it")
+    obs.obs_properties_add_float(mod, "approve_donations_from", "Approve donations from (0 = never)",
+                                 0, 1_000_000, 1)
     obs.obs_properties_add_bool(mod, "approve_first_time_chatters", "First-time chatters need approval")
-    obs.obs_properties_add_text(mod, "approve_event_types", "Event types that always need approval "
-                                "(e.g. raid, chat)", obs.OBS_TEXT_DEFAULT)
+    _explain(obs.obs_properties_add_text(mod, "approve_event_types", "Event types needing approval",
+                                         obs.OBS_TEXT_DEFAULT),
+             "Comma separated, e.g. raid, chat: these always wait for Approve")
     ban = obs.obs_properties_add_bool(mod, "remove_on_ban", "Remove banned and deleted messages")
     obs.obs_property_set_long_description(ban, "Remove the pending messages of a viewer who is banned, "
                                           "and a message whose chat line a moderator deleted")
@@ -395,6 +395,11 @@ def _add_moderation_groups(props: Any) -> None:
     obs.obs_property_set_long_description(inline, "A chat line that starts with an alias and a colon "
                                           "(\"brian: hello\") is read with that alias's voice")
     obs.obs_properties_add_group(props, "voices", "Voices", obs.OBS_GROUP_NORMAL, voices)
+
+
+def _explain(prop: Any, text: str) -> None:
+    """The row's tooltip (OBS shows a (?) next to its label)."""
+    obs.obs_property_set_long_description(prop, text)
 
 
 def _fill_voices(prop: Any, engine_name: str, refresh: bool = False) -> None:
