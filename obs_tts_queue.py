@@ -52,6 +52,7 @@ _log_handler: Any = None
 _settings: Any = None
 _hotkeys: dict[str, int] = {}
 _switch_interval: float | None = None
+_saved_clip: Any = None  # SavedClipFile: a clip OBS saved in the collection as it closed
 
 # Before OBS asks for the description (it does so before script_load).
 packages.add_package_folders(SCRIPT_DIR)
@@ -134,7 +135,7 @@ def script_save(settings: Any) -> None:
 
 def script_unload() -> None:
     """OBS already removed our timer and callbacks; stop every thread we started."""
-    global _app
+    global _app, _saved_clip
     started = time.monotonic()
     if _settings is not None:
         _save_hotkeys(_settings)  # Reload keeps bindings made since the last save
@@ -148,6 +149,9 @@ def script_unload() -> None:
     if app is not None:
         app.media_source.clear_clip(force=True)  # no temporary path left for OBS to save
         app.media_source.forget()
+    if _saved_clip is not None:
+        _saved_clip.restore()
+        _saved_clip = None
     if _switch_interval is not None:
         sys.setswitchinterval(_switch_interval)
     log.info("OBS TTS Queue unloaded in %d ms", (time.monotonic() - started) * 1000)
@@ -166,12 +170,18 @@ def _on_frame() -> None:
 
 
 def _on_frontend_event(event: int) -> None:
+    global _saved_clip
     if _app is None:
         return
-    if event in _BEFORE_SAVE_EVENTS:
-        # OBS saves the scene collection next (exit, a collection switch): the media source
-        # must not hold a temporary clip path then, or OBS shows "Missing Files" next time.
-        _app.media_source.clear_clip(force=True)
+    if event in _AFTER_SAVE_EVENTS:
+        # OBS has saved the scene collection (exit, a collection switch) and unloads the
+        # script next: a clip that was playing is in that file, so it must still exist at
+        # OBS's next start (or OBS shows "Missing Files"): kept, written back at unload.
+        cleared = _app.media_source.clear_clip(force=True)
+        if cleared:
+            from tts_core.obs.script.media_source import SavedClipFile
+
+            _saved_clip = SavedClipFile(cleared)
     if event in (obs.OBS_FRONTEND_EVENT_FINISHED_LOADING, obs.OBS_FRONTEND_EVENT_SCENE_COLLECTION_CHANGED):
         _app.media_source.frontend_ready()
     if event in (obs.OBS_FRONTEND_EVENT_FINISHED_LOADING, obs.OBS_FRONTEND_EVENT_SCENE_COLLECTION_CHANGED,
@@ -179,7 +189,7 @@ def _on_frontend_event(event: int) -> None:
         _app.media_source.scenes_changed()  # the scenes where the media source must stay hidden
 
 
-_BEFORE_SAVE_EVENTS = frozenset(getattr(obs, f"OBS_FRONTEND_EVENT_{name}") for name in (
+_AFTER_SAVE_EVENTS = frozenset(getattr(obs, f"OBS_FRONTEND_EVENT_{name}") for name in (
     "SCRIPTING_SHUTDOWN", "EXIT", "SCENE_COLLECTION_CHANGING") if hasattr(obs, f"OBS_FRONTEND_EVENT_{name}"))
 
 

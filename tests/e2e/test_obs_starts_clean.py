@@ -1,8 +1,10 @@
 """OBS starts clean with the script: no "Missing Files" dialog and no Script Log window.
 
-A clip plays, OBS exits (cleanly, then killed mid-clip) and starts again on the scene
-collection it saved itself. The temporary clip path must not be in that collection
-(OBS would show "Missing Files: TTS Audio"), and nothing the script logs in normal
+A clip plays, OBS exits (cleanly after the clip, cleanly mid-clip, killed mid-clip) and
+starts again on the scene collection it saved itself. After a clip the temporary clip
+path must not be in that collection; OBS saves a clip that plays as it closes before it
+tells scripts, so then the file must still be there at the next start. Either way OBS
+must not show "Missing Files: TTS Audio", and nothing the script logs in normal
 operation may be a warning (OBS raises the Script Log window for a warning). Both are
 checked on the X screen: no such window is mapped.
 """
@@ -44,6 +46,16 @@ class CleanExitObs(RestartableObs):
             return False
         self._obs = None
         return True
+
+
+def _quit(obs: CleanExitObs, client: ListenerClient, text: str) -> None:
+    """Quit cleanly; OBS 29's SIGINT deadlock leaves nothing to check: start and quit again."""
+    for _ in range(3):
+        if obs.quit():
+            return
+        obs.start_again()
+        _started_and_played(obs, client, text)
+    raise HarnessError("OBS never exited cleanly on SIGINT (its own shutdown deadlock, 3 times)")
 
 
 def _collection_text(obs: RestartableObs) -> str:
@@ -89,13 +101,7 @@ def test_clean_exit_and_restart_show_no_missing_files_and_no_script_log(tmp_path
         ui = ObsUi(obs)
         _started_and_played(obs, client, "first run")
         _check_clean_start(obs, ui)
-        for _ in range(3):  # OBS 29's SIGINT deadlock leaves nothing to check: run once more
-            if obs.quit():
-                break
-            obs.start_again()
-            _started_and_played(obs, client, "run again after OBS's own shutdown deadlock")
-        else:
-            raise HarnessError("OBS never exited cleanly on SIGINT (its own shutdown deadlock, 3 times)")
+        _quit(obs, client, "run again after OBS's own shutdown deadlock")
         assert CLIP_FOLDER not in _collection_text(obs), "a temporary clip path was saved"
         assert _saved_media_file(obs) == "", "the media source was not saved, or with a file"
 
@@ -121,4 +127,30 @@ def test_killed_mid_clip_then_restart_shows_no_missing_files_and_no_script_log(t
 
         obs.start_again()
         _started_and_played(obs, client, "after the kill")
+        _check_clean_start(obs, ui)
+
+
+def test_clean_exit_mid_clip_then_restart_shows_no_missing_files_and_no_script_log(tmp_path: Path) -> None:
+    port = find_free_port()
+    setup = script_setup(tmp_path, port)
+    with CleanExitObs(setup, workdir=tmp_path / "obs") as obs:
+        client = ListenerClient(port)
+        ui = ObsUi(obs)
+        _started_and_played(obs, client, "first run")
+        for _ in range(3):  # OBS 29's SIGINT deadlock leaves nothing to check: run once more
+            t0 = time.monotonic()
+            client.queue({"type": "tts", "text": LONG_TEXT})
+            obs.client.wait_for_event("MediaInputPlaybackStarted", lambda d: d["inputName"] == MEDIA, 45, t0)
+            if obs.quit():
+                break
+            obs.start_again()
+            _started_and_played(obs, client, "run again after OBS's own shutdown deadlock")
+        else:
+            raise HarnessError("OBS never exited cleanly on SIGINT (its own shutdown deadlock, 3 times)")
+        saved = _saved_media_file(obs)
+        assert saved is not None
+        assert not saved or Path(saved).is_file(), f"OBS saved the clip {saved} and it is gone"
+
+        obs.start_again()
+        _started_and_played(obs, client, "after the exit mid-clip")
         _check_clean_start(obs, ui)

@@ -251,6 +251,8 @@ class ObsApi:
             self.obs.source_list_release(scenes)
 
     def program_scene_name(self) -> str | None:
+        if not self.frontend_loaded():  # obspython logs a SWIG error for a current scene of None
+            return None
         scene = self.obs.obs_frontend_get_current_scene()
         if scene is None:
             return None

@@ -30,6 +30,32 @@ CHECK_SETUP_SECONDS = 0.5  # how often the tick looks at the source's setup (sce
 CLIP_FOLDER_PREFIX = "obs-tts-clips-"  # tts_core.storage.clip_files: the folders the script's clips are in
 
 
+class SavedClipFile:
+    """A clip file whose path OBS has already saved in the scene collection: OBS saves
+    the collection at exit (and before a collection switch) before it tells scripts, so
+    a clip that plays then is in the file. Its bytes are kept and written back after the
+    queue deleted its clip folder, so OBS finds the file at its next start (no "Missing
+    Files"); the next start's source has no file on it, and the folder is a temporary one."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+        self.data: bytes | None = None
+        try:
+            self.data = self.path.read_bytes()
+        except OSError as exc:
+            log.info("clip %s not kept for OBS's saved scene collection: %s", path, exc)
+
+    def restore(self) -> None:
+        """Write the file back if the queue deleted it (script unload, after the queue stopped)."""
+        if self.data is None or self.path.exists():
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_bytes(self.data)
+        except OSError as exc:
+            log.info("clip %s not written back for OBS's saved scene collection: %s", self.path, exc)
+
+
 class MediaSourceKeeper:
     """Finds, creates, repairs and hides the media source clips play on.
 
@@ -186,22 +212,23 @@ class MediaSourceKeeper:
     def stop(self) -> None:
         self.api.stop_media(self.name)
 
-    def clear_clip(self, force: bool = False) -> bool:
+    def clear_clip(self, force: bool = False) -> str | None:
         """Take the script's last clip file off the source once it no longer plays (or at
         once with ``force``: OBS exits, the scene collection changes, the script unloads).
         Clip files are temporary: a path left on the source is saved in the scene
-        collection and OBS shows "Missing Files" at its next start. True if cleared."""
+        collection and OBS shows "Missing Files" at its next start. Returns the path it
+        cleared, or None."""
         if not self._last_file:
-            return False
+            return None
         status = self.status()
         if status.file != self._last_file:
             self._last_file = ""  # replaced, or the source is gone: nothing of ours to clear
-            return False
+            return None
         if not force and status.state in BUSY_STATES and not status.idle:
-            return False
+            return None
         self.api.clear_file(self.name)
-        self._last_file = ""
-        return True
+        cleared, self._last_file = self._last_file, ""
+        return cleared
 
     def keep_in_mix(self) -> None:
         """Put the source back on the script's output channel (a clip did not start)."""
@@ -281,5 +308,5 @@ class MediaSourceKeeper:
 
     def _set_away(self, reason: str) -> None:
         if reason != self.away:
-            log.warning("%s", reason)
+            log.info("%s", reason)  # the player's "waiting for OBS" line is the one warning
         self.away = reason
