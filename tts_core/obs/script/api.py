@@ -240,6 +240,18 @@ class ObsApi:
                 self.obs.obs_source_update(src, data)
                 self.obs.obs_data_release(data)
 
+    def forget_file(self, name: str) -> None:
+        """Empty the ``local_file`` that OBS will save for media source ``name``, without an
+        update: what plays is not re-opened or cut (a Stop already asked for still ends it
+        with OBS's "ended"), only the saved scene collection holds no path."""
+        with self.source(name) as src:
+            if src is not None:
+                settings = self.obs.obs_source_get_settings(src)
+                try:
+                    self.obs.obs_data_set_string(settings, "local_file", "")
+                finally:
+                    self.obs.obs_data_release(settings)
+
     # -- scenes ------------------------------------------------------------------------
 
     def scene_names(self) -> list[str]:

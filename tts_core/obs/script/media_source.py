@@ -224,9 +224,13 @@ class MediaSourceKeeper:
         if status.file != self._last_file:
             self._last_file = ""  # replaced, or the source is gone: nothing of ours to clear
             return None
-        if not force and status.state in BUSY_STATES and not status.idle:
-            return None
-        self.api.clear_file(self.name)
+        playing = (status.state in BUSY_STATES and not status.idle) or status.state == "stopped"
+        if playing and not force:
+            return None  # "stopped" ends in a moment (OBS's "ended" must come): ``check`` clears it then
+        if playing:
+            self.api.forget_file(self.name)  # no update: the clip's Stop ends it as usual
+        else:
+            self.api.clear_file(self.name)
         cleared, self._last_file = self._last_file, ""
         return cleared
 
