@@ -84,8 +84,7 @@ class FakeOpenAI:
         self._stop = self._loop.create_future()
         self._release = asyncio.Event()
         app = web.Application()
-        app.router.add_post(SPEECH, self._speech)
-        app.router.add_get(VOICES, self._voices)
+        self.routes(app)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -96,6 +95,10 @@ class FakeOpenAI:
             await self._stop
         finally:
             await runner.cleanup()
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_post(SPEECH, self._speech)
+        app.router.add_get(VOICES, self._voices)
 
     async def _voices(self, request: web.Request) -> web.Response:
         self.headers.append(dict(request.headers))

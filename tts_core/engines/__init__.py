@@ -4,7 +4,7 @@ Built in: espeak (espeak-ng), pyttsx3, and auto (espeak-ng where installed, else
 system voice through pyttsx3). Optional extras, imported only when used
 (the core and the OBS script run without them): gtts (Google), azure (Azure Speech),
 piper (offline neural voices), edge (Microsoft Edge voices), openai (OpenAI's voices
-and OpenAI-compatible local servers such as Kokoro-FastAPI).
+and OpenAI-compatible local servers such as Kokoro-FastAPI), elevenlabs (ElevenLabs).
 """
 
 from __future__ import annotations
@@ -56,6 +56,8 @@ ENGINES: dict[str, type[Engine] | LazyEngine] = {
     "piper": LazyEngine("piper", "tts_core.engines.piper_engine:PiperEngine", "piper", "piper"),
     "edge": LazyEngine("edge", "tts_core.engines.edge_engine:EdgeEngine", "edge", "edge_tts"),
     "openai": LazyEngine("openai", "tts_core.engines.openai_engine:OpenAIEngine", "openai", "openai"),
+    "elevenlabs": LazyEngine("elevenlabs", "tts_core.engines.elevenlabs_engine:ElevenLabsEngine",
+                             "elevenlabs", "elevenlabs"),
 }
 
 

@@ -49,7 +49,7 @@ DOWN_SECONDS = 30.0
 UNCACHED_ENGINES = ("espeak", "pyttsx3", "auto")  # offline and fast: a cache would only fill the disk
 MAX_WAIT_SECONDS = 5.0
 ENGINE_TIMEOUT_SHARE = 0.75  # of tts_queue.engine_timeout_seconds, for one engine's call
-TIMED_ENGINES = ("gtts", "azure", "edge", "piper", "openai")
+TIMED_ENGINES = ("gtts", "azure", "edge", "piper", "openai", "elevenlabs")
 STATE_LIMIT = 10_000  # messages whose chain position is remembered
 
 
