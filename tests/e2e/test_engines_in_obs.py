@@ -159,3 +159,41 @@ def test_openai_and_elevenlabs_clips_play_through_the_media_source_and_are_recor
     assert abs(first.duration - 1.2) < 0.25, first  # the MP3's 1.2 s tone, heard whole
     assert abs(second.duration - 0.8) < 0.25, second  # the PCM->WAV 0.8 s tone
     assert second.start > first.end
+
+
+def test_script_speaks_with_an_openai_compatible_server_from_its_settings_and_falls_back(
+        tmp_path: Path) -> None:
+    """The OBS script itself: engine openai with server URL, key and model from its
+    settings (the openai SDK inside OBS); when the key is refused, espeak speaks."""
+    from fakes.openai_speech import FakeOpenAI
+
+    service = FakeOpenAI(tone_ms=1000).start()
+    port = find_free_port()
+    key = "sk-obs-e2e-0123456789abcdef"
+    setup = script_setup(tmp_path, port, rate_limit_per_minute=0, engine="openai", voice="af_bella",
+                         openai_base_url=service.base_url, openai_key=key, openai_model="kokoro",
+                         fallback_engine="espeak", max_retries=1)
+    obs = ObsHarness(setup, workdir=tmp_path / "obs")
+    obs.start()
+    client = ListenerClient(port)
+    ok = False
+    try:
+        obs.wait_for_log(r"TTS queue started", timeout=30)
+        client.subscribe()
+        t0 = time.monotonic()
+        first = client.queue({"type": "tts", "text": "Kokoro speaks this"}, retry_for=10)
+        spoken = client.wait_event("playback_finished", first, timeout=40, after=t0)
+        assert spoken["engine"] == "openai" and "fallback_from" not in spoken, spoken
+        assert abs(spoken["duration_ms"] - 1000) < 150, spoken
+        assert service.requests[0]["model"] == "kokoro" and service.requests[0]["voice"] == "af_bella"
+        assert service.headers[-1]["Authorization"] == f"Bearer {key}"
+        service.mode = "401"
+        second = client.queue({"type": "tts", "text": "espeak speaks when the key is refused"})
+        fallback = client.wait_event("playback_finished", second, timeout=60, after=t0)
+        assert fallback["engine"] == "espeak" and fallback["fallback_from"] == "openai", fallback
+        assert key not in obs.read_log()
+        ok = True
+    finally:
+        client.close()
+        obs.stop(check=ok)
+        service.stop()
