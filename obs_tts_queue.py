@@ -457,13 +457,16 @@ ENGINE_FIELD_LABELS = {
     "azure_key": "Azure key", "azure_region": "Azure region (e.g. westeurope)",
     "azure_host": "Azure container host (ws://host:port, optional)", "gtts_lang": "Google language (e.g. en)",
     "gtts_tld": "Google accent domain (com, co.uk, com.au, ...)",
+    "openai_base_url": "Server URL (empty = OpenAI; e.g. http://localhost:8880/v1)",
+    "openai_key": "API key (optional for local servers)", "openai_model": "Model (e.g. tts-1, kokoro)",
+    "elevenlabs_key": "ElevenLabs key", "elevenlabs_model": "Model (e.g. eleven_multilingual_v2)",
 }
 
 
 def _add_engine_fields(props: Any) -> None:
     """Group "Engine settings": the fallback engine and the fields of the chosen engine."""
     from tts_core.obs.script.app import engine_names
-    from tts_core.obs.script.settings import ENGINE_FIELDS
+    from tts_core.obs.script.settings import ENGINE_FIELDS, SECRET_SETTINGS
 
     group = obs.obs_properties_create()
     fallback = obs.obs_properties_add_list(group, "fallback_engine", "Fallback engine (when the voice fails)",
@@ -476,7 +479,7 @@ def _add_engine_fields(props: Any) -> None:
             obs.obs_properties_add_path(group, key, "Piper voice model (.onnx; empty = installed voice)",
                                         obs.OBS_PATH_FILE, "Piper voice (*.onnx)", str(SCRIPT_DIR))
         else:
-            kind = obs.OBS_TEXT_PASSWORD if key == "azure_key" else obs.OBS_TEXT_DEFAULT
+            kind = obs.OBS_TEXT_PASSWORD if key in SECRET_SETTINGS else obs.OBS_TEXT_DEFAULT
             obs.obs_properties_add_text(group, key, ENGINE_FIELD_LABELS[key], kind)
     obs.obs_properties_add_group(props, "engine_group", "Engine settings", obs.OBS_GROUP_NORMAL, group)
     _show_engine_fields(props, obs.obs_data_get_string(_settings, "engine") if _settings else "espeak")
