@@ -38,6 +38,10 @@ DEFAULT_PRIORITIES = {
 }
 
 
+# Events whose "X says" may be left out while the same viewer keeps talking; paid and
+# alert events always name the viewer.
+FOLLOW_UP_EVENTS = ("chat", "command", "tts")
+
 # The words a speech template may use (streamer_bot.templates), e.g. "{username} donated {amount}".
 PLACEHOLDERS = (
     "username", "message", "amount", "currency", "months", "months_phrase", "tier", "gift",
@@ -196,6 +200,13 @@ class StreamerBotConfig:
     # Who and what is never spoken (other bots; event types the streamer wants silent).
     ignored_users: list[str] = field(default_factory=lambda: list(DEFAULT_IGNORED_USERS))
     muted_events: list[str] = field(default_factory=list)
+    # Names read like a person would (tts_core.ingest.names): "xX_Gamer_1337_Xx" -> "Gamer";
+    # nicknames (viewer -> spoken name, any case) win; "X says" of chat, command and tts
+    # lines only when the speaker changes or after this pause (0 = always).
+    speakable_names: bool = True
+    nicknames: dict[str, str] = field(default_factory=dict)
+    repeat_name_after_seconds: float = 30.0
+    follow_up_templates: dict[str, str] = field(default_factory=dict)
 
     def validate(self, prefix: str = "streamer_bot") -> None:
         from tts_core.domain.message import MessagePriority
@@ -222,6 +233,18 @@ class StreamerBotConfig:
         for key in ("min_cheer_bits", "min_raid_viewers"):
             if getattr(self, key) < 0:
                 raise ConfigError(f"{prefix}.{key} must be >= 0 (0 = off), got {getattr(self, key)}")
+        if self.repeat_name_after_seconds < 0:
+            raise ConfigError(f"{prefix}.repeat_name_after_seconds must be >= 0 (0 = always say the name), "
+                              f"got {self.repeat_name_after_seconds}")
+        for viewer, spoken in self.nicknames.items():
+            if not viewer.strip().lstrip("@").strip() or not spoken.strip():
+                raise ConfigError(f"{prefix}.nicknames: viewer and nickname must not be empty, "
+                                  f"got {viewer!r}: {spoken!r}")
+        for event_type, template in self.follow_up_templates.items():
+            if event_type not in FOLLOW_UP_EVENTS:
+                raise ConfigError(f"{prefix}.follow_up_templates: {event_type!r} cannot leave out the name; "
+                                  f"expected one of {', '.join(FOLLOW_UP_EVENTS)}")
+            check_template(template, f"{prefix}.follow_up_templates.{event_type}")
 
 
 @dataclass

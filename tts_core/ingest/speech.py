@@ -33,6 +33,7 @@ from tts_core.ingest.moderation import (
     build_name_pipeline,
     build_pipeline,
 )
+from tts_core.ingest.names import nickname_for, plain_name, speakable_name
 
 DEFAULT_TEMPLATES = {
     "donation": "{username} donated {amount}: {message}",
@@ -47,6 +48,9 @@ DEFAULT_TEMPLATES = {
     "gift_bomb": "{username} gifted {subs_phrase}",
     "redemption": "{username} says: {message}",
 }
+# The message part alone: used instead of the template when the same viewer speaks
+# again within streamer_bot.repeat_name_after_seconds (only for templates with {username}).
+DEFAULT_FOLLOW_UP_TEMPLATES = {"chat": "{message}", "command": "{message}", "tts": "{message}"}
 # Used for gifted subs unless the streamer set their own "subscription" template.
 GIFT_TEMPLATE = "{gifter} gifted a subscription to {username}: {message}"
 ANONYMOUS_GIFT_TEMPLATE = "{username} received a gifted subscription: {message}"
@@ -85,6 +89,7 @@ class SpeechRules:
         mod = config.moderation
         self.moderation: ModerationConfig = mod if moderation else dataclasses.replace(mod, enabled=False)
         self.templates = {**DEFAULT_TEMPLATES, **self.bot.templates}
+        self.follow_up_templates = {**DEFAULT_FOLLOW_UP_TEMPLATES, **self.bot.follow_up_templates}
         self.pipeline: Pipeline = build_pipeline(self.moderation, self.bot, memory)
         self.name_pipeline: Pipeline = build_name_pipeline(self.moderation)
         self.voices = VoiceChooser(config.voices)
@@ -107,25 +112,41 @@ class SpeechRules:
             raise ValueError(f"unknown event type {event_type!r}; expected one of {expected}")
         return builder(**fields)
 
-    def render(self, speech: Speech, message: str) -> str:
-        """The template filled in, with the viewer's (moderated) ``message``."""
+    def render(self, speech: Speech, message: str, name_again: bool = True) -> str:
+        """The template filled in, with the viewer's (moderated) ``message``.
+
+        ``name_again=False`` (the same viewer spoke a moment ago): a chat, command or tts
+        template that names the viewer is replaced by its follow-up template ("{message}").
+        """
         values = dict(speech.values)
         values["message"] = message
         for key in ("username", "gifter", "recipient"):
             values[key] = self.spoken_name(values[key])
-        text = _SPACES.sub(" ", speech.template.format_map(values)).strip()
+        text = _SPACES.sub(" ", self.template_for(speech, name_again).format_map(values)).strip()
         if not message.strip():
             text = _TRAILING_SEPARATOR.sub("", text)  # "X donated 5 dollars:" without a message
         return text
 
+    def template_for(self, speech: Speech, name_again: bool = True) -> str:
+        """The template ``speech`` is read with (see ``render``)."""
+        follow_up = self.follow_up_templates.get(speech.event_type)
+        if name_again or follow_up is None or "{username}" not in speech.template:
+            return speech.template
+        return follow_up
+
     def spoken_name(self, name: str) -> str:
-        name = speakable_name(name)
-        if not name or not self.name_pipeline.stages:
-            return name
-        try:
-            return self.name_pipeline.run(Words(name, "name")).text.strip() or ANONYMOUS_NAME
-        except Stopped:
-            return ANONYMOUS_NAME
+        """A viewer's name as it is said: the streamer's nickname for them, else the name
+        after the name filters (moderation.names) made speakable (``speakable_names``)."""
+        nickname = nickname_for(name, self.bot.nicknames) if name else None
+        if nickname is not None:
+            return nickname
+        name = plain_name(name) or name.strip()  # "___" stays "___" rather than nothing
+        if name and self.name_pipeline.stages:
+            try:
+                name = self.name_pipeline.run(Words(name, "name")).text.strip() or ANONYMOUS_NAME
+            except Stopped:
+                return ANONYMOUS_NAME
+        return speakable_name(name) if self.bot.speakable_names and name else name
 
     # -- builders: an event -> what to say, or the reason it is not spoken ---------------
 
@@ -235,11 +256,6 @@ class SpeechRules:
     def _priority(self, event_type: str) -> MessagePriority:
         name = self.bot.priorities.get(event_type, DEFAULT_PRIORITIES[event_type])
         return MessagePriority.parse(name)
-
-
-def speakable_name(name: str) -> str:
-    """A username as a voice should say it: no leading @, underscores as spaces."""
-    return _SPACES.sub(" ", name.strip().lstrip("@").replace("_", " ")).strip()
 
 
 def _amount(value: object, name: str) -> float:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,7 @@ from tts_core.ingest.moderation import FILTERED, REJECTED, Memory, Stopped, Word
 from tts_core.ingest.moderation.build import WHOLE_MESSAGE_EVENTS
 from tts_core.ingest.moderation.removal import Removal
 from tts_core.ingest.moderation.removal import emote_spans as _emote_spans
+from tts_core.ingest.names import Speakers
 from tts_core.ingest.speech import Speech, SpeechRules, optional_text
 from tts_core.runtime.manager import TTSQueueManager
 from tts_core.runtime.settings import Prepared
@@ -87,7 +88,8 @@ class StreamerBotIntegration:
     Parameters: ``manager`` (the TTSQueueManager to queue on), ``config`` (a
     StreamerBotConfig, or a TTSConfig whose ``streamer_bot``, ``moderation`` and
     ``voices`` sections are used; default: the manager's), ``moderation`` (False: only
-    the gates run, no text filters). The manager's own text pipeline is never touched:
+    the gates run, no text filters), ``clock`` (monotonic seconds; when a viewer was
+    last heard, for "X says"). The manager's own text pipeline is never touched:
     ``manager.add_message`` from Python is not moderated by these rules.
     """
 
@@ -97,12 +99,16 @@ class StreamerBotIntegration:
         config: StreamerBotConfig | TTSConfig | None = None,
         *,
         moderation: bool = True,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         full = config if isinstance(config, TTSConfig) else manager.config
         if isinstance(config, StreamerBotConfig):
             full = dataclasses.replace(full, streamer_bot=config)
         self.manager = manager
         self.memory = Memory()
+        # Who spoke last; kept across settings changes (like bans and cooldowns), so a
+        # reload mid-conversation does not make the next line say "X says" again.
+        self.speakers = Speakers(clock)
         self._filters_on = moderation
         full.validate()
         self._rules = SpeechRules(full, self.memory, moderation)
@@ -242,12 +248,14 @@ class StreamerBotIntegration:
         message_filtered = words.notes.get("message_filtered")
         if message_filtered:
             metadata["message_filtered"] = message_filtered
-        text = rules.render(speech, choice.text)
+        pause = rules.bot.repeat_name_after_seconds
+        text = rules.render(speech, choice.text, self.speakers.needs_name(speech.username, pause))
         needs_approval = bool(options["needs_approval"]) or words.needs_approval
         message_id = self.manager.add_message(
             text, speech.priority, voice=choice.voice, event_type=speech.event_type, username=speech.username,
             metadata=metadata, hold_seconds=options["hold_seconds"], needs_approval=needs_approval,
         )
+        self.speakers.heard(speech.username)
         state, text = self._spoken(message_id, text)
         if state == "held":
             hold_reason = hold_reason or ("needs approval" if needs_approval else "hold window")
