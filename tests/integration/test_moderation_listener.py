@@ -134,14 +134,14 @@ def test_voices_per_user_per_event_and_inline_aliases(running):
     running.manager.subscribe(log)
     with running.ws() as ws:
         inline = ask(ws, {"type": "chat", "username": "a", "message": "brian: hello there"})
-        unknown = ask(ws, {"type": "chat", "username": "a", "message": "bob: hello there"})
+        unknown = ask(ws, {"type": "chat", "username": "b", "message": "bob: hello there"})
         vip = ask(ws, {"type": "chat", "username": "VIP", "message": "my own voice"})
         raid = ask(ws, {"type": "raid", "username": "friend", "viewers": 3})
     assert inline["voice"] == "en-gb" and log.wait_for("queued", inline["message_id"])["voice"] == "en-gb"
     started = log.wait_for("playback_started", inline["message_id"])
     assert started["voice"] == "en-gb" and started["text"] == "a says: hello there"
     assert "voice" not in unknown and log.wait_for("queued", unknown["message_id"])["text"] == \
-        "a says: bob: hello there"
+        "b says: bob: hello there"
     assert log.wait_for("queued", vip["message_id"])["voice"] == "en-us"
     assert log.wait_for("playback_finished", raid["message_id"])["voice"] == "de"
 

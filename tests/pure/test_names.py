@@ -201,3 +201,21 @@ def test_speakers_memory_with_a_fake_clock() -> None:
 def test_bad_name_settings_are_refused_naming_the_key(section: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
         TTSConfig.from_dict({"streamer_bot": section})
+
+
+def test_a_held_line_does_not_count_as_heard() -> None:
+    _, bot = _bot([0.0])
+    held = bot.submit("chat", {"username": "bob", "message": "wait", "hold_seconds": 60})
+    assert (held.state, held.text) == ("held", "bob says: wait")
+    assert bot.submit("chat", {"username": "bob", "message": "now"}).text == "bob says: now"
+    assert bot.submit("chat", {"username": "bob", "message": "again"}).text == "again"
+
+
+def test_after_a_removed_line_the_next_line_names_its_viewer() -> None:
+    _, bot = _bot([0.0])
+    first = bot.submit("chat", {"username": "bob", "message": "oops", "chat_message_id": "m-1"})
+    assert first.text == "bob says: oops"
+    assert bot.remove("chat_deleted", {"chat_message_id": "m-1"})["removed"] == [first.message_id]
+    assert bot.submit("chat", {"username": "bob", "message": "sorry"}).text == "bob says: sorry"
+    assert bot.remove("chat_deleted", {"chat_message_id": "unknown"})["removed"] == []
+    assert bot.submit("chat", {"username": "bob", "message": "more"}).text == "more"

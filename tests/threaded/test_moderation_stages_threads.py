@@ -20,6 +20,7 @@ def test_the_engine_receives_exactly_the_moderated_words(make_manager):
 
     engine = ToneEngine(1)
     cfg = TTSConfig.from_dict({"tts_queue": {"rate_limit_per_minute": 0},
+                               "streamer_bot": {"repeat_name_after_seconds": 0},  # "v says" on every line
                                "moderation": {"bad_words": ["scam"], "pronunciations": {"gg": "good game"}}})
     manager = make_manager(cfg, engine=engine, sink=RecordingSink(speed=0))
     bot = StreamerBotIntegration(manager)

@@ -255,8 +255,10 @@ class StreamerBotIntegration:
             text, speech.priority, voice=choice.voice, event_type=speech.event_type, username=speech.username,
             metadata=metadata, hold_seconds=options["hold_seconds"], needs_approval=needs_approval,
         )
-        self.speakers.heard(speech.username)
         state, text = self._spoken(message_id, text)
+        if state == "queued":
+            # A held line (hold window, approval) may never play: it does not count as heard.
+            self.speakers.heard(speech.username)
         if state == "held":
             hold_reason = hold_reason or ("needs approval" if needs_approval else "hold window")
         return EventResult(message_id, voice=choice.voice, message_filtered=message_filtered,
@@ -300,5 +302,9 @@ class StreamerBotIntegration:
 
     def remove(self, kind: str, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Handle ``chat_deleted``, ``user_banned``, ``user_timeout`` or a moderator's
-        ``Remove``; see Removal.handle."""
-        return self._removal.handle(kind, fields)
+        ``Remove``; see Removal.handle. A removed or skipped line may have been the one
+        that said "X says", so the next line of anyone names its viewer again."""
+        result = self._removal.handle(kind, fields)
+        if result.get("removed") or result.get("skipped"):
+            self.speakers.reset()
+        return result
