@@ -422,6 +422,15 @@ def _add_moderation_groups(props: Any) -> None:
     inline = obs.obs_properties_add_bool(voices, "voice_inline", "Viewers may pick an alias (\"brian: hi\")")
     obs.obs_property_set_long_description(inline, "A chat line that starts with an alias and a colon "
                                           "(\"brian: hello\") is read with that alias's voice")
+    _explain(obs.obs_properties_add_bool(voices, "speakable_names", "Say names like a person would"),
+             "xX_Gamer_1337_Xx is read as \"Gamer\", DarkLord_99 as \"Dark Lord\"")
+    _explain(obs.obs_properties_add_text(voices, "nicknames", "Nicknames (viewer=name)",
+                                         obs.OBS_TEXT_MULTILINE),
+             "One per line: how a viewer's name is said, e.g. xX_Gamer_1337_Xx=the champion")
+    _explain(obs.obs_properties_add_float(voices, "repeat_name_after_seconds",
+                                          "Say \"X says\" again after (s)", 0, 3600, 5),
+             "Chat lines of the same viewer leave out \"X says\" until someone else speaks or "
+             "this many seconds pass (0 = always say the name)")
     obs.obs_properties_add_group(props, "voices", "Voices", obs.OBS_GROUP_NORMAL, voices)
 
 

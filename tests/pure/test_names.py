@@ -219,3 +219,18 @@ def test_after_a_removed_line_the_next_line_names_its_viewer() -> None:
     assert bot.submit("chat", {"username": "bob", "message": "sorry"}).text == "bob says: sorry"
     assert bot.remove("chat_deleted", {"chat_message_id": "unknown"})["removed"] == []
     assert bot.submit("chat", {"username": "bob", "message": "more"}).text == "more"
+
+
+def test_the_obs_panel_fields_reach_the_config_and_apply_live() -> None:
+    from tts_core.obs.script.settings import config_from_settings, plan_changes
+
+    config = config_from_settings({"speakable_names": False, "repeat_name_after_seconds": 10.0,
+                                   "nicknames": "xX_Gamer_1337_Xx = the champion\n\n@bob=Robert"})
+    bot = config.streamer_bot
+    assert (bot.speakable_names, bot.repeat_name_after_seconds) == (False, 10.0)
+    assert bot.nicknames == {"xX_Gamer_1337_Xx": "the champion", "@bob": "Robert"}
+    assert config_from_settings({}).streamer_bot.speakable_names is True
+    with pytest.raises(ConfigError, match="nicknames: 'bob' must look like viewer=name"):
+        config_from_settings({"nicknames": "bob"})
+    changes = plan_changes({"nicknames": ""}, {"nicknames": "bob=Robert"})
+    assert changes.live and not changes.listener and not changes.reload

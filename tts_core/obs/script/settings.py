@@ -86,6 +86,9 @@ MODERATION_SETTINGS: tuple[Setting, ...] = (
     Setting("remove_on_ban", bool, True),  # also covers deleted chat lines
     Setting("voice_aliases", str, ""),  # "brian=en-gb, amy=en-us"
     Setting("voice_inline", bool, True),
+    Setting("speakable_names", bool, True),  # streamer_bot.speakable_names (docs/moderation.md#names)
+    Setting("nicknames", str, ""),  # "xX_Gamer_1337_Xx=the champion", one per line
+    Setting("repeat_name_after_seconds", float, 30.0),
 )
 
 # The Connections group (tts_core.connectors, docs/connectors.md): connectors.streamerbot.
@@ -214,6 +217,19 @@ def _apply_moderation(v: Mapping[str, Any], config: TTSConfig) -> None:
         aliases[alias.strip()] = voice.strip()
     config.voices.aliases = aliases
     config.voices.inline = v["voice_inline"]
+    bot = config.streamer_bot
+    bot.speakable_names = v["speakable_names"]
+    bot.repeat_name_after_seconds = v["repeat_name_after_seconds"]
+    nicknames = {}
+    for line in v["nicknames"].splitlines():
+        viewer, sep, spoken = line.partition("=")
+        if not line.strip():
+            continue
+        if not sep or not viewer.strip() or not spoken.strip():
+            raise ConfigError(f"nicknames: {line.strip()!r} must look like viewer=name "
+                              "(e.g. xX_Gamer_1337_Xx=the champion)")
+        nicknames[viewer.strip()] = spoken.strip()
+    bot.nicknames = nicknames
 
 
 def _apply_connections(v: Mapping[str, Any], config: TTSConfig) -> None:
