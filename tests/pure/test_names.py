@@ -16,6 +16,8 @@ from tts_core.ingest.translator import StreamerBotIntegration
 NAMES = [
     ("xX_Gamer_1337_Xx", "Gamer"),
     ("xXGamerXx", "Gamer"),
+    ("xXGamer_99", "Gamer"),
+    ("Xxavier", "Xxavier"),
     ("xXx_Sniper_xXx", "Sniper"),
     ("DarkLord_99", "Dark Lord"),
     ("i_am_bob", "i am bob"),

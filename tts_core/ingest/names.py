@@ -21,6 +21,7 @@ _SPACES = re.compile(r"\s+")
 # inside a word stay ("O'Brien").
 _WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
 _DECORATION = re.compile(r"[xX]*(?:xX|Xx)[xX]*")
+_LEADING_DECORATION = re.compile(r"[xX]*(?:xX|Xx)[xX]*(?![a-z])")  # "xXGamer", not "Xxavier"
 _TAGS = frozenset({"ttv", "yt"})
 
 
@@ -35,7 +36,7 @@ def speakable_name(raw: str) -> str:
     chunks = _WORD.findall(name)
     if not chunks:
         return plain_name(raw) or raw.strip()
-    plain = len(chunks) == 1 and chunks[0] == name and not _DECORATION.match(name)
+    plain = len(chunks) == 1 and chunks[0] == name and not _LEADING_DECORATION.match(name)
     if plain and not any(c.isdigit() for c in name):
         return name  # a plain word: "JohnDoe", "ninja", "ALLCAPS" are read as written
     words = [word for chunk in chunks for word in _split_case(chunk)]
@@ -65,8 +66,7 @@ def _split_case(chunk: str) -> list[str]:
 def _strip_marks(words: list[str], chunks: list[str]) -> list[str]:
     """Drop the xX...Xx decoration, ttv/yt tags at either end and the digits at the end."""
     first, last = chunks[0], chunks[-1]
-    decorated = bool(_DECORATION.fullmatch(first) or _DECORATION.fullmatch(last)
-                     or (_DECORATION.match(first) and len(chunks) == 1))
+    decorated = bool(_LEADING_DECORATION.match(first) or _DECORATION.fullmatch(last))
     words = list(words)
 
     def decoration(word: str) -> bool:
