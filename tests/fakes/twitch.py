@@ -187,22 +187,28 @@ class FakeTwitch:
         target = session or next((s for s in self.live() if kind in s.subscriptions), None)
         if target is None:
             raise AssertionError(f"no live session is subscribed to {kind}")
-        spec = SUBSCRIPTIONS[kind]
-        frame = {
-            "metadata": {
-                "message_id": message_id,
-                "message_type": "notification",
-                "message_timestamp": _now(),
-                "subscription_type": kind,
-                "subscription_version": spec.version,
-            },
-            "payload": {"subscription": self._subscription(kind, target.id), "event": event},
-        }
-        self._call(target.ws.send_str(json.dumps(frame)))
+        self._call(target.ws.send_str(json.dumps(self._notification(kind, event, message_id, target.id))))
         return message_id
 
-    def reconnect(self) -> Session:
-        """Send session_reconnect on the live session; the one whose subscriptions move."""
+    def _notification(
+        self, kind: str, event: dict[str, Any], message_id: str, session_id: str
+    ) -> dict[str, Any]:
+        meta = {
+            "message_id": message_id,
+            "message_type": "notification",
+            "message_timestamp": _now(),
+            "subscription_type": kind,
+            "subscription_version": SUBSCRIPTIONS[kind].version,
+        }
+        return {
+            "metadata": meta,
+            "payload": {"subscription": self._subscription(kind, session_id), "event": event},
+        }
+
+    def reconnect(self, then: tuple[tuple[str, dict[str, Any]], ...] = ()) -> tuple[Session, list[str]]:
+        """Send session_reconnect on the live session, then the notifications ``then`` on it
+        (before the new socket can be welcomed); the session whose subscriptions move and
+        the message ids sent."""
         (old,) = self.live()
         key = f"r{next(self._ids)}"
         self._moving[key] = old
@@ -218,8 +224,18 @@ class FakeTwitch:
                 }
             },
         }
-        self._call(old.ws.send_str(json.dumps(frame)))
-        return old
+        frames = [json.dumps(frame)]
+        ids = []
+        for kind, event in then:
+            ids.append(str(uuid.uuid4()))
+            frames.append(json.dumps(self._notification(kind, event, ids[-1], old.id)))
+
+        async def send() -> None:
+            for text in frames:
+                await old.ws.send_str(text)
+
+        self._call(send())
+        return old, ids
 
     def revoke(self, kind: str, status: str) -> None:
         (session,) = [s for s in self.live() if kind in s.subscriptions]

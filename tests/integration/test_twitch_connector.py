@@ -1,0 +1,322 @@
+"""The real Twitch connector against a loopback Twitch (tests/fakes/twitch.py: EventSub
+WebSocket, Helix, OAuth) over real sockets, into the real queue: what plays is what the
+recording sink was given."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from doubles import RecordingSink, ToneEngine, assert_accounting, wait_until
+from fakes.twitch import ALL_SCOPES, FakeTwitch
+from fakes.twitch_payloads import CASES, REWARD
+
+from tts_core import TTSConfig, TTSQueueManager
+from tts_core.config.sections import TWITCH_EVENTS
+from tts_core.connectors.base import AUTH_FAILED, CONNECTED
+from tts_core.connectors.twitch import TwitchConnector, tokens
+from tts_core.ingest.translator import StreamerBotIntegration
+
+
+@dataclass
+class Running:
+    manager: TTSQueueManager
+    connector: TwitchConnector
+    sink: RecordingSink
+
+    def played(self) -> list[str]:
+        return [p.text for p in self.sink.played]
+
+    def state(self) -> dict[str, Any]:
+        return self.manager.get_stats()["connectors"]["twitch"]
+
+    def wait_played(self, text: str, times: int = 1) -> None:
+        assert wait_until(lambda: self.played().count(text) >= times), (
+            f"{text!r} never played {times}x; played: {self.played()}; state: {self.state()}"
+        )
+
+
+def config(server: FakeTwitch, **settings: Any) -> TTSConfig:
+    return TTSConfig.from_dict(
+        {
+            "tts_queue": {"rate_limit_per_minute": 0, "max_queue_size": 500},
+            "connectors": {"twitch": server.settings(reward_titles=[REWARD], **settings)},
+        }
+    )
+
+
+@contextmanager
+def connected(make_manager: Any, server: FakeTwitch, token_file: Path, **settings: Any) -> Iterator[Running]:
+    sink = RecordingSink(speed=0.0)
+    manager = make_manager(config(server, **settings), engine=ToneEngine(1), sink=sink)
+    connector = TwitchConnector(manager, StreamerBotIntegration(manager), token_file=token_file)
+    manager.start()
+    connector.start()
+    try:
+        yield Running(manager, connector, sink)
+    finally:
+        connector.close()
+
+
+def logged_in(server: FakeTwitch, path: Path, **grant: Any) -> Path:
+    tokens.save(tokens.Tokens(**server.grant(**grant)), path)
+    return path
+
+
+def chat(text: str, message_id: str, name: str = "Chatty", uid: str = "18") -> dict[str, Any]:
+    return {
+        "broadcaster_user_id": "1001",
+        "chatter_user_id": uid,
+        "chatter_user_login": name.lower(),
+        "chatter_user_name": name,
+        "message_id": message_id,
+        "badges": [],
+        "message": {"text": text, "fragments": [{"type": "text", "text": text}]},
+    }
+
+
+def test_every_event_type_is_spoken_exactly_and_a_repeated_message_id_once(make_manager, tmp_path):
+    with (
+        FakeTwitch() as server,
+        connected(make_manager, server, logged_in(server, tmp_path / "t.json")) as running,
+    ):
+        assert server.wait_subscribed(len(TWITCH_EVENTS))
+        assert wait_until(lambda: running.state()["state"] == CONNECTED)
+        assert sorted(running.state()["subscribed"]) == sorted(TWITCH_EVENTS)
+        assert running.state()["missing"] == {}
+        bodies = {b["type"]: b for b in server.subscription_requests}
+        assert bodies["channel.follow"]["version"] == "2"
+        assert bodies["channel.follow"]["condition"] == {
+            "broadcaster_user_id": "1001",
+            "moderator_user_id": "1001",
+        }
+        assert bodies["channel.raid"]["condition"] == {"to_broadcaster_user_id": "1001"}
+        for case in CASES:
+            message_id = server.notify(case.kind, case.event)
+            server.notify(case.kind, case.event, message_id=message_id)  # at least once: delivered twice
+        server.notify("channel.follow", {"user_name": "Last", "user_login": "last"})
+        running.wait_played("Last just followed")
+        assert running.manager.wait_until_idle(20)
+        assert Counter(running.played()) == Counter(case.spoken for case in CASES) + Counter(
+            ["Last just followed"]
+        )
+        state = running.state()
+        assert state["duplicates"] == len(CASES) and state["not_understood"] == 0
+        assert state["account"] == "streamer" and "bits:read" in state["scopes"]
+        assert_accounting(running.manager)
+
+
+def test_a_deleted_line_a_cleared_viewer_and_a_ban_remove_pending_messages(make_manager, tmp_path):
+    with (
+        FakeTwitch() as server,
+        connected(make_manager, server, logged_in(server, tmp_path / "t.json")) as running,
+    ):
+        assert server.wait_subscribed(len(TWITCH_EVENTS))
+        running.manager.pause()
+        server.notify("channel.chat.message", chat("!tts keep me", "m-1", "Keeper", "1"))
+        server.notify("channel.chat.message", chat("!tts delete me", "m-2", "Keeper", "1"))
+        server.notify("channel.chat.message", chat("!tts spam", "m-3", "Troll", "666"))
+        server.notify("channel.chat.message", chat("!tts rude", "m-4", "Rude", "777"))
+        assert wait_until(lambda: running.manager.get_stats()["accepted"] == 4)
+        server.notify(
+            "channel.chat.message_delete",
+            {
+                "broadcaster_user_id": "1001",
+                "target_user_id": "1",
+                "target_user_login": "keeper",
+                "message_id": "m-2",
+            },
+        )
+        server.notify(
+            "channel.ban",
+            {
+                "user_id": "666",
+                "user_login": "troll",
+                "user_name": "Troll",
+                "is_permanent": True,
+                "banned_at": "2026-12-02T10:00:00Z",
+                "ends_at": None,
+            },
+        )
+        server.notify(
+            "channel.chat.clear_user_messages",
+            {"broadcaster_user_id": "1001", "target_user_id": "777", "target_user_login": "rude"},
+        )
+        assert wait_until(lambda: running.manager.get_stats()["dropped"] == 3)
+        server.notify("channel.chat.message", chat("!tts after", "m-5", "Keeper", "1"))
+        running.manager.resume()
+        running.wait_played("Keeper says: after")
+        assert running.manager.wait_until_idle(20)
+        assert running.played() == ["Keeper says: keep me", "Keeper says: after"]
+        assert_accounting(running.manager)
+
+
+def test_session_reconnect_loses_and_repeats_nothing_and_needs_no_new_subscriptions(make_manager, tmp_path):
+    with (
+        FakeTwitch() as server,
+        connected(make_manager, server, logged_in(server, tmp_path / "t.json")) as running,
+    ):
+        assert server.wait_subscribed(len(TWITCH_EVENTS))
+        server.notify("channel.chat.message", chat("!tts one", "r-1"))
+        running.wait_played("Chatty says: one")
+        old, (sent,) = server.reconnect(
+            then=(("channel.chat.message", chat("!tts two", "r-2")),)
+        )  # on the old
+        assert server.wait(lambda: server.welcomes == 2 and old.closed)
+        (new,) = server.live()
+        server.notify(
+            "channel.chat.message", chat("!tts two", "r-2"), message_id=sent, session=new
+        )  # a repeat
+        server.notify("channel.chat.message", chat("!tts three", "r-3"), session=new)
+        running.wait_played("Chatty says: three")
+        assert running.manager.wait_until_idle(20)
+        assert running.played() == ["Chatty says: one", "Chatty says: two", "Chatty says: three"]
+        state = running.state()
+        assert state["reconnects_followed"] == 1 and state["state"] == CONNECTED
+        assert server.accepted == len(TWITCH_EVENTS)  # the subscriptions carried over
+
+
+def test_silence_past_the_keepalive_means_a_new_session_with_new_subscriptions(make_manager, tmp_path):
+    with (
+        FakeTwitch(keepalive=2) as server,
+        connected(make_manager, server, logged_in(server, tmp_path / "t.json")) as running,
+    ):
+        assert server.wait_subscribed(len(TWITCH_EVENTS))
+        server.silent = True
+        assert server.wait(lambda: server.welcomes >= 2, 30), running.state()
+        server.silent = False
+        assert server.wait_subscribed(2 * len(TWITCH_EVENTS))
+        assert "keepalive" in (running.connector.last_error or "") or running.state()["state"] == CONNECTED
+        assert wait_until(lambda: running.state()["state"] == CONNECTED)
+        server.notify("channel.raid", {"from_broadcaster_user_name": "Back", "viewers": 3})
+        running.wait_played("Back is raiding with 3 viewers")
+
+
+def test_a_dropped_socket_leads_to_a_new_session_and_new_subscriptions(make_manager, tmp_path):
+    with (
+        FakeTwitch() as server,
+        connected(make_manager, server, logged_in(server, tmp_path / "t.json")) as running,
+    ):
+        assert server.wait_subscribed(len(TWITCH_EVENTS))
+        server.drop()
+        assert server.wait_subscribed(2 * len(TWITCH_EVENTS))
+        assert wait_until(lambda: running.state()["state"] == CONNECTED)
+        server.notify("channel.follow", {"user_name": "Again"})
+        running.wait_played("Again just followed")
+        assert len(server.live()) == 1
+
+
+def test_a_revocation_shows_the_event_and_the_reason(make_manager, tmp_path):
+    with (
+        FakeTwitch() as server,
+        connected(make_manager, server, logged_in(server, tmp_path / "t.json")) as running,
+    ):
+        assert server.wait_subscribed(len(TWITCH_EVENTS))
+        server.revoke("channel.cheer", "authorization_revoked")
+        assert wait_until(lambda: "channel.cheer" in running.state()["missing"])
+        state = running.state()
+        assert "authorization_revoked" in state["missing"]["channel.cheer"]
+        assert "channel.cheer" not in state["subscribed"] and state["state"] == CONNECTED
+        from tts_core.connectors.running import status_line
+
+        assert status_line(running.manager) == "Twitch connected (1 event types missing)"
+        server.notify("channel.follow", {"user_name": "StillHere"})
+        running.wait_played("StillHere just followed")
+
+
+def test_missing_scopes_are_named_and_nothing_needing_them_is_asked_for(make_manager, tmp_path):
+    scopes = [s for s in ALL_SCOPES if s not in ("bits:read", "channel:moderate")]
+    token_file = logged_in(server := FakeTwitch().start(), tmp_path / "t.json", scopes=scopes)
+    try:
+        with connected(make_manager, server, token_file) as running:
+            assert server.wait_subscribed(len(TWITCH_EVENTS) - 2)
+            assert wait_until(lambda: running.state()["state"] == CONNECTED)
+            missing = running.state()["missing"]
+            assert missing == {
+                "channel.cheer": "the login lacks the scope bits:read",
+                "channel.ban": "the login lacks the scope channel:moderate",
+            }
+            assert {b["type"] for b in server.subscription_requests} == set(TWITCH_EVENTS) - set(missing)
+    finally:
+        server.stop()
+
+
+def test_not_logged_in_and_a_login_without_any_needed_scope_are_auth_failed(make_manager, tmp_path):
+    with FakeTwitch() as server:
+        with connected(make_manager, server, tmp_path / "none.json") as running:
+            assert wait_until(lambda: running.state()["state"] == AUTH_FAILED)
+            assert "obs-tts twitch login" in running.state()["reason"]
+        token_file = logged_in(server, tmp_path / "t.json", scopes=["user:read:chat"])
+        with connected(make_manager, server, token_file, events=["channel.cheer"]) as running:
+            assert wait_until(lambda: running.state()["state"] == AUTH_FAILED)
+            assert "bits:read" in running.state()["reason"]
+            assert server.subscription_requests == [] and server.welcomes == 0
+
+
+def test_an_expiring_login_is_renewed_before_use_and_stored_for_the_user_only(make_manager, tmp_path):
+    with FakeTwitch() as server:
+        token_file = logged_in(server, tmp_path / "t.json", expires_in=60)  # within the renewal margin
+        before = tokens.load(token_file)
+        assert before is not None
+        with connected(make_manager, server, token_file) as running:
+            assert server.wait_subscribed(len(TWITCH_EVENTS))
+            assert wait_until(lambda: running.state()["state"] == CONNECTED)
+        after = tokens.load(token_file)
+        assert server.refreshes == 1 and after is not None
+        assert after.access_token != before.access_token and after.expires_at > before.expires_at + 3600
+        if sys.platform != "win32":
+            assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
+
+
+def test_obs_tts_twitch_login_shows_the_code_stores_the_tokens_and_logout_forgets_them(tmp_path):
+    with FakeTwitch() as server:
+        config_file = tmp_path / "config.json"
+        config_file.write_text(__import__("json").dumps({"connectors": {"twitch": server.settings()}}))
+        env = {**os.environ, "OBS_TTS_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
+        child = subprocess.Popen(
+            [sys.executable, "-m", "tts_core.cli", "twitch", "login", "--config", str(config_file)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        try:
+            assert child.stdout is not None
+            lines = []
+            for line in child.stdout:
+                lines.append(line)
+                if "code" in line.lower() and "CODE" in line:
+                    break
+            shown = "".join(lines)
+            user_code = next(w for w in shown.split() if w.startswith("CODE"))
+            assert f"http://{server.base}/activate" in shown
+            server.approve(user_code)
+            rest, _ = child.communicate(timeout=60)
+        finally:
+            if child.poll() is None:
+                child.kill()
+        output = shown + rest
+        assert child.returncode == 0, output
+        path = tmp_path / "data" / tokens.TOKEN_FILE
+        stored = tokens.load(path)
+        assert stored is not None and stored.login == "streamer" and sorted(stored.scopes) == ALL_SCOPES
+        assert stored.access_token not in output and stored.refresh_token not in output
+        if sys.platform != "win32":
+            assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        assert "streamer" in output
+        done = subprocess.run(
+            [sys.executable, "-m", "tts_core.cli", "twitch", "logout"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0 and not path.exists(), done.stdout + done.stderr
