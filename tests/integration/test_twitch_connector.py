@@ -320,3 +320,31 @@ def test_obs_tts_twitch_login_shows_the_code_stores_the_tokens_and_logout_forget
             timeout=60,
         )
         assert done.returncode == 0 and not path.exists(), done.stdout + done.stderr
+
+
+def test_obs_tts_doctor_tries_twitch_and_says_which_scopes_the_login_has(tmp_path):
+    import json
+
+    with FakeTwitch() as server:
+        data = tmp_path / "data"
+        logged_in(server, data / tokens.TOKEN_FILE, scopes=[s for s in ALL_SCOPES if s != "bits:read"])
+        config_file = tmp_path / "config.json"
+        config_file.write_text(json.dumps({"connectors": {"twitch": server.settings()}}))
+        env = {**os.environ, "OBS_TTS_DATA_DIR": str(data)}
+        done = subprocess.run(
+            [sys.executable, "-m", "tts_core.cli", "doctor", "--config", str(config_file)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        out = done.stdout.splitlines()
+        connector = next(line for line in out if "connector twitch" in line)
+        login = next(line for line in out if "twitch login" in line)
+        assert connector.startswith("  FAIL  connector twitch: ") and "channel.cheer" in connector, out
+        assert "bits:read" in connector
+        assert login.startswith("  FAIL  twitch login: valid for streamer") and "lacks bits:read" in login, (
+            out
+        )
+        stored = tokens.load(data / tokens.TOKEN_FILE)
+        assert stored is not None and stored.access_token not in done.stdout + done.stderr

@@ -249,3 +249,26 @@ def _tokens(data: dict[str, Any], client_id: str) -> Tokens:
 def _message(data: dict[str, Any]) -> str:
     message = data.get("message") or data.get("error") or "no reason given"
     return str(message)[:200]
+
+
+def doctor_problem(auth_url: str, wanted_scopes: list[str],
+                   path: Path | None = None) -> tuple[str | None, str]:
+    """For ``obs-tts doctor``: (the problem or None, what the login is: account and scopes).
+    Asks Twitch whether the stored token is valid; never shows the token."""
+    stored = load(path)
+    if stored is None:
+        return "not logged in: run `obs-tts twitch login`", ""
+    try:
+        info = asyncio.run(validate(auth_url, stored.access_token))
+    except (LoginError, aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+        return f"cannot check the login with Twitch: {exc.__class__.__name__}: {exc}", ""
+    if info is None:
+        if stored.refresh_token:
+            return None, f"{stored.login}: the token expired; it is renewed at the next connection"
+        return "the Twitch login expired: run `obs-tts twitch login` again", ""
+    scopes = sorted(str(s) for s in info.get("scopes") or [])
+    described = f"valid for {info.get('login') or stored.login}, scopes: {', '.join(scopes) or 'none'}"
+    lacking = [s for s in wanted_scopes if s not in scopes]
+    if lacking:
+        return f"{described}; lacks {', '.join(lacking)}: run `obs-tts twitch login` again", described
+    return None, described
