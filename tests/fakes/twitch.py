@@ -54,6 +54,7 @@ class FakeTwitch:
         self.silent = False
         self.port = 0
         self.subscription_requests: list[dict[str, Any]] = []
+        self.on_subscribe: Any = None  # called with each subscription request's body, as it arrives
         self.accepted = 0  # subscriptions created (202), over all sessions
         self.welcomes = 0
         self.refreshes = 0
@@ -347,6 +348,8 @@ class FakeTwitch:
         body = await request.json()
         with self._cond:
             self.subscription_requests.append(body)
+        if self.on_subscribe is not None:
+            self.on_subscribe(body)
         grant = self._bearer(request)
         if grant is None:
             return _error(401, "Unauthorized", "Invalid OAuth token")

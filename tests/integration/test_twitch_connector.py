@@ -4,6 +4,7 @@ recording sink was given."""
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 import subprocess
@@ -184,20 +185,42 @@ def test_session_reconnect_loses_and_repeats_nothing_and_needs_no_new_subscripti
         assert server.accepted == len(TWITCH_EVENTS)  # the subscriptions carried over
 
 
-def test_silence_past_the_keepalive_means_a_new_session_with_new_subscriptions(make_manager, tmp_path):
+def test_silence_past_the_keepalive_means_a_new_session_with_new_subscriptions(
+    make_manager, tmp_path, caplog
+):
+    caplog.set_level(logging.INFO, logger="tts_core.connectors")
     with (
         FakeTwitch(keepalive=2) as server,
         connected(make_manager, server, logged_in(server, tmp_path / "t.json")) as running,
     ):
         assert server.wait_subscribed(len(TWITCH_EVENTS))
+        (first,) = server.live()
         server.silent = True
         assert server.wait(lambda: server.welcomes >= 2, 30), running.state()
         server.silent = False
         assert server.wait_subscribed(2 * len(TWITCH_EVENTS))
-        assert "keepalive" in (running.connector.last_error or "") or running.state()["state"] == CONNECTED
         assert wait_until(lambda: running.state()["state"] == CONNECTED)
+        assert first.closed and first not in server.live()
+        lines = [r.getMessage() for r in caplog.records if "cannot reach" in r.getMessage()]
+        assert any("nothing from Twitch for 3 s (keepalive 2 s)" in line for line in lines), lines
         server.notify("channel.raid", {"from_broadcaster_user_name": "Back", "viewers": 3})
         running.wait_played("Back is raiding with 3 viewers")
+
+
+def test_settings_apply_live_fewer_events_are_a_new_session_with_only_those(make_manager, tmp_path):
+    with (
+        FakeTwitch() as server,
+        connected(make_manager, server, logged_in(server, tmp_path / "t.json")) as running,
+    ):
+        assert server.wait_subscribed(len(TWITCH_EVENTS))
+        running.manager.reconfigure(config(server, events=["channel.follow", "channel.raid"]))
+        assert server.wait_subscribed(len(TWITCH_EVENTS) + 2)
+        assert wait_until(lambda: running.state()["state"] == CONNECTED and len(server.live()) == 1)
+        (session,) = server.live()
+        assert sorted(session.subscriptions) == ["channel.follow", "channel.raid"]
+        assert sorted(running.state()["subscribed"]) == ["channel.follow", "channel.raid"]
+        server.notify("channel.follow", {"user_name": "Live"})
+        running.wait_played("Live just followed")
 
 
 def test_a_dropped_socket_leads_to_a_new_session_and_new_subscriptions(make_manager, tmp_path):
@@ -236,8 +259,14 @@ def test_missing_scopes_are_named_and_nothing_needing_them_is_asked_for(make_man
     scopes = [s for s in ALL_SCOPES if s not in ("bits:read", "channel:moderate")]
     token_file = logged_in(server := FakeTwitch().start(), tmp_path / "t.json", scopes=scopes)
     try:
+        seen_at_first_request: list[dict[str, str]] = []
+        server.on_subscribe = lambda body: seen_at_first_request.append(dict(running.connector.missing))
         with connected(make_manager, server, token_file) as running:
             assert server.wait_subscribed(len(TWITCH_EVENTS) - 2)
+            assert seen_at_first_request[0] == {
+                "channel.cheer": "the login lacks the scope bits:read",
+                "channel.ban": "the login lacks the scope channel:moderate",
+            }
             assert wait_until(lambda: running.state()["state"] == CONNECTED)
             missing = running.state()["missing"]
             assert missing == {

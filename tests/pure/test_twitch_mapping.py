@@ -230,3 +230,18 @@ def test_the_token_file_is_for_the_user_only_and_never_shown(tmp_path):
     assert "secret" not in repr(saved)
     assert not saved.expires_soon()
     assert tokens.forget(path) and not tokens.forget(path) and tokens.load(path) is None
+
+
+@pytest.mark.parametrize(
+    "banned,ends,seconds",
+    [
+        ("2026-12-02T10:00:00.123456789Z", "2026-12-02T10:10:00.123456789Z", 600.0),
+        ("2026-12-02T10:00:00Z", "2026-12-02T10:00:30.5Z", 30.5),
+        ("2026-12-02T10:00:00+00:00", "2026-12-02T11:00:00+01:00", None),  # the same instant: no length
+        ("not a time", "2026-12-02T10:00:00Z", None),
+    ],
+)
+def test_a_time_out_lasts_from_banned_at_to_ends_at_in_any_precision(banned, ends, seconds):
+    event = {"user_login": "x", "user_id": "1", "is_permanent": False, "banned_at": banned, "ends_at": ends}
+    (action,) = translate("channel.ban", event, SETTINGS) or ()
+    assert action.kind == "user_timeout" and action.fields.get("duration_seconds") == seconds

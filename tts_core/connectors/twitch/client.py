@@ -42,6 +42,7 @@ WELCOME_TIMEOUT_SECONDS = 10.0
 RECONNECT_TIMEOUT_SECONDS = 30.0  # Twitch keeps the old socket this long after session_reconnect
 DRAIN_SECONDS = 2.0  # after the new welcome, the old socket's last frames are read this long at most
 MAX_FRAME_BYTES = 1024 * 1024
+MIN_RENEW_SECONDS = 60.0  # never renew the login more often while connected
 LOGIN_HELP = "run `obs-tts twitch login`"
 REVOKED = {
     "authorization_revoked": "the login was withdrawn on Twitch",
@@ -179,7 +180,9 @@ class TwitchConnector(Connector):
         """While connected, renew the stored login before it expires (the socket itself
         needs no token, but the next connection and the refresh token's life do)."""
         while True:
-            await asyncio.sleep(max(1.0, tokens.expires_at - time.time() - login.REFRESH_AHEAD_SECONDS))
+            await asyncio.sleep(
+                max(MIN_RENEW_SECONDS, tokens.expires_at - time.time() - login.REFRESH_AHEAD_SECONDS)
+            )
             try:
                 tokens = await self._renew(settings, tokens)
             except (login.LoginError, AuthFailed, aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
@@ -335,8 +338,8 @@ class TwitchConnector(Connector):
         finally:
             if not draining.done():
                 draining.cancel()
-                with contextlib.suppress(BaseException):
-                    await draining
+            with contextlib.suppress(BaseException):
+                await draining  # its error, if any, was the old socket's: it is closed now
             await old.close()
         self.reconnects_followed += 1
         return new, keepalive

@@ -290,7 +290,7 @@ def _instant(text: str) -> datetime:
     text = text.strip().replace("Z", "+00:00")
     head, dot, rest = text.partition(".")
     if dot:  # at most microseconds for fromisoformat before Python 3.11
-        digits = "".join(c for c in rest if c.isdigit())
+        digits = rest[: len(rest) - len(rest.lstrip("0123456789"))]
         zone = rest[len(digits) :]
         text = f"{head}.{(digits + '000000')[:6]}{zone}"
     return datetime.fromisoformat(text)
