@@ -377,3 +377,31 @@ def test_obs_tts_doctor_tries_twitch_and_says_which_scopes_the_login_has(tmp_pat
         )
         stored = tokens.load(data / tokens.TOKEN_FILE)
         assert stored is not None and stored.access_token not in done.stdout + done.stderr
+
+
+def test_obs_tts_serve_starts_twitch_with_the_login_in_its_data_folder(tmp_path):
+    import json
+
+    from listener_support import serving
+    from websockets.sync.client import connect
+
+    with FakeTwitch() as server:
+        logged_in(server, tmp_path / "data" / tokens.TOKEN_FILE)  # serving() uses --data-dir tmp_path/data
+        config_file = tmp_path / "config.json"
+        config_file.write_text(json.dumps({"connectors": {"twitch": server.settings()}}))
+        with serving(tmp_path, config_file) as (url, lines, _process):
+            assert server.wait_subscribed(len(TWITCH_EVENTS)), lines
+            assert any("connector twitch: Twitch EventSub at " in line for line in lines), lines
+            server.notify("channel.follow", {"user_name": "ServedFan"})
+            assert wait_until(
+                lambda: any(
+                    "playback_finished" in line and "ServedFan just followed" in line for line in lines
+                ),
+                30,
+            ), lines
+            with connect(url) as ws:
+                ws.send(json.dumps({"request": "GetStats", "id": 1}))
+                stats = json.loads(ws.recv(timeout=10))["stats"]
+            state = stats["connectors"]["twitch"]
+            assert state["state"] == CONNECTED and state["events"] == 1 and state["account"] == "streamer"
+            assert "access_token" not in json.dumps(stats) and "access-" not in json.dumps(stats)

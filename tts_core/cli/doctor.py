@@ -119,13 +119,14 @@ def twitch_login_check(config: TTSConfig) -> Callable[[], str | None]:
     def check() -> str | None:
         from tts_core.config.sections import TWITCH_EVENTS
         from tts_core.connectors.twitch.mapping import scopes_for
-        from tts_core.connectors.twitch.tokens import doctor_problem
+        from tts_core.connectors.twitch.tokens import doctor_problem, token_path
 
         settings = config.connectors.twitch
         if not settings.enabled:
             return f"{OPTIONAL}: off (connectors.twitch.enabled)"
         problem, described = doctor_problem(settings.auth_url,
-                                             scopes_for([k for k in TWITCH_EVENTS if settings.takes(k)]))
+                                             scopes_for([k for k in TWITCH_EVENTS if settings.takes(k)]),
+                                             token_path(config.data_dir))
         return problem if problem is not None else f"{OPTIONAL}: {described}"
 
     return check

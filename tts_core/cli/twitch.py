@@ -25,13 +25,24 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     login = actions.add_parser("login", help="log in with a code shown here (Twitch's device login)")
     login.add_argument("--config", type=Path, help="JSON config file (connectors.twitch: client_id, events)")
     login.add_argument("--client-id", help="the Client ID of your Twitch application (default: the config's)")
+    login.add_argument("--data-dir", help="folder to keep the login in (default: the config's data_dir, "
+                       "else the per-user data folder)")
     login.set_defaults(func=run_login)
     logout = actions.add_parser("logout", help="forget the stored Twitch login")
+    logout.add_argument("--config", type=Path, help="JSON config file (its data_dir)")
+    logout.add_argument("--data-dir", help="folder the login is kept in")
     logout.set_defaults(func=run_logout)
 
 
-def run_login(args: argparse.Namespace) -> int:
+def _config(args: argparse.Namespace) -> TTSConfig:
     config = TTSConfig.load(args.config) if args.config else TTSConfig()
+    if args.data_dir:
+        config.data_dir = args.data_dir
+    return config
+
+
+def run_login(args: argparse.Namespace) -> int:
+    config = _config(args)
     settings = config.connectors.twitch
     client_id = (args.client_id or settings.client_id).strip()
     if not client_id:
@@ -41,7 +52,7 @@ def run_login(args: argparse.Namespace) -> int:
         )
     scopes = scopes_for([kind for kind in TWITCH_EVENTS if settings.takes(kind)])
     stored = asyncio.run(_login(settings.auth_url, client_id, scopes))
-    path = tokens.save(stored)
+    path = tokens.save(stored, tokens.token_path(config.data_dir))
     granted = ", ".join(stored.scopes) or "none"
     print(f"Logged in to Twitch as {stored.login or 'an account'} with scopes: {granted}")
     print(f"The login is kept in {path} (readable by you only); `obs-tts twitch logout` forgets it.")
@@ -62,6 +73,6 @@ async def _login(auth_url: str, client_id: str, scopes: list[str]) -> tokens.Tok
 
 
 def run_logout(args: argparse.Namespace) -> int:
-    path = tokens.token_path()
+    path = tokens.token_path(_config(args).data_dir)
     print(f"Forgot the Twitch login ({path})." if tokens.forget(path) else "No Twitch login was stored.")
     return 0

@@ -64,7 +64,7 @@ class TwitchConnector(Connector):
 
     def __init__(self, *args: Any, token_file: Path | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.token_file = token_file  # None: the data folder's, looked up at each connection
+        self.token_file = token_file  # None: in the config's data folder, looked up at each connection
         self.account = ""
         self.scopes: list[str] = []
         self.subscribed: list[str] = []
@@ -148,7 +148,7 @@ class TwitchConnector(Connector):
 
     async def _login(self, settings: TwitchConnectorConfig) -> login.Tokens:
         """The stored tokens, renewed when they expire soon or Twitch no longer takes them."""
-        tokens = login.load(self.token_file)
+        tokens = login.load(self._token_file())
         if tokens is None:
             raise AuthFailed(f"not logged in to Twitch: {LOGIN_HELP}")
         if tokens.client_id and settings.client_id and tokens.client_id != settings.client_id:
@@ -168,11 +168,14 @@ class TwitchConnector(Connector):
         self.account, self.scopes = tokens.login, sorted(tokens.scopes)
         return tokens
 
+    def _token_file(self) -> Path:
+        return self.token_file or login.token_path(self.manager.config.data_dir)
+
     async def _renew(self, settings: TwitchConnectorConfig, tokens: login.Tokens) -> login.Tokens:
         if not tokens.refresh_token:
             raise AuthFailed(f"the Twitch login expired: {LOGIN_HELP} again")
         renewed = await login.refresh(settings.auth_url, tokens)
-        login.save(renewed, self.token_file)
+        login.save(renewed, self._token_file())
         log.info("%s: the Twitch login of %s was renewed", self.name, renewed.login or "the account")
         return renewed
 

@@ -54,8 +54,9 @@ class Tokens:
         return self.expires_at - (time.time() if now is None else now) < REFRESH_AHEAD_SECONDS
 
 
-def token_path(folder: Path | None = None) -> Path:
-    return (folder or default_data_dir()) / TOKEN_FILE
+def token_path(folder: Path | str | None = None) -> Path:
+    """The token file in ``folder`` (a config's ``data_dir``; None: the data folder)."""
+    return (Path(folder) if folder else default_data_dir()) / TOKEN_FILE
 
 
 def load(path: Path | None = None) -> Tokens | None:
