@@ -278,11 +278,16 @@ def test_missing_scopes_are_named_and_nothing_needing_them_is_asked_for(make_man
         server.stop()
 
 
-def test_not_logged_in_and_a_login_without_any_needed_scope_are_auth_failed(make_manager, tmp_path):
+def test_no_client_id_not_logged_in_or_no_needed_scope_are_auth_failed(make_manager, tmp_path):
     with FakeTwitch() as server:
         with connected(make_manager, server, tmp_path / "none.json") as running:
             assert wait_until(lambda: running.state()["state"] == AUTH_FAILED)
             assert "obs-tts twitch login" in running.state()["reason"]
+        with connected(
+            make_manager, server, logged_in(server, tmp_path / "t0.json"), client_id=""
+        ) as running:
+            assert wait_until(lambda: running.state()["state"] == AUTH_FAILED)
+            assert "no Client ID" in running.state()["reason"]
         token_file = logged_in(server, tmp_path / "t.json", scopes=["user:read:chat"])
         with connected(make_manager, server, token_file, events=["channel.cheer"]) as running:
             assert wait_until(lambda: running.state()["state"] == AUTH_FAILED)

@@ -207,7 +207,6 @@ def test_the_config_section_checks_its_values():
     )
     assert config.connectors.twitch.eventsub_url == "wss://eventsub.wss.twitch.tv/ws"
     for bad, words in (
-        ({"enabled": True}, "client_id is empty"),
         ({"events": ["channel.poll"]}, "unknown event"),
         ({"api_url": "ftp://x"}, "api_url"),
         ({"eventsub_url": "http://x"}, "eventsub_url"),

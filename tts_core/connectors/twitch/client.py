@@ -44,6 +44,10 @@ DRAIN_SECONDS = 2.0  # after the new welcome, the old socket's last frames are r
 MAX_FRAME_BYTES = 1024 * 1024
 MIN_RENEW_SECONDS = 60.0  # never renew the login more often while connected
 LOGIN_HELP = "run `obs-tts twitch login`"
+CLIENT_ID_HELP = (
+    "register an application at dev.twitch.tv (docs/connectors.md, Twitch) and set its Client ID "
+    "in connectors.twitch.client_id"
+)
 REVOKED = {
     "authorization_revoked": "the login was withdrawn on Twitch",
     "user_removed": "the account was removed or banned",
@@ -148,6 +152,8 @@ class TwitchConnector(Connector):
 
     async def _login(self, settings: TwitchConnectorConfig) -> login.Tokens:
         """The stored tokens, renewed when they expire soon or Twitch no longer takes them."""
+        if not settings.client_id.strip():
+            raise AuthFailed(f"no Client ID: {CLIENT_ID_HELP}")
         tokens = login.load(self._token_file())
         if tokens is None:
             raise AuthFailed(f"not logged in to Twitch: {LOGIN_HELP}")
