@@ -220,7 +220,7 @@ class FakeTwitch:
                     "id": old.id,
                     "status": "reconnecting",
                     "keepalive_timeout_seconds": None,
-                    "reconnect_url": f"ws://{self.base}/ws?move={key}",
+                    "reconnect_url": f"ws://{self.base}/ws?reconnect_id={key}",
                     "connected_at": _now(),
                 }
             },
@@ -265,9 +265,9 @@ class FakeTwitch:
     # -- the EventSub socket --------------------------------------------------------------------
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(autoping=True)
+        ws = web.WebSocketResponse(autoping=True, heartbeat=5.0)  # Twitch pings too; a client must answer
         await ws.prepare(request)
-        moving = self._moving.pop(request.query.get("move", ""), None)
+        moving = self._moving.pop(request.query.get("reconnect_id", ""), None)
         session = Session(str(uuid.uuid4()), ws)
         with self._cond:
             self.sessions.append(session)
