@@ -244,3 +244,17 @@ def test_a_time_out_lasts_from_banned_at_to_ends_at_in_any_precision(banned, end
     event = {"user_login": "x", "user_id": "1", "is_permanent": False, "banned_at": banned, "ends_at": ends}
     (action,) = translate("channel.ban", event, SETTINGS) or ()
     assert action.kind == "user_timeout" and action.fields.get("duration_seconds") == seconds
+
+
+def test_shared_chat_lines_from_another_channel_are_not_read():
+    event = {
+        "broadcaster_user_id": "1001",
+        "chatter_user_name": "Guest",
+        "message_id": "s-1",
+        "badges": [],
+        "message": {"text": "!tts from elsewhere"},
+        "source_broadcaster_user_id": "2002",
+    }
+    assert translate("channel.chat.message", event, SETTINGS) == ()
+    ours = {**event, "source_broadcaster_user_id": "1001"}
+    assert len(translate("channel.chat.message", ours, SETTINGS) or ()) == 1

@@ -206,6 +206,9 @@ def _redemption(e: Mapping[str, Any], settings: TwitchConnectorConfig) -> list[A
 
 
 def _chat(e: Mapping[str, Any], _: TwitchConnectorConfig) -> list[Action]:
+    source = _text(e, "source_broadcaster_user_id")
+    if source is not None and source != _text(e, "broadcaster_user_id"):
+        return []  # Shared Chat: a line written in another channel's chat is not read here
     message = e.get("message")
     if not isinstance(message, Mapping) or not isinstance(message.get("text"), str):
         raise Malformed("no message.text")
