@@ -410,3 +410,45 @@ def test_obs_tts_serve_starts_twitch_with_the_login_in_its_data_folder(tmp_path)
             state = stats["connectors"]["twitch"]
             assert state["state"] == CONNECTED and state["events"] == 1 and state["account"] == "streamer"
             assert "access_token" not in json.dumps(stats) and "access-" not in json.dumps(stats)
+
+
+def test_a_login_from_the_panel_shows_the_code_and_the_waiting_connector_connects_at_once(
+    make_manager, tmp_path
+):
+    token_file = tmp_path / "data" / tokens.TOKEN_FILE
+    with FakeTwitch() as server, connected(make_manager, server, token_file) as running:
+        assert wait_until(
+            lambda: running.state()["state"] == AUTH_FAILED
+        )  # not logged in: retried after 60 s
+        settings = running.connector.settings
+        login = tokens.BackgroundLogin(
+            settings.auth_url,
+            settings.client_id,
+            ALL_SCOPES,
+            token_file,
+            on_done=lambda _tokens: running.connector.login_changed(),
+        ).start()
+        assert wait_until(lambda: "enter the code CODE" in login.message), login.message
+        user_code = login.message.rsplit(" ", 1)[1]
+        assert f"open http://{server.base}/activate" in login.message
+        server.approve(user_code)
+        assert login.finished.wait(20) and login.succeeded, login.message
+        assert login.message == "Twitch login: logged in as streamer"
+        assert server.wait_subscribed(len(TWITCH_EVENTS), 20)  # long before the 60 s retry
+        assert wait_until(lambda: running.state()["state"] == CONNECTED)
+        stored = tokens.load(token_file)
+        assert stored is not None and stored.access_token not in login.message
+        if sys.platform != "win32":
+            assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
+
+
+def test_a_panel_login_without_a_client_id_says_so_and_a_refused_one_says_why(tmp_path):
+    login = tokens.BackgroundLogin("http://127.0.0.1:9/oauth2", " ", [], tmp_path / "t.json").start()
+    assert login.finished.is_set() and "Client ID" in login.message and not login.succeeded
+    with FakeTwitch() as server:
+        refused = tokens.BackgroundLogin(
+            server.settings()["auth_url"], "not-our-app", [], tmp_path / "t.json"
+        )
+        assert refused.start().finished.wait(20)
+        assert refused.message.startswith("Twitch login failed: Twitch refused the login (HTTP 400")
+        assert not (tmp_path / "t.json").exists()

@@ -93,6 +93,11 @@ class TwitchConnector(Connector):
         shown["reconnects_followed"] = self.reconnects_followed
         return shown
 
+    def login_changed(self) -> None:
+        """The stored login was replaced (a login from the panel): connect again now with it,
+        instead of at the next retry."""
+        self._poke()
+
     # -- one connection --------------------------------------------------------------------------
 
     async def session(self, settings: TwitchConnectorConfig) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -252,8 +253,9 @@ def _message(data: dict[str, Any]) -> str:
     return str(message)[:200]
 
 
-def doctor_problem(auth_url: str, wanted_scopes: list[str],
-                   path: Path | None = None) -> tuple[str | None, str]:
+def doctor_problem(
+    auth_url: str, wanted_scopes: list[str], path: Path | None = None
+) -> tuple[str | None, str]:
     """For ``obs-tts doctor``: (the problem or None, what the login is: account and scopes).
     Asks Twitch whether the stored token is valid; never shows the token."""
     stored = load(path)
@@ -273,3 +275,50 @@ def doctor_problem(auth_url: str, wanted_scopes: list[str],
     if lacking:
         return f"{described}; lacks {', '.join(lacking)}: run `obs-tts twitch login` again", described
     return None, described
+
+
+class BackgroundLogin:
+    """The device-code login on a thread of its own (for a button in OBS: the caller
+    never waits). ``message`` says what to do or what happened, for the streamer: the
+    address and the code, then the account logged in, or why not; ``on_done(tokens)``
+    is called on that thread after the tokens are stored. Never a token in ``message``."""
+
+    def __init__(
+        self, auth_url: str, client_id: str, scopes: list[str], path: Path, on_done: Any = None
+    ) -> None:
+        self.auth_url, self.client_id, self.scopes, self.path = auth_url, client_id, scopes, path
+        self.on_done = on_done
+        self.message = "Twitch login: asking Twitch for a code..."
+        self.finished = threading.Event()
+        self.succeeded = False
+        self._thread = threading.Thread(target=self._run, name="tts-twitch-login", daemon=True)
+
+    def start(self) -> BackgroundLogin:
+        if not self.client_id.strip():
+            self.message = "Twitch login: set the Client ID of your Twitch application first"
+            self.finished.set()
+            return self
+        self._thread.start()
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        try:
+            stored = asyncio.run(self._login())
+            save(stored, self.path)
+            self.succeeded = True
+            self.message = f"Twitch login: logged in as {stored.login or 'your account'}"
+            if self.on_done is not None:
+                self.on_done(stored)
+        except (LoginError, aiohttp.ClientError, OSError, asyncio.TimeoutError, ValueError) as exc:
+            self.message = f"Twitch login failed: {exc}"
+        finally:
+            self.finished.set()
+
+    async def _login(self) -> Tokens:
+        code = await start_login(self.auth_url, self.client_id, self.scopes)
+        self.message = f"Twitch login: open {code.verification_uri} and enter the code {code.user_code}"
+        return await finish_login(self.auth_url, self.client_id, self.scopes, code)
