@@ -452,3 +452,40 @@ def test_a_panel_login_without_a_client_id_says_so_and_a_refused_one_says_why(tm
         assert refused.start().finished.wait(20)
         assert refused.message.startswith("Twitch login failed: Twitch refused the login (HTTP 400")
         assert not (tmp_path / "t.json").exists()
+
+
+def test_the_obs_panel_button_opens_the_browser_shows_the_code_and_connects_at_once(make_manager, tmp_path):
+    from types import SimpleNamespace
+
+    from tts_core.obs.script import twitch_login
+
+    with FakeTwitch() as server:
+        config_ = config(server)
+        config_.data_dir = str(tmp_path / "data")
+        sink = RecordingSink(speed=0.0)
+        manager = make_manager(config_, engine=ToneEngine(1), sink=sink)
+        connector = TwitchConnector(manager, StreamerBotIntegration(manager))  # its login in data_dir
+        manager.start()
+        connector.start()
+        try:
+            assert wait_until(lambda: connector.state == AUTH_FAILED)
+            opened: list[str] = []
+            login = twitch_login.start(
+                SimpleNamespace(manager=manager, connectors=[connector]), opened.append
+            )
+            shown = twitch_login.wait_for_code(login, 20)
+            assert shown.startswith(f"Twitch login: open http://{server.base}/activate?device-code=CODE")
+            assert opened == [shown.split()[3]] and twitch_login.message() == shown
+            again = twitch_login.start(
+                SimpleNamespace(manager=manager, connectors=[connector]), opened.append
+            )
+            assert again is login and len(opened) == 1  # one login at a time
+            server.approve(shown.rsplit(" ", 1)[1])
+            assert login.finished.wait(20) and login.succeeded, login.message
+            assert server.wait_subscribed(len(TWITCH_EVENTS), 20)  # at once, not at the 60 s retry
+            assert wait_until(lambda: connector.state == CONNECTED)
+            assert (tmp_path / "data" / tokens.TOKEN_FILE).exists()
+        finally:
+            connector.close()
+    not_running = twitch_login.start(SimpleNamespace(manager=None, connectors=[]), opened.append)
+    assert "not running" in twitch_login.wait_for_code(not_running, 1)

@@ -290,6 +290,7 @@ class BackgroundLogin:
         self.on_done = on_done
         self.message = "Twitch login: asking Twitch for a code..."
         self.finished = threading.Event()
+        self.code_shown = threading.Event()  # set when ``message`` shows the code (or the login ended)
         self.succeeded = False
         self._thread = threading.Thread(target=self._run, name="tts-twitch-login", daemon=True)
 
@@ -297,6 +298,7 @@ class BackgroundLogin:
         if not self.client_id.strip():
             self.message = "Twitch login: set the Client ID of your Twitch application first"
             self.finished.set()
+            self.code_shown.set()
             return self
         self._thread.start()
         return self
@@ -317,8 +319,14 @@ class BackgroundLogin:
             self.message = f"Twitch login failed: {exc}"
         finally:
             self.finished.set()
+            self.code_shown.set()
+
+    def code_ready(self, code: DeviceCode) -> None:
+        """Twitch gave the code: ``message`` shows it (a subclass may also open a browser)."""
+        self.message = f"Twitch login: open {code.verification_uri} and enter the code {code.user_code}"
+        self.code_shown.set()
 
     async def _login(self) -> Tokens:
         code = await start_login(self.auth_url, self.client_id, self.scopes)
-        self.message = f"Twitch login: open {code.verification_uri} and enter the code {code.user_code}"
+        self.code_ready(code)
         return await finish_login(self.auth_url, self.client_id, self.scopes, code)
