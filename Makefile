@@ -11,7 +11,7 @@ SUPPORTED_PYTHONS := 3.10 3.11 3.12 3.13
 MAIN_PYTHON := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 OTHER_PYTHONS ?= $(filter-out $(MAIN_PYTHON),$(SUPPORTED_PYTHONS))
 
-.PHONY: demo test lint unit pure integration e2e bench system-deps clean pythons $(OTHER_PYTHONS:%=unit-%)
+.PHONY: demo test lint unit pure integration e2e bench system-deps clean screenshots pythons $(OTHER_PYTHONS:%=unit-%)
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -72,6 +72,10 @@ bench: system-deps $(STAMP)
 	done; \
 	if [ -n "$$failed" ]; then echo "== failed:$$failed"; exit 1; fi; \
 	echo "== all benchmarks passed"
+
+# docs/img/obs-properties.png from a real OBS under Xvfb (not part of make test)
+screenshots: system-deps $(STAMP)
+	$(PY) scripts/obs_screenshot.py docs/img/obs-properties.png
 
 clean:
 	rm -rf $(VENV) $(SUPPORTED_PYTHONS:%=.venv-%) demo-output .pytest_cache .mypy_cache .ruff_cache

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -39,6 +40,7 @@ HOTKEY_PREFIX = "obs_tts_queue."
 # (the pump every frame) gets it; Python's default is 5 ms.
 GIL_SWITCH_SECONDS = 0.001
 MEDIA_STATE_KEY = "media_source_state"  # internal: the created media source's mixer state
+CONTROL_KEYS = {"paused": "tts_paused", "disabled": "tts_disabled"}  # internal: kept across OBS restarts
 EVENT_LABELS = {"donation": "Donations", "subscription": "Subscriptions", "follow": "Follows",
                 "raid": "Raids", "cheer": "Cheers (bits)", "chat": "Chat lines", "command": "Chat !tts",
                 "tts": "Direct text (bots)", "gift_sub": "Gifted subs", "gift_bomb": "Gift bombs",
@@ -51,6 +53,7 @@ _log_handler: Any = None
 _settings: Any = None
 _hotkeys: dict[str, int] = {}
 _switch_interval: float | None = None
+_saved_clip: Any = None  # SavedClipFile: a clip OBS saved in the collection as it closed
 
 # Before OBS asks for the description (it does so before script_load).
 packages.add_package_folders(SCRIPT_DIR)
@@ -91,7 +94,6 @@ def script_load(settings: Any) -> None:
     leftover = _our_threads()
     if leftover:
         log.warning("threads of an earlier load still running: %s", ", ".join(leftover))
-    log.info("%d thread(s) left from an earlier load", len(leftover))
     packages.add_package_folders(SCRIPT_DIR, obs.obs_data_get_string(settings, "packages_dir"))
     _missing = packages.report(SCRIPT_DIR)
     for line in _missing:
@@ -105,7 +107,8 @@ def script_load(settings: Any) -> None:
     _pump.on_tick(_log_handler.flush_to_obs)
     api = ObsApi(obs)
     saved = obs.obs_data_get_string(settings, MEDIA_STATE_KEY) or None
-    _app = ObsTTSApp(api, _pump, _read(settings), saved_state=saved)
+    start_state = {state: obs.obs_data_get_bool(settings, key) for state, key in CONTROL_KEYS.items()}
+    _app = ObsTTSApp(api, _pump, _read(settings), saved_state=saved, start_state=start_state)
     if api.frontend_loaded():  # added to a running OBS: no FINISHED_LOADING will come
         _app.media_source.frontend_ready()
         _app.media_source.scenes_changed()
@@ -123,7 +126,9 @@ def script_update(settings: Any) -> None:
 
 def script_save(settings: Any) -> None:
     _save_hotkeys(settings)
+    _save_control_state(settings)
     if _app is not None:
+        _app.media_source.clear_clip()  # an ended clip's temporary path (OBS saves sources first)
         state = _app.media_source.save_state()
         if state:
             obs.obs_data_set_string(settings, MEDIA_STATE_KEY, state)
@@ -131,18 +136,23 @@ def script_save(settings: Any) -> None:
 
 def script_unload() -> None:
     """OBS already removed our timer and callbacks; stop every thread we started."""
-    global _app
+    global _app, _saved_clip
     started = time.monotonic()
     if _settings is not None:
         _save_hotkeys(_settings)  # Reload keeps bindings made since the last save
-    if _app is not None:
-        if not _app.shutdown():
-            log.warning("TTS threads still running at unload")
-        _app.media_source.forget()
-        _app = None
+        _save_control_state(_settings)  # and Pause / disable
+    app, _app = _app, None
+    if app is not None and not app.shutdown():
+        log.warning("TTS threads still running at unload")
     if _pump is not None:
         _pump.run_all()  # e.g. stop the clip that was cut, clear the caption
         log.info("timer pump: %s", _pump.timing_summary())
+    if app is not None:
+        app.media_source.clear_clip(force=True)  # no temporary path left for OBS to save
+        app.media_source.forget()
+    if _saved_clip is not None:
+        _saved_clip.restore()
+        _saved_clip = None
     if _switch_interval is not None:
         sys.setswitchinterval(_switch_interval)
     log.info("OBS TTS Queue unloaded in %d ms", (time.monotonic() - started) * 1000)
@@ -161,13 +171,27 @@ def _on_frame() -> None:
 
 
 def _on_frontend_event(event: int) -> None:
+    global _saved_clip
     if _app is None:
         return
+    if event in _AFTER_SAVE_EVENTS:
+        # OBS has saved the scene collection (exit, a collection switch) and unloads the
+        # script next: a clip that was playing is in that file, so it must still exist at
+        # OBS's next start (or OBS shows "Missing Files"): kept, written back at unload.
+        cleared = _app.media_source.clear_clip(force=True)
+        if cleared:
+            from tts_core.obs.script.media_source import SavedClipFile
+
+            _saved_clip = SavedClipFile(cleared)
     if event in (obs.OBS_FRONTEND_EVENT_FINISHED_LOADING, obs.OBS_FRONTEND_EVENT_SCENE_COLLECTION_CHANGED):
         _app.media_source.frontend_ready()
     if event in (obs.OBS_FRONTEND_EVENT_FINISHED_LOADING, obs.OBS_FRONTEND_EVENT_SCENE_COLLECTION_CHANGED,
                  obs.OBS_FRONTEND_EVENT_SCENE_LIST_CHANGED, obs.OBS_FRONTEND_EVENT_SCENE_CHANGED):
         _app.media_source.scenes_changed()  # the scenes where the media source must stay hidden
+
+
+_AFTER_SAVE_EVENTS = frozenset(getattr(obs, f"OBS_FRONTEND_EVENT_{name}") for name in (
+    "SCRIPTING_SHUTDOWN", "EXIT", "SCENE_COLLECTION_CHANGING") if hasattr(obs, f"OBS_FRONTEND_EVENT_{name}"))
 
 
 def _on_hotkey_skip(pressed: bool) -> None:
@@ -205,6 +229,12 @@ def _register_hotkeys(settings: Any) -> None:
         obs.obs_data_array_release(bindings)
 
 
+def _save_control_state(settings: Any) -> None:
+    if _app is not None:
+        for state, on in _app.control_state().items():
+            obs.obs_data_set_bool(settings, CONTROL_KEYS[state], on)
+
+
 def _save_hotkeys(settings: Any) -> None:
     for name, hotkey_id in _hotkeys.items():
         bindings = obs.obs_hotkey_save(hotkey_id)
@@ -218,24 +248,25 @@ def _save_hotkeys(settings: Any) -> None:
 
 def script_properties() -> Any:
     from tts_core.obs.script.app import engine_names
-    from tts_core.obs.script.settings import DEFAULT_MEDIA_SOURCE, PRIORITY_NAMES
+    from tts_core.obs.script.settings import PRIORITY_NAMES
 
     props = obs.obs_properties_create()
-    obs.obs_properties_add_text(props, "status", _status(), obs.OBS_TEXT_INFO)
+    # The status sits with the controls. OBS 29 cannot redraw a shown panel from a script:
+    # it is read each time the panel is built (opened, a button pressed, Refresh).
+    controls = obs.obs_properties_create()
+    _add_info(controls, "status", _status())
+    _add_info(controls, "status_note", STATUS_NOTE)
     setup_warning = _app.setup_warning() if _app is not None else ""
     if setup_warning:
-        changed = obs.obs_properties_add_text(props, "setup_warning", setup_warning, obs.OBS_TEXT_INFO)
-        obs.obs_property_text_set_info_type(changed, obs.OBS_TEXT_INFO_WARNING)
+        _add_info(controls, "setup_warning", setup_warning, warning=True)
     if _missing:
-        warning = obs.obs_properties_add_text(props, "packages_info", "\n".join(_missing), obs.OBS_TEXT_INFO)
-        obs.obs_property_text_set_info_type(warning, obs.OBS_TEXT_INFO_WARNING)
-
-    controls = obs.obs_properties_create()
+        _add_info(controls, "packages_info", "\n".join(_missing), warning=True)
+    obs.obs_properties_add_button(controls, "refresh_status", "Refresh status", _on_refresh_clicked)
     obs.obs_properties_add_button(controls, "skip_button", "Skip", _on_skip_clicked)
     obs.obs_properties_add_button(controls, "pause_button", "Pause / Resume", _on_pause_clicked)
     obs.obs_properties_add_button(controls, "clear_button", "Clear queue", _on_clear_clicked)
     obs.obs_properties_add_button(controls, "replay_button", "Replay last", _on_replay_clicked)
-    obs.obs_properties_add_group(props, "controls", "Controls", obs.OBS_GROUP_NORMAL, controls)
+    obs.obs_properties_add_group(props, "controls", "Status and controls", obs.OBS_GROUP_NORMAL, controls)
 
     voice = obs.obs_properties_create()
     engine = obs.obs_properties_add_list(voice, "engine", "Engine", obs.OBS_COMBO_TYPE_LIST,
@@ -255,19 +286,11 @@ def script_properties() -> Any:
     _add_engine_fields(props)
 
     playback = obs.obs_properties_create()
-    media = obs.obs_properties_add_list(playback, "media_source", "Media source", obs.OBS_COMBO_TYPE_EDITABLE,
-                                        obs.OBS_COMBO_FORMAT_STRING)
-    obs.obs_property_list_add_string(media, f"{DEFAULT_MEDIA_SOURCE} (created by the script)",
-                                     DEFAULT_MEDIA_SOURCE)
-    caption = obs.obs_properties_add_list(playback, "caption_source", "Caption text source",
-                                          obs.OBS_COMBO_TYPE_LIST, obs.OBS_COMBO_FORMAT_STRING)
-    obs.obs_property_list_add_string(caption, "(none)", "")
-    if _app is not None:
-        for name in _app.api.media_source_names():
-            if name != DEFAULT_MEDIA_SOURCE:
-                obs.obs_property_list_add_string(media, name, name)
-        for name in _app.api.text_source_names():
-            obs.obs_property_list_add_string(caption, name, name)
+    obs.obs_properties_add_list(playback, "media_source", "Media source", obs.OBS_COMBO_TYPE_EDITABLE,
+                                obs.OBS_COMBO_FORMAT_STRING)
+    obs.obs_properties_add_list(playback, "caption_source", "Caption text source", obs.OBS_COMBO_TYPE_LIST,
+                                obs.OBS_COMBO_FORMAT_STRING)
+    _fill_source_lists(props)
     obs.obs_properties_add_int(playback, "pause_between_clips_ms", "Pause between clips (ms)", 0, 10000, 100)
     obs.obs_properties_add_group(props, "playback", "Playback", obs.OBS_GROUP_NORMAL, playback)
 
@@ -297,10 +320,12 @@ def script_properties() -> Any:
                                  "Donations from this amount are URGENT (0 = never)", 0, 1_000_000, 1)
     obs.obs_properties_add_group(props, "priorities", "Priorities", obs.OBS_GROUP_NORMAL, priorities)
 
-    obs.obs_properties_add_path(props, "packages_dir", "Python packages folder (optional)",
-                                obs.OBS_PATH_DIRECTORY, "", str(SCRIPT_DIR))
     _add_moderation_groups(props)
     _add_connections_group(props)
+    python = obs.obs_properties_create()
+    obs.obs_properties_add_path(python, "packages_dir", "Python packages folder (optional)",
+                                obs.OBS_PATH_DIRECTORY, "", str(SCRIPT_DIR))
+    obs.obs_properties_add_group(props, "python_group", "Python", obs.OBS_GROUP_NORMAL, python)
     return props
 
 
@@ -313,11 +338,52 @@ def _add_connections_group(props: Any) -> None:
     obs.obs_properties_add_text(group, "streamerbot_password", "Password (if authentication is on)",
                                 obs.OBS_TEXT_PASSWORD)
     obs.obs_properties_add_text(group, "streamerbot_reward_titles",
-                                "Channel point rewards that are read (comma separated)", obs.OBS_TEXT_DEFAULT)
+                                "Rewards read aloud (comma separated)", obs.OBS_TEXT_DEFAULT)
     obs.obs_properties_add_bool(group, "speakerbot_enabled", "Speaker.bot server (for Streamer.bot)")
     obs.obs_properties_add_int(group, "speakerbot_port", "Speaker.bot WebSocket port", 1, 65535, 1)
     obs.obs_properties_add_int(group, "speakerbot_udp_port", "Speaker.bot UDP port (0 = off)", 0, 65535, 1)
     obs.obs_properties_add_group(props, "connections", "Connections", obs.OBS_GROUP_NORMAL, group)
+
+
+STATUS_NOTE = ("OBS does not redraw this panel by itself: the status is as it was when the panel "
+               "was shown. Press Refresh status (or any button) to see it now.")
+INFO_LINE_CHARS = 40  # fits the panel at its narrowest (Tools > Scripts at 1280x720)
+
+
+def _fill_source_lists(props: Any) -> None:
+    """The Media source and Caption text source lists, as OBS's sources are now."""
+    from tts_core.obs.script.settings import DEFAULT_MEDIA_SOURCE
+
+    media = obs.obs_properties_get(props, "media_source")
+    caption = obs.obs_properties_get(props, "caption_source")
+    obs.obs_property_list_clear(media)
+    obs.obs_property_list_clear(caption)
+    obs.obs_property_list_add_string(media, f"{DEFAULT_MEDIA_SOURCE} (created by the script)",
+                                     DEFAULT_MEDIA_SOURCE)
+    obs.obs_property_list_add_string(caption, "(none)", "")
+    if _app is not None:
+        for name in _app.api.media_source_names():
+            if name != DEFAULT_MEDIA_SOURCE:
+                obs.obs_property_list_add_string(media, name, name)
+        for name in _app.api.text_source_names():
+            obs.obs_property_list_add_string(caption, name, name)
+
+
+def _wrapped(text: str) -> str:
+    """OBS 29's info label grows wider than the panel rather than wrap a long line: break
+    the lines here too (never inside a word, a URL or a path)."""
+    return "\n".join(textwrap.fill(line, INFO_LINE_CHARS, break_long_words=False, break_on_hyphens=False)
+                     for line in text.splitlines())
+
+
+def _add_info(props: Any, key: str, text: str, warning: bool = False) -> Any:
+    """A read-only text row whose long lines wrap inside the panel."""
+    prop = obs.obs_properties_add_text(props, key, _wrapped(text), obs.OBS_TEXT_INFO)
+    if hasattr(obs, "obs_property_text_set_info_word_wrap"):
+        obs.obs_property_text_set_info_word_wrap(prop, True)
+    if warning:
+        obs.obs_property_text_set_info_type(prop, obs.OBS_TEXT_INFO_WARNING)
+    return prop
 
 
 def _add_moderation_groups(props: Any) -> None:
@@ -328,31 +394,40 @@ def _add_moderation_groups(props: Any) -> None:
     for label, value in (("Say \"link\"", "replace"), ("Leave them out", "remove"),
                          ("Drop the message", "drop"), ("Read them (off)", "off")):
         obs.obs_property_list_add_string(links, label, value)
-    obs.obs_properties_add_text(mod, "moderation_bad_words", "Bad words (comma or line separated, "
-                                "* wildcards)", obs.OBS_TEXT_MULTILINE)
+    # Short labels: a long one widens the group's label column and cuts its checkboxes' text.
+    _explain(obs.obs_properties_add_text(mod, "moderation_bad_words", "Bad words", obs.OBS_TEXT_MULTILINE),
+             "Comma or line separated; * is a wildcard (scam*)")
     action = obs.obs_properties_add_list(mod, "moderation_bad_word_action", "When a bad word is found",
                                          obs.OBS_COMBO_TYPE_LIST, obs.OBS_COMBO_FORMAT_STRING)
     obs.obs_property_list_add_string(action, "Say \"bleep\" instead", "censor")
     obs.obs_property_list_add_string(action, "Drop the message", "drop")
-    obs.obs_properties_add_int(mod, "moderation_max_chars", "Max characters of a message (0 = no limit)",
-                               0, 5000, 10)
-    obs.obs_properties_add_int(mod, "moderation_max_words", "Max words of a message (0 = no limit)",
-                               0, 1000, 1)
-    obs.obs_properties_add_float(mod, "hold_seconds", "Hold every message for (s) so mods can remove it",
-                                 0, 600, 1)
-    obs.obs_properties_add_float(mod, "approve_donations_from", "Donations from this amount need approval "
-                                 "(0 = never)", 0, 1_000_000, 1)
+    obs.obs_properties_add_int(mod, "moderation_max_chars", "Max characters (0 = no limit)", 0, 5000, 10)
+    obs.obs_properties_add_int(mod, "moderation_max_words", "Max words (0 = no limit)", 0, 1000, 1)
+    _explain(obs.obs_properties_add_float(mod, "hold_seconds", "Hold each message (s)", 0, 600, 1),
+             "Every message waits this long before it is spoken, so mods can remove it")
+    obs.obs_properties_add_float(mod, "approve_donations_from", "Approve donations from (0 = never)",
+                                 0, 1_000_000, 1)
     obs.obs_properties_add_bool(mod, "approve_first_time_chatters", "First-time chatters need approval")
-    obs.obs_properties_add_text(mod, "approve_event_types", "Event types that always need approval "
-                                "(e.g. raid, chat)", obs.OBS_TEXT_DEFAULT)
-    obs.obs_properties_add_bool(mod, "remove_on_ban", "Remove messages of banned viewers and deleted lines")
+    _explain(obs.obs_properties_add_text(mod, "approve_event_types", "Event types needing approval",
+                                         obs.OBS_TEXT_DEFAULT),
+             "Comma separated, e.g. raid, chat: these always wait for Approve")
+    ban = obs.obs_properties_add_bool(mod, "remove_on_ban", "Remove banned and deleted messages")
+    obs.obs_property_set_long_description(ban, "Remove the pending messages of a viewer who is banned, "
+                                          "and a message whose chat line a moderator deleted")
     obs.obs_properties_add_group(props, "moderation", "Moderation", obs.OBS_GROUP_NORMAL, mod)
 
     voices = obs.obs_properties_create()
     obs.obs_properties_add_text(voices, "voice_aliases", "Voice aliases (alias=voice, one per line)",
                                 obs.OBS_TEXT_MULTILINE)
-    obs.obs_properties_add_bool(voices, "voice_inline", "Viewers may pick an alias inline (\"brian: hello\")")
+    inline = obs.obs_properties_add_bool(voices, "voice_inline", "Viewers may pick an alias (\"brian: hi\")")
+    obs.obs_property_set_long_description(inline, "A chat line that starts with an alias and a colon "
+                                          "(\"brian: hello\") is read with that alias's voice")
     obs.obs_properties_add_group(props, "voices", "Voices", obs.OBS_GROUP_NORMAL, voices)
+
+
+def _explain(prop: Any, text: str) -> None:
+    """The row's tooltip (OBS shows a (?) next to its label)."""
+    obs.obs_property_set_long_description(prop, text)
 
 
 def _fill_voices(prop: Any, engine_name: str, refresh: bool = False) -> None:
@@ -364,8 +439,14 @@ def _fill_voices(prop: Any, engine_name: str, refresh: bool = False) -> None:
 
 
 def _on_engine_modified(props: Any, _prop: Any, settings: Any) -> bool:
-    _fill_voices(obs.obs_properties_get(props, "voice"), obs.obs_data_get_string(settings, "engine"))
-    _show_engine_fields(props, obs.obs_data_get_string(settings, "engine"))
+    engine = obs.obs_data_get_string(settings, "engine")
+    _fill_voices(obs.obs_properties_get(props, "voice"), engine)
+    if _app is not None:  # keep the voice if the new engine has it; else its default, said in the status
+        voice = obs.obs_data_get_string(settings, "voice")
+        kept = _app.voice_for_engine(engine or "espeak", voice)
+        if kept != voice:
+            obs.obs_data_set_string(settings, "voice", kept)
+    _show_engine_fields(props, engine)
     return True
 
 
@@ -376,13 +457,16 @@ ENGINE_FIELD_LABELS = {
     "azure_key": "Azure key", "azure_region": "Azure region (e.g. westeurope)",
     "azure_host": "Azure container host (ws://host:port, optional)", "gtts_lang": "Google language (e.g. en)",
     "gtts_tld": "Google accent domain (com, co.uk, com.au, ...)",
+    "openai_base_url": "Server URL (empty = OpenAI; e.g. http://localhost:8880/v1)",
+    "openai_key": "API key (optional for local servers)", "openai_model": "Model (e.g. tts-1, kokoro)",
+    "elevenlabs_key": "ElevenLabs key", "elevenlabs_model": "Model (e.g. eleven_multilingual_v2)",
 }
 
 
 def _add_engine_fields(props: Any) -> None:
     """Group "Engine settings": the fallback engine and the fields of the chosen engine."""
     from tts_core.obs.script.app import engine_names
-    from tts_core.obs.script.settings import ENGINE_FIELDS
+    from tts_core.obs.script.settings import ENGINE_FIELDS, SECRET_SETTINGS
 
     group = obs.obs_properties_create()
     fallback = obs.obs_properties_add_list(group, "fallback_engine", "Fallback engine (when the voice fails)",
@@ -395,7 +479,7 @@ def _add_engine_fields(props: Any) -> None:
             obs.obs_properties_add_path(group, key, "Piper voice model (.onnx; empty = installed voice)",
                                         obs.OBS_PATH_FILE, "Piper voice (*.onnx)", str(SCRIPT_DIR))
         else:
-            kind = obs.OBS_TEXT_PASSWORD if key == "azure_key" else obs.OBS_TEXT_DEFAULT
+            kind = obs.OBS_TEXT_PASSWORD if key in SECRET_SETTINGS else obs.OBS_TEXT_DEFAULT
             obs.obs_properties_add_text(group, key, ENGINE_FIELD_LABELS[key], kind)
     obs.obs_properties_add_group(props, "engine_group", "Engine settings", obs.OBS_GROUP_NORMAL, group)
     _show_engine_fields(props, obs.obs_data_get_string(_settings, "engine") if _settings else "espeak")
@@ -423,6 +507,10 @@ def _on_test_voice_clicked(props: Any, _prop: Any) -> bool:
     return _refresh_status(props)
 
 
+def _on_refresh_clicked(props: Any, _prop: Any) -> bool:
+    return _refresh_status(props)  # True: OBS builds the panel again (status, source lists)
+
+
 def _on_skip_clicked(props: Any, _prop: Any) -> bool:
     if _app is not None:
         _app.skip()
@@ -448,10 +536,13 @@ def _on_replay_clicked(props: Any, _prop: Any) -> bool:
 
 
 def _refresh_status(props: Any) -> bool:
-    obs.obs_property_set_description(obs.obs_properties_get(props, "status"), _status())
+    """The shown panel's status, notes and source lists, now. True: OBS 29 redraws the
+    panel from these same properties (it does not call script_properties again)."""
+    obs.obs_property_set_description(obs.obs_properties_get(props, "status"), _wrapped(_status()))
     warning = obs.obs_properties_get(props, "setup_warning")
     if warning is not None and _app is not None:
-        obs.obs_property_set_description(warning, _app.setup_warning())
+        obs.obs_property_set_description(warning, _wrapped(_app.setup_warning()))
+    _fill_source_lists(props)
     return True
 
 
@@ -472,9 +563,9 @@ def _read(settings: Any) -> dict[str, Any]:
 
 
 def _install_logging() -> Any:
-    from tts_core.obs.script.logs import QueuedLogHandler
+    from tts_core.obs.script.logs import QueuedLogHandler, WarnOnce
 
-    handler = QueuedLogHandler(obs.script_log)
+    handler = QueuedLogHandler(obs.script_log, policy=WarnOnce())
     for name in ("tts_core", "obs_tts_queue"):
         logger = logging.getLogger(name)
         for old in [h for h in logger.handlers if type(h).__name__ == "QueuedLogHandler"]:

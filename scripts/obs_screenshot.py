@@ -2,7 +2,8 @@
 
 Starts an isolated OBS with the script (as the e2e tests do), opens Tools > Scripts,
 selects the script, enlarges the dialog and grabs it with ffmpeg's x11grab.
-Run: .venv/bin/python scripts/obs_screenshot.py [OUT.png]   (needs obs-studio, xvfb, xdotool)
+Run: make screenshots (or .venv/bin/python scripts/obs_screenshot.py [OUT.png]; needs obs-studio, xvfb,
+xdotool, ffmpeg). Not part of make test.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from obs_ui import ObsUi  # noqa: E402
 from tts_stack import script_setup  # noqa: E402
 
 log = logging.getLogger("obs_screenshot")
-SCREEN = "1280x2000x24"
-DIALOG = (1080, 1990)
+SCREEN = "1280x4200x24"
+DIALOG = (1080, 3300)  # tall enough for every group of the panel, without a scroll bar
 DEFAULT_PORT = 8765
 
 
@@ -53,7 +54,7 @@ def main(out: Path) -> None:
                        "windowsize", "%@", str(DIALOG[0]), str(DIALOG[1]))
             time.sleep(1.5)
             ui.select_first_script()
-            ui.xdotool("mousemove", "1270", "1990")  # no pointer in the picture
+            ui.xdotool("mousemove", "1270", str(DIALOG[1]))  # no pointer in the picture
             time.sleep(1.0)
             x, y, width, height = ui.window("Scripts")
             grab = ["ffmpeg", "-v", "error", "-y", "-f", "x11grab", "-video_size", f"{width}x{height}",

@@ -54,6 +54,19 @@ class FakeData(dict[str, Any]):
     pass
 
 
+class SourceData(FakeData):
+    """A source's own settings (OBS returns the source's obs_data, not a copy): a value set
+    on it is the source's setting, saved with it, without an update (nothing re-opens)."""
+
+    def __init__(self, source: FakeSource, values: dict[str, Any]) -> None:
+        super().__init__(values)
+        self.source = source
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        self.source.settings[key] = value
+
+
 class FakeObs:
     """Attributes tests look at: ``sources``, ``channels``, ``log`` (what was called)."""
 
@@ -151,7 +164,7 @@ class FakeObs:
 
     def obs_source_get_settings(self, src: FakeSource) -> FakeData:
         defaults = MEDIA_DEFAULTS if src.kind == "ffmpeg_source" else {}
-        return FakeData({**defaults, **src.settings})
+        return SourceData(src, {**defaults, **src.settings})
 
     def obs_source_media_get_duration(self, src: FakeSource) -> int:
         return src.duration_ms

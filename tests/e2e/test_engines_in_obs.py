@@ -114,3 +114,86 @@ def test_script_speaks_with_azure_from_its_settings_and_falls_back_to_piper(
     finally:
         client.close()
         obs.stop(check=ok)
+
+
+def test_openai_and_elevenlabs_clips_play_through_the_media_source_and_are_recorded(
+        remote_stack: Stack) -> None:
+    """The real openai and elevenlabs SDKs against loopback services: an MP3 clip
+    (OpenAI-compatible /v1/audio/speech) and a PCM->WAV clip (ElevenLabs) are heard whole
+    in OBS's recording, one after the other."""
+    from fakes.elevenlabs import FakeElevenLabs
+    from fakes.openai_speech import FakeOpenAI
+
+    from tts_core.engines.elevenlabs_engine import ElevenLabsEngine
+    from tts_core.engines.openai_engine import OpenAIEngine
+
+    stack = remote_stack
+    assert stack.manager is not None
+    openai_service = FakeOpenAI(tone_ms=1200).start()
+    elevenlabs_service = FakeElevenLabs(tone_ms=800).start()
+    try:
+        t0 = time.monotonic()
+        stack.obs.start_recording()
+        stack.manager.set_tts_engine(OpenAIEngine(base_url=openai_service.base_url, timeout=10))
+        mp3_id = stack.client.queue({"type": "tts", "text": "Thanks for the sub!"})
+        mp3 = stack.client.wait_event("playback_finished", mp3_id, timeout=30, after=t0)
+        stack.manager.set_tts_engine(ElevenLabsEngine(key="good-key-0123456789", voice="Rachel",
+                                                      output_format="pcm_24000",
+                                                      base_url=elevenlabs_service.base_url, timeout=10))
+        wav_id = stack.client.queue({"type": "tts", "text": "Thanks for the raid!"})
+        wav = stack.client.wait_event("playback_finished", wav_id, timeout=30, after=t0)
+        time.sleep(0.5)
+        recording = stack.obs.stop_recording()
+    finally:
+        openai_service.stop()
+        elevenlabs_service.stop()
+    assert [r["input"] for r in openai_service.requests] == ["Thanks for the sub!"]
+    assert [r["text"] for r in elevenlabs_service.requests] == ["Thanks for the raid!"]
+
+    media = stack.media_events(after=t0)
+    assert [e.name[18:] for e in media] == ["Started", "Ended"] * 2, "two clips at once?"
+    segments = sound_segments(recording)
+    log.info("recording segments %s; clips %s / %s ms", segments, mp3["duration_ms"], wav["duration_ms"])
+    assert len(segments) == 2, segments
+    first, second = segments
+    assert abs(first.duration - 1.2) < 0.25, first  # the MP3's 1.2 s tone, heard whole
+    assert abs(second.duration - 0.8) < 0.25, second  # the PCM->WAV 0.8 s tone
+    assert second.start > first.end
+
+
+def test_script_speaks_with_an_openai_compatible_server_from_its_settings_and_falls_back(
+        tmp_path: Path) -> None:
+    """The OBS script itself: engine openai with server URL, key and model from its
+    settings (the openai SDK inside OBS); when the key is refused, espeak speaks."""
+    from fakes.openai_speech import FakeOpenAI
+
+    service = FakeOpenAI(tone_ms=1000).start()
+    port = find_free_port()
+    key = "sk-obs-e2e-0123456789abcdef"
+    setup = script_setup(tmp_path, port, rate_limit_per_minute=0, engine="openai", voice="af_bella",
+                         openai_base_url=service.base_url, openai_key=key, openai_model="kokoro",
+                         fallback_engine="espeak", max_retries=1)
+    obs = ObsHarness(setup, workdir=tmp_path / "obs")
+    obs.start()
+    client = ListenerClient(port)
+    ok = False
+    try:
+        obs.wait_for_log(r"TTS queue started", timeout=30)
+        client.subscribe()
+        t0 = time.monotonic()
+        first = client.queue({"type": "tts", "text": "Kokoro speaks this"}, retry_for=10)
+        spoken = client.wait_event("playback_finished", first, timeout=40, after=t0)
+        assert spoken["engine"] == "openai" and "fallback_from" not in spoken, spoken
+        assert abs(spoken["duration_ms"] - 1000) < 150, spoken
+        assert service.requests[0]["model"] == "kokoro" and service.requests[0]["voice"] == "af_bella"
+        assert service.headers[-1]["Authorization"] == f"Bearer {key}"
+        service.mode = "401"
+        second = client.queue({"type": "tts", "text": "espeak speaks when the key is refused"})
+        fallback = client.wait_event("playback_finished", second, timeout=60, after=t0)
+        assert fallback["engine"] == "espeak" and fallback["fallback_from"] == "openai", fallback
+        assert key not in obs.read_log()
+        ok = True
+    finally:
+        client.close()
+        obs.stop(check=ok)
+        service.stop()

@@ -68,3 +68,26 @@ def test_folders_of_killed_processes_are_removed_and_nothing_else(private_tmp):
     finally:
         clips.cleanup()
     assert not clips.folder.exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no abandoned folders are removed on Windows")
+def test_a_folder_kept_for_obs_survives_a_day_then_goes(private_tmp):
+    """The OBS script writes back the clip OBS saved in its scene collection at exit (the
+    queue had deleted it) and marks its folder: the next start keeps it, so OBS finds the
+    file and shows no "Missing Files"; a day later it is removed like any other."""
+    from tts_core.obs.script.media_source import SavedClipFile
+    from tts_core.storage.clip_files import KEPT_FOR_OBS, kept_for_obs
+
+    folder = _killed_owner_folder(private_tmp)
+    saved = SavedClipFile(str(folder / "abc.wav"))
+    for leftover in folder.iterdir():
+        leftover.unlink()
+    folder.rmdir()  # the queue removed its folder at stop
+    saved.restore()
+    assert (folder / "abc.wav").read_bytes() == b"RIFF" and kept_for_obs(folder)
+    ClipFiles().cleanup()
+    assert folder.exists(), "OBS's saved collection still points into it"
+    day_old = (folder / KEPT_FOR_OBS).stat().st_mtime - 25 * 3600
+    os.utime(folder / KEPT_FOR_OBS, (day_old, day_old))
+    ClipFiles().cleanup()
+    assert not folder.exists()

@@ -12,15 +12,18 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
+from functools import partial
 
 from tts_core.cli.engine_args import add_engine_options, load_config
 from tts_core.config import TTSConfig, default_data_dir
 from tts_core.engines import ENGINES, LazyEngine, create_engine
+from tts_core.engines.auto_engine import AutoEngine, espeak_or_auto
 from tts_core.engines.base import EngineError, EngineUnavailable
 from tts_core.engines.support import installed
 from tts_core.runtime.journal import journal_path, journal_problem
 
 OPTIONAL = "optional"  # a check result that is reported but is not a failure
+OK_NOTE = "ok"  # a check result "ok: <what was chosen>" is a pass with a note
 
 
 def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,16 +63,23 @@ def engine_check(name: str, config: TTSConfig) -> Callable[[], str | None]:
         if optional and not in_chain and name != "piper":
             return f"{OPTIONAL}: installed; not in the engine chain, so not contacted"
         options = config.engine.options_for(name) if in_chain or optional else {}
+        note = ""
         try:
-            engine = create_engine(name, **options)
+            # espeak of the chain without espeak-ng: the system voice speaks (as in serve/OBS)
+            make = espeak_or_auto if name == "espeak" and in_chain else partial(create_engine, name)
+            engine = make(**options)
             try:
                 problem = engine.health()
+                if isinstance(engine, AutoEngine):
+                    note = engine.status()
             finally:
                 engine.close()
         except (EngineUnavailable, EngineError, TimeoutError) as exc:
             problem = str(exc)
         if problem and optional and not in_chain:
             return f"{OPTIONAL}: {problem}"
+        if problem is None and note:
+            return f"{OK_NOTE}: {note}"
         return problem
 
     return check
@@ -143,6 +153,8 @@ def run(args: argparse.Namespace) -> int:
             problem = f"{type(exc).__name__}: {exc}"
         if problem is None:
             print(f"  ok    {name}")
+        elif problem.startswith(OK_NOTE + ": "):
+            print(f"  ok    {name}: {problem[len(OK_NOTE) + 2:]}")
         elif problem.startswith(OPTIONAL + ": "):
             print(f"  --    {name}: {problem[len(OPTIONAL) + 2:]}")
         else:

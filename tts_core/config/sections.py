@@ -74,6 +74,12 @@ ENGINE_SECTION_KEYS: dict[str, dict[str, tuple[type, ...]]] = {
     "edge": {"voice": (str,), "rate": (str,), "pitch": (str,), "timeout": (int, float)},
     "espeak": {"voice": (str,), "timeout": (int, float)},
     "pyttsx3": {"voice": (str,), "timeout": (int, float)},
+    "auto": {"espeak_voice": (str,), "pyttsx3_voice": (str,), "timeout": (int, float)},
+    "openai": {"base_url": (str,), "key": (str,), "model": (str,), "voice": (str,), "voices": (list,),
+               "response_format": (str,), "speed": (int, float), "timeout": (int, float)},
+    "elevenlabs": {"base_url": (str,), "key": (str,), "model": (str,), "voice": (str,),
+                   "output_format": (str,), "stability": (int, float), "similarity_boost": (int, float),
+                   "speed": (int, float), "timeout": (int, float)},
 }
 CACHE_KEYS: dict[str, tuple[type, ...]] = {"enabled": (bool,), "max_mb": (int, float), "dir": (str,)}
 SectionValue = str | bool | int | float | None
@@ -86,7 +92,7 @@ class EngineConfig:
     ``voice`` is the voice of engine ``name``; ``fallback`` names the engines that speak
     a message when ``name`` fails (after its retries) or is down, in order. One optional
     section per engine (``azure``, ``gtts``, ``piper``, ``edge``, ``espeak``,
-    ``pyttsx3``; keys in ENGINE_SECTION_KEYS) and the clip ``cache``
+    ``pyttsx3``, ``auto``, ``openai``, ``elevenlabs``; keys in ENGINE_SECTION_KEYS) and the clip ``cache``
     (``enabled``, ``max_mb``, ``dir``). ``options``: extra options of engine ``name``
     (the old shape; still loaded).
     """
@@ -103,12 +109,18 @@ class EngineConfig:
     edge: dict[str, SectionValue] = field(default_factory=dict)
     espeak: dict[str, SectionValue] = field(default_factory=dict)
     pyttsx3: dict[str, SectionValue] = field(default_factory=dict)
+    auto: dict[str, SectionValue] = field(default_factory=dict)
+    openai: dict[str, SectionValue | list[str]] = field(default_factory=dict)
+    elevenlabs: dict[str, SectionValue] = field(default_factory=dict)
     cache: dict[str, SectionValue] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         azure = {k: ("***" if k == "key" and v else v) for k, v in self.azure.items()}
+        openai = {k: ("***" if k == "key" and v else v) for k, v in self.openai.items()}
+        elevenlabs = {k: ("***" if k == "key" and v else v) for k, v in self.elevenlabs.items()}
         return (f"EngineConfig(name={self.name!r}, voice={self.voice!r}, fallback={self.fallback!r}, "
-                f"azure={azure!r}, gtts={self.gtts!r}, piper={self.piper!r}, edge={self.edge!r})")
+                f"azure={azure!r}, gtts={self.gtts!r}, piper={self.piper!r}, edge={self.edge!r}, "
+                f"openai={openai!r}, elevenlabs={elevenlabs!r})")
 
     def validate(self, prefix: str = "engine") -> None:
         if self.rate is not None and not 80 <= self.rate <= 500:

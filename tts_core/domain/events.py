@@ -13,6 +13,12 @@ from typing import Any
 
 from tts_core.domain.message import TTSMessage
 
+# Options any stream event may carry besides its own fields: they go to the queue and to
+# moderation, never into the spoken text. The listener's protocol validates them and the
+# event translator takes them out of the event's fields.
+EVENT_OPTIONS = ("voice", "hold_seconds", "needs_approval", "chat_message_id", "user_id", "emotes",
+                 "first_time")
+
 EVENT_NAMES = (
     "queued",
     "playback_started",

@@ -1,8 +1,10 @@
 """Engines turn text into audio.
 
-Built in: espeak (espeak-ng) and pyttsx3. Optional extras, imported only when used
+Built in: espeak (espeak-ng), pyttsx3, and auto (espeak-ng where installed, else the
+system voice through pyttsx3). Optional extras, imported only when used
 (the core and the OBS script run without them): gtts (Google), azure (Azure Speech),
-piper (offline neural voices), edge (Microsoft Edge voices).
+piper (offline neural voices), edge (Microsoft Edge voices), openai (OpenAI's voices
+and OpenAI-compatible local servers such as Kokoro-FastAPI), elevenlabs (ElevenLabs).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from tts_core.engines.auto_engine import AutoEngine
 from tts_core.engines.base import (
     Engine,
     EngineError,
@@ -46,11 +49,15 @@ class LazyEngine:
 ENGINES: dict[str, type[Engine] | LazyEngine] = {
     "espeak": EspeakEngine,
     "pyttsx3": Pyttsx3Engine,
+    "auto": AutoEngine,
     "gtts": LazyEngine("gtts", "tts_core.engines.gtts_engine:GTTSEngine", "gtts", "gtts"),
     "azure": LazyEngine("azure", "tts_core.engines.azure_engine:AzureEngine", "azure",
                         "azure.cognitiveservices.speech"),
     "piper": LazyEngine("piper", "tts_core.engines.piper_engine:PiperEngine", "piper", "piper"),
     "edge": LazyEngine("edge", "tts_core.engines.edge_engine:EdgeEngine", "edge", "edge_tts"),
+    "openai": LazyEngine("openai", "tts_core.engines.openai_engine:OpenAIEngine", "openai", "openai"),
+    "elevenlabs": LazyEngine("elevenlabs", "tts_core.engines.elevenlabs_engine:ElevenLabsEngine",
+                             "elevenlabs", "elevenlabs"),
 }
 
 
@@ -71,6 +78,7 @@ def create_engine(name: str, **options: Any) -> Engine:
 
 __all__ = [
     "ENGINES",
+    "AutoEngine",
     "Engine",
     "EngineError",
     "EngineRateLimited",

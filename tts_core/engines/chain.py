@@ -46,10 +46,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DOWN_SECONDS = 30.0
-UNCACHED_ENGINES = ("espeak", "pyttsx3")  # offline and fast: a cache would only fill the disk
+UNCACHED_ENGINES = ("espeak", "pyttsx3", "auto")  # offline and fast: a cache would only fill the disk
 MAX_WAIT_SECONDS = 5.0
 ENGINE_TIMEOUT_SHARE = 0.75  # of tts_queue.engine_timeout_seconds, for one engine's call
-TIMED_ENGINES = ("gtts", "azure", "edge", "piper")
+TIMED_ENGINES = ("gtts", "azure", "edge", "piper", "openai", "elevenlabs")
 STATE_LIMIT = 10_000  # messages whose chain position is remembered
 
 
@@ -138,16 +138,19 @@ class EngineChain(Engine):
         self.primary.get().check_voice(voice)
 
     def status(self) -> str:
-        """One line for status displays: engines that are down, and who speaks instead
-        ("" when the first engine is up)."""
+        """One line for status displays: engines that are down, and who speaks instead,
+        and what engines say of themselves (auto: the voice it chose); "" when all is well."""
         now = time.monotonic()
         down = [link for link in self.links if link.is_down(now)]
+        # What an engine says of itself (auto: which voice it chose).
+        own = [line for link in self.links if link.engine is not None and not link.is_down(now)
+               for line in (link.engine.status(),) if line]
         if not down:
-            return ""
+            return "; ".join(own)
         speaking = next((link.name for link in self.links if not link.is_down(now)), self.links[-1].name)
         parts = [f"{link.name} down for {link.down_until - now:.0f} s ({link.last_error[:80]})"
                  for link in down]
-        return "; ".join(parts) + f"; {speaking} speaks"
+        return "; ".join([*parts, *own]) + f"; {speaking} speaks"
 
     def cancel_all(self) -> int:
         return sum(link.engine.cancel_all() for link in self.links if link.engine is not None)
@@ -265,6 +268,7 @@ def engine_from_config(config: TTSConfig, cache_dir: Path | None = None) -> Engi
     """
     from tts_core.config import default_data_dir
     from tts_core.engines import create_engine
+    from tts_core.engines.auto_engine import espeak_or_auto
 
     cfg = config.engine
     # An engine gives up before the worker's time-out does, so the chain can still move on.
@@ -276,10 +280,12 @@ def engine_from_config(config: TTSConfig, cache_dir: Path | None = None) -> Engi
             opts.setdefault("timeout", call_timeout)
         return opts
 
-    links = [
-        Link(name, (lambda n=name: create_engine(n, **options(n))))  # type: ignore[misc]
-        for name in cfg.chain
-    ]
+    def make(name: str) -> Engine:
+        if name == "espeak":  # espeak-ng missing: the system voice speaks (auto)
+            return espeak_or_auto(**options(name))
+        return create_engine(name, **options(name))
+
+    links = [Link(name, (lambda n=name: make(n))) for name in cfg.chain]  # type: ignore[misc]
     cache = None
     if cfg.cache_enabled and any(name not in UNCACHED_ENGINES for name in cfg.chain):
         folder = cfg.cache.get("dir") or (

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tts_core.config import StreamerBotConfig, TTSConfig
-from tts_core.domain.events import filtered_event
+from tts_core.domain.events import EVENT_OPTIONS, filtered_event
 from tts_core.domain.log_text import loggable
 from tts_core.domain.message import MessagePriority
 from tts_core.ingest.moderation import FILTERED, REJECTED, Memory, Stopped, Words
@@ -79,8 +79,6 @@ class EventResult:
 # The reason codes of the builders -> the stage name replies carry.
 _BUILDER_STAGES = {"not_a_command": "chat_command", "mods_only": "mods_only", "muted_event": "muted_events"}
 # Options every event may carry that describe it for moderation and removal.
-EVENT_OPTIONS = ("voice", "hold_seconds", "needs_approval", "chat_message_id", "user_id", "emotes",
-                 "first_time")
 
 
 class StreamerBotIntegration:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tts_core.domain.events import EVENT_NAMES
+from tts_core.domain.events import EVENT_OPTIONS as EVENT_OPTION_NAMES
 from tts_core.domain.message import MessagePriority
 
 MAX_ID_LENGTH = 200
@@ -296,10 +297,11 @@ def _opt(convert: Callable[[object], Any]) -> FieldSpec:
     return FieldSpec(convert)
 
 
-# Options every event may carry (passed to the queue and to moderation, not to the text).
-EVENT_OPTIONS = {"voice": _opt(_name), "hold_seconds": _opt(_seconds), "needs_approval": _opt(_flag),
-                 "chat_message_id": _opt(_id_text), "user_id": _opt(_id_text), "emotes": _opt(_emotes),
-                 "first_time": _opt(_flag)}
+# How each of the options every event may carry (domain.events.EVENT_OPTIONS) is checked.
+_OPTION_CHECKS = {"voice": _opt(_name), "hold_seconds": _opt(_seconds), "needs_approval": _opt(_flag),
+                  "chat_message_id": _opt(_id_text), "user_id": _opt(_id_text), "emotes": _opt(_emotes),
+                  "first_time": _opt(_flag)}
+EVENT_OPTIONS = {name: _OPTION_CHECKS[name] for name in EVENT_OPTION_NAMES}  # a new option needs its check
 
 EVENT_SCHEMAS: dict[str, dict[str, FieldSpec]] = {
     "donation": {"donor_name": _req(_name), "amount": _req(_amount), "message": _opt(_text),

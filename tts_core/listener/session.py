@@ -130,6 +130,9 @@ class Session:
         if frame.kind == "request" and frame.name == "Authenticate":
             return self._authenticate(frame)
         if not self.authenticated:
+            if self.transport != "websocket":  # one request per HTTP call: no Authenticate frame first
+                raise ProtocolError(ErrorCode.UNAUTHORIZED, "send the token with the request: the header "
+                                    "'Authorization: Bearer <token>' or ?token=<token> in the URL", frame.id)
             raise ProtocolError(ErrorCode.UNAUTHORIZED, 'send {"request":"Authenticate","token":...} '
                                 "first (or the token in the URL or an Authorization header)", frame.id)
         assert self.rate is not None

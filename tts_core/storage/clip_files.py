@@ -22,6 +22,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -62,6 +63,22 @@ def _owner_gone(pid: int, started: str) -> bool:
     return started != "x" and now_started is not None and now_started != started
 
 
+# A clip folder the OBS script wrote a clip back into after the queue deleted it: OBS saved
+# that clip's path in its scene collection at exit and checks it at its next start (before
+# the script's queue starts), so the folder is kept for a day although its owner is gone.
+KEPT_FOR_OBS = ".kept-for-obs"
+KEPT_FOR_OBS_SECONDS = 24 * 3600.0
+
+
+def kept_for_obs(folder: Path, now: float | None = None) -> bool:
+    """Whether ``folder`` holds a clip OBS's saved scene collection may still point to."""
+    try:
+        age = (time.time() if now is None else now) - (folder / KEPT_FOR_OBS).stat().st_mtime
+    except OSError:
+        return False
+    return age < KEPT_FOR_OBS_SECONDS
+
+
 def remove_abandoned(folder: Path | None = None) -> list[Path]:
     """Remove the clip folders in ``folder`` (default: the temporary folder) whose owner
     process is gone; returns what was removed."""
@@ -81,7 +98,7 @@ def remove_abandoned(folder: Path | None = None) -> list[Path]:
                 continue
         except OSError:
             continue
-        if _owner_gone(int(ours.group(1)), ours.group(2)):
+        if _owner_gone(int(ours.group(1)), ours.group(2)) and not kept_for_obs(entry):
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
     if removed:

@@ -32,6 +32,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tts_core.config import TTSConfig
 from tts_core.config.speakerbot import PREFIX, SpeakerbotSettings
 from tts_core.connectors.speakerbot.protocol import (
     Request,
@@ -121,7 +122,7 @@ class SpeakerbotServer:
                  settings: SpeakerbotSettings | None = None) -> None:
         self.manager = manager
         self.integration = integration or StreamerBotIntegration(manager)
-        self.settings = settings or _section(manager.config) or SpeakerbotSettings()
+        self.settings = settings or _section(manager.config)
         self.settings.validate()
         self._wanted = False  # start() called, stop() not since
         self.requests = Requests(manager, self.integration, str(uuid.uuid4()))
@@ -151,9 +152,7 @@ class SpeakerbotServer:
         self._udp_rate = TokenBucket.per_second(self.settings.max_datagrams_per_second)
         self._hosts = HostAllowList.build(self.settings.host)
         self._unregister = manager.settings.add(self)
-        reports = getattr(manager, "connector_reports", None)  # GetStats "connectors", where it exists
-        if isinstance(reports, dict):
-            reports[self.name] = self.report
+        manager.connector_reports[self.name] = self.report  # GetStats "connectors"
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -255,13 +254,9 @@ class SpeakerbotServer:
                 with contextlib.suppress(RuntimeError):
                     loop.call_soon_threadsafe(self._use_limits, settings)
 
-    def prepare_config(self, config: Any) -> Prepared:
-        """Its part of ``manager.reconfigure``: a config whose ``connectors.speakerbot`` is
-        set (SpeakerbotSettings or its JSON object) is applied on commit; without that
-        section nothing changes."""
+    def prepare_config(self, config: TTSConfig) -> Prepared:
+        """Its part of ``manager.reconfigure``: ``connectors.speakerbot`` is applied on commit."""
         settings = _section(config)
-        if settings is None:
-            return Prepared(lambda: None)
         settings.validate()
         return Prepared(lambda: self.apply(settings))
 
@@ -300,9 +295,8 @@ class SpeakerbotServer:
         """Stop, and leave the manager's settings and reports (the server is not used again)."""
         self.stop()
         self._unregister()
-        reports = getattr(self.manager, "connector_reports", None)
-        if isinstance(reports, dict) and reports.get(self.name) == self.report:
-            del reports[self.name]
+        if self.manager.connector_reports.get(self.name) == self.report:
+            del self.manager.connector_reports[self.name]
 
     # -- state -------------------------------------------------------------------------------------
 
@@ -562,9 +556,7 @@ class SpeakerbotServer:
     def _clip_path(self, message_id: str) -> str | None:
         """Where the played clip of ``message_id`` is kept (for replay), if it still is."""
         kept = self.manager.retention.for_replay(message_id)
-        clip = kept.clip if kept is not None else None
-        path = getattr(clip, "path", None)
-        return str(path) if path is not None else None
+        return str(kept.clip.path) if kept is not None and kept.clip is not None else None
 
     # -- UDP --------------------------------------------------------------------------------------------
 
@@ -614,13 +606,10 @@ class _Datagrams(asyncio.DatagramProtocol):
         log.debug("speakerbot: UDP error: %s", exc)
 
 
-def _section(config: Any) -> SpeakerbotSettings | None:
-    """``config.connectors.speakerbot`` (SpeakerbotSettings or its JSON object), if the
-    config has it."""
-    section = getattr(getattr(config, "connectors", None), "speakerbot", None)
-    if section is None or isinstance(section, SpeakerbotSettings):
-        return section
-    return SpeakerbotSettings.from_dict(section)
+def _section(config: TTSConfig) -> SpeakerbotSettings:
+    """``config.connectors.speakerbot``; a JSON object put there by hand is read too."""
+    section: Any = config.connectors.speakerbot
+    return section if isinstance(section, SpeakerbotSettings) else SpeakerbotSettings.from_dict(section)
 
 
 def _refusal(status: int, message: str) -> web.Response:

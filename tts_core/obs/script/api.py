@@ -72,12 +72,13 @@ class ObsApi:
         return self.source_names(TEXT_SOURCE_PREFIX)
 
     def frontend_loaded(self) -> bool:
-        """True once OBS has loaded a scene collection (its sources exist)."""
-        scene = self.obs.obs_frontend_get_current_scene()
-        if scene is None:
-            return False
-        self.obs.obs_source_release(scene)
-        return True
+        """True once OBS has loaded a scene collection (its sources exist). Asks for the
+        scene list: obspython logs a SWIG conversion error for a current scene of None."""
+        scenes = self.obs.obs_frontend_get_scenes()
+        try:
+            return bool(scenes)
+        finally:
+            self.obs.source_list_release(scenes)
 
     # -- the media source ------------------------------------------------------------
 
@@ -239,6 +240,18 @@ class ObsApi:
                 self.obs.obs_source_update(src, data)
                 self.obs.obs_data_release(data)
 
+    def forget_file(self, name: str) -> None:
+        """Empty the ``local_file`` that OBS will save for media source ``name``, without an
+        update: what plays is not re-opened or cut (a Stop already asked for still ends it
+        with OBS's "ended"), only the saved scene collection holds no path."""
+        with self.source(name) as src:
+            if src is not None:
+                settings = self.obs.obs_source_get_settings(src)
+                try:
+                    self.obs.obs_data_set_string(settings, "local_file", "")
+                finally:
+                    self.obs.obs_data_release(settings)
+
     # -- scenes ------------------------------------------------------------------------
 
     def scene_names(self) -> list[str]:
@@ -250,6 +263,8 @@ class ObsApi:
             self.obs.source_list_release(scenes)
 
     def program_scene_name(self) -> str | None:
+        if not self.frontend_loaded():  # obspython logs a SWIG error for a current scene of None
+            return None
         scene = self.obs.obs_frontend_get_current_scene()
         if scene is None:
             return None

@@ -9,6 +9,7 @@ the manager, restarting the listener, building an engine) happens on its own
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
@@ -47,7 +48,8 @@ def default_listener_factory(manager: TTSQueueManager, integration: StreamerBotI
 
 
 class ObsTTSApp:
-    """Parameters: ``api`` (ObsApi), ``pump`` (drained by the script's timer),
+    """Parameters: ``api`` (ObsApi), ``pump`` (drained by the script's timer), ``start_state``
+    (``paused``/``disabled`` as saved when OBS closed, see ``control_state``),
     ``settings`` (the script's settings, see tts_core.obs.script.settings), ``saved_state``
     (the media source's state saved last time), ``listener_factory`` (builds the
     listener; None: no listener), ``debounce_s``, ``engine`` (default: the one the
@@ -55,8 +57,11 @@ class ObsTTSApp:
 
     def __init__(self, api: ObsApi, pump: Pump, settings: Mapping[str, Any], saved_state: str | None = None,
                  listener_factory: ListenerFactory | None = default_listener_factory,
-                 debounce_s: float = DEBOUNCE_SECONDS, engine: object | None = None) -> None:
+                 debounce_s: float = DEBOUNCE_SECONDS, engine: object | None = None,
+                 start_state: Mapping[str, bool] | None = None) -> None:
         self.api = api
+        self.start_state = {"paused": False, "disabled": False, **(start_state or {})}
+        self.notes: dict[str, str] = {}  # things the streamer should know, shown in the status
         self.engine = engine
         self.pump = pump
         self.listener_factory = listener_factory
@@ -76,6 +81,8 @@ class ObsTTSApp:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._voices: dict[str, list[tuple[str, str]]] = {}
+        self._listener_retry_at: float | None = None  # when to try to start the listener again
+        self._listener_retries = 0
 
     # -- lifecycle (OBS threads) ---------------------------------------------------------
 
@@ -126,12 +133,15 @@ class ObsTTSApp:
             self._start_connectors()
             while True:
                 with self._cond:
-                    while not self._stopping and not self._due():
+                    while not self._stopping and not self._due() and not self._listener_retry_due():
                         self._cond.wait(self._wait_time())
                     if self._stopping:
                         break
-                    values = dict(self._latest)
-                self._apply(values)
+                    values = dict(self._latest) if self._due() else None
+                if values is not None:
+                    self._apply(values)
+                elif self._listener_retry_due():
+                    self._start_listener()
         except Exception:
             log.exception("TTS control thread failed")
         finally:
@@ -141,15 +151,29 @@ class ObsTTSApp:
         return self._latest != self.applied and time.monotonic() - self._changed_at >= self.debounce_s
 
     def _wait_time(self) -> float | None:
-        if self._latest == self.applied:
-            return None
-        return max(0.01, self.debounce_s - (time.monotonic() - self._changed_at))
+        waits = []
+        if self._latest != self.applied:
+            waits.append(max(0.01, self.debounce_s - (time.monotonic() - self._changed_at)))
+        if self._listener_retry_at is not None:
+            waits.append(max(0.01, self._listener_retry_at - time.monotonic()))
+        return min(waits) if waits else None
+
+    def _listener_retry_due(self) -> bool:
+        return self._listener_retry_at is not None and time.monotonic() >= self._listener_retry_at
 
     def _start_queue(self, config: TTSConfig) -> None:
         try:
             manager = TTSQueueManager(config, engine=self.engine, sink=self.sink)
             self.integration = StreamerBotIntegration(manager)
+            if self.start_state["paused"]:  # before start: nothing from the journal plays
+                manager.pause()
+            if self.start_state["disabled"]:
+                manager.disable()
             manager.start()
+            if self.start_state["paused"] or self.start_state["disabled"]:
+                log.info("TTS is %s, as it was when OBS closed", " and ".join(
+                    word for word, on in (("paused", self.start_state["paused"]),
+                                          ("disabled", self.start_state["disabled"])) if on))
         except Exception as exc:  # noqa: BLE001 - shown in the panel and the log
             self.errors["queue"] = str(exc)
             log.error("TTS queue could not start: %s", exc)
@@ -163,18 +187,33 @@ class ObsTTSApp:
         return manager is not None and next_clip_ready(manager)
 
     def _start_listener(self) -> None:
+        """Start the listener; if it cannot start (e.g. its Port is taken), say so once
+        (status and one warning) and try again by itself, every LISTENER_RETRY_SECONDS
+        step, until it can or the settings change."""
+        self._listener_retry_at = None
         if self.manager is None or self.integration is None or self.listener_factory is None:
             return
+        host, port = self.manager.config.listener.host, self.manager.config.listener.port
         try:
             listener = self.listener_factory(self.manager, self.integration)
             listener.start()
         except Exception as exc:  # noqa: BLE001 - e.g. the port is taken
-            self.errors["listener"] = f"{exc}"
-            log.error("listener could not start on %s:%s: %s", self.manager.config.listener.host,
-                      self.manager.config.listener.port, exc)
+            self._listener_failed(host, port, exc)
             return
+        if self._listener_retries:
+            log.info("listener: port %s is free again; the listener is up", port)
+        self._listener_retries = 0
         self.errors.pop("listener", None)
         self.listener = listener
+
+    def _listener_failed(self, host: str, port: int, exc: Exception) -> None:
+        delay = LISTENER_RETRY_SECONDS[min(self._listener_retries, len(LISTENER_RETRY_SECONDS) - 1)]
+        self._listener_retries += 1
+        self._listener_retry_at = time.monotonic() + delay
+        message = listener_problem(host, port, exc)
+        if self.errors.get("listener") != message:  # one warning per problem, not per attempt
+            log.warning("listener is down: %s", message)
+        self.errors["listener"] = message
 
     def _stop_listener(self) -> None:
         if self.listener is not None:
@@ -234,6 +273,7 @@ class ObsTTSApp:
             return
         if changes.listener or (self.listener is None and "listener" in self.errors):
             self._stop_listener()
+            self._listener_retries = 0
             self._start_listener()
         if changes.reload:
             log.warning("the packages folder is used after the script is reloaded (Tools > Scripts > Reload)")
@@ -282,27 +322,53 @@ class ObsTTSApp:
     # -- looking ---------------------------------------------------------------------------
 
     def status_text(self) -> str:
-        """One line for the properties panel: queue size, played, failed, state, errors."""
+        """The properties panel's status: the counts and state on the first line, then one
+        line per thing to know (listener, waiting, failures, errors, engine), so it wraps."""
         if self.manager is None:
             state = "; ".join(self.errors.values()) or "starting"
             return f"Not running: {state}"
         stats = self.manager.get_stats()
         parts = [f"Queue: {stats['pending']}", f"played: {stats['played']}", f"failed: {stats['failed']}"]
+        if stats.get("paused"):
+            parts.append("PAUSED (Pause / Resume plays again)")
+        if not stats.get("enabled", True):
+            parts.append("DISABLED (new messages are refused)")
+        lines = [" · ".join(parts)]
         if stats.get("waiting_for_sink"):
-            parts.append(f"WAITING FOR OBS: {stats['waiting_for_sink']}")
-        elif stats.get("paused"):
-            parts.append("PAUSED")
+            lines.append(f"WAITING FOR OBS: {stats['waiting_for_sink']}")
         if self.listener is not None:
-            parts.append(f"listening on {self.listener.url}")
+            lines.append(f"listening on {self.listener.url}")
         if self.sink.failures_in_a_row and self.sink.last_failure:
-            parts.append(f"{self.sink.failures_in_a_row} clip(s) in a row failed: {self.sink.last_failure}")
-        parts += [f"{what}: {error}" for what, error in self.errors.items()]
+            lines.append(f"{self.sink.failures_in_a_row} clip(s) in a row failed: {self.sink.last_failure}")
+        lines += [f"{what}: {error}" for what, error in self.errors.items()]
+        if stats.get("journal_state") == "refusing_writes":
+            lines.append(f"JOURNAL REFUSES WRITES (new messages are refused): {stats.get('journal_error')}")
         if self.connectors:
             from tts_core.connectors.running import status_line
 
-            parts += [line for line in (status_line(self.manager),) if line]
-        parts += engine_status(self.manager)
-        return " · ".join(parts)
+            lines += [line for line in (status_line(self.manager),) if line]
+        lines += engine_status(self.manager)
+        lines += list(self.notes.values())
+        return "\n".join(lines)
+
+    def control_state(self) -> dict[str, bool]:
+        """Paused and disabled, to keep across an OBS restart (the streamer paused for a reason)."""
+        manager = self.manager
+        if manager is None:
+            return dict(self.start_state)
+        return {"paused": manager.paused, "disabled": not manager.enabled}
+
+    def voice_for_engine(self, engine_name: str, voice: str) -> str:
+        """The voice to keep when the engine changes: ``voice`` if ``engine_name`` has it
+        (or its voices are not known), else the engine's default (""), said in the status."""
+        voices = self.voices(engine_name)
+        self.notes.pop("voice", None)
+        if not voice or not voices or voice in {voice_id for voice_id, _ in voices}:
+            return voice
+        self.notes["voice"] = (f"Voice: {engine_name} has no voice {voice!r}; it speaks with its default "
+                               f"voice (pick one under Voice)")
+        log.info("%s", self.notes["voice"])
+        return ""
 
     def setup_warning(self) -> str:
         """What the script changed in the streamer's media source setup ("" if nothing)."""
@@ -320,6 +386,16 @@ class ObsTTSApp:
 
 
 VOICE_LIST_WAIT_SECONDS = 3.0
+LISTENER_RETRY_SECONDS = (1.0, 2.0, 4.0, 8.0, 15.0)  # then every 15 s until the listener starts
+
+
+def listener_problem(host: str, port: int, exc: Exception) -> str:
+    """Why the listener is down, in the words of the panel (group Listener: Host, Port)."""
+    if getattr(exc, "errno", None) == errno.EADDRINUSE:
+        return (f"Port {port} is in use by another program (or another OBS with this script): pick another "
+                f"Port under Listener, or close that program. Trying again by itself until the port is free")
+    text = str(exc).replace("listener.host", "Host").replace("listener.port", "Port")
+    return f"cannot listen on {host}:{port}: {text}. Trying again by itself"
 
 
 def engine_status(manager: TTSQueueManager) -> list[str]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import queue
+import threading
+import time
 from collections.abc import Callable
 
 # obspython's LOG_ERROR, LOG_WARNING, LOG_INFO, LOG_DEBUG
@@ -24,18 +26,66 @@ def obs_level(levelno: int) -> int:
     return 400
 
 
-class QueuedLogHandler(logging.Handler):
-    """Parameters: ``write(obs_level, line)`` (``obspython.script_log``), ``level``."""
+# Waits that are part of normal operation: the player logs them when it starts waiting,
+# but nobody has to act, so they must not open OBS's Script Log window (INFO there).
+EXPECTED_WAITS = ("OBS is still loading the scene collection",)
+REPEAT_WINDOW_SECONDS = 600.0  # a warning of the same kind within this time is written as INFO
 
-    def __init__(self, write: Callable[[int, str], None], level: int = logging.INFO) -> None:
+
+class WarnOnce:
+    """OBS opens its Script Log window over everything for each warning or error a
+    script writes. A streamer must see a problem once, not have the window pop up for
+    every failed message or wrong token: the first warning of a kind (the same logger
+    and message template) stays a warning; repeats within ``window_s`` are written as
+    INFO lines that count them, and the next one after a quiet ``window_s`` warns again.
+    Expected waits (``EXPECTED_WAITS``) are INFO. ``clock``: monotonic seconds."""
+
+    def __init__(self, window_s: float = REPEAT_WINDOW_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.window_s = window_s
+        self.clock = clock
+        self._seen: dict[tuple[str, str], tuple[float, int]] = {}  # kind -> (last seen, repeats)
+        self._lock = threading.Lock()
+
+    def level_and_note(self, record: logging.LogRecord) -> tuple[int, str]:
+        """The Python level to write ``record`` at, and a note to put before it ("" none)."""
+        if record.levelno < logging.WARNING:
+            return record.levelno, ""
+        if any(wait in record.getMessage() for wait in EXPECTED_WAITS):
+            return logging.INFO, ""
+        kind = (record.name, str(record.msg))
+        now = self.clock()
+        with self._lock:
+            last, repeats = self._seen.get(kind, (None, 0))
+            if last is None or now - last >= self.window_s:
+                self._seen[kind] = (now, 0)
+                return record.levelno, ""
+            self._seen[kind] = (now, repeats + 1)
+        return logging.INFO, f"(again: {repeats + 1} more like this since the warning) "
+
+
+class QueuedLogHandler(logging.Handler):
+    """Parameters: ``write(obs_level, line)`` (``obspython.script_log``), ``level``,
+    ``policy`` (which warnings stay warnings; None: all)."""
+
+    def __init__(self, write: Callable[[int, str], None], level: int = logging.INFO,
+                 policy: WarnOnce | None = None) -> None:
         super().__init__(level)
         self.write = write
+        self.policy = policy
         self.records: queue.SimpleQueue[tuple[int, str]] = queue.SimpleQueue()
         self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self.records.put((obs_level(record.levelno), self.format(record)))
+            levelno, note = self.policy.level_and_note(record) if self.policy else (record.levelno, "")
+            line = self.format(record)
+            if levelno != record.levelno:
+                line = line.replace(record.levelname, logging.getLevelName(levelno), 1)
+            if note:
+                head, sep, tail = line.partition(": ")
+                line = f"{head}{sep}{note}{tail}"
+            self.records.put((obs_level(levelno), line))
         except Exception:  # noqa: BLE001 - logging must never raise
             self.handleError(record)
 

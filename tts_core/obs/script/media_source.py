@@ -22,12 +22,40 @@ from typing import Any
 
 from tts_core.obs.clip_state import BUSY_STATES, SourceStatus
 from tts_core.obs.script.api import ObsApi
+from tts_core.storage.clip_files import KEPT_FOR_OBS
 
 log = logging.getLogger(__name__)
 
 READY_CHECK_EVERY_TICKS = 30  # while OBS loads, ask it this often whether it has finished
 CHECK_SETUP_SECONDS = 0.5  # how often the tick looks at the source's setup (scenes, settings)
 CLIP_FOLDER_PREFIX = "obs-tts-clips-"  # tts_core.storage.clip_files: the folders the script's clips are in
+
+
+class SavedClipFile:
+    """A clip file whose path OBS has already saved in the scene collection: OBS saves
+    the collection at exit (and before a collection switch) before it tells scripts, so
+    a clip that plays then is in the file. Its bytes are kept and written back after the
+    queue deleted its clip folder, so OBS finds the file at its next start (no "Missing
+    Files"); the next start's source has no file on it, and the folder is a temporary one."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+        self.data: bytes | None = None
+        try:
+            self.data = self.path.read_bytes()
+        except OSError as exc:
+            log.info("clip %s not kept for OBS's saved scene collection: %s", path, exc)
+
+    def restore(self) -> None:
+        """Write the file back if the queue deleted it (script unload, after the queue stopped)."""
+        if self.data is None or self.path.exists():
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_bytes(self.data)
+            (self.path.parent / KEPT_FOR_OBS).touch()  # not an abandoned folder (storage/clip_files.py)
+        except OSError as exc:
+            log.info("clip %s not written back for OBS's saved scene collection: %s", self.path, exc)
 
 
 class MediaSourceKeeper:
@@ -151,8 +179,8 @@ class MediaSourceKeeper:
                 return
             if created != name:  # OBS 30+ gives a duplicate another name
                 self.name = name = created
-                self.note(f"renamed:{created}", f"the deleted media source still holds its name in OBS: "
-                          f"the script created {created!r} instead; pick it in the script's properties")
+                self.note(f"renamed:{created}", f"the deleted media source still holds its name in OBS: the "
+                          f"script created {created!r} instead; pick it in the script's properties", act=True)
             elif existed:
                 self._recreated += 1
                 self.note(f"recreated:{name}:{self._recreated}", f"media source {name!r} was deleted in "
@@ -186,17 +214,40 @@ class MediaSourceKeeper:
     def stop(self) -> None:
         self.api.stop_media(self.name)
 
+    def clear_clip(self, force: bool = False) -> str | None:
+        """Take the script's last clip file off the source once it no longer plays (or at
+        once with ``force``: OBS exits, the scene collection changes, the script unloads).
+        Clip files are temporary: a path left on the source is saved in the scene
+        collection and OBS shows "Missing Files" at its next start. Returns the path it
+        cleared, or None."""
+        if not self._last_file:
+            return None
+        status = self.status()
+        if status.file != self._last_file:
+            self._last_file = ""  # replaced, or the source is gone: nothing of ours to clear
+            return None
+        playing = (status.state in BUSY_STATES and not status.idle) or status.state == "stopped"
+        if playing and not force:
+            return None  # "stopped" ends in a moment (OBS's "ended" must come): ``check`` clears it then
+        if playing:
+            self.api.forget_file(self.name)  # no update: the clip's Stop ends it as usual
+        else:
+            self.api.clear_file(self.name)
+        cleared, self._last_file = self._last_file, ""
+        return cleared
+
     def keep_in_mix(self) -> None:
         """Put the source back on the script's output channel (a clip did not start)."""
         self.api.keep_on_output_channel(self.name)
 
     # -- notes and state -------------------------------------------------------------------------
 
-    def note(self, key: str, text: str) -> None:
-        """Log ``text`` once and list it in the panel (``key`` says what it is about)."""
+    def note(self, key: str, text: str, act: bool = False) -> None:
+        """Log ``text`` once and list it in the panel (``key`` says what it is about); a
+        warning only if the streamer must ``act`` (OBS opens its Script Log for warnings)."""
         if key not in self.notes:
             self.notes[key] = text
-            log.warning("%s", text)
+            log.log(logging.WARNING if act else logging.INFO, "%s", text)
 
     def setup_notes(self) -> list[str]:
         """What the script changed in the streamer's setup (newest last, distinct)."""
@@ -237,8 +288,10 @@ class MediaSourceKeeper:
         if status.state == "stopped":
             return  # OBS ends it in a moment; then it is fixed
         changes = self.api.playback_settings_to_fix(name)
-        if changes or leftover:
+        ours = bool(status.file) and status.file == self._last_file  # a clip that ended: a temporary file
+        if changes or leftover or ours:
             self.api.clear_file(name)
+            self._last_file = ""
         if leftover:
             log.info("media source %r: cleared the file %r left on it", name, leftover)
         if changes:
@@ -261,5 +314,5 @@ class MediaSourceKeeper:
 
     def _set_away(self, reason: str) -> None:
         if reason != self.away:
-            log.warning("%s", reason)
+            log.info("%s", reason)  # the player's "waiting for OBS" line is the one warning
         self.away = reason

@@ -39,6 +39,11 @@ ENGINE_FIELD_SETTINGS: tuple[Setting, ...] = (
     Setting("gtts_lang", str, ""),
     Setting("gtts_tld", str, ""),
     Setting("piper_model", str, ""),  # path of a .onnx voice; "" = an installed voice package
+    Setting("openai_base_url", str, ""),  # e.g. http://localhost:8880/v1 (Kokoro-FastAPI)
+    Setting("openai_key", str, ""),  # optional: local servers need none
+    Setting("openai_model", str, ""),
+    Setting("elevenlabs_key", str, ""),
+    Setting("elevenlabs_model", str, ""),
 )
 # setting key -> (engine section, key in that section)
 ENGINE_FIELDS: dict[str, tuple[str, str]] = {
@@ -48,8 +53,14 @@ ENGINE_FIELDS: dict[str, tuple[str, str]] = {
     "gtts_lang": ("gtts", "lang"),
     "gtts_tld": ("gtts", "tld"),
     "piper_model": ("piper", "model"),
+    "openai_base_url": ("openai", "base_url"),
+    "openai_key": ("openai", "key"),
+    "openai_model": ("openai", "model"),
+    "elevenlabs_key": ("elevenlabs", "key"),
+    "elevenlabs_model": ("elevenlabs", "model"),
 }
-SECRET_SETTINGS = frozenset({"azure_key", "listener_token", "streamerbot_password"})
+SECRET_SETTINGS = frozenset({"azure_key", "openai_key", "elevenlabs_key", "listener_token",
+                             "streamerbot_password"})
 
 
 def engine_fields_for(engine_name: str) -> list[str]:

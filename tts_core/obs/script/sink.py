@@ -164,7 +164,8 @@ class ObsMediaSink(Sink):
         self._armed = playback
         if playback.caption and not self.api.set_text(self.caption_source, playback.caption):
             self.source.note(f"caption:{self.caption_source}",
-                             f"caption text source {self.caption_source!r} not found")
+                             f"caption text source {self.caption_source!r} not found: pick another one "
+                             f"in the script's properties (Playback > Caption text source)", act=True)
         self._follow(playback)
 
     def _follow(self, playback: _Playback) -> None:
@@ -207,16 +208,21 @@ class ObsMediaSink(Sink):
         playback.release(finish.phase, error)
         if self.caption_source and playback.caption:
             self.api.set_text(self.caption_source, "")
-        if finish.phase in (Phase.ENDED, Phase.STOPPED, Phase.TIMED_OUT):
-            self._wait_for_next()
+        handed_over = finish.phase in (Phase.ENDED, Phase.STOPPED, Phase.TIMED_OUT) and self._wait_for_next()
+        if not handed_over and self._pending is None:
+            self.source.clear_clip()  # the clip file is temporary: OBS must not save its path
 
-    def _wait_for_next(self) -> None:
-        """Give the player the GIL for a moment to post the next clip, so it starts now."""
-        if self._pending is not None or self._detached or not self.has_next():
-            return
+    def _wait_for_next(self) -> bool:
+        """Give the player the GIL for a moment to post the next clip, so it starts now;
+        True if it did (or a clip waits already)."""
+        if self._pending is not None:
+            return True
+        if self._detached or not self.has_next():
+            return False
         waited = time.perf_counter()  # how long OBS's frame really waited, whatever the clock
-        self._handoff.wait(HANDOFF_WAIT_SECONDS)
+        posted = self._handoff.wait(HANDOFF_WAIT_SECONDS)
         self.handoffs = [*self.handoffs[-(HANDOFFS_KEPT - 1):], time.perf_counter() - waited]
+        return posted
 
     def _stop(self, playback: _Playback) -> None:
         """Skip (or shutdown): cut the clip if it is on the source, drop it if it waits."""
