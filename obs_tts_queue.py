@@ -342,7 +342,44 @@ def _add_connections_group(props: Any) -> None:
     obs.obs_properties_add_bool(group, "speakerbot_enabled", "Speaker.bot server (for Streamer.bot)")
     obs.obs_properties_add_int(group, "speakerbot_port", "Speaker.bot WebSocket port", 1, 65535, 1)
     obs.obs_properties_add_int(group, "speakerbot_udp_port", "Speaker.bot UDP port (0 = off)", 0, 65535, 1)
+    _add_twitch_fields(group)
     obs.obs_properties_add_group(props, "connections", "Connections", obs.OBS_GROUP_NORMAL, group)
+
+
+def _add_twitch_fields(group: Any) -> None:
+    """Twitch straight from EventSub (docs/connectors.md, Twitch); the login button runs
+    Twitch's device login on a thread of its own (tts_core/obs/script/twitch_login.py)."""
+    try:
+        from tts_core.obs.script import twitch_login
+
+        shown = twitch_login.message() or "Twitch: log in once with the button"
+    except ImportError as exc:  # a package missing in OBS's Python: the rest of the panel still shows
+        shown = f"Twitch login unavailable: {exc}"
+    obs.obs_properties_add_bool(group, "twitch_enabled", "Twitch: take its events directly")
+    _explain(obs.obs_properties_add_text(group, "twitch_client_id", "Twitch Client ID", obs.OBS_TEXT_DEFAULT),
+             "The Client ID of the application you registered at dev.twitch.tv (docs/connectors.md, Twitch)")
+    _explain(obs.obs_properties_add_text(group, "twitch_channel", "Twitch channel", obs.OBS_TEXT_DEFAULT),
+             "Its login name; empty: the account you log in with")
+    _explain(obs.obs_properties_add_text(group, "twitch_reward_titles", "Twitch rewards read aloud",
+                                         obs.OBS_TEXT_DEFAULT),
+             "Comma separated titles of the channel point rewards whose viewer input is read")
+    login = obs.obs_properties_add_button(group, "twitch_login", "Log in to Twitch", _on_twitch_login_clicked)
+    _explain(login,
+             "Opens your browser at Twitch's page with the code filled in; the login is kept for your user")
+    _add_info(group, "twitch_login_status", shown)
+
+
+def _on_twitch_login_clicked(props: Any, _prop: Any) -> bool:
+    if _app is None:
+        return False
+    try:
+        from tts_core.obs.script import twitch_login
+    except ImportError as exc:
+        log.error("Twitch login unavailable: %s", exc)
+        return False
+    shown = twitch_login.wait_for_code(twitch_login.start(_app))  # a moment at most: Twitch's code
+    obs.obs_property_set_description(obs.obs_properties_get(props, "twitch_login_status"), _wrapped(shown))
+    return True
 
 
 STATUS_NOTE = ("OBS does not redraw this panel by itself: the status is as it was when the panel "

@@ -1,4 +1,4 @@
-"""The `obs-tts` command: demo, say, voices, doctor (and serve/send from the listener)."""
+"""The `obs-tts` command: demo, say, voices, doctor, twitch (and serve/send from the listener)."""
 
 from __future__ import annotations
 
@@ -19,13 +19,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    from tts_core.cli import demo, doctor, say, voices
+    from tts_core.cli import demo, doctor, say, twitch, voices
     from tts_core.cli.serve import add_commands as add_listener_commands
 
     demo.add_command(sub)
     say.add_command(sub)
     voices.add_command(sub)
     doctor.add_command(sub)
+    twitch.add_command(sub)
     add_listener_commands(sub)
     return parser
 

@@ -120,7 +120,26 @@ def connector_checks(config: TTSConfig) -> list[tuple[str, Callable[[], str | No
 
         return run_check
 
-    return [(f"connector {cls.name}", check(cls.name)) for cls in CONNECTOR_CLASSES]
+    return [(f"connector {cls.name}", check(cls.name)) for cls in CONNECTOR_CLASSES] + [
+        ("twitch login", twitch_login_check(config))]
+
+
+def twitch_login_check(config: TTSConfig) -> Callable[[], str | None]:
+    """Whether the stored Twitch login is valid, for which account, with which scopes."""
+    def check() -> str | None:
+        from tts_core.config.sections import TWITCH_EVENTS
+        from tts_core.connectors.twitch.mapping import scopes_for
+        from tts_core.connectors.twitch.tokens import doctor_problem, token_path
+
+        settings = config.connectors.twitch
+        if not settings.enabled:
+            return f"{OPTIONAL}: off (connectors.twitch.enabled)"
+        problem, described = doctor_problem(settings.auth_url,
+                                             scopes_for([k for k in TWITCH_EVENTS if settings.takes(k)]),
+                                             token_path(config.data_dir))
+        return problem if problem is not None else f"{OPTIONAL}: {described}"
+
+    return check
 
 
 def run(args: argparse.Namespace) -> int:

@@ -435,12 +435,57 @@ class StreamerBotConnectorConfig:
         return not self.events or source in self.events or f"{source}.{kind}" in self.events
 
 
+# The EventSub subscription types the Twitch connector can take (connectors.twitch.events).
+TWITCH_EVENTS = ("channel.follow", "channel.subscribe", "channel.subscription.message",
+                 "channel.subscription.gift", "channel.cheer", "channel.raid",
+                 "channel.channel_points_custom_reward_redemption.add", "channel.chat.message",
+                 "channel.chat.message_delete", "channel.chat.clear_user_messages", "channel.ban")
+
+
+@dataclass
+class TwitchConnectorConfig:
+    """The Twitch EventSub connector (docs/connectors.md): ``client_id`` of the streamer's
+    own application (a public client), ``channel`` (login name; empty = the logged-in
+    account), ``events`` to take (EventSub types; empty = all), ``reward_titles`` (channel
+    point rewards whose input is read), and Twitch's addresses (tests and proxies only).
+    The tokens are not settings: ``obs-tts twitch login`` keeps them in the data folder."""
+
+    enabled: bool = False
+    client_id: str = ""
+    channel: str = ""
+    events: list[str] = field(default_factory=list)
+    reward_titles: list[str] = field(default_factory=list)
+    eventsub_url: str = "wss://eventsub.wss.twitch.tv/ws"
+    api_url: str = "https://api.twitch.tv/helix"
+    auth_url: str = "https://id.twitch.tv/oauth2"
+
+    def validate(self, prefix: str = "connectors.twitch") -> None:
+        if not self.eventsub_url.startswith(("ws://", "wss://")) or len(self.eventsub_url) <= len("wss://"):
+            raise ConfigError(f"{prefix}.eventsub_url must be a WebSocket address, got {self.eventsub_url!r}")
+        for key in ("api_url", "auth_url"):
+            value = getattr(self, key)
+            if not value.startswith(("http://", "https://")) or len(value) <= len("https://"):
+                raise ConfigError(f"{prefix}.{key} must be an http(s) address, got {value!r}")
+        for i, name in enumerate(self.events):
+            if name not in TWITCH_EVENTS:
+                raise ConfigError(f"{prefix}.events[{i}]: unknown event {name!r}; expected one of "
+                                  f"{', '.join(TWITCH_EVENTS)}")
+        for i, title in enumerate(self.reward_titles):
+            if not title.strip():
+                raise ConfigError(f"{prefix}.reward_titles[{i}] is empty")
+
+    def takes(self, kind: str) -> bool:
+        """Whether the EventSub type ``kind`` is wanted (``events``; empty = all)."""
+        return not self.events or kind in self.events
+
+
 @dataclass
 class ConnectorsConfig:
-    """One sub-section per connector (``streamerbot``, ``speakerbot``; each has ``enabled``)."""
+    """One sub-section per connector (``streamerbot``, ``speakerbot``, ``twitch``; each has ``enabled``)."""
 
     streamerbot: StreamerBotConnectorConfig = field(default_factory=StreamerBotConnectorConfig)
     speakerbot: SpeakerbotSettings = field(default_factory=SpeakerbotSettings)
+    twitch: TwitchConnectorConfig = field(default_factory=TwitchConnectorConfig)
 
     def validate(self, prefix: str = "connectors") -> None:
         for f in fields(self):

@@ -10,6 +10,7 @@ from tts_core.connectors.base import CONNECTED
 from tts_core.connectors.speakerbot import SpeakerbotServer
 from tts_core.connectors.speakerbot.server import LISTENING
 from tts_core.connectors.streamerbot import StreamerBotConnector
+from tts_core.connectors.twitch import TwitchConnector
 from tts_core.ingest.translator import StreamerBotIntegration
 from tts_core.runtime.manager import TTSQueueManager
 
@@ -31,9 +32,9 @@ class Part(Protocol):
     def last_error(self) -> str | None: ...
 
 
-CONNECTOR_CLASSES: tuple[type[StreamerBotConnector] | type[SpeakerbotServer], ...] = (
-    StreamerBotConnector, SpeakerbotServer)
-NAMES = {"streamerbot": "Streamer.bot", "speakerbot": "Speaker.bot server"}
+CONNECTOR_CLASSES: tuple[type[StreamerBotConnector] | type[SpeakerbotServer] | type[TwitchConnector], ...] = (
+    StreamerBotConnector, SpeakerbotServer, TwitchConnector)
+NAMES = {"streamerbot": "Streamer.bot", "speakerbot": "Speaker.bot server", "twitch": "Twitch"}
 WORKING = (CONNECTED, LISTENING)  # a client connected, a server listening (with or without clients)
 
 
@@ -50,7 +51,8 @@ def status_line(manager: TTSQueueManager) -> str:
     for name, report in list(manager.connector_reports.items()):
         state = report()
         if state["state"] != "disabled":
-            shown.append(f"{names.get(name, name)} {state['state'].replace('_', ' ')}")
+            missing = f" ({len(state['missing'])} event types missing)" if state.get("missing") else ""
+            shown.append(f"{names.get(name, name)} {state['state'].replace('_', ' ')}{missing}")
     return ", ".join(shown)
 
 
@@ -69,7 +71,10 @@ def probe(config: TTSConfig, timeout: float = 8.0) -> dict[str, str | None]:
         connector.wait_until_settled(timeout)
         report = connector.report()
         connector.close()
-        if report["state"] in WORKING:
+        if report["state"] in WORKING and report.get("missing"):
+            missing = "; ".join(f"{kind} ({why})" for kind, why in report["missing"].items())
+            results[connector.name] = f"{report['address']}: connected, but not receiving {missing}"
+        elif report["state"] in WORKING:
             results[connector.name] = None
         else:
             why = report.get("reason") or report["last_error"] or f"no connection within {timeout:.0f} s"

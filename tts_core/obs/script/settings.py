@@ -91,7 +91,8 @@ MODERATION_SETTINGS: tuple[Setting, ...] = (
     Setting("repeat_name_after_seconds", float, 30.0),
 )
 
-# The Connections group (tts_core.connectors, docs/connectors.md): connectors.streamerbot.
+# The Connections group (tts_core.connectors, docs/connectors.md): connectors.streamerbot,
+# .speakerbot and .twitch.
 CONNECTION_SETTINGS: tuple[Setting, ...] = (
     Setting("streamerbot_enabled", bool, False),
     Setting("streamerbot_url", str, "ws://127.0.0.1:8080/"),
@@ -100,6 +101,10 @@ CONNECTION_SETTINGS: tuple[Setting, ...] = (
     Setting("speakerbot_enabled", bool, False),  # the Speaker.bot-compatible server (docs/speakerbot.md)
     Setting("speakerbot_port", int, 7580),
     Setting("speakerbot_udp_port", int, 6669),  # 0 = off
+    Setting("twitch_enabled", bool, False),  # Twitch EventSub (docs/connectors.md, Twitch)
+    Setting("twitch_client_id", str, ""),  # of the streamer's own application (not a secret)
+    Setting("twitch_channel", str, ""),  # login name; empty = the logged-in account
+    Setting("twitch_reward_titles", str, ""),  # comma- or line-separated channel point rewards
 )
 
 SETTINGS: tuple[Setting, ...] = (
@@ -242,6 +247,11 @@ def _apply_connections(v: Mapping[str, Any], config: TTSConfig) -> None:
     config.connectors.speakerbot = dataclasses.replace(
         config.connectors.speakerbot, enabled=v["speakerbot_enabled"], port=v["speakerbot_port"],
         udp_port=v["speakerbot_udp_port"])
+    twitch = config.connectors.twitch  # its login is kept in the data folder, not in the settings
+    twitch.enabled = v["twitch_enabled"]
+    twitch.client_id = v["twitch_client_id"]
+    twitch.channel = v["twitch_channel"]
+    twitch.reward_titles = _items(v["twitch_reward_titles"])
 
 
 def _items(text: str) -> list[str]:
