@@ -49,6 +49,8 @@ def config(server: FakeTwitch, **settings: Any) -> TTSConfig:
     return TTSConfig.from_dict(
         {
             "tts_queue": {"rate_limit_per_minute": 0, "max_queue_size": 500},
+            # every line names its viewer: these tests are about delivery, not "X says"
+            "streamer_bot": {"repeat_name_after_seconds": 0},
             "connectors": {"twitch": server.settings(reward_titles=[REWARD], **settings)},
         }
     )
