@@ -198,7 +198,7 @@ class ListenerServer:
                 log.exception("listener stopped on an error")
         finally:
             self._started.set()
-            _cancel_remaining(loop)
+            cancel_remaining(loop)
             loop.close()
             commands.stop()
 
@@ -364,7 +364,8 @@ def _log_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) ->
     log.error("listener: %s%s", context.get("message", "error"), f": {exc}" if exc else "")
 
 
-def _cancel_remaining(loop: asyncio.AbstractEventLoop) -> None:
+def cancel_remaining(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel the tasks still on ``loop`` and let them end (a server thread's last step)."""
     tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
     for task in tasks:
         task.cancel()

@@ -48,6 +48,7 @@ from tts_core.domain.events import Event
 from tts_core.domain.token_bucket import TokenBucket
 from tts_core.ingest.translator import StreamerBotIntegration
 from tts_core.listener.guard import HostAllowList, OneLine, RateLimitedLog, install_log_limits
+from tts_core.listener.server import cancel_remaining
 from tts_core.runtime.manager import TTSQueueManager
 from tts_core.runtime.settings import Prepared
 
@@ -349,7 +350,7 @@ class SpeakerbotServer:
         finally:
             self._started.set()
             self._watch_events(False)
-            _cancel_remaining(loop)
+            cancel_remaining(loop)
             loop.close()
             self._commands.shutdown(wait=True, cancel_futures=True)
 
@@ -629,10 +630,3 @@ def _log_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) ->
     exc = context.get("exception")
     log.error("speakerbot: %s%s", context.get("message", "error"), f": {exc}" if exc else "")
 
-
-def _cancel_remaining(loop: asyncio.AbstractEventLoop) -> None:
-    tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
-    for task in tasks:
-        task.cancel()
-    if tasks:
-        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
