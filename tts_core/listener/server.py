@@ -128,11 +128,13 @@ class ListenerServer:
         install_log_limits(["tts_core.listener.http"], OneLine())
         self._started.clear()
         self._start_error = None
+        self.dispatcher.history.start()  # what ended before a dashboard opens, for GetHistory
         self._thread = threading.Thread(target=self._run, name="tts-listener", daemon=True)
         self._thread.start()
         if not self._started.wait(timeout):
             raise TimeoutError(f"listener did not start within {timeout} s")
         if self._start_error is not None:
+            self.dispatcher.history.stop()
             self._thread.join(1.0)
             self._thread = None
             raise self._start_error
@@ -144,6 +146,7 @@ class ListenerServer:
         thread, loop, stopping = self._thread, self._loop, self._stopping
         if thread is None:
             return
+        self.dispatcher.history.stop()
         self._stop_budget = max(0.05, timeout - 0.2)  # leave time for the loop to wind down
         if loop is not None and stopping is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
