@@ -30,5 +30,5 @@ def dashboard_file(name: str) -> str:
 def dashboard_csp(host_header: str) -> str:
     """The page's Content-Security-Policy: its own script and style, its own WebSocket
     only; no inline script (viewer text can never run), no framing by other pages."""
-    return (f"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    return (f"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             f"connect-src ws://{host_header}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
