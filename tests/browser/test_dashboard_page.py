@@ -37,7 +37,7 @@ def foreign_site() -> Iterator[tuple[ThreadingHTTPServer, dict[str, int]]]:
     target = {"port": 0}
 
     class Page(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             body = (FOREIGN_PAGE % target["port"]).encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -77,13 +77,15 @@ def test_a_page_from_another_origin_cannot_act(page, tmp_path, foreign_site):
 def test_fits_a_dock_in_light_and_dark_themes(page, tmp_path):
     with stage(tmp_path, speed=0.0) as where:
         for name, text in (("Dee", "first time here, love the stream"), ("Eli", "what game is next?")):
-            where.wait_played(where.send({"type": "chat", "username": name, "message": f"!tts {text}"})["message_id"])
+            sent = where.send({"type": "chat", "username": name, "message": f"!tts {text}"})
+            where.wait_played(sent["message_id"])
         where.send({"type": "user_banned", "username": "Troll"})
         where.send({"type": "chat", "username": "Troll", "message": "!tts spam spam spam"})
         where.manager.pause()
-        where.send({"type": "donation", "donor_name": "Ann", "amount": 25, "message": "Great stream, thank you!",
-                    "needs_approval": True})
-        where.send({"type": "chat", "username": "Bob", "message": "!tts hello from chat", "hold_seconds": 120})
+        where.send({"type": "donation", "donor_name": "Ann", "amount": 25,
+                    "message": "Great stream, thank you!", "needs_approval": True})
+        where.send({"type": "chat", "username": "Bob", "message": "!tts hello from chat",
+                    "hold_seconds": 120})
         where.send({"type": "follow", "username": "Cleo"})
         where.send({"type": "tts", "text": "A low priority announcement", "priority": "LOW"})
         log_in(page, where)
@@ -134,7 +136,8 @@ window.WebSocket = class extends Native {
     super(...args);
     this.addEventListener("message", (message) => {  // before the page's own handler
       const now = performance.now();
-      if (message.data.includes('"event":"queued"')) window.timing.arrived[JSON.parse(message.data).message_id] = now;
+      if (!message.data.includes('"event":"queued"')) return;
+      window.timing.arrived[JSON.parse(message.data).message_id] = now;
     });
   }
 };
@@ -142,7 +145,9 @@ new MutationObserver((records) => {
   const ids = [];
   for (const record of records) {
     if (record.target.id !== "queue") continue;
-    for (const added of record.addedNodes) if (added.dataset && added.dataset.messageId) ids.push(added.dataset.messageId);
+    for (const added of record.addedNodes) {
+      if (added.dataset && added.dataset.messageId) ids.push(added.dataset.messageId);
+    }
   }
   if (ids.length) requestAnimationFrame(() => {  // the frame that paints them
     const now = performance.now();

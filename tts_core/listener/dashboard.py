@@ -24,7 +24,7 @@ DASHBOARD_FILES = {
 @cache
 def dashboard_file(name: str) -> str:
     """The text of a file in ``tts_core/listener/static`` (read once)."""
-    return resources.files("tts_core.listener").joinpath("static", name).read_text(encoding="utf-8")
+    return resources.files("tts_core.listener").joinpath("static").joinpath(name).read_text(encoding="utf-8")
 
 
 def dashboard_csp(host_header: str) -> str:

@@ -4,7 +4,8 @@
 per request, sharing one rate limit), ``GET /health`` says whether the queue runs and
 whether its journal takes writes,
 ``GET /overlay`` serves the captions page, ``GET /`` the moderator dashboard (with
-``/dashboard.js`` and ``/dashboard.css``; a WebSocket upgrade on ``/`` never gets here), ``OPTIONS`` answers a browser's preflight
+``/dashboard.js`` and ``/dashboard.css``; a WebSocket upgrade on ``/`` never gets here),
+``OPTIONS`` answers a browser's preflight
 (only allow-listed origins get this far). Bodies are read as they arrive, within the
 time-out.
 """

@@ -68,7 +68,8 @@ class Removal:
         removed, skipped = self.manager.remove_where(predicate, reason, skip)
         log.info("%s: removed %d message(s)%s", kind, len(removed), f", skipped {skipped}" if skipped else "")
         if banned:
-            return {"removed": removed, "skipped": skipped, "blocked_seconds": self._block(kind, fields, seen)}
+            blocked = self._block(kind, fields, seen)
+            return {"removed": removed, "skipped": skipped, "blocked_seconds": blocked}
         return {"removed": removed, "skipped": skipped}
 
     def _block(self, kind: str, fields: Mapping[str, Any], also: set[str]) -> float:
