@@ -134,3 +134,18 @@ def test_viewer_text_is_shown_as_text(page, tmp_path):
         expect(shown).to_contain_text("<i>Mallory</i>")
         assert shown.locator("img, b, i").count() == 0
         assert page.title() == "TTS dashboard"
+
+
+def test_a_wrong_token_is_refused_and_the_right_one_is_kept_for_the_tab(page, tmp_path):
+    with stage(tmp_path, speed=0.0) as where:
+        page.goto(where.url)
+        page.get_by_label("Token").fill("not-the-token")
+        page.get_by_role("button", name="Log in").click()
+        expect(page.locator("#login-error")).to_have_text("wrong token", timeout=DEADLINE_MS)
+        expect(page.locator("#main")).to_be_hidden()
+        assert page.evaluate("sessionStorage.getItem('obs-tts-token')") is None, "a wrong token is not kept"
+        log_in(page, where)
+        page.reload()  # same tab: no form again
+        page.locator("#connection", has_text="Live").wait_for(timeout=DEADLINE_MS)
+        expect(page.locator("#login")).to_be_hidden()
+        assert where.token not in page.url

@@ -11,7 +11,7 @@
   const HISTORY_KEEP = 200, MAX_ROWS = 500, QUEUE_LIMIT = 500;
   const STATS_EVERY_MS = 2000, RESYNC_EVERY_MS = 5000, RESYNC_AFTER_MS = 300;
 
-  let socket = null, nextId = 1, retryMs = 500, live = false;
+  let socket = null, nextId = 1, retryMs = 500, live = false, loggingIn = false;
   const calls = new Map();            // request id -> {resolve}
   const queue = new Map();            // message_id -> waiting or held message
   const ended = new Set();            // ids that ended (a late GetQueue reply must not bring them back)
@@ -31,6 +31,7 @@
       live = false;
       for (const call of calls.values()) call.resolve({ status: "error", error: { code: "closed", message: "connection closed" } });
       calls.clear();
+      if (loggingIn) return;  // the listener closes unauthenticated sockets; the form reconnects
       setConnection("Disconnected; reconnecting…", false);
       setTimeout(connect, retryMs);
       retryMs = Math.min(retryMs * 2, 5000);
@@ -85,6 +86,7 @@
       showLogin(code === "unauthorized" ? "" : subscribed.error.message);
       return;
     }
+    loggingIn = false;
     $("login").hidden = true;
     $("main").hidden = false;
     live = true;
@@ -93,6 +95,7 @@
   }
 
   function showLogin(problem) {
+    loggingIn = true;
     $("main").hidden = true;
     $("login").hidden = false;
     $("login-error").textContent = problem || "";
@@ -108,7 +111,7 @@
     $("token").value = "";
     $("login-error").textContent = "";
     if (socket && socket.readyState === WebSocket.OPEN) begin();
-    else if (socket) socket.close();  // onclose reconnects and logs in with the kept token
+    else connect();  // begin() logs in with the kept token
   });
 
   function setConnection(text, ok) {
