@@ -19,6 +19,7 @@
   let playing = null;                 // {item, startedMs, durationMs, elapsedKnown}
   let history = [];                   // end events, newest first
   let stats = null, more = 0, renderPending = false, resyncTimer = null, historyDirty = true;
+  let arrivedMeanwhile = null, resyncAgain = false;  // queued while a GetQueue is on its way
 
   // -- the connection ----------------------------------------------------------------
 
@@ -125,10 +126,13 @@
     const id = event.message_id;
     if (event.event === "queued") {
       if (ended.has(id)) return;
-      queue.set(id, fromEvent(event, event.held ? "held" : "queued"));
+      const item = fromEvent(event, event.held ? "held" : "queued");
+      queue.set(id, item);
+      if (arrivedMeanwhile) arrivedMeanwhile.set(id, item);
       if (event.held) resyncSoon();  // its hold reason and countdown come with GetQueue
     } else if (event.event === "playback_started") {
       queue.delete(id);
+      remember(id);  // no longer waiting: a GetQueue answered earlier must not bring it back
       playing = { item: fromEvent(event, "playing"), startedMs: performance.now(),
                   durationMs: event.duration_ms || 0, elapsedKnown: true };
     } else if (ENDINGS.has(event.event)) {
@@ -138,6 +142,9 @@
       if (history.length > HISTORY_KEEP) history.length = HISTORY_KEEP;
       historyDirty = true;
     }
+    // Beyond the first QUEUE_LIMIT messages the page knows only a count: GetQueue soon
+    // puts the right ones on screen, and keeps what the page holds (and sorts) bounded.
+    if (more > 0) resyncSoon();
     scheduleRender();
   }
 
@@ -155,7 +162,12 @@
   async function resync() {
     clearTimeout(resyncTimer);
     resyncTimer = null;
+    if (arrivedMeanwhile) { resyncAgain = true; return; }  // one GetQueue at a time
+    arrivedMeanwhile = new Map();
     const reply = await call("GetQueue", { limit: QUEUE_LIMIT });
+    const arrived = arrivedMeanwhile;
+    arrivedMeanwhile = null;
+    if (resyncAgain) { resyncAgain = false; resyncSoon(); }
     if (reply.status !== "ok") return;
     const now = performance.now();
     queue.clear();
@@ -164,6 +176,7 @@
       if (item.state === "held") item.heldUntilMs = now + (item.held_for_s || 0) * 1000;
       queue.set(item.message_id, item);
     }
+    for (const [id, item] of arrived) if (!queue.has(id) && !ended.has(id)) queue.set(id, item);
     more = Math.max(0, reply.pending - reply.queue.length);
     const current = reply.now_playing;
     if (!current) playing = null;
