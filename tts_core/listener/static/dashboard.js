@@ -8,8 +8,9 @@
   const ENDINGS = new Set(["playback_finished", "skipped", "failed", "dropped", "rejected", "filtered"]);
   const OUTCOME = { playback_finished: "played", skipped: "skipped", failed: "failed", dropped: "dropped",
                     rejected: "rejected", filtered: "filtered" };
-  const HISTORY_KEEP = 200, MAX_ROWS = 500, QUEUE_LIMIT = 500;
-  const STATS_EVERY_MS = 2000, RESYNC_EVERY_MS = 5000, RESYNC_AFTER_MS = 300;
+  const HISTORY_KEEP = 200, MAX_ROWS = 250, QUEUE_LIMIT = 250;  // rows: more than anyone scrolls
+  const STATS_EVERY_MS = 2000, RESYNC_EVERY_MS = 5000, RESYNC_AFTER_MS = 300, LONG_QUEUE_EVERY_MS = 1000;
+  const EVENTS = ["queued", "playback_started", ...ENDINGS];
 
   let socket = null, nextId = 1, retryMs = 500, live = false, loggingIn = false;
   const calls = new Map();            // request id -> {resolve}
@@ -20,6 +21,7 @@
   let history = [];                   // end events, newest first
   let stats = null, more = 0, renderPending = false, resyncTimer = null, historyDirty = true;
   let arrivedMeanwhile = null, resyncAgain = false;  // queued while a GetQueue is on its way
+  let followingQueued = true;  // false while more than QUEUE_LIMIT wait (GetQueue each second instead)
 
   // -- the connection ----------------------------------------------------------------
 
@@ -81,7 +83,8 @@
         return;
       }
     }
-    const subscribed = await call("Subscribe");
+    followingQueued = true;
+    const subscribed = await call("Subscribe", { events: EVENTS });
     if (subscribed.status !== "ok") {
       const code = subscribed.error && subscribed.error.code;
       showLogin(code === "unauthorized" ? "" : subscribed.error.message);
@@ -142,9 +145,7 @@
       if (history.length > HISTORY_KEEP) history.length = HISTORY_KEEP;
       historyDirty = true;
     }
-    // Beyond the first QUEUE_LIMIT messages the page knows only a count: GetQueue soon
-    // puts the right ones on screen, and keeps what the page holds (and sorts) bounded.
-    if (more > 0) resyncSoon();
+    if (queue.size > QUEUE_LIMIT) resyncSoon();  // a long queue: see follow()
     scheduleRender();
   }
 
@@ -178,6 +179,8 @@
     }
     for (const [id, item] of arrived) if (!queue.has(id) && !ended.has(id)) queue.set(id, item);
     more = Math.max(0, reply.pending - reply.queue.length);
+    follow(more === 0);
+    if (more > 0) resyncSoon(LONG_QUEUE_EVERY_MS);
     const current = reply.now_playing;
     if (!current) playing = null;
     else if (!playing || playing.item.message_id !== current.message_id) {
@@ -186,8 +189,19 @@
     scheduleRender();
   }
 
-  function resyncSoon() {
-    if (resyncTimer === null) resyncTimer = setTimeout(resync, RESYNC_AFTER_MS);
+  function resyncSoon(delay = RESYNC_AFTER_MS) {
+    if (resyncTimer === null) resyncTimer = setTimeout(resync, delay);
+  }
+
+  // Beyond QUEUE_LIMIT waiting messages the page shows the first ones and a count: it then
+  // stops taking one "queued" event per message (a raid or a flood: thousands) and asks
+  // GetQueue every second instead, which keeps both the page and the listener light.
+  async function follow(queued) {
+    if (queued === followingQueued) return;
+    followingQueued = queued;
+    const events = queued ? EVENTS : EVENTS.filter((name) => name !== "queued");
+    await call("Subscribe", { events });
+    if (queued) resyncSoon();  // what was queued before the subscription took effect
   }
 
   async function loadHistory() {
