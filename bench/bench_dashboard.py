@@ -8,8 +8,10 @@ machine's speed hits all of them alike:
 - ``subscriber``: a WebSocket client that does what the page does on the wire (Subscribe
   to every event, GetStats every 2 s, GetQueue every 5 s) and reads everything, in its
   own process: the listener's cost of serving a dashboard;
-- ``chromium``: the real dashboard page in headless Chromium (Debian's, via Playwright),
-  logged in and live: that cost plus the browser's CPU on the same machine.
+- ``blank``: headless Chromium (Debian's, via Playwright) on an empty page: what the
+  browser itself costs this 2-core machine, whatever page it shows;
+- ``chromium``: the real dashboard page in that browser, live: the listener's cost of
+  serving it, plus the page's work, plus the browser's own CPU.
 
 Run: nice -n -15 .venv/bin/python bench/bench_dashboard.py [--runs N] [--events N]
 """
@@ -33,7 +35,7 @@ from tts_core import TTSConfig, TTSQueueManager
 from tts_core.listener import ListenerServer
 from tts_core.sinks import RealtimeSink
 
-MODES = ("none", "subscriber", "chromium")
+MODES = ("none", "subscriber", "blank", "chromium")
 RUNS = 5
 EVENTS = 30_000
 WINDOW = 64
@@ -76,8 +78,8 @@ def subscriber_process(port: int, ready: Any, stop: Any, results: Any) -> None:
         results.put(RuntimeError(f"subscriber failed: {exc!r}"))
 
 
-def chromium_process(port: int, ready: Any, stop: Any, results: Any) -> None:
-    """The dashboard page in headless Chromium, live until ``stop``."""
+def chromium_process(port: int, ready: Any, stop: Any, results: Any, blank: bool = False) -> None:
+    """The dashboard page (or an empty one) in headless Chromium, live until ``stop``."""
     try:
         from playwright.sync_api import sync_playwright
 
@@ -86,12 +88,13 @@ def chromium_process(port: int, ready: Any, stop: Any, results: Any) -> None:
             browser = playwright.chromium.launch(executable_path=path, headless=True,
                                                  args=["--no-sandbox", "--disable-gpu"])
             page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.locator("#connection", has_text="Live").wait_for(timeout=30_000)
+            if not blank:
+                page.goto(f"http://127.0.0.1:{port}/")
+                page.locator("#connection", has_text="Live").wait_for(timeout=30_000)
             ready.set()
             while not stop.is_set():
                 page.wait_for_timeout(200)
-            live = page.locator("#connection").inner_text()
+            live = "Live" if blank else page.locator("#connection").inner_text()
             browser.close()
         results.put(live)
     except Exception as exc:  # noqa: BLE001 -- reported by the parent
@@ -117,7 +120,8 @@ def run(mode: str, events: int, playback: str, deadline: float) -> tuple[float, 
             if mode != "none":
                 ready = ctx.Event()
                 target = subscriber_process if mode == "subscriber" else chromium_process
-                watcher = ctx.Process(target=target, args=(server.port, ready, stop, watched))
+                args: tuple[Any, ...] = (server.port, ready, stop, watched)
+                watcher = ctx.Process(target=target, args=(*args, True) if mode == "blank" else args)
                 watcher.start()
                 if not ready.wait(60):
                     raise TimeoutError(f"{mode} did not connect")

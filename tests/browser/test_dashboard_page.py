@@ -178,3 +178,24 @@ def test_a_burst_of_200_events_reaches_the_screen_quickly(page, tmp_path):
         assert p95 < 1000, f"median {median:.0f} ms, p95 {p95:.0f} ms"
         first = row(page, "queue", page.locator("#queue > li").first.get_attribute("data-message-id"))
         expect(first).to_contain_text("burst message 0")
+
+
+def test_a_flood_beyond_250_shows_the_first_ones_and_a_count(page, tmp_path):
+    with stage(tmp_path, paused=True) as where:
+        log_in(page, where)
+        for n in range(400):
+            where.bot.send(json.dumps({"type": "tts", "text": f"flood {n}", "priority": "LOW", "id": n}))
+        replies = 0
+        while replies < 400:
+            if '"status"' in where.bot.recv(timeout=30):
+                replies += 1
+        urgent = where.send({"type": "tts", "text": "urgent after the flood", "priority": "URGENT"})
+        expect(page.locator("#queue-count")).to_have_text("401", timeout=DEADLINE_MS)
+        expect(page.locator("#queue > li")).to_have_count(250)
+        expect(page.locator("#queue-more")).to_have_text("151 more not shown")
+        expect(page.locator("#queue > li").first).to_have_attribute("data-message-id", urgent["message_id"])
+        page.get_by_role("button", name="Clear").click()
+        expect(page.locator("#queue-count")).to_have_text("0", timeout=DEADLINE_MS)
+        later = where.send({"type": "tts", "text": "after the clear"})  # followed by events again
+        expect(row(page, "queue", later["message_id"])).to_be_visible(timeout=DEADLINE_MS)
+        expect(page.locator("#queue-more")).to_have_text("")

@@ -145,7 +145,7 @@
       if (history.length > HISTORY_KEEP) history.length = HISTORY_KEEP;
       historyDirty = true;
     }
-    if (queue.size > QUEUE_LIMIT) resyncSoon();  // a long queue: see follow()
+    if (queue.size > QUEUE_LIMIT) { follow(false); resyncSoon(); }  // a long queue: see follow()
     scheduleRender();
   }
 
