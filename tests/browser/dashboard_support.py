@@ -59,11 +59,15 @@ class Stage:
 
 
 @contextmanager
-def stage(tmp_path: Path, token: str = TOKEN, paused: bool = False, speed: float = 1.0) -> Iterator[Stage]:
-    """espeak-ng (the default engine) -> wav-dir sink at ``speed`` (1.0: real time)."""
+def stage(tmp_path: Path, token: str = TOKEN, paused: bool = False, speed: float = 1.0,
+          **listener: Any) -> Iterator[Stage]:
+    """espeak-ng (the default engine) -> wav-dir sink at ``speed`` (1.0: real time);
+    ``listener``: ListenerConfig fields."""
     config = TTSConfig(rate_limit_per_minute=0, max_queue_size=1000)
     config.listener.port = 0
     config.listener.token = token
+    for key, value in listener.items():
+        setattr(config.listener, key, value)
     out = tmp_path / "out"
     manager = TTSQueueManager(config, sink=WavDirSink(out, speed=speed))
     if paused:
