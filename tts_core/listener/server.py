@@ -138,8 +138,8 @@ class ListenerServer:
             self._thread.join(1.0)
             self._thread = None
             raise self._start_error
-        log.info("listener on %s (HTTP: POST /event, GET /health%s)", self.url,
-                 ", GET /overlay" if cfg.overlay else "")
+        log.info("listener on %s (HTTP: POST /event, GET /health%s; dashboard: http://%s:%d/)", self.url,
+                 ", GET /overlay" if cfg.overlay else "", _url_host(self.host), self.port)
 
     def stop(self, timeout: float = 1.0) -> None:
         """Close every connection and the port, and end the threads within ``timeout`` seconds."""
