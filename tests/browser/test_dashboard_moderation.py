@@ -99,6 +99,11 @@ def test_search_history_and_block_a_viewer(page, tmp_path):
         assert fine["status"] == "ok"
         where.wait_played(fine["message_id"])
 
+        page.get_by_label("Search by viewer or text").fill("fay")
+        history.get_by_role("button", name="Replay").click()
+        assert wait_until(lambda: [r["text"] for r in where.timeline()].count("fay speaks first") == 2, 30), \
+            "Replay plays the clip again"
+
 
 def test_test_message_form_pause_resume_and_keyboard_only(page, tmp_path):
     with stage(tmp_path, speed=0.0) as where:
@@ -115,6 +120,13 @@ def test_test_message_form_pause_resume_and_keyboard_only(page, tmp_path):
         page.keyboard.press("Enter")
         expect(page.locator("#queue > li", has_text="typed by the moderator")).to_contain_text(
             "HIGH", timeout=DEADLINE_MS)
+
+        page.get_by_role("button", name="Disable").click()
+        expect(page.get_by_role("button", name="Enable")).to_be_visible(timeout=DEADLINE_MS)
+        assert not where.manager.enabled
+        page.get_by_role("button", name="Enable").click()
+        expect(page.get_by_role("button", name="Disable")).to_be_visible(timeout=DEADLINE_MS)
+        assert where.manager.enabled
 
         resume = page.get_by_role("button", name="Resume")
         resume.focus()
