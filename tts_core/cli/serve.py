@@ -114,7 +114,8 @@ def run_serve(args: argparse.Namespace) -> int:
         listener.start()
         port = listener.port
         print(f"obs-tts serve: listening on {listener.url} (HTTP: POST http://{listener.host}:{port}/event, "
-              f"GET /health; dashboard http://{listener.host}:{port}/); engine {engine_cfg.name}, sink {args.sink}"
+              f"GET /health; dashboard http://{listener.host}:{port}/); engine {engine_cfg.name}, "
+              f"sink {args.sink}"
               f"{', token required' if config.listener.token else ''}; Ctrl+C stops", flush=True)
         for connector in connectors:
             connector.start()
