@@ -307,7 +307,7 @@ class Connector:
                 self.last_error = _describe(error)
                 self._set_state(CONNECTING, self.last_error)
                 delay = backoff_seconds(attempt)
-            if await self._sleep(delay):
+            if await self._sleep(delay) and not self._ends():  # woken by a setting, not by a stop
                 attempt = 0
                 self._set_state(CONNECTING)
 
