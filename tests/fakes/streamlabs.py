@@ -81,6 +81,7 @@ class FakeStreamlabs:
 
     def _serve(self, started: threading.Event) -> None:
         loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
         self._loop = loop
         sio = socketio.AsyncServer(
             async_mode="aiohttp",
@@ -94,7 +95,7 @@ class FakeStreamlabs:
         self._sio = sio
         app = web.Application()
         sio.attach(app)
-        self._runner = web.AppRunner(app, handle_signals=False)
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)  # it would log tokens
         loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)  # port 0 at first, then the same again
         loop.run_until_complete(site.start())
@@ -106,7 +107,8 @@ class FakeStreamlabs:
             pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
             for task in pending:
                 task.cancel()
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.close()
 
     async def _shutdown(self) -> None:

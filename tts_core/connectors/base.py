@@ -308,7 +308,7 @@ class Connector:
                 self._set_state(CONNECTING, self.last_error)
                 delay = backoff_seconds(attempt)
             if await self._sleep(delay) and not self._ends():  # woken by a setting, not by a stop
-                attempt = 0
+                attempt, self.last_error = 0, None  # the error was the old settings'
                 self._set_state(CONNECTING)
 
     def _ends(self) -> bool:
