@@ -290,3 +290,63 @@ def test_obs_tts_serve_starts_streamlabs_and_getstats_shows_its_state(tmp_path):
             assert state["state"] == CONNECTED and state["events"] == 1
             assert server.token not in json.dumps(stats) and not any(server.token in line for line in lines)
         assert process.stderr is not None and server.token not in process.stderr.read()
+
+
+def test_ticking_streamlabs_in_the_obs_panel_connects_live_and_its_alerts_play(monkeypatch, tmp_path):
+    import copy
+
+    from doubles import EventLog
+    from obs_fake import FakeFrames, FakeObs
+
+    from tts_core.obs.script.api import ObsApi
+    from tts_core.obs.script.app import ObsTTSApp
+    from tts_core.obs.script.pump import Pump
+    from tts_core.obs.script.settings import DEFAULTS
+
+    monkeypatch.setenv("OBS_TTS_DATA_DIR", str(tmp_path))
+    with FakeStreamlabs() as server:
+        obs, pump = FakeObs(), Pump()
+        app = ObsTTSApp(
+            ObsApi(obs),
+            pump,
+            {**DEFAULTS, "persist": False},
+            listener_factory=None,
+            debounce_s=0.05,
+            engine=ToneEngine(20),
+        )
+        app.media_source.frontend_ready()
+        frames = FakeFrames(obs, pump, clip_seconds=0.2)
+        app.start()
+        try:
+            assert wait_until(lambda: app.is_running)
+            manager = app.manager
+            assert manager is not None
+            assert wait_until(lambda: "streamlabs" in manager.get_stats()["connectors"])
+            assert manager.get_stats()["connectors"]["streamlabs"]["state"] == DISABLED
+            log = EventLog()
+            manager.subscribe(log)
+            # Streamlabs' address is not a panel field: the config under the panel points at the loopback
+            # server (as a JSON config would), then the panel's fields switch it on
+            pointed = copy.deepcopy(manager.config)
+            pointed.connectors.streamlabs.url = server.url
+            manager.reconfigure(pointed)
+            base = app.applied
+            app.settings_changed(
+                {**base, "streamlabs_enabled": True, "streamlabs_socket_token": server.token + "\n"}
+            )
+            assert server.wait_connected(timeout=20), manager.get_stats()["connectors"]["streamlabs"]
+            assert wait_until(lambda: "Streamlabs connected" in app.status_text()), app.status_text()
+            assert server.token not in app.status_text()
+            server.send(
+                "donation",
+                [{"name": "PanelFan", "amount": "2.50", "currency": "USD", "message": "hi"}],
+                event_id="evt_panel",
+            )
+            finished = log.wait_for("playback_finished", timeout=20)
+            assert finished["text"] == "PanelFan donated 2 dollars and 50 cents: hi"
+            app.settings_changed({**app.applied, "streamlabs_enabled": False})
+            assert wait_until(lambda: manager.get_stats()["connectors"]["streamlabs"]["state"] == DISABLED)
+            assert "Streamlabs" not in app.status_text()
+        finally:
+            assert app.shutdown()
+            frames.stop()
