@@ -5,13 +5,15 @@ Like Streamlabs, it takes the socket token from the query string (``?token=...``
 refuses a connection with another token (socket.io ``CONNECT_ERROR``, what a server's
 connect handler answers when it refuses; what Streamlabs itself says then is not
 documented). ``send(type, messages, for_=..., event_id=...)`` emits one ``event`` to every
-connected client, in Streamlabs' shape; ``restart()`` closes every connection and serves
-again on the same port; ``stop()`` ends it. Test infrastructure only.
+connected client, in Streamlabs' shape; ``tls=(cert, key)`` serves https/wss as Streamlabs
+does; ``restart()`` closes every connection and serves again on the same port; ``stop()``
+ends it. Test infrastructure only.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 import urllib.parse
 from typing import Any
@@ -23,8 +25,15 @@ TOKEN = "sl-socket-token-0123456789abcdef"
 
 
 class FakeStreamlabs:
-    def __init__(self, token: str = TOKEN, ping_interval: float = 25, ping_timeout: float = 20) -> None:
+    def __init__(
+        self,
+        token: str = TOKEN,
+        ping_interval: float = 25,
+        ping_timeout: float = 20,
+        tls: tuple[str, str] | None = None,
+    ) -> None:
         self.token = token
+        self.tls = tls  # (certificate file, key file): served over https/wss like Streamlabs
         self.ping_interval, self.ping_timeout = ping_interval, ping_timeout
         self.port = 0
         self.connections_made = 0
@@ -40,7 +49,7 @@ class FakeStreamlabs:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def settings(self, **extra: Any) -> dict[str, Any]:
         """The ``connectors.streamlabs`` section pointing at this fake."""
@@ -97,7 +106,12 @@ class FakeStreamlabs:
         sio.attach(app)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)  # it would log tokens
         loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port)  # port 0 at first, then the same again
+        context = None
+        if self.tls is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*self.tls)
+        # port 0 at first, then the same again
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port, ssl_context=context)
         loop.run_until_complete(site.start())
         self.port = self._runner.addresses[0][1]
         started.set()

@@ -350,3 +350,64 @@ def test_ticking_streamlabs_in_the_obs_panel_connects_live_and_its_alerts_play(m
         finally:
             assert app.shutdown()
             frames.stop()
+
+
+def _self_signed(folder: Any) -> tuple[str, str]:
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return str(cert), str(key)
+
+
+def test_over_https_like_streamlabs_a_trusted_certificate_connects_and_an_unchecked_one_says_why(tmp_path):
+    import os
+
+    cert, key = _self_signed(tmp_path)
+    with FakeStreamlabs(tls=(cert, key)) as server:
+        assert server.url.startswith("https://")
+        config_file = tmp_path / "config.json"
+        config_file.write_text(json.dumps({"connectors": {"streamlabs": server.settings()}}))
+        lines = {}
+        for name, env in (
+            ("trusted", {**os.environ, "SSL_CERT_FILE": cert}),
+            ("untrusted", dict(os.environ)),
+        ):
+            env.pop("SSL_CERT_DIR", None)
+            if name == "untrusted":
+                env.pop("SSL_CERT_FILE", None)
+            done = subprocess.run(
+                [sys.executable, "-m", "tts_core.cli", "doctor", "--config", str(config_file)],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                env=env,
+            )
+            lines[name] = next(line for line in done.stdout.splitlines() if "connector streamlabs" in line)
+            assert server.token not in done.stdout + done.stderr
+    assert lines["trusted"].split() == ["ok", "connector", "streamlabs"], lines
+    assert lines["untrusted"] == (
+        f"  FAIL  connector streamlabs: Streamlabs at {server.url}: cannot reach "
+        f"{server.url}: its TLS certificate could not be checked (is this Python's "
+        "certificate store installed and the clock right?)"
+    )

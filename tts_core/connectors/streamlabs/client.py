@@ -178,6 +178,9 @@ def _refused(exc: BaseException, refusals: list[Any], settings: StreamlabsConnec
                 return AuthFailed(f"Streamlabs refused the socket token (HTTP {cause.status}): {TOKEN_HELP}")
             return ConnectorError(f"{settings.url} answered HTTP {cause.status}, not Socket.IO: "
                                   "check connectors.streamlabs.url")
+        if isinstance(cause, (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError)):
+            return ConnectorError(f"cannot reach {settings.url}: its TLS certificate could not be checked "
+                                  "(is this Python's certificate store installed and the clock right?)")
         if isinstance(cause, aiohttp.ClientConnectorError):
             if isinstance(cause.os_error, ConnectionRefusedError):
                 return ConnectorError(f"connection refused by {settings.url}")
