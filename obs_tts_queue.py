@@ -343,6 +343,10 @@ def _add_connections_group(props: Any) -> None:
     obs.obs_properties_add_int(group, "speakerbot_port", "Speaker.bot WebSocket port", 1, 65535, 1)
     obs.obs_properties_add_int(group, "speakerbot_udp_port", "Speaker.bot UDP port (0 = off)", 0, 65535, 1)
     _add_twitch_fields(group)
+    obs.obs_properties_add_bool(group, "streamlabs_enabled", "Streamlabs: take its alerts")
+    _explain(obs.obs_properties_add_text(group, "streamlabs_socket_token", "Streamlabs Socket API Token",
+                                         obs.OBS_TEXT_PASSWORD),
+             "Streamlabs > Account Settings > API Settings > API Tokens > Your Socket API Token")
     obs.obs_properties_add_group(props, "connections", "Connections", obs.OBS_GROUP_NORMAL, group)
 
 

@@ -307,8 +307,8 @@ class Connector:
                 self.last_error = _describe(error)
                 self._set_state(CONNECTING, self.last_error)
                 delay = backoff_seconds(attempt)
-            if await self._sleep(delay):
-                attempt = 0
+            if await self._sleep(delay) and not self._ends():  # woken by a setting, not by a stop
+                attempt, self.last_error = 0, None  # the error was the old settings'
                 self._set_state(CONNECTING)
 
     def _ends(self) -> bool:

@@ -10,6 +10,7 @@ from tts_core.connectors.base import CONNECTED
 from tts_core.connectors.speakerbot import SpeakerbotServer
 from tts_core.connectors.speakerbot.server import LISTENING
 from tts_core.connectors.streamerbot import StreamerBotConnector
+from tts_core.connectors.streamlabs import StreamlabsConnector
 from tts_core.connectors.twitch import TwitchConnector
 from tts_core.ingest.translator import StreamerBotIntegration
 from tts_core.runtime.manager import TTSQueueManager
@@ -32,9 +33,11 @@ class Part(Protocol):
     def last_error(self) -> str | None: ...
 
 
-CONNECTOR_CLASSES: tuple[type[StreamerBotConnector] | type[SpeakerbotServer] | type[TwitchConnector], ...] = (
-    StreamerBotConnector, SpeakerbotServer, TwitchConnector)
-NAMES = {"streamerbot": "Streamer.bot", "speakerbot": "Speaker.bot server", "twitch": "Twitch"}
+CONNECTOR_CLASSES: tuple[type[StreamerBotConnector] | type[SpeakerbotServer] | type[TwitchConnector]
+                         | type[StreamlabsConnector], ...] = (
+    StreamerBotConnector, SpeakerbotServer, TwitchConnector, StreamlabsConnector)
+NAMES = {"streamerbot": "Streamer.bot", "speakerbot": "Speaker.bot server", "twitch": "Twitch",
+         "streamlabs": "Streamlabs"}
 WORKING = (CONNECTED, LISTENING)  # a client connected, a server listening (with or without clients)
 
 

@@ -60,7 +60,7 @@ ENGINE_FIELDS: dict[str, tuple[str, str]] = {
     "elevenlabs_model": ("elevenlabs", "model"),
 }
 SECRET_SETTINGS = frozenset({"azure_key", "openai_key", "elevenlabs_key", "listener_token",
-                             "streamerbot_password"})
+                             "streamerbot_password", "streamlabs_socket_token"})
 
 
 def engine_fields_for(engine_name: str) -> list[str]:
@@ -105,6 +105,8 @@ CONNECTION_SETTINGS: tuple[Setting, ...] = (
     Setting("twitch_client_id", str, ""),  # of the streamer's own application (not a secret)
     Setting("twitch_channel", str, ""),  # login name; empty = the logged-in account
     Setting("twitch_reward_titles", str, ""),  # comma- or line-separated channel point rewards
+    Setting("streamlabs_enabled", bool, False),  # Streamlabs' Socket API (docs/connectors.md, Streamlabs)
+    Setting("streamlabs_socket_token", str, ""),  # never logged or shown
 )
 
 SETTINGS: tuple[Setting, ...] = (
@@ -252,6 +254,9 @@ def _apply_connections(v: Mapping[str, Any], config: TTSConfig) -> None:
     twitch.client_id = v["twitch_client_id"]
     twitch.channel = v["twitch_channel"]
     twitch.reward_titles = _items(v["twitch_reward_titles"])
+    streamlabs = config.connectors.streamlabs
+    streamlabs.enabled = v["streamlabs_enabled"]
+    streamlabs.socket_token = v["streamlabs_socket_token"].strip()
 
 
 def _items(text: str) -> list[str]:
