@@ -91,6 +91,8 @@ function hide() {
   stop();
   clip = null;
   box.hidden = true;
+  who.textContent = "";
+  line.replaceChildren();
   delete box.dataset.messageId;
   delete box.dataset.current;
 }
@@ -106,8 +108,12 @@ function ended(event) {
   else hide();
 }
 
+// <html data-captions="connecting|ready|refused">: for a look in the browser's dev tools.
+function state(value) { document.documentElement.dataset.captions = value; }
+
 let delay = 500;
 function connect() {
+  state("connecting");
   const ws = new WebSocket(`ws://${location.host}/`);
   ws.onopen = () => {
     delay = 500;
@@ -116,7 +122,10 @@ function connect() {
   };
   ws.onmessage = (message) => {
     const event = JSON.parse(message.data);
-    if (event.status === "error") console.warn("captions:", event.error && event.error.message);
+    if (event.status === "error") {
+      state("refused");
+      console.warn("captions:", event.error && event.error.message);
+    } else if (event.id === "overlay" && event.status === "ok") state("ready");
     else if (event.event === "playback_started") show(event);
     else if (event.event) ended(event);
   };
