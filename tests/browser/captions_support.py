@@ -61,8 +61,8 @@ class Stack:
     def event(self, name: str, message_id: str, timeout: float = 30.0) -> dict[str, Any]:
         """The event ``name`` about ``message_id``, once it was published."""
         def found() -> dict[str, Any] | None:
-            return next((e for e in list(self.events) if e["event"] == name and e["message_id"] == message_id),
-                        None)
+            return next((e for e in list(self.events)
+                         if e["event"] == name and e["message_id"] == message_id), None)
         assert wait_until(found, timeout), f"no {name} for {message_id}: {self.events}"
         event = found()
         assert event is not None
@@ -91,7 +91,8 @@ def captions_stack(make_manager: Callable[..., TTSQueueManager], engine: object,
 def open_overlay(page: Any, stack: Stack, query: str = "") -> None:
     """Open the overlay, wait until it subscribed, and start the sampler."""
     page.goto(f"{stack.http}/overlay{query}")
-    page.wait_for_function("() => document.documentElement.dataset.captions === 'ready'", timeout=PAGE_TIMEOUT_MS)
+    page.wait_for_function("() => document.documentElement.dataset.captions === 'ready'",
+                           timeout=PAGE_TIMEOUT_MS)
     page.evaluate(SAMPLER)
 
 

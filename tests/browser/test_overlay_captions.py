@@ -64,8 +64,8 @@ def test_the_overlay_with_a_token_authenticates_and_without_it_shows_nothing(mak
             stranger.goto(f"{stack.http}/overlay")
             stranger.wait_for_function("() => document.documentElement.dataset.captions === 'refused'",
                                        timeout=PAGE_TIMEOUT_MS)
-            stranger.evaluate("() => { window.shown = false; setInterval(() => { "
-                              "if (!document.querySelector('.tts-caption').hidden) window.shown = true; }, 10); }")
+            stranger.evaluate("() => { window.shown = false; setInterval(() => { if (!document"
+                              ".querySelector('.tts-caption').hidden) window.shown = true; }, 10); }")
             message_id = stack.speak("one two three four", token="s3cret-overlay")
             assert len(highlighted(samples_of_one_clip(page))) > 0
             stack.event("playback_finished", message_id)

@@ -5,6 +5,7 @@ the queue, the engine chain and its clip cache; an even estimate for espeak-ng."
 # ruff: noqa: F811 - the fixtures imported from fakes.fixtures are test arguments
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from doubles import wait_until
@@ -60,7 +61,8 @@ def test_edge_word_boundaries_reach_playback_started(edge_server: UspServer, mak
     text = "Welcome to the stream, everyone"
     (started,) = started_events(make_manager(engine_config("edge", tmp_path)), [text])
     assert started["word_timing"] == "engine"
-    assert [(w["text"].rstrip(","), w["start_ms"], w["end_ms"]) for w in started["words"]] == sent_ms(edge_server)
+    got = [(w["text"].rstrip(","), w["start_ms"], w["end_ms"]) for w in started["words"]]
+    assert got == sent_ms(edge_server)
     assert all(0 <= w["start_ms"] <= w["end_ms"] <= started["duration_ms"] for w in started["words"])
 
 
@@ -70,5 +72,5 @@ def test_espeak_words_are_spread_over_the_clip_as_an_estimate(make_manager, tmp_
     words = started["words"]
     assert started["word_timing"] == "estimate" and [w["text"] for w in words] == text.split()
     assert words[0]["start_ms"] == 0 and words[-1]["end_ms"] == started["duration_ms"] > 1000
-    assert all(a["end_ms"] == b["start_ms"] for a, b in zip(words, words[1:]))  # one after the other
+    assert all(a["end_ms"] == b["start_ms"] for a, b in pairwise(words))  # one after the other
     assert words[4]["end_ms"] - words[4]["start_ms"] > words[2]["end_ms"] - words[2]["start_ms"]  # by length

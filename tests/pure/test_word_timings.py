@@ -43,7 +43,8 @@ def test_times_never_go_backwards_even_if_the_engine_says_so():
 
 def test_no_engine_words_or_none_found_is_an_even_estimate_by_length():
     words, timing = caption_words("hi everybody", 1400)
-    assert timing == "estimate" and times(words) == [("hi", 0, 323), ("everybody", 323, 1400)]  # 3:10 (length + 1)
+    # By length + 1: 3 to 10.
+    assert timing == "estimate" and times(words) == [("hi", 0, 323), ("everybody", 323, 1400)]
     assert caption_words("hi everybody", 1400, (SpokenWord("zzz", 0, 10),))[1] == "estimate"
     assert caption_words("   ", 1000) == ([], "estimate")
 
