@@ -120,7 +120,8 @@ def test_a_screenshot_of_the_overlay_during_playback(make_manager, page, tmp_pat
     with captions_stack(make_manager, EspeakEngine()) as stack:
         open_overlay(page, stack)
         # A dark scene behind the transparent page, as in OBS, so the picture shows something.
-        page.add_style_tag(content="html { height: 100%; background: linear-gradient(135deg, #263145, #3b2a4d); }")
+        page.add_style_tag(content="html { height: 100%; "
+                                   "background: linear-gradient(135deg, #263145, #3b2a4d); }")
         stack.speak("Thanks for the raid, everyone! Welcome to the stream.", username="StreamFan42")
         page.wait_for_function("() => Number(document.querySelector('.tts-caption').dataset.current) >= 3",
                                timeout=PAGE_TIMEOUT_MS)
