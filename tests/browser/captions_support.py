@@ -58,6 +58,12 @@ class Stack:
         assert reply["status"] == "ok", reply
         return str(reply["message_id"])
 
+    def request(self, name: str) -> None:
+        """Send the request ``name`` (Skip, Stop, ...) as a bot would."""
+        with connect(f"ws://127.0.0.1:{self.server.port}/", open_timeout=5) as ws:
+            ws.send(json.dumps({"request": name, "id": "r"}))
+            assert json.loads(ws.recv(timeout=5))["status"] == "ok"
+
     def event(self, name: str, message_id: str, timeout: float = 30.0) -> dict[str, Any]:
         """The event ``name`` about ``message_id``, once it was published."""
         def found() -> dict[str, Any] | None:

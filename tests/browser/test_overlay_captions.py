@@ -47,6 +47,20 @@ def test_the_overlay_highlights_the_words_in_order_while_the_clip_plays_then_hid
     assert page.locator(".tts-who").text_content() == ""  # cleared with the caption
 
 
+def test_a_skipped_clip_hides_the_caption_at_once(make_manager, page):
+    with captions_stack(make_manager, EspeakEngine()) as stack:
+        open_overlay(page, stack)
+        message_id = stack.speak(" ".join([SPOKEN] * 3))  # about 10 s
+        started = stack.event("playback_started", message_id)
+        page.wait_for_function("() => Number(document.querySelector('.tts-caption').dataset.current) >= 1",
+                               timeout=PAGE_TIMEOUT_MS)
+        stack.request("Skip")
+        stack.event("skipped", message_id)
+        samples = samples_of_one_clip(page)
+    shown_ms = samples[-1]["t"] - samples[0]["t"]
+    assert shown_ms < started["duration_ms"] / 2, (shown_ms, started["duration_ms"])
+
+
 def test_the_overlay_shows_who_is_read(make_manager, page):
     with captions_stack(make_manager, EspeakEngine()) as stack:
         open_overlay(page, stack)
