@@ -1,6 +1,7 @@
 // The captions overlay of OBS TTS Queue (GET /overlay): who is read and what, with the
 // word being spoken highlighted. It uses the listener's public WebSocket protocol
-// (Authenticate, Subscribe) and the word timings of playback_started events.
+// (Authenticate, Subscribe) and the word timings of playback_started events; a timer moves
+// the highlight at each word's start time (timers keep running where animation frames may not).
 // URL options: token, font_size (px), words (shown at once; 0 = all), who (0 hides the
 // name), hide_after_ms (how long the caption stays after the clip), delay_ms (shifts the
 // highlight later, for a sink that starts late). Viewer text only ever goes in textContent.
@@ -65,7 +66,7 @@ function update() {
   const next = clip.words[index + 1];
   const wait = next ? next.start_ms - elapsed : clip.durationMs + SAFETY_MS - elapsed;
   if (!next && wait <= 0) { hide(); return; }
-  clip.timer = setTimeout(() => requestAnimationFrame(update), Math.max(0, wait));
+  clip.timer = setTimeout(update, Math.max(0, wait));  // at the next word's start time
 }
 
 function show(event) {
