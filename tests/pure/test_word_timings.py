@@ -70,3 +70,20 @@ def test_the_clip_cache_keeps_word_timings_and_reads_old_files_without_them(tmp_
     assert hit == audio and getattr(hit, "words", None) == spoken
     plain = again.get("edge", None, None, None, "plain")
     assert plain == audio and not hasattr(plain, "words")
+
+
+def test_an_engine_word_matches_a_whole_word_nearby_never_the_inside_of_another():
+    # "a" is not the "a" inside "raid"; "known" follows "well" inside "well-known".
+    spoken = (SpokenWord("raid", 0, 300), SpokenWord("a", 300, 400), SpokenWord("well", 400, 600),
+              SpokenWord("known", 600, 900))
+    words, _ = caption_words("raid a well-known", 1000, spoken)
+    assert times(words) == [("raid", 0, 300), ("a", 300, 400), ("well-known", 400, 900)]
+    far = (SpokenWord("one", 0, 100), SpokenWord("seven", 100, 200))  # seven is six words on: not it
+    words, _ = caption_words("one two three four five six seven", 700, far)
+    assert words[6]["start_ms"] > 200
+
+
+def test_letters_that_fold_to_more_letters_keep_the_words_in_place():
+    spoken = (SpokenWord("Straße", 0, 400), SpokenWord("frei", 400, 800))
+    words, timing = caption_words("STRASSE frei", 1000, spoken)
+    assert timing == "engine" and times(words) == [("STRASSE", 0, 400), ("frei", 400, 800)]

@@ -19,6 +19,7 @@ TICKS_PER_MS = 10_000  # Azure and Edge count audio offsets in 100-ns ticks
 WORD_TIMING_ENGINE = "engine"
 WORD_TIMING_ESTIMATE = "estimate"
 _TOKEN = re.compile(r"\S+")
+LOOKAHEAD_WORDS = 4  # how many words of the text an engine's word may be ahead of the last one found
 
 
 @dataclass(frozen=True)
@@ -89,25 +90,37 @@ def _estimate(text: str, tokens: list[tuple[int, int]], duration_ms: int) -> lis
 def _align(text: str, tokens: list[tuple[int, int]], spoken: tuple[SpokenWord, ...],
            duration_ms: int) -> list[tuple[int, int]] | None:
     """Times per token from the engine's words, found in ``text`` in order; None if none is found."""
-    folded = text.casefold()
     starts: list[int | None] = [None] * len(tokens)
     ends: list[int | None] = [None] * len(tokens)
-    cursor, token = 0, 0
+    token, inside = 0, 0  # the token of the last word found, and where in it that word ended
     for word in spoken:
         needle = html.unescape(word.text).strip().casefold()
-        at = folded.find(needle, cursor) if needle else -1
-        if at < 0:
+        found = _find(text, tokens, needle, token, inside) if needle else None
+        if found is None:
             continue  # the engine said it differently ("$5" -> "five dollars"): its neighbours place it
-        while token < len(tokens) - 1 and tokens[token][1] <= at:
-            token += 1
+        token, inside = found
         start, end = min(word.start_ms, duration_ms), min(max(word.end_ms, word.start_ms), duration_ms)
         if starts[token] is None:
             starts[token] = start
         ends[token] = max(end, ends[token] or 0)
-        cursor = at + len(needle)
     if all(start is None for start in starts):
         return None
     return _fill_gaps(starts, ends, duration_ms)
+
+
+def _find(text: str, tokens: list[tuple[int, int]], needle: str, token: int,
+          inside: int) -> tuple[int, int] | None:
+    """``(token, end in it)`` where ``needle`` starts a word: later in the current token
+    ("well-known") or in one of the next few; None if it is not there."""
+    for index in range(token, min(len(tokens), token + LOOKAHEAD_WORDS + 1)):
+        a, b = tokens[index]
+        piece = text[a:b].casefold()
+        at = piece.find(needle, inside if index == token else 0)
+        while at > 0 and piece[at - 1].isalnum():  # inside another word ("a" in "raid")
+            at = piece.find(needle, at + 1)
+        if at >= 0:
+            return index, at + len(needle)
+    return None
 
 
 def _fill_gaps(starts: list[int | None], ends: list[int | None], duration_ms: int) -> list[tuple[int, int]]:
