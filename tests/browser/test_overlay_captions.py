@@ -61,6 +61,23 @@ def test_a_skipped_clip_hides_the_caption_at_once(make_manager, page):
     assert shown_ms < started["duration_ms"] / 2, (shown_ms, started["duration_ms"])
 
 
+def test_back_to_back_clips_each_get_their_own_caption_in_order(make_manager, page):
+    with captions_stack(make_manager, EspeakEngine()) as stack:
+        open_overlay(page, stack)
+        first = stack.speak("red orange yellow green", username="Alice")
+        second = stack.speak("blue indigo violet white", username="Bob")
+        stack.event("playback_finished", second)
+        page.wait_for_function("() => window.samples.some(s => s.shown[0] === 'blue')"
+                               " && document.querySelector('.tts-caption').hidden", timeout=PAGE_TIMEOUT_MS)
+        samples = [s for s in page.evaluate("window.samples") if not s["hidden"]]
+        assert stack.event("playback_started", first)["ts"] < stack.event("playback_started", second)["ts"]
+    shown = [s["shown"][0] for s in samples]
+    assert shown[0] == "red" and shown[-1] == "blue" and shown == sorted(shown, key=["red", "blue"].index)
+    for word in ("red", "blue"):  # within each clip the highlight only moves forwards
+        order = [s["index"] for s in samples if s["shown"][0] == word and s["index"] is not None]
+        assert order == sorted(order) and len(set(order)) >= 2, order
+
+
 def test_the_overlay_shows_who_is_read(make_manager, page):
     with captions_stack(make_manager, EspeakEngine()) as stack:
         open_overlay(page, stack)
