@@ -114,18 +114,17 @@ def test_custom_css_restyles_the_documented_classes(make_manager, page):
                                    ".tts-word.spoken { color: rgb(0, 128, 0); }"
                                    ".tts-who { color: rgb(255, 0, 255); }")
         stack.speak()
-        page.locator(".tts-word.spoken").first.wait_for(timeout=PAGE_TIMEOUT_MS)
-        styles = page.evaluate("""() => {
-            const color = (selector) => getComputedStyle(document.querySelector(selector));
-            return {box: color('.tts-caption').backgroundColor, who: color('.tts-who').color,
-                    spoken: color('.tts-word.spoken').color,
-                    current: document.querySelector('.tts-word.current')
-                             ? color('.tts-word.current').color : null};
-        }""")
+        # The styles, read at a moment when a word is being spoken and one has been.
+        styles = page.wait_for_function("""() => {
+            const look = (selector) => document.querySelector(selector);
+            if (!look('.tts-word.spoken') || !look('.tts-word.current')) return null;
+            const style = (selector) => getComputedStyle(look(selector));
+            return {box: style('.tts-caption').backgroundColor, who: style('.tts-who').color,
+                    spoken: style('.tts-word.spoken').color, current: style('.tts-word.current').color};
+        }""", timeout=PAGE_TIMEOUT_MS).json_value()
         samples_of_one_clip(page)
     assert styles["box"] == "rgb(0, 0, 255)" and styles["who"] == "rgb(255, 0, 255)"
-    assert styles["spoken"] == "rgb(0, 128, 0)"
-    assert styles["current"] in ("rgb(255, 0, 0)", None)  # None: the clip ended between two looks
+    assert styles["spoken"] == "rgb(0, 128, 0)" and styles["current"] == "rgb(255, 0, 0)"
 
 
 def test_url_options_set_the_font_size_and_the_words_shown_at_once(make_manager, page):
@@ -149,16 +148,21 @@ def test_a_screenshot_of_the_overlay_during_playback(make_manager, page, tmp_pat
     """Also makes docs/img/overlay.png, when OBS_TTS_WRITE_DOCS_IMAGES=1 (not on every run)."""
     page.set_viewport_size({"width": 960, "height": 300})
     with captions_stack(make_manager, EspeakEngine()) as stack:
-        open_overlay(page, stack)
+        open_overlay(page, stack, "?hide_after_ms=4000")  # visible for the picture, even on a slow machine
         # A dark scene behind the transparent page, as in OBS, so the picture shows something.
         page.add_style_tag(content="html { height: 100%; "
                                    "background: linear-gradient(135deg, #263145, #3b2a4d); }")
-        stack.speak("Thanks for the raid, everyone! Welcome to the stream.", username="StreamFan42")
+        message_id = stack.speak("Thanks for the raid, everyone! Welcome to the stream.",
+                                 username="StreamFan42")
         page.wait_for_function("() => Number(document.querySelector('.tts-caption').dataset.current) >= 3",
                                timeout=PAGE_TIMEOUT_MS)
         shot = tmp_path / "overlay.png"
         page.screenshot(path=str(shot))
-        samples_of_one_clip(page)
+        assert page.locator(".tts-caption").is_visible()  # it was in the picture
+        finished = stack.event("playback_finished", message_id)
+        samples = samples_of_one_clip(page)
+        # hide_after_ms: shown for 4 s after the end, then gone.
+        assert samples[-1]["t"] - samples[0]["t"] > finished["duration_ms"] + 3000
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 5000
     if os.environ.get(WRITE_DOCS_IMAGES) == "1":
         shutil.copyfile(shot, DOCS_IMAGE)
