@@ -48,7 +48,8 @@ def _first_answer(port: int, payload: bytes) -> bytes:
 # -- DNS rebinding --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("request_line", [b"GET /health", b"POST /event", b"GET /overlay", b"OPTIONS /event"])
+@pytest.mark.parametrize("request_line", [b"GET /health", b"POST /event", b"GET /overlay", b"GET /overlay.js",
+                                          b"OPTIONS /event"])
 def test_a_foreign_host_name_is_refused_on_every_path(make_manager, request_line):
     with listening(make_manager) as running:
         body = b'{"type":"tts","text":"rebound"}'
