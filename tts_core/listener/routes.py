@@ -20,7 +20,7 @@ from tts_core import __version__
 from tts_core.config import ListenerConfig
 from tts_core.listener.dispatcher import CommandThread
 from tts_core.listener.guard import Gate, Visitor
-from tts_core.listener.overlay import OVERLAY_HTML, overlay_csp
+from tts_core.listener.overlay import OVERLAY_FILES, overlay_csp, overlay_file
 from tts_core.listener.protocol import ErrorCode
 from tts_core.listener.responses import error_response, json_response, response
 from tts_core.listener.session import Session
@@ -50,7 +50,8 @@ class HttpRoutes:
         self.routes: dict[str, dict[str, Handler]] = {"/event": {"POST": self._event},
                                                       "/health": {"GET": self._health}}
         if config.overlay:
-            self.routes["/overlay"] = {"GET": self._overlay}
+            for path in OVERLAY_FILES:  # the page, its script and its style
+                self.routes[path] = {"GET": self._overlay}
 
     async def serve(self, request: web.BaseRequest, visitor: Visitor) -> web.StreamResponse:
         cors = _cors_headers(visitor.origin)
@@ -95,9 +96,11 @@ class HttpRoutes:
 
     async def _overlay(self, request: web.BaseRequest, visitor: Visitor,
                        cors: dict[str, str]) -> web.StreamResponse:
+        name, content_type = OVERLAY_FILES[request.path]
         host = visitor.host or self.page_host
-        return response(200, OVERLAY_HTML, {"Content-Security-Policy": overlay_csp(host),
-                                            "X-Content-Type-Options": "nosniff"}, content_type="text/html")
+        return response(200, overlay_file(name), {"Content-Security-Policy": overlay_csp(host),
+                                                  "X-Content-Type-Options": "nosniff"},
+                        content_type=content_type)
 
     async def _read_body(self, request: web.BaseRequest) -> bytes | web.StreamResponse:
         """The request body, read as it arrives (within the time-out), or the error response."""
