@@ -137,8 +137,10 @@ class StreamElementsConnector(Connector):
 
     def _rate_limit(self, what: str, seconds: float | None) -> RateLimited:
         wait = seconds if seconds is not None and seconds > 0 else RATE_LIMIT_SECONDS
+        message = f"rate limited by StreamElements ({what}): waiting {wait:.0f} s"
+        self.last_error = message  # before the state says rate_limited (the base sets it again)
         self._rate_limited_until = time.monotonic() + wait
-        return RateLimited(f"rate limited by StreamElements ({what}): waiting {wait:.0f} s", wait)
+        return RateLimited(message, wait)
 
     async def _welcome(self, ws: Any, settings: StreamElementsConnectorConfig) -> None:
         frame = _json(await asyncio.wait_for(ws.recv(), WELCOME_TIMEOUT_SECONDS))
