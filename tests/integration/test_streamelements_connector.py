@@ -311,3 +311,25 @@ def test_obs_tts_doctor_tries_streamelements_and_says_why_not(tmp_path):
     off = _doctor(tmp_path, {"enabled": False})
     line = next(x for x in off.stdout.splitlines() if "connector streamelements" in x)
     assert line == "  --    connector streamelements: off (connectors.streamelements.enabled)", off.stdout
+
+
+def test_obs_tts_serve_starts_it_and_getstats_shows_its_state_but_never_the_token(tmp_path):
+    from listener_support import serving
+    from websockets.sync.client import connect
+
+    with FakeAstro() as server:
+        token = server.grant()
+        config_file = tmp_path / "config.json"
+        config_file.write_text(json.dumps({"connectors": {"streamelements": server.settings(token)}}))
+        with serving(tmp_path, config_file) as (url, lines, _process):
+            server.wait_subscribed()
+            assert any("connector streamelements: StreamElements at " in line for line in lines), lines
+            server.publish(TIPS, tip("t-served", "ServedFan", 7, "EUR", "from serve"))
+            assert wait_until(lambda: any("playback_finished" in line and "ServedFan donated 7 euros" in line
+                                          for line in lines), 30), lines
+            with connect(url) as ws:
+                ws.send(json.dumps({"request": "GetStats", "id": 1}))
+                reply = ws.recv(timeout=10)
+            state = json.loads(reply)["stats"]["connectors"]["streamelements"]
+            assert state["state"] == CONNECTED and state["events"] == 1 and state["room"] == ROOM
+            assert token not in reply and token not in "".join(lines)
