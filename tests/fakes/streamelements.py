@@ -187,6 +187,8 @@ class FakeAstro:
 
         async def close_all() -> None:
             for connection in self.live():
+                with self._cond:
+                    connection.closed = True  # at once, not when its handler has seen the close
                 await connection.ws.close(code=1011, message=b"internal error")
 
         self._call(close_all())

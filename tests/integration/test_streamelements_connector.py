@@ -196,7 +196,7 @@ def test_http_429_on_connecting_honours_retry_after(make_manager):
 
 
 def test_astros_pings_are_answered_and_the_connection_stays(make_manager):
-    with FakeAstro(ping_every=0.3, pong_timeout=1.0) as server, \
+    with FakeAstro(ping_every=0.3, pong_timeout=5.0) as server, \
             connected(make_manager, server, server.grant()) as running:
         first = server.wait_subscribed()
         assert server.wait(lambda: first.pongs >= 5, 20), first.pongs
@@ -281,7 +281,7 @@ def test_a_gateway_that_never_answers_delays_nothing(make_manager):
             started = time.monotonic()
             StreamerBotIntegration(manager).submit("follow", {"username": "Meanwhile"})
             assert wait_until(lambda: [p.text for p in sink.played] == ["Meanwhile just followed"])
-            assert time.monotonic() - started < 5
+            assert time.monotonic() - started < 10
             assert connector.report()["state"] == "connecting"
         finally:
             connector.close()
