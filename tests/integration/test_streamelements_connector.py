@@ -145,6 +145,8 @@ def test_a_refused_token_is_auth_failed_naming_the_problem_never_the_token_and_a
             assert token not in shown and token not in logged
             assert token not in repr(running.connector.settings)
         assert any("refused the connection" in r.getMessage() for r in caplog.records)
+        # the new token: "connecting", "connected", and no stale "cannot reach" line about the old one
+        assert not any("cannot reach" in r.getMessage() for r in caplog.records), logged
 
 
 def test_no_token_at_all_is_auth_failed_without_connecting(make_manager):

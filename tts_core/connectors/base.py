@@ -309,8 +309,8 @@ class Connector:
                 self.last_error = _describe(error)
                 self._set_state(CONNECTING, self.last_error)
                 delay = backoff_seconds(attempt)
-            if await self._sleep(delay):
-                attempt = 0
+            if await self._sleep(delay):  # a setting changed: the last error was the old settings'
+                attempt, self.last_error = 0, None
                 self._set_state(CONNECTING)
 
     def _ends(self) -> bool:
