@@ -163,10 +163,12 @@ class Connector:
         return shown
 
     def _set_state(self, state: str, reason: str | None = None) -> None:
-        if state != self._state:
-            self._since = time.monotonic()
-        self._state, self._reason = state, reason
         with self._changed:
+            if state != DISABLED and not (self._wanted and self.settings.enabled):
+                return  # switched off meanwhile (the thread is ending): "disabled" stays
+            if state != self._state:
+                self._since = time.monotonic()
+            self._state, self._reason = state, reason
             self._changed.notify_all()
         if (state, reason) == self._logged:
             return
