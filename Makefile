@@ -30,7 +30,7 @@ demo: $(STAMP)
 	$(PY) -m tts_core.cli demo
 
 system-deps:
-	@scripts/install-system-deps.sh espeak-ng obs-studio xvfb ffmpeg sox xdotool curl dbus at-spi2-core gdb chromium
+	@scripts/install-system-deps.sh espeak-ng obs-studio xvfb ffmpeg sox xdotool curl dbus at-spi2-core gdb chromium openssl
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check tts_core tests bench $(wildcard obs_tts_queue.py)

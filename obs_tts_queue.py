@@ -343,7 +343,31 @@ def _add_connections_group(props: Any) -> None:
     obs.obs_properties_add_int(group, "speakerbot_port", "Speaker.bot WebSocket port", 1, 65535, 1)
     obs.obs_properties_add_int(group, "speakerbot_udp_port", "Speaker.bot UDP port (0 = off)", 0, 65535, 1)
     _add_twitch_fields(group)
+    _add_streamelements_fields(group)
+    obs.obs_properties_add_bool(group, "streamlabs_enabled", "Streamlabs: take its alerts")
+    _explain(obs.obs_properties_add_text(group, "streamlabs_socket_token", "Streamlabs Socket API Token",
+                                         obs.OBS_TEXT_PASSWORD),
+             "Streamlabs > Account Settings > API Settings > API Tokens > Your Socket API Token")
     obs.obs_properties_add_group(props, "connections", "Connections", obs.OBS_GROUP_NORMAL, group)
+
+
+def _add_streamelements_fields(group: Any) -> None:
+    """StreamElements straight from its Astro gateway (docs/connectors.md, StreamElements)."""
+    obs.obs_properties_add_bool(group, "streamelements_enabled", "StreamElements: take its events directly")
+    _explain(obs.obs_properties_add_text(group, "streamelements_token", "StreamElements token",
+                                         obs.OBS_TEXT_PASSWORD),
+             "Your JWT Token: StreamElements dashboard > your avatar > Account > Channels > Show secrets")
+    kinds = obs.obs_properties_add_list(group, "streamelements_token_type", "StreamElements token type",
+                                        obs.OBS_COMBO_TYPE_LIST, obs.OBS_COMBO_FORMAT_STRING)
+    for label, value in (("JWT Token", "jwt"), ("OAuth2 access token", "oauth2"),
+                         ("Overlay token (apikey)", "apikey")):
+        obs.obs_property_list_add_string(kinds, label, value)
+    _explain(obs.obs_properties_add_text(group, "streamelements_channel_id", "StreamElements account ID",
+                                         obs.OBS_TEXT_DEFAULT),
+             "Shown next to the JWT Token; empty: the token's own channel")
+    _explain(obs.obs_properties_add_text(group, "streamelements_reward_titles",
+                                         "StreamElements rewards read aloud", obs.OBS_TEXT_DEFAULT),
+             "Comma separated titles of the channel point rewards whose viewer input is read")
 
 
 def _add_twitch_fields(group: Any) -> None:

@@ -23,7 +23,7 @@ from tts_core.config import ListenerConfig
 from tts_core.listener.dashboard import DASHBOARD_FILES, dashboard_csp, dashboard_file
 from tts_core.listener.dispatcher import CommandThread
 from tts_core.listener.guard import Gate, Visitor
-from tts_core.listener.overlay import OVERLAY_HTML, overlay_csp
+from tts_core.listener.overlay import OVERLAY_FILES, overlay_csp, overlay_file
 from tts_core.listener.protocol import ErrorCode
 from tts_core.listener.responses import error_response, json_response, response
 from tts_core.listener.session import Session
@@ -53,7 +53,8 @@ class HttpRoutes:
         self.routes: dict[str, dict[str, Handler]] = {"/event": {"POST": self._event},
                                                       "/health": {"GET": self._health}}
         if config.overlay:
-            self.routes["/overlay"] = {"GET": self._overlay}
+            for path in OVERLAY_FILES:  # the page, its script and its style
+                self.routes[path] = {"GET": self._overlay}
         for path in DASHBOARD_FILES:
             self.routes[path] = {"GET": self._dashboard}
 
@@ -101,9 +102,11 @@ class HttpRoutes:
 
     async def _overlay(self, request: web.BaseRequest, visitor: Visitor,
                        cors: dict[str, str]) -> web.StreamResponse:
+        name, content_type = OVERLAY_FILES[request.path]
         host = visitor.host or self.page_host
-        return response(200, OVERLAY_HTML, {"Content-Security-Policy": overlay_csp(host),
-                                            "X-Content-Type-Options": "nosniff"}, content_type="text/html")
+        return response(200, overlay_file(name), {"Content-Security-Policy": overlay_csp(host),
+                                                  "X-Content-Type-Options": "nosniff"},
+                        content_type=content_type)
 
     async def _dashboard(self, request: web.BaseRequest, visitor: Visitor,
                          cors: dict[str, str]) -> web.StreamResponse:

@@ -34,6 +34,8 @@ class Requirement:
 REQUIREMENTS = (
     Requirement("aiohttp", "aiohttp>=3.9,<4", "the listener (events from Streamer.bot and bots)"),
     Requirement("pyttsx3", "pyttsx3>=2.99", "the pyttsx3 engine", optional=True),
+    Requirement("socketio", "python-socketio[asyncio_client]>=5,<6", "the Streamlabs connector",
+                optional=True),
 )
 
 

@@ -60,7 +60,8 @@ ENGINE_FIELDS: dict[str, tuple[str, str]] = {
     "elevenlabs_model": ("elevenlabs", "model"),
 }
 SECRET_SETTINGS = frozenset({"azure_key", "openai_key", "elevenlabs_key", "listener_token",
-                             "streamerbot_password"})
+                             "streamerbot_password", "streamlabs_socket_token",
+                             "streamelements_token"})
 
 
 def engine_fields_for(engine_name: str) -> list[str]:
@@ -92,7 +93,7 @@ MODERATION_SETTINGS: tuple[Setting, ...] = (
 )
 
 # The Connections group (tts_core.connectors, docs/connectors.md): connectors.streamerbot,
-# .speakerbot and .twitch.
+# .speakerbot, .twitch and .streamelements.
 CONNECTION_SETTINGS: tuple[Setting, ...] = (
     Setting("streamerbot_enabled", bool, False),
     Setting("streamerbot_url", str, "ws://127.0.0.1:8080/"),
@@ -105,6 +106,13 @@ CONNECTION_SETTINGS: tuple[Setting, ...] = (
     Setting("twitch_client_id", str, ""),  # of the streamer's own application (not a secret)
     Setting("twitch_channel", str, ""),  # login name; empty = the logged-in account
     Setting("twitch_reward_titles", str, ""),  # comma- or line-separated channel point rewards
+    Setting("streamelements_enabled", bool, False),  # StreamElements Astro (docs/connectors.md)
+    Setting("streamelements_token", str, ""),  # never logged or shown
+    Setting("streamelements_token_type", str, "jwt"),  # jwt, oauth2, apikey
+    Setting("streamelements_channel_id", str, ""),  # the account id; empty = the token's channel
+    Setting("streamelements_reward_titles", str, ""),  # comma- or line-separated channel point rewards
+    Setting("streamlabs_enabled", bool, False),  # Streamlabs' Socket API (docs/connectors.md, Streamlabs)
+    Setting("streamlabs_socket_token", str, ""),  # never logged or shown
 )
 
 SETTINGS: tuple[Setting, ...] = (
@@ -252,6 +260,15 @@ def _apply_connections(v: Mapping[str, Any], config: TTSConfig) -> None:
     twitch.client_id = v["twitch_client_id"]
     twitch.channel = v["twitch_channel"]
     twitch.reward_titles = _items(v["twitch_reward_titles"])
+    streamelements = config.connectors.streamelements
+    streamelements.enabled = v["streamelements_enabled"]
+    streamelements.token = v["streamelements_token"].strip()
+    streamelements.token_type = v["streamelements_token_type"] or "jwt"
+    streamelements.channel_id = v["streamelements_channel_id"]
+    streamelements.reward_titles = _items(v["streamelements_reward_titles"])
+    streamlabs = config.connectors.streamlabs
+    streamlabs.enabled = v["streamlabs_enabled"]
+    streamlabs.socket_token = v["streamlabs_socket_token"].strip()
 
 
 def _items(text: str) -> list[str]:
