@@ -58,7 +58,7 @@ REFUSED_LINGER_SECONDS = 0.5  # a refused connection is closed at the latest aft
 LIMITED_LOGGERS = ("tts_core.listener.server", "tts_core.listener.conversation",
                    "tts_core.listener.dispatcher", "tts_core.listener.push", "tts_core.listener.guard",
                    "tts_core.listener.http")
-_log_limit = RateLimitedLog()
+LOG_LIMIT = RateLimitedLog()  # one per process, as the loggers it filters are
 
 
 class ListenerServer:
@@ -124,7 +124,7 @@ class ListenerServer:
         if self._max_connections < cfg.max_connections:
             log.warning("listener: at most %d connections (half of this process's open-file limit; "
                         "listener.max_connections is %d)", self._max_connections, cfg.max_connections)
-        install_log_limits(LIMITED_LOGGERS, _log_limit)  # first: it counts by message template
+        install_log_limits(LIMITED_LOGGERS, LOG_LIMIT)  # first: it counts by message template
         install_log_limits(["tts_core.listener.http"], OneLine())
         self._started.clear()
         self._start_error = None
