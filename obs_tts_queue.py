@@ -382,6 +382,7 @@ def _on_ducking_ticked(_props: Any, prop: Any, settings: Any) -> bool:
     if ticked != (name in chosen):
         updated = [*chosen, name] if ticked else [c for c in chosen if c != name]
         obs.obs_data_set_string(settings, "ducking_sources", join_sources(updated))
+        script_update(settings)  # OBS 29 calls script_update before this callback, not after
     return False
 
 
