@@ -76,6 +76,7 @@ bench: system-deps $(STAMP)
 # docs/img/obs-properties.png from a real OBS under Xvfb (not part of make test)
 screenshots: system-deps $(STAMP)
 	$(PY) scripts/obs_screenshot.py docs/img/obs-properties.png
+	$(PY) scripts/obs_ducking_screenshot.py docs/img/obs-ducking-filter.png
 
 clean:
 	rm -rf $(VENV) $(SUPPORTED_PYTHONS:%=.venv-%) demo-output .pytest_cache .mypy_cache .ruff_cache
