@@ -23,11 +23,12 @@ SPEECH_BAND = ",".join(["lowpass=f=6000:poles=2"] * 4)
 SPEECH_ON_DB = -50.0  # a window of the speech band above this is speech
 
 
-def write_tone(path: Path, seconds: int = 10) -> Path:
-    """A WAV of TONE_HZ at TONE_PEAK that loops without a click (whole cycles)."""
+def write_tone(path: Path, seconds: int = 120) -> Path:
+    """A mono WAV of TONE_HZ at TONE_PEAK, long enough that OBS does not loop it during a
+    test (ffmpeg_source leaves a gap of silence where it starts a file over)."""
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
                     f"aevalsrc={TONE_PEAK}*sin(2*PI*{TONE_HZ}*t):s={RATE}:d={seconds}",
-                    "-ac", "2", "-c:a", "pcm_s16le", str(path)], check=True, timeout=60)
+                    "-ac", "1", "-c:a", "pcm_s16le", str(path)], check=True, timeout=60)
     return path
 
 
