@@ -339,11 +339,11 @@ def _add_ducking_group(props: Any) -> None:
     by how many dB, attack and release (docs/obs.md#ducking)."""
     group = obs.obs_properties_create()
     _add_info(group, "ducking_info", "Lower these sources while TTS speaks:")
-    obs.obs_properties_add_int_slider(group, "ducking_db", "Lower by (dB)", 1, 30, 1)
+    obs.obs_properties_add_int_slider(group, "ducking_db", "Lower by (dB)", 1, 25, 1)
     _explain(obs.obs_properties_add_int(group, "ducking_attack_ms", "Attack (ms)", 1, 500, 1),
              "How fast the sources go down when speech starts")
     _explain(obs.obs_properties_add_int(group, "ducking_release_ms", "Release (ms)", 1, 1000, 10),
-             "How fast they come back after speech; they are back in about 3 to 4 times this")
+             "How fast they come back after speech; they are back about 4 times this after it")
     obs.obs_properties_add_group(props, "ducking", "Ducking (lower music and game while TTS speaks)",
                                  obs.OBS_GROUP_NORMAL, group)
     _fill_ducking_sources(props)

@@ -21,6 +21,9 @@ WINDOW_S = 0.05
 TONE_BAND = ",".join(["highpass=f=11500:poles=2"] * 4)
 SPEECH_BAND = ",".join(["lowpass=f=6000:poles=2"] * 4)
 SPEECH_ON_DB = -50.0  # a window of the speech band above this is speech
+# OBS hands the sidechain's audio to the Compressor about 0.15-0.2 s after the same audio is
+# in the mix (measured): the first syllable is over the music as it was. "During" starts after it.
+ONSET_S = 0.25
 
 
 def write_tone(path: Path, seconds: int = 120) -> Path:
@@ -81,7 +84,7 @@ def measure(recording: Path, depth_db: float) -> Ducked:
     first, last = spoken[0], spoken[-1]
     assert first * WINDOW_S > 1.0, f"the speech starts {first * WINDOW_S:.2f} s in: no music before it"
     before = power_mean(tone[max(0, first - round(1.5 / WINDOW_S)):first - round(0.2 / WINDOW_S)])
-    during_windows = tone[first + round(0.1 / WINDOW_S):last + 1]
+    during_windows = tone[first + round(ONSET_S / WINDOW_S):last + 1]
     during = power_mean(during_windows)
     ducked_share = sum(1 for x in during_windows if x <= before - depth_db) / max(1, len(during_windows))
     back = None

@@ -12,7 +12,7 @@ The mapping (docs/obs.md, "Ducking"): the Compressor lowers its source by
 above ``threshold`` (OBS 29 ``plugins/obs-filters/compressor-filter.c``); there is no
 "lower by N dB" knob. With the ratio at OBS's maximum (32:1), the threshold is put
 ``depth / slope`` dB below ``SPEECH_LEVEL_DB``, the envelope level speech stays above
-while it is spoken (espeak-ng at full volume: about 90 % of the time with a 100 ms
+while it is spoken (espeak-ng at full volume: about 95 % of the time with a 60 ms
 release). So speech at that level lowers the source by ``depth`` dB, louder speech
 lowers it more, and silence (no clip) leaves it untouched.
 """
@@ -25,15 +25,15 @@ from typing import Any
 
 FILTER_NAME = "TTS ducking (OBS TTS Queue)"
 FILTER_KIND = "compressor_filter"
-SPEECH_LEVEL_DB = -28.0  # peak envelope (dBFS) the TTS speech stays above while speaking
+SPEECH_LEVEL_DB = -34.0  # peak envelope (dBFS) the TTS speech stays above while speaking
 RATIO = 32.0  # OBS's maximum: the gain follows the sidechain almost dB for dB
 MIN_THRESHOLD_DB = -60.0  # OBS's range for the Compressor's threshold
-DEPTH_RANGE_DB = (1, 30)
+DEPTH_RANGE_DB = (1, 25)  # 25 dB puts the threshold near OBS's lowest, -60 dB
 ATTACK_RANGE_MS = (1, 500)  # OBS's ranges for attack and release
 RELEASE_RANGE_MS = (1, 1000)
 DEFAULT_DEPTH_DB = 12
 DEFAULT_ATTACK_MS = 5
-DEFAULT_RELEASE_MS = 100
+DEFAULT_RELEASE_MS = 60
 # OBS 29's Compressor defaults: what a filter has for a key obs-websocket leaves out
 COMPRESSOR_DEFAULTS = {"ratio": 10.0, "threshold": -18.0, "attack_time": 6, "release_time": 60,
                        "output_gain": 0.0, "sidechain_source": ""}
