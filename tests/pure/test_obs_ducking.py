@@ -148,6 +148,18 @@ def test_keeper_looks_again_only_every_interval_and_adds_a_source_that_appears()
     assert names(radio) == [FILTER_NAME] and keeper.missing == []
 
 
+def test_with_ducking_off_it_looks_once_and_removes_what_an_earlier_run_left() -> None:
+    obs, music, own = streamer_obs()
+    music.filters.append(FakeSource(FILTER_NAME, FILTER_KIND, {"ratio": 32.0}))  # saved at OBS's exit
+    keeper = DuckingKeeper(ObsApi(obs), lambda: MEDIA, check_every_s=2.0)
+    keeper.tick(1.0)
+    assert names(music) == [own.name, "My gain"]
+    looks = len(obs.log)
+    music.filters.append(FakeSource(FILTER_NAME, FILTER_KIND, {}))
+    keeper.tick(10.0)
+    assert len(obs.log) == looks, "looked again while ducking is off"
+
+
 def test_unload_removes_every_filter_of_ours_and_nothing_else() -> None:
     obs, music, own = streamer_obs()
     game = obs.sources["Game"]

@@ -76,9 +76,11 @@ class DuckingKeeper:
 
     def tick(self, now: float) -> None:
         """Look at the filters when the settings or the TTS source changed, and every
-        ``check_every_s`` (a chosen source that appears, a filter deleted by hand)."""
+        ``check_every_s`` while ducking is on (a chosen source that appears, a filter
+        deleted by hand); the first look also finds filters of ours an earlier run left."""
         sidechain = self.sidechain()
-        due = self._checked_at is None or now - self._checked_at >= self.check_every_s
+        idle = not self.wanted.sources and not self.ducked  # off, none of ours left: no need to look
+        due = self._checked_at is None or (not idle and now - self._checked_at >= self.check_every_s)
         if not (self._changed or due or sidechain != self._last_sidechain):
             return
         self._changed = False
