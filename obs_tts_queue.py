@@ -339,7 +339,7 @@ def _add_ducking_group(props: Any) -> None:
     by how many dB, attack and release (docs/obs.md#ducking)."""
     group = obs.obs_properties_create()
     _add_info(group, "ducking_info", "Lower these sources while TTS speaks:")
-    obs.obs_properties_add_int_slider(group, "ducking_db", "Lower by (dB)", 1, 25, 1)
+    obs.obs_properties_add_int_slider(group, "ducking_db", "Lower by (dB)", 1, 20, 1)
     _explain(obs.obs_properties_add_int(group, "ducking_attack_ms", "Attack (ms)", 1, 500, 1),
              "How fast the sources go down when speech starts")
     _explain(obs.obs_properties_add_int(group, "ducking_release_ms", "Release (ms)", 1, 1000, 10),
