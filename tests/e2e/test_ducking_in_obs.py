@@ -137,6 +137,7 @@ def test_serve_ducks_the_music_over_obs_websocket(tmp_path: Path) -> None:
         config.listener.port = 0
         sink = RemoteObsSink.from_options(port=obs.port or 0, password=PASSWORD, media_source=MEDIA,
                                           ducking=Ducking((MUSIC,), depth_db=DEPTH_DB))
+        assert sink.unavailable_reason() is None  # before the player asks it too (one thread at a time)
         manager = TTSQueueManager(config, sink=sink)
         listener = ListenerServer(manager, StreamerBotIntegration(manager))
         manager.start()
@@ -144,7 +145,6 @@ def test_serve_ducks_the_music_over_obs_websocket(tmp_path: Path) -> None:
         client = ListenerClient(listener.port)
         try:
             client.subscribe()
-            assert sink.unavailable_reason() is None
             wait_for_our_filter(obs.client)
             assert filters(obs.client, MUSIC)[FILTER_NAME]["settings"]["sidechain_source"] == MEDIA
             check_ducked(record_one_clip(obs, client), DEPTH_DB)
