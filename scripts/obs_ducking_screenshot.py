@@ -28,7 +28,7 @@ from tts_core.obs.ducking import FILTER_NAME  # noqa: E402
 
 log = logging.getLogger("obs_ducking_screenshot")
 MUSIC = "Music"
-DIALOG = (900, 560)
+DIALOG = (900, 690)
 
 
 def main(out: Path) -> None:
