@@ -25,10 +25,10 @@ from typing import Any
 
 FILTER_NAME = "TTS ducking (OBS TTS Queue)"
 FILTER_KIND = "compressor_filter"
-SPEECH_LEVEL_DB = -36.0  # peak envelope (dBFS) the TTS speech stays above while speaking
+SPEECH_LEVEL_DB = -38.0  # peak envelope (dBFS) the TTS speech stays above while speaking
 RATIO = 32.0  # OBS's maximum: the gain follows the sidechain almost dB for dB
 MIN_THRESHOLD_DB = -60.0  # OBS's range for the Compressor's threshold
-DEPTH_RANGE_DB = (1, 20)  # 20 dB puts the threshold at -56.6 dB (OBS's lowest: -60)
+DEPTH_RANGE_DB = (1, 20)  # 20 dB puts the threshold at -58.6 dB (OBS's lowest: -60)
 ATTACK_RANGE_MS = (1, 500)  # OBS's ranges for attack and release
 RELEASE_RANGE_MS = (1, 1000)
 DEFAULT_DEPTH_DB = 12
