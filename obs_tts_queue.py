@@ -150,7 +150,7 @@ def script_unload() -> None:
     if app is not None:
         app.media_source.clear_clip(force=True)  # no temporary path left for OBS to save
         app.media_source.forget()
-        app.ducking.remove_all()  # our Compressor filters only (docs/obs.md#ducking)
+        app.ducking.remove_all()  # our Compressor filters only (docs/obs.md, "Ducking")
     if _saved_clip is not None:
         _saved_clip.restore()
         _saved_clip = None
@@ -336,7 +336,7 @@ DUCKING_CHECK_PREFIX = "ducking_source:"  # a checkbox per audio source; the set
 
 def _add_ducking_group(props: Any) -> None:
     """Group "Ducking": a checkbox per audio source (they write the setting ducking_sources),
-    by how many dB, attack and release (docs/obs.md#ducking)."""
+    by how many dB, attack and release (docs/obs.md, "Ducking")."""
     group = obs.obs_properties_create()
     _add_info(group, "ducking_info", "Lower these sources while TTS speaks:")
     obs.obs_properties_add_int_slider(group, "ducking_db", "Lower by (dB)", 1, 20, 1)

@@ -58,8 +58,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     obs.add_argument("--clip-port", type=int, default=0, help="port of the clip server in http mode")
     obs.add_argument("--public-host", help="this machine's address as OBS sees it (http mode)")
     obs.add_argument("--duck", action="append", default=[], metavar="SOURCE",
-                     help="lower this OBS source while TTS speaks (repeat for more; docs/obs.md#ducking)")
-    obs.add_argument("--duck-db", type=int, default=DEFAULT_DEPTH_DB, help="by how many dB (1-30)")
+                     help="lower this OBS source while TTS speaks (repeat for more; see docs/obs.md)")
+    obs.add_argument("--duck-db", type=int, default=DEFAULT_DEPTH_DB, help="by how many dB (1-20)")
     obs.add_argument("--duck-attack-ms", type=int, default=DEFAULT_ATTACK_MS, help="attack in ms (1-500)")
     obs.add_argument("--duck-release-ms", type=int, default=DEFAULT_RELEASE_MS, help="release in ms (1-1000)")
     serve.set_defaults(func=run_serve)

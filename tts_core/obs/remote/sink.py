@@ -83,7 +83,7 @@ class RemoteObsSink(Sink):
         self._media_events: queue.SimpleQueue[tuple[str, float]] = queue.SimpleQueue()
         self._wake = threading.Event()
         self._ended_file: str | None = None  # the file of the clip that just ended (by OBS's event)
-        # docs/obs.md#ducking: our Compressor on the chosen sources, the media source as sidechain
+        # docs/obs.md, "Ducking": our Compressor on the chosen sources, the media source as sidechain
         self.ducking = RemoteDucking(connection, media_source.name, ducking) if ducking and ducking.sources \
             else None
         connection.on_event(self._on_event)
@@ -102,7 +102,7 @@ class RemoteObsSink(Sink):
         ``clip_port``, reached at ``public_host`` (default: detected); auto: local when
         OBS is on this computer), ``caption_source``, ``all_scenes`` (keep the media
         source in every scene), ``timeout`` (seconds per request), ``clip_timeouts``,
-        ``ducking`` (sources to lower while a clip plays; docs/obs.md#ducking)."""
+        ``ducking`` (sources to lower while a clip plays; docs/obs.md, "Ducking")."""
         if mode not in MODES:
             raise ValueError(f"unknown OBS sink mode {mode!r}; expected one of {', '.join(MODES)}")
         settings = ObsConnectionSettings.from_environment(host, port, password, timeout)

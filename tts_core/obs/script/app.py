@@ -72,7 +72,7 @@ class ObsTTSApp:
         self.media_source = MediaSourceKeeper(api, self.applied["media_source"], saved_state)
         self.sink = ObsMediaSink(api, pump, self.media_source, self.applied["caption_source"],
                                  has_next=self._next_clip_ready)
-        self.ducking = DuckingKeeper(api, lambda: self.media_source.name)  # docs/obs.md#ducking
+        self.ducking = DuckingKeeper(api, lambda: self.media_source.name)  # docs/obs.md, "Ducking"
         self.ducking.want(ducking_from_settings(self.applied))
         pump.on_tick(self._duck_tick)
         self.integration: StreamerBotIntegration | None = None

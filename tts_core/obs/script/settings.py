@@ -108,7 +108,7 @@ CONNECTION_SETTINGS: tuple[Setting, ...] = (
     Setting("twitch_reward_titles", str, ""),  # comma- or line-separated channel point rewards
 )
 
-# The Ducking group (tts_core/obs/ducking.py, docs/obs.md#ducking): sources lowered while TTS speaks.
+# The Ducking group (tts_core/obs/ducking.py, docs/obs.md, "Ducking"): sources lowered while TTS speaks.
 DUCKING_SETTINGS: tuple[Setting, ...] = (
     Setting("ducking_sources", str, ""),  # source names, one per line; "" = off
     Setting("ducking_db", int, DEFAULT_DEPTH_DB),
