@@ -84,3 +84,14 @@ def test_nothing_is_asked_at_shutdown_while_obs_is_away() -> None:
     ducking = RemoteDucking(connection, MEDIA, Ducking(("Music",)))  # type: ignore[arg-type]
     connection.connected = False
     assert ducking.remove_all() == 0 and connection.requests == []
+
+
+def test_serve_command_line_names_the_sources_to_lower() -> None:
+    from tts_core.cli import build_parser
+    from tts_core.cli.serve import obs_sink_options
+
+    args = build_parser().parse_args(["serve", "--sink", "obs", "--duck", "Music", "--duck", "Game Capture",
+                                      "--duck-db", "15", "--duck-release-ms", "80"])
+    assert obs_sink_options(args)["ducking"] == Ducking(("Music", "Game Capture"), 15, 5, 80)
+    default = build_parser().parse_args(["serve", "--sink", "obs"])
+    assert obs_sink_options(default)["ducking"].sources == ()  # no --duck: ducking off
