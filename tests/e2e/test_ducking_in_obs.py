@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from doubles import skip_or_fail, wait_until
-from ducking_levels import measure, write_tone
+from ducking_levels import MAX_DROPOUTS, measure, write_tone
 from obs_harness import ObsClient, ObsHarness, ObsSetup, SourceSpec, find_free_port
 from obs_panel import AccessibilityBus, ScriptPanel, missing_for_panel
 from obs_ui import ObsUi
@@ -73,6 +73,7 @@ def record_one_clip(obs: ObsHarness, client: ListenerClient) -> Path:
 def check_ducked(recording: Path, depth_db: int) -> None:
     ducked = measure(recording, depth_db)
     print(ducked.report())
+    assert ducked.dropouts <= MAX_DROPOUTS, ducked.report()
     assert ducked.before - ducked.during >= depth_db, ducked.report()
     assert ducked.windows_ducked >= 0.8, ducked.report()
     assert ducked.back_after is not None and ducked.back_after <= BACK_WITHIN_S, ducked.report()
