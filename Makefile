@@ -76,6 +76,7 @@ bench: system-deps $(STAMP)
 # docs/img/obs-properties.png from a real OBS under Xvfb, docs/img/dashboard-*.png from Chromium (not part of make test)
 screenshots: system-deps $(STAMP)
 	$(PY) scripts/obs_screenshot.py docs/img/obs-properties.png
+	$(PY) scripts/obs_ducking_screenshot.py docs/img/obs-ducking-filter.png
 	OBS_TTS_SCREENSHOTS=1 $(PY) -m pytest -q tests/browser/test_dashboard_page.py -k dock  # docs/img/dashboard-*.png
 
 clean:

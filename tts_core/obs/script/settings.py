@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tts_core.config import DEFAULT_PRIORITIES, EVENT_TYPES, ConfigError, EngineConfig, TTSConfig
+from tts_core.obs.ducking import DEFAULT_ATTACK_MS, DEFAULT_DEPTH_DB, DEFAULT_RELEASE_MS
 
 DEFAULT_MEDIA_SOURCE = "TTS Audio"
 PRIORITY_NAMES = ("URGENT", "HIGH", "NORMAL", "LOW")
@@ -115,6 +116,14 @@ CONNECTION_SETTINGS: tuple[Setting, ...] = (
     Setting("streamlabs_socket_token", str, ""),  # never logged or shown
 )
 
+# The Ducking group (tts_core/obs/ducking.py, docs/obs.md, "Ducking"): sources lowered while TTS speaks.
+DUCKING_SETTINGS: tuple[Setting, ...] = (
+    Setting("ducking_sources", str, ""),  # source names, one per line; "" = off
+    Setting("ducking_db", int, DEFAULT_DEPTH_DB),
+    Setting("ducking_attack_ms", int, DEFAULT_ATTACK_MS),
+    Setting("ducking_release_ms", int, DEFAULT_RELEASE_MS),
+)
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("engine", str, "espeak"),
     Setting("voice", str, ""),
@@ -137,6 +146,7 @@ SETTINGS: tuple[Setting, ...] = (
     *MODERATION_SETTINGS,
     *ENGINE_FIELD_SETTINGS,
     *CONNECTION_SETTINGS,
+    *DUCKING_SETTINGS,
 )
 DEFAULTS: dict[str, Any] = {s.key: s.default for s in SETTINGS}
 KINDS: dict[str, type] = {s.key: s.kind for s in SETTINGS}
@@ -150,6 +160,7 @@ RESTART_KEYS = frozenset({"rate_limit_per_minute", "max_concurrent_workers", "ma
                           "pause_between_clips_ms"})
 SINK_KEYS = frozenset({"media_source", "caption_source"})
 RELOAD_KEYS = frozenset({"packages_dir"})
+DUCKING_KEYS = frozenset(s.key for s in DUCKING_SETTINGS)  # applied by the script's DuckingKeeper
 
 
 def normalize(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -319,6 +330,7 @@ def plan_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> Changes:
     return Changes(
         keys=changed,
         listener=bool(changed & LISTENER_KEYS),
-        live=bool(changed - ENGINE_KEYS - LISTENER_KEYS - RESTART_KEYS - SINK_KEYS - RELOAD_KEYS),
+        live=bool(changed - ENGINE_KEYS - LISTENER_KEYS - RESTART_KEYS - SINK_KEYS - RELOAD_KEYS
+                  - DUCKING_KEYS),
         reload=bool(changed & RELOAD_KEYS),
     )
