@@ -137,6 +137,8 @@ class FakeObs:
             self.items[data["sceneName"]].add(data["sourceName"])
             return True, {}
         if kind == "SetInputSettings" and data["inputName"] == MEDIA:
+            if MEDIA not in self.inputs:  # OBS answers 600 (ResourceNotFound)
+                return False, {}
             location = data["inputSettings"]["local_file"]
             if location.startswith("http"):
                 with urllib.request.urlopen(location, timeout=5) as response:
