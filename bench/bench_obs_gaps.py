@@ -104,16 +104,17 @@ def handoff_note(log: str) -> str:
 
 
 def espeak_gaps(mode: str) -> Measured:
-    with tempfile.TemporaryDirectory() as folder, running_stack(mode, Path(folder), pause_ms=0) as stack:
-        c = stack.client
-        c.request("Pause")
-        ids = [c.queue({"type": "tts", "text": text}) for text in texts(ESPEAK_CLIPS, 1)]
-        time.sleep(1.0)  # the look-ahead workers synthesize the first clips
-        t0 = time.monotonic()
-        c.request("Resume")
-        wait_played(c, ids, t0, 5)
-        events = stack.media_events(after=t0)
-    note = handoff_note(stack.obs.read_log()) if mode == "script" else ""
+    with tempfile.TemporaryDirectory() as folder:
+        with running_stack(mode, Path(folder), pause_ms=0) as stack:
+            c = stack.client
+            c.request("Pause")
+            ids = [c.queue({"type": "tts", "text": text}) for text in texts(ESPEAK_CLIPS, 1)]
+            time.sleep(1.0)  # the look-ahead workers synthesize the first clips
+            t0 = time.monotonic()
+            c.request("Resume")
+            wait_played(c, ids, t0, 5)
+            events = stack.media_events(after=t0)
+        note = handoff_note(stack.obs.read_log()) if mode == "script" else ""  # OBS has stopped: all logged
     return Measured(event_gaps(events), None, note)
 
 
@@ -182,7 +183,7 @@ def script_slow_gaps() -> Measured:
                 finally:
                     client.close()
                 audible, note = recorded_gaps(rec[0], SLOW_CLIPS)
-                note = "; ".join(x for x in (note, handoff_note(obs.read_log())) if x)
+            note = "; ".join(x for x in (note, handoff_note(obs.read_log())) if x)  # OBS stopped
     finally:
         service.stop()
     return Measured(event_gaps(events), audible, note)
