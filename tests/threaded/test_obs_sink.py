@@ -261,10 +261,10 @@ def test_play_returns_just_before_the_end_and_the_next_clip_starts_on_the_frame_
     a, b = rig.clip("a", ms=1000), rig.clip("b")
     first = Play(rig, a)
     rig.step(2)  # a is posted, then seen playing
-    rig.later(1.0 - sink_module.RELEASE_AHEAD_SECONDS - 0.05)
+    rig.later(1.0 - 2 * sink_module.RELEASE_AHEAD_SECONDS)
     rig.step()
     assert not first.done.is_set()  # still more than RELEASE_AHEAD_SECONDS to go
-    rig.later(0.05)
+    rig.later(sink_module.RELEASE_AHEAD_SECONDS + 0.01)
     rig.step()
     assert first.finished() and first.error is None  # returned while a still plays
     assert rig.source().state == "playing" and rig.source().plays == [str(a.path)]

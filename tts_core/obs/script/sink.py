@@ -21,7 +21,10 @@ the frame that sees the end starts it, with no thread hand-over between the end 
 the start. If the next clip was not there yet (e.g. still being synthesized), the frame
 that sees the end waits up to ``HANDOFF_WAIT_SECONDS`` (GIL released) when ``has_next()``
 says the player has it ready, so it still starts on that frame instead of the next one.
-A skip in the last ``RELEASE_AHEAD_SECONDS`` of a clip reaches the next message.
+The price, kept to two frames: the clip's ``playback_finished`` and the next one's
+``playback_started`` are published up to ``RELEASE_AHEAD_SECONDS`` early (captions start
+their first word that much early), and a skip in the last ``RELEASE_AHEAD_SECONDS`` of a
+clip reaches the next message.
 """
 
 from __future__ import annotations
@@ -47,9 +50,11 @@ log = logging.getLogger(__name__)
 WAIT_SLICE_SECONDS = 0.05  # how often play() looks at the skip flag
 HANDOFF_WAIT_SECONDS = 0.002  # at a clip's end, wait this long for the next clip's start
 # play() returns this long before the clip's end, so the next clip waits ready for the
-# frame that sees the end: more than the player takes between two clips on a loaded
-# machine, little enough that the "played" event is not noticeably early.
-RELEASE_AHEAD_SECONDS = 0.2
+# frame that sees the end: two frames at 30 fps, enough for the player's hand-over between
+# two clips, little enough that the events (and captions) are not noticeably early and a
+# late Skip rarely reaches the next message. When the hand-over takes longer, the frame
+# at the end waits HANDOFF_WAIT_SECONDS as before.
+RELEASE_AHEAD_SECONDS = 0.06
 HANDOFFS_KEPT = 100
 
 
