@@ -22,7 +22,7 @@ CLIP_SECONDS = 0.8
 def _app(settings: dict[str, Any]) -> tuple[ObsTTSApp, FakeFrames]:
     obs, pump = FakeObs(), Pump()
     app = ObsTTSApp(ObsApi(obs), pump, {**DEFAULTS, **settings}, listener_factory=None, debounce_s=0.05,
-                    engine=ToneEngine(20))
+                    engine=ToneEngine(round(CLIP_SECONDS * 1000)))  # as long as the fake OBS plays it
     app.media_source.frontend_ready()
     frames = FakeFrames(obs, pump, clip_seconds=CLIP_SECONDS)
     app.start()

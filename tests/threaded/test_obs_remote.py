@@ -137,6 +137,8 @@ class FakeObs:
             self.items[data["sceneName"]].add(data["sourceName"])
             return True, {}
         if kind == "SetInputSettings" and data["inputName"] == MEDIA:
+            if MEDIA not in self.inputs:  # OBS answers 600 (ResourceNotFound)
+                return False, {}
             location = data["inputSettings"]["local_file"]
             if location.startswith("http"):
                 with urllib.request.urlopen(location, timeout=5) as response:
@@ -338,6 +340,35 @@ def test_back_to_back_clips_are_not_stopped_when_the_media_state_lags(obs: FakeO
     sink.play(_clip(tmp_path, "m1"), _msg(), threading.Event())
     sink.play(_clip(tmp_path, "m2"), _msg(), threading.Event())
     assert obs.count("TriggerMediaInputAction") == 0  # the end event said the first clip was over
+    sink.close()
+
+
+def test_after_obs_says_a_clip_ended_the_next_is_set_at_once_without_a_look(obs: FakeObs,
+                                                                           tmp_path: Path) -> None:
+    sink = _sink(obs)
+    sink.play(_clip(tmp_path, "m1"), _msg(), threading.Event())
+    before = len(obs.requests)
+    sink.play(_clip(tmp_path, "m2"), _msg(), threading.Event())
+    media = [k for k, d in obs.requests[before:] if d.get("inputName") == MEDIA]
+    assert media[0] == "SetInputSettings"  # no round trip between the end and the next start
+    assert obs.local_file.endswith("m2.wav")
+    sink.close()
+
+
+def test_when_another_clip_started_after_ours_ended_the_next_looks_first(obs: FakeObs,
+                                                                         tmp_path: Path) -> None:
+    sink = _sink(obs)
+    sink.play(_clip(tmp_path, "m1"), _msg(), threading.Event())
+    seen = threading.Event()
+    sink.connection.on_event(lambda name, _data: seen.set() if name == "MediaInputPlaybackStarted" else None)
+    obs.local_file, obs.playing_until = "/streamer/jingle.wav", time.monotonic() + 30
+    obs.emit(obs._connections[-1], "MediaInputPlaybackStarted", 0.0)  # the streamer plays something on it
+    assert seen.wait(5.0)
+    before = len(obs.requests)
+    sink.play(_clip(tmp_path, "m2"), _msg(), threading.Event())
+    media = [k for k, d in obs.requests[before:] if d.get("inputName") == MEDIA]
+    assert media[:2] == ["GetMediaInputStatus", "GetInputSettings"]  # looked first ...
+    assert "TriggerMediaInputAction" in media  # ... and stopped the streamer's clip before ours
     sink.close()
 
 

@@ -255,6 +255,48 @@ def test_the_frame_that_sees_the_end_starts_the_next_clip(tmp_path: Path,
     assert rig.sink.handoffs and rig.sink.handoffs[-1] < 0.5
 
 
+def test_play_returns_just_before_the_end_and_the_next_clip_starts_on_the_frame_of_the_end(
+        tmp_path: Path) -> None:
+    rig = Rig(tmp_path)  # has_next says nothing is ready: no hand-off wait can help here
+    a, b = rig.clip("a", ms=1000), rig.clip("b")
+    first = Play(rig, a)
+    rig.step(2)  # a is posted, then seen playing
+    rig.later(1.0 - 2 * sink_module.RELEASE_AHEAD_SECONDS)
+    rig.step()
+    assert not first.done.is_set()  # still more than RELEASE_AHEAD_SECONDS to go
+    rig.later(sink_module.RELEASE_AHEAD_SECONDS + 0.01)
+    rig.step()
+    assert first.finished() and first.error is None  # returned while a still plays
+    assert rig.source().state == "playing" and rig.source().plays == [str(a.path)]
+    second = Play(rig, b)  # the player hands b over at once; it waits for a's end
+    rig.step(2)
+    assert rig.source().plays == [str(a.path)]  # a is not cut
+    rig.obs.finish(MEDIA)
+    rig.step()  # the frame that sees a's end sets b
+    assert rig.source().plays == [str(a.path), str(b.path)]
+    assert not rig.sink.handoffs  # no waiting on OBS's graphics thread
+    rig.end()
+    assert second.finished() and second.error is None
+
+
+def test_a_clip_paused_in_obs_is_not_released_early(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    play = Play(rig, rig.clip("a", ms=1000))
+    rig.step(2)
+    rig.obs.finish(MEDIA, "paused")  # the streamer pauses it in OBS
+    rig.later(5.0)
+    rig.step(2)
+    assert not play.done.is_set()
+    rig.obs.finish(MEDIA, "playing")
+    rig.step()
+    rig.later(0.5)
+    rig.step()
+    assert not play.done.is_set()  # its length is counted without the pause
+    rig.later(0.4)
+    rig.step()
+    assert play.finished()
+
+
 def test_no_waiting_on_the_graphics_thread_when_nothing_is_next(tmp_path: Path) -> None:
     rig = Rig(tmp_path)
     play = Play(rig, rig.clip("a"))

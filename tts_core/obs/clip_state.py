@@ -213,6 +213,14 @@ class ClipOnSource:
             return self._finish(Phase.STOPPED)
         return []
 
+    def ends_within(self, seconds: float, now: float) -> bool:
+        """Whether the clip plays (STARTED, not paused in OBS) and its length says it ends
+        within ``seconds`` from ``now`` (counted from when it was seen starting, pauses
+        left out). Drivers let ``play`` return then, so the next clip is ready at the end."""
+        if self.phase is not Phase.STARTED or self.started_at is None or self._paused_at is not None:
+            return False
+        return now >= self.started_at + self._paused_s + self.duration_s - seconds
+
     def stop(self, now: float) -> list[Action]:
         """Skip: cut the clip if it is on the source, else just finish."""
         if self.phase in (Phase.POSTED, Phase.STARTED):

@@ -58,6 +58,8 @@ STOP_ACTION = "OBS_WEBSOCKET_MEDIA_INPUT_ACTION_STOP"
 POLL_SECONDS = 0.5  # look at the media source this often while a clip plays ...
 QUICK_POLL_SECONDS = 0.1  # ... and this often while clearing, stopping or about to post
 QUICK_PHASES = (Phase.NEW, Phase.CLEARING, Phase.STOPPING)
+RESOURCE_NOT_FOUND = 600  # obs-websocket's RequestStatus for a source that does not exist
+TRUST_ENDED_SECONDS = 2.0  # the next clip within this of the previous one's end: posted without a look
 
 
 class RemoteObsSink(Sink):
@@ -82,7 +84,8 @@ class RemoteObsSink(Sink):
         self.clock = clock
         self._media_events: queue.SimpleQueue[tuple[str, float]] = queue.SimpleQueue()
         self._wake = threading.Event()
-        self._ended_file: str | None = None  # the file of the clip that just ended (by OBS's event)
+        self._ended_file: tuple[str, float] | None = None  # the clip that just ended (file, when)
+        self._ended_by_event = False  # ... and OBS's MediaInputPlaybackEnded said so
         # docs/obs.md, "Ducking": our Compressor on the chosen sources, the media source as sidechain
         self.ducking = RemoteDucking(connection, media_source.name, ducking) if ducking and ducking.sources \
             else None
@@ -181,17 +184,27 @@ class RemoteObsSink(Sink):
     def _play(self, clip: ClipOnSource, message: TTSMessage, stop: threading.Event) -> None:
         """Drive ``clip`` (the shared clip state machine) with obs-websocket: its events,
         GetMediaInputStatus looks, and the Post/Stop/Finish actions it asks for."""
+        started_since = False  # a clip started on the source since our previous one ended
         while not self._media_events.empty():  # events of an earlier clip
-            self._media_events.get_nowait()
-        first = self._look()
-        if first.file is not None and first.file == self._ended_file and first.state in BUSY_STATES:
-            # OBS sent MediaInputPlaybackEnded for our previous clip a moment before its
-            # media state says so: that clip is over, not a foreign one to stop.
-            first = SourceStatus("ended", first.file, 0, first.active)
-        self._ended_file = None
+            started_since |= self._media_events.get_nowait()[0] == "Started"
+        ended, self._ended_file = self._ended_file, None
+        if (ended is not None and self._ended_by_event and not started_since
+                and self.clock() - ended[1] <= TRUST_ENDED_SECONDS):
+            # OBS's MediaInputPlaybackEnded just said our previous clip is over and nothing
+            # started since: post at once, without a look (a round trip that waits for OBS's
+            # next frame, about 15 ms) between one clip's end and the next one's start.
+            first = SourceStatus("ended", ended[0])
+        else:
+            first = self._look()
+            if ended is not None and first.file == ended[0] and first.state in BUSY_STATES:
+                # OBS sent MediaInputPlaybackEnded for our previous clip a moment before its
+                # media state says so: that clip is over, not a foreign one to stop.
+                first = SourceStatus("ended", first.file, 0, first.active)
         actions = clip.observe(first, self.clock())
         next_look = self.clock() + QUICK_POLL_SECONDS
         stopping = False
+        ended_at: float | None = None  # when OBS's MediaInputPlaybackEnded came
+        started_after_end = False
         while True:
             for action in actions:
                 if isinstance(action, Post):
@@ -199,7 +212,7 @@ class RemoteObsSink(Sink):
                 elif isinstance(action, Stop):
                     self._stop()
                 else:
-                    self._finished(action, clip.file, message)
+                    self._finished(action, clip.file, message, None if started_after_end else ended_at)
                     return
             self._wake.wait(WAIT_SLICE_SECONDS)
             self._wake.clear()
@@ -208,7 +221,14 @@ class RemoteObsSink(Sink):
             actions = []
             while not self._media_events.empty():
                 kind, at = self._media_events.get_nowait()
-                actions += clip.playback_started(at) if kind == "Started" else clip.playback_ended(at)
+                if clip.done:  # after our clip's end: something else started on the source?
+                    started_after_end |= kind == "Started"
+                elif kind == "Started":
+                    actions += clip.playback_started(at)
+                else:
+                    ending = clip.playback_ended(at)
+                    ended_at = at if ending else ended_at
+                    actions += ending
             now = self.clock()
             if stop.is_set() and not stopping:
                 stopping = True
@@ -234,15 +254,22 @@ class RemoteObsSink(Sink):
 
     def _post(self, action: Post, message: TTSMessage) -> None:
         settings = {**MEDIA_PLAYBACK_SETTINGS, "local_file": action.file}
-        self.connection.call("SetInputSettings", inputName=self.source.name, inputSettings=settings,
-                             overlay=True)
+        try:
+            self.connection.call("SetInputSettings", inputName=self.source.name, inputSettings=settings,
+                                 overlay=True)
+        except ObsRequestFailed as exc:
+            if exc.code != RESOURCE_NOT_FOUND:
+                raise
+            self.source.lost()  # deleted (its InputRemoved not seen yet): created again before the next clip
+            raise SinkUnavailable(f"media source {self.source.name!r} is gone from OBS (deleted or "
+                                  "renamed?); it is created again") from None
         if action.attempt == 1 and self.caption_source:
             self._set_caption(caption_text(message))
         if action.attempt > 1:
             log.warning("media source %r did not start the clip of %s; posting it once more",
                         self.source.name, message.id)
 
-    def _finished(self, action: Finish, file: str, message: TTSMessage) -> None:
+    def _finished(self, action: Finish, file: str, message: TTSMessage, ended_at: float | None) -> None:
         if action.phase is Phase.FAILED:
             raise ObsRequestFailed(action.error or f"{self.source.name!r} did not play the clip")
         if action.phase is Phase.UNAVAILABLE:
@@ -251,8 +278,9 @@ class RemoteObsSink(Sink):
                                   "renamed?); it is created again")
         if action.phase is Phase.TIMED_OUT:
             log.warning("%s (%s)", action.error, message.id)
-        if action.phase is Phase.ENDED:
-            self._ended_file = file
+        if action.phase is Phase.ENDED:  # OBS's event said so (when): the next clip may skip the look
+            self._ended_file = (file, self.clock() if ended_at is None else ended_at)
+            self._ended_by_event = ended_at is not None
 
     def _stop(self) -> None:
         try:

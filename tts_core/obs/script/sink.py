@@ -14,10 +14,17 @@ Which media source, and keeping it right (in the mix, hidden in the scenes, its
 settings, re-created when deleted), is ``MediaSourceKeeper``'s job; a clip cut because
 its source was deleted raises ``SinkUnavailable`` and plays again from the start.
 
-Gap between clips: the frame that sees a clip ended lets ``play`` return and, when
-``has_next()`` says the player has the next clip ready, waits up to
-``HANDOFF_WAIT_SECONDS`` (GIL released) for the player to hand it over, so it starts
-on that same frame instead of the next one.
+Gap between clips: ``play`` returns ``RELEASE_AHEAD_SECONDS`` before the clip's end
+(by its length, counted from the frame that saw it start) while the clip plays on, so
+the player hands the next clip over while this one still plays; it waits as pending and
+the frame that sees the end starts it, with no thread hand-over between the end and
+the start. If the next clip was not there yet (e.g. still being synthesized), the frame
+that sees the end waits up to ``HANDOFF_WAIT_SECONDS`` (GIL released) when ``has_next()``
+says the player has it ready, so it still starts on that frame instead of the next one.
+The price, kept to two frames: the clip's ``playback_finished`` and the next one's
+``playback_started`` are published up to ``RELEASE_AHEAD_SECONDS`` early (captions start
+their first word that much early), and a skip in the last ``RELEASE_AHEAD_SECONDS`` of a
+clip reaches the next message.
 """
 
 from __future__ import annotations
@@ -42,6 +49,12 @@ log = logging.getLogger(__name__)
 
 WAIT_SLICE_SECONDS = 0.05  # how often play() looks at the skip flag
 HANDOFF_WAIT_SECONDS = 0.002  # at a clip's end, wait this long for the next clip's start
+# play() returns this long before the clip's end, so the next clip waits ready for the
+# frame that sees the end: two frames at 30 fps, enough for the player's hand-over between
+# two clips, little enough that the events (and captions) are not noticeably early and a
+# late Skip rarely reaches the next message. When the hand-over takes longer, the frame
+# at the end waits HANDOFF_WAIT_SECONDS as before.
+RELEASE_AHEAD_SECONDS = 0.06
 HANDOFFS_KEPT = 100
 
 
@@ -169,7 +182,11 @@ class ObsMediaSink(Sink):
         self._follow(playback)
 
     def _follow(self, playback: _Playback) -> None:
-        self._carry_out(playback, playback.clip.observe(self.source.status(), self.clock()))
+        now = self.clock()
+        self._carry_out(playback, playback.clip.observe(self.source.status(), now))
+        if not playback.released.is_set() and playback.clip.ends_within(RELEASE_AHEAD_SECONDS, now):
+            self._handoff.clear()  # from here on, set by the next play()
+            playback.release(Phase.ENDED)  # it plays on; the next clip waits as pending for its end
 
     def _carry_out(self, playback: _Playback, actions: list[Post | StopMedia | Finish]) -> None:
         for action in actions:
@@ -191,7 +208,8 @@ class ObsMediaSink(Sink):
 
     def _finish(self, playback: _Playback, finish: Finish) -> None:
         self._armed = None
-        self._handoff.clear()
+        if not playback.released.is_set():  # else cleared at the early release: the next play() set it
+            self._handoff.clear()
         if finish.phase is Phase.FAILED:
             self.failures_in_a_row += 1
             self.last_failure = finish.error
@@ -215,7 +233,7 @@ class ObsMediaSink(Sink):
     def _wait_for_next(self) -> bool:
         """Give the player the GIL for a moment to post the next clip, so it starts now;
         True if it did (or a clip waits already)."""
-        if self._pending is not None:
+        if self._pending is not None or self._handoff.is_set():  # handed over already (its job runs next)
             return True
         if self._detached or not self.has_next():
             return False
