@@ -321,12 +321,38 @@ def script_properties() -> Any:
     obs.obs_properties_add_group(props, "priorities", "Priorities", obs.OBS_GROUP_NORMAL, priorities)
 
     _add_moderation_groups(props)
+    _add_alert_sounds_group(props)
     _add_connections_group(props)
     python = obs.obs_properties_create()
     obs.obs_properties_add_path(python, "packages_dir", "Python packages folder (optional)",
                                 obs.OBS_PATH_DIRECTORY, "", str(SCRIPT_DIR))
     obs.obs_properties_add_group(props, "python_group", "Python", obs.OBS_GROUP_NORMAL, python)
     return props
+
+
+def _add_alert_sounds_group(props: Any) -> None:
+    """The Alert sounds group (keys in tts_core.obs.script.alert_settings; docs/obs.md#alert-sounds)."""
+    from tts_core.obs.script.alert_settings import ALERT_EVENTS, DONATION_TIERS
+
+    group = obs.obs_properties_create()
+    _add_info(group, "alert_sounds_info", "A WAV or MP3 file plays right before the message is spoken, on "
+              "the same media source. Volume below 100 % needs a WAV file. Empty = no sound.")
+
+    def sound(key: str, label: str) -> None:
+        obs.obs_properties_add_path(group, f"{key}_file", label, obs.OBS_PATH_FILE,
+                                    "Sounds (*.wav *.mp3);;All files (*.*)", "")
+        obs.obs_properties_add_int_slider(group, f"{key}_volume", "Volume (%)", 0, 100, 1)
+
+    sound("alert_donation", "Donation")
+    for tier in range(2, DONATION_TIERS + 1):
+        label = f"Donation sound {tier} from amount (0 = off)"
+        _explain(obs.obs_properties_add_float(group, f"alert_donation_{tier}_from", label, 0, 1_000_000, 1),
+                 "Donations of at least this amount play this sound instead")
+        sound(f"alert_donation_{tier}", f"Donation sound {tier}")
+    for event_type, label in ALERT_EVENTS:
+        sound(f"alert_{event_type}", label)
+    obs.obs_properties_add_bool(group, "alert_follow_only", "Follows: play the sound only (say nothing)")
+    obs.obs_properties_add_group(props, "alert_sounds", "Alert sounds", obs.OBS_GROUP_NORMAL, group)
 
 
 def _add_connections_group(props: Any) -> None:

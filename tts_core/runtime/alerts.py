@@ -201,8 +201,11 @@ class AlertSounds:
                 written = clips.write(f"alert-{len(self._prepared)}-{volume}", scaled) if clips else None
                 clip = written or scaled
         except (_Unplayable, OSError, wave.Error, KeyError, AudioFormatError) as exc:
-            reason = (exc.strerror if isinstance(exc, OSError) and exc.strerror else None) \
-                or str(exc) or type(exc).__name__
+            if isinstance(exc, FileNotFoundError):
+                reason = "file not found"
+            else:
+                strerror = exc.strerror if isinstance(exc, OSError) else None
+                reason = strerror or str(exc) or type(exc).__name__
             with self._lock:
                 first = file not in self._missing
                 self._missing.add(file)

@@ -121,6 +121,7 @@ class Player:
         started = time.monotonic()
         error = away = None
         try:
+            msg.alert = self._alert_of(msg)
             self.on_started(msg)
             self._play_slot(msg, stop)
         except SinkUnavailable as exc:  # the player is away, not the clip at fault
@@ -146,16 +147,20 @@ class Player:
             return
         self.on_ended(msg, stop.is_set(), error, played_ms)
 
+    def _alert_of(self, msg: TTSMessage) -> Clip | None:
+        if self.alert_for is None:
+            return None
+        try:
+            return self.alert_for(msg)
+        except Exception:  # an alert never fails its message
+            log.exception("player: alert sound of %s not played", msg.id)
+            return None
+
     def _play_slot(self, msg: TTSMessage, stop: threading.Event) -> None:
-        """One message's slot: its alert sound (if any), then its speech, back to back on
-        this thread, so nothing (not even an URGENT message) plays between them; a skip
-        during the alert skips both. An alert-only message has a 0 ms speech clip."""
-        alert = None
-        if self.alert_for is not None:
-            try:
-                alert = self.alert_for(msg)
-            except Exception:  # an alert never fails its message
-                log.exception("player: alert sound of %s not played", msg.id)
+        """One message's slot: its alert sound (``msg.alert``, if any), then its speech, back
+        to back on this thread, so nothing (not even an URGENT message) plays between them;
+        a skip during the alert skips both. An alert-only message has a 0 ms speech clip."""
+        alert = msg.alert
         speech = msg.clip
         says_something = bool(msg.text or speech.duration_ms)  # an alert-only message says nothing
         if alert is None:

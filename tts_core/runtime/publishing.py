@@ -28,8 +28,12 @@ class EventPublishing(LifecyclePiece):
 
     def started(self, msg: TTSMessage, latency_ms: float) -> None:
         duration_ms = msg.clip.duration_ms if msg.clip is not None else 0
+        extra = {}
+        if msg.alert is not None:  # its alert sound plays first, in the same slot
+            extra["alert_ms"] = msg.alert.duration_ms
+            duration_ms += msg.alert.duration_ms
         self.bus.publish(make_event("playback_started", msg, duration_ms=duration_ms,
-                                    latency_ms=round(latency_ms, LATENCY_DECIMALS)))
+                                    latency_ms=round(latency_ms, LATENCY_DECIMALS), **extra))
 
     def ended(self, msg: TTSMessage, outcome: Outcome, **details: Any) -> None:
         self.bus.publish(make_event(outcome.value, msg, **details))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tts_core.config import DEFAULT_PRIORITIES, EVENT_TYPES, ConfigError, EngineConfig, TTSConfig
+from tts_core.obs.script.alert_settings import ALERT_SETTINGS, apply_alert_settings
 
 DEFAULT_MEDIA_SOURCE = "TTS Audio"
 PRIORITY_NAMES = ("URGENT", "HIGH", "NORMAL", "LOW")
@@ -129,6 +130,7 @@ SETTINGS: tuple[Setting, ...] = (
     *MODERATION_SETTINGS,
     *ENGINE_FIELD_SETTINGS,
     *CONNECTION_SETTINGS,
+    *(Setting(s.key, s.kind, s.default) for s in ALERT_SETTINGS),  # the "Alert sounds" group
 )
 DEFAULTS: dict[str, Any] = {s.key: s.default for s in SETTINGS}
 KINDS: dict[str, type] = {s.key: s.kind for s in SETTINGS}
@@ -184,6 +186,7 @@ def config_from_settings(values: Mapping[str, Any], base: TTSConfig | None = Non
         bot.priorities[event_type] = name
     _apply_moderation(v, config)
     _apply_connections(v, config)
+    apply_alert_settings(v, config)
     listener = config.listener
     listener.host = v["listener_host"] or "127.0.0.1"
     listener.port = v["listener_port"]
