@@ -149,8 +149,8 @@ def test_alert_then_speech_with_nothing_between_even_with_an_urgent_message(
         c = stack.client
         t0 = time.monotonic()
         stack.obs.start_recording()
-        stack.obs.client.wait_for_event("RecordStateChanged",
-                                        lambda d: d.get("outputState") == "OBS_WEBSOCKET_OUTPUT_STARTED", after=t0)
+        stack.obs.client.wait_for_event(
+            "RecordStateChanged", lambda d: d.get("outputState") == "OBS_WEBSOCKET_OUTPUT_STARTED", after=t0)
         donation = c.queue({"type": "donation", "donor_name": "Alice", "amount": 5, "message": DONATION_TEXT})
         started = c.wait_event("playback_started", donation, after=t0)
         assert started["alert_ms"] == round(TONE_S * 1000), started
@@ -166,7 +166,7 @@ def test_alert_then_speech_with_nothing_between_even_with_an_urgent_message(
         media = stack.media_events(after=t0)
         assert [e.name[18:] for e in media] == ["Started", "Ended"] * 3, [e.name for e in media]
         alert_ended = media[1]
-        assert alert_began.t < urgent_queued["t"] < alert_ended.t, "the URGENT message came too late for the test"
+        assert alert_began.t < urgent_queued["t"] < alert_ended.t, "the URGENT message came after the alert"
         plays = [e["message_id"] for e in c.named("playback_started", after=t0)]
         assert plays == [donation, urgent]
         finished = c.wait_event("playback_finished", donation, after=t0)
@@ -191,8 +191,8 @@ def test_alert_then_speech_with_nothing_between_even_with_an_urgent_message(
         speech_start = fine_speech_start(audio, tone_end)
         lead, donation_length = espeak_lead_and_length(f"Alice donated 5 dollars: {DONATION_TEXT}", tmp_path)
         gap = speech_start - tone_end - lead
-        log.info("%s: tone %.3f-%.3f s, speech from %.3f s: gap between the clips %.0f ms (espeak lead %.0f ms)",
-                 mode, tone_start, tone_end, speech_start, gap * 1000, lead * 1000)
+        log.info("%s: tone %.3f-%.3f s, speech from %.3f s: gap between the clips %.0f ms "
+                 "(espeak lead %.0f ms)", mode, tone_start, tone_end, speech_start, gap * 1000, lead * 1000)
         assert gap < 0.2, f"{gap * 1000:.0f} ms of silence between the alert and its speech"
         assert not any(toned[last + 1:]), "the tone played again"
 
