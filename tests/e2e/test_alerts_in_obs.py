@@ -60,7 +60,7 @@ def make_tone(folder: Path) -> Path:
 
 @contextlib.contextmanager
 def alert_stack(mode: str, workdir: Path, tone: Path) -> Iterator[Stack]:
-    """OBS plus the queue with a donation alert sound (``mode``: script or remote-local)."""
+    """OBS plus the queue with a donation alert sound (``mode``: script, remote-local or remote-http)."""
     manager = listener = sink = None
     if mode == "script":
         port = find_free_port()
@@ -140,7 +140,7 @@ def espeak_lead_and_length(text: str, folder: Path) -> tuple[float, float]:
     return segments[0].start, segments[-1].end - segments[0].start
 
 
-@pytest.mark.parametrize("mode", ["script", "remote-local"])
+@pytest.mark.parametrize("mode", ["script", "remote-local", "remote-http"])
 def test_alert_then_speech_with_nothing_between_even_with_an_urgent_message(
         mode: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger=__name__)  # the measured gap, for the report
@@ -197,9 +197,13 @@ def test_alert_then_speech_with_nothing_between_even_with_an_urgent_message(
         assert not any(toned[last + 1:]), "the tone played again"
 
         segments = sound_segments(audio)
-        log.info("%s: segments %s", mode, segments)
+        spans = [round(b.t - a.t, 3) for a, b in zip(media[::2], media[1::2], strict=True)]
+        log.info("%s: segments %s; media spans %s", mode, segments, spans)
         assert len(segments) == 2, segments  # alert + donation speech, then the URGENT speech
         assert abs(segments[0].start - tone_start) < WINDOW_S * 2
-        assert abs((segments[0].end - speech_start) - donation_length) < 0.25, (segments, donation_length)
+        # Each speech once, and nothing else in its segment: another clip would add seconds
+        # (a loaded machine has stretched a clip in OBS's recording by 0.3 s once).
         _, urgent_length = espeak_lead_and_length(URGENT_TEXT, tmp_path)
-        assert abs(segments[1].duration - urgent_length) < 0.25, (segments, urgent_length)
+        spoken = segments[0].end - speech_start
+        assert abs(spoken - donation_length) < 0.5, (segments, donation_length, spans)
+        assert abs(segments[1].duration - urgent_length) < 0.5, (segments, urgent_length, spans)
