@@ -14,7 +14,7 @@ from doubles import EventLog, ToneEngine, assert_accounting, wait_until
 from tts_core import StreamerBotIntegration, TTSConfig
 from tts_core.domain.audio import Clip, silent_wav
 from tts_core.domain.message import MessagePriority, TTSMessage
-from tts_core.sinks.base import Sink
+from tts_core.sinks.base import Sink, SinkUnavailable
 
 ALERT_MS = 300
 
@@ -210,3 +210,44 @@ def test_the_sink_hears_that_the_speech_follows_the_alert(make_manager, tmp_path
     assert manager.alert_playing
     assert manager.wait_until_idle(20)
     assert not manager.alert_playing
+
+
+def test_stop_during_the_alert_plays_the_whole_message_again_at_the_next_start(make_manager, tmp_path):
+    sound = alert_file(tmp_path)
+    manager, bot, sink, _ = running(make_manager, tmp_path, donation_alert(sound))
+    donation = bot.process_donation("Alice", 5.0, "hi")
+    assert sink.alert_started.wait(20)
+    manager.stop()
+    assert sink.order() == [(donation, "alert")]  # cut by the stop
+    manager.start()
+    assert manager.wait_until_idle(20)
+    assert sink.order() == [(donation, "alert"), (donation, "alert"), (donation, "speech")]
+    assert assert_accounting(manager)["played"] == 1
+
+
+@dataclass
+class LosingSink(SlotSink):
+    """Goes away (SinkUnavailable) once, during the first alert: OBS closed mid-sound."""
+
+    lost: bool = False
+
+    def play(self, clip: Clip, message: TTSMessage, stop: threading.Event) -> None:
+        if clip is not message.clip and not self.lost:
+            self.lost = True
+            self.parts.append(Part(message.id, "alert", time.monotonic(), time.monotonic(), False))
+            raise SinkUnavailable("OBS is not running")
+        super().play(clip, message, stop)
+
+
+def test_the_sink_going_away_during_the_alert_replays_alert_and_speech(make_manager, tmp_path):
+    sound = alert_file(tmp_path)
+    config = TTSConfig.from_dict({"tts_queue": {"rate_limit_per_minute": 0}, "alerts": donation_alert(sound)})
+    sink = LosingSink()
+    manager = make_manager(config, engine=ToneEngine(300), sink=sink)
+    bot = StreamerBotIntegration(manager)
+    manager.start()
+    donation = bot.process_donation("Alice", 5.0, "hi")
+    assert manager.wait_until_idle(20)
+    assert sink.order() == [(donation, "alert"), (donation, "alert"), (donation, "speech")]
+    stats = assert_accounting(manager)
+    assert (stats["played"], stats["failed"]) == (1, 0)
