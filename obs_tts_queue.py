@@ -323,6 +323,7 @@ def script_properties() -> Any:
 
     _add_moderation_groups(props)
     _add_ducking_group(props)
+    _add_alert_sounds_group(props)
     _add_connections_group(props)
     python = obs.obs_properties_create()
     obs.obs_properties_add_path(python, "packages_dir", "Python packages folder (optional)",
@@ -384,6 +385,31 @@ def _on_ducking_ticked(_props: Any, prop: Any, settings: Any) -> bool:
         obs.obs_data_set_string(settings, "ducking_sources", join_sources(updated))
         script_update(settings)  # OBS 29 calls script_update before this callback, not after
     return False
+
+
+def _add_alert_sounds_group(props: Any) -> None:
+    """The Alert sounds group (keys in tts_core.obs.script.alert_settings; docs/obs.md#alert-sounds)."""
+    from tts_core.obs.script.alert_settings import ALERT_EVENTS, DONATION_TIERS
+
+    group = obs.obs_properties_create()
+    _add_info(group, "alert_sounds_info", "A WAV or MP3 file plays right before the message is spoken, on "
+              "the same media source. Volume below 100 % needs a WAV file. Empty = no sound.")
+
+    def sound(key: str, label: str) -> None:
+        obs.obs_properties_add_path(group, f"{key}_file", label, obs.OBS_PATH_FILE,
+                                    "Sounds (*.wav *.mp3);;All files (*.*)", "")
+        obs.obs_properties_add_int_slider(group, f"{key}_volume", "Volume (%)", 0, 100, 1)
+
+    sound("alert_donation", "Donation")
+    for tier in range(2, DONATION_TIERS + 1):
+        label = f"Donation sound {tier} from amount (0 = off)"
+        _explain(obs.obs_properties_add_float(group, f"alert_donation_{tier}_from", label, 0, 1_000_000, 1),
+                 "Donations of at least this amount play this sound instead")
+        sound(f"alert_donation_{tier}", f"Donation sound {tier}")
+    for event_type, label in ALERT_EVENTS:
+        sound(f"alert_{event_type}", label)
+    obs.obs_properties_add_bool(group, "alert_follow_only", "Follows: play the sound only (say nothing)")
+    obs.obs_properties_add_group(props, "alert_sounds", "Alert sounds", obs.OBS_GROUP_NORMAL, group)
 
 
 def _add_connections_group(props: Any) -> None:

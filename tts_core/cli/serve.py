@@ -165,6 +165,7 @@ def reload_config(args: argparse.Namespace, manager: TTSQueueManager) -> bool:
               flush=True)
         return False
     note = " (the listener address changes at the next start)" if moved else ""
+    note += "".join(f"; {line}" for line in manager.alerts.refused)  # the other settings applied
     log.info("config %s applied", source)
     print(f"obs-tts serve: config {source} applied{note}", flush=True)
     return True

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
+from tts_core.config.alerts import AlertsConfig, AlertSound
 from tts_core.config.checks import ConfigError, at_least, at_most, build_section, check_types, section_kwargs
 from tts_core.config.legacy import LEGACY_MODERATION_KEYS, legacy_moderation_keys
 from tts_core.config.sections import (
@@ -42,6 +43,8 @@ __all__ = [
     "LEGACY_MODERATION_KEYS",
     "PLACEHOLDERS",
     "STREAMERBOT_EVENTS",
+    "AlertSound",
+    "AlertsConfig",
     "ConfigError",
     "ConnectorsConfig",
     "EngineConfig",
@@ -97,6 +100,7 @@ class TTSConfig:
     moderation: ModerationConfig = field(default_factory=ModerationConfig)
     voices: VoicesConfig = field(default_factory=VoicesConfig)
     connectors: ConnectorsConfig = field(default_factory=ConnectorsConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -127,6 +131,7 @@ class TTSConfig:
         self.moderation.validate()
         self.voices.validate()
         self.connectors.validate()
+        self.alerts.validate()
 
     # -- JSON -------------------------------------------------------------------
 
@@ -135,7 +140,8 @@ class TTSConfig:
         """Build from the seed's JSON shape; every wrong key or type is a ConfigError."""
         if not isinstance(data, dict):
             raise ConfigError(f"config must be a JSON object, got {type(data).__name__}")
-        sections = {"tts_queue", "engine", "streamer_bot", "listener", "moderation", "voices", "connectors"}
+        sections = {"tts_queue", "engine", "streamer_bot", "listener", "moderation", "voices", "connectors",
+                    "alerts"}
         for key in data:
             if key not in sections:
                 raise ConfigError(f"unknown config section {key!r}; expected {', '.join(sorted(sections))}")
@@ -144,7 +150,7 @@ class TTSConfig:
             raise ConfigError("tts_queue must be an object")
         kwargs = section_kwargs(cls, queue, "tts_queue", skip={"engine", "streamer_bot", "listener",
                                                                           "moderation", "voices",
-                                                                          "connectors"})
+                                                                          "connectors", "alerts"})
         streamer_bot, moderation = legacy_moderation_keys(data.get("streamer_bot", {}),
                                                           data.get("moderation", {}))
         kwargs["engine"] = build_section(EngineConfig, data.get("engine", {}), "engine")
@@ -153,6 +159,7 @@ class TTSConfig:
         kwargs["moderation"] = build_section(ModerationConfig, moderation, "moderation")
         kwargs["voices"] = build_section(VoicesConfig, data.get("voices", {}), "voices")
         kwargs["connectors"] = ConnectorsConfig.from_dict(data.get("connectors", {}))
+        kwargs["alerts"] = AlertsConfig.from_dict(data.get("alerts", {}))
         return cls(**kwargs)
 
     def to_dict(self) -> dict[str, Any]:
@@ -167,6 +174,7 @@ class TTSConfig:
             "moderation": asdict(self.moderation),
             "voices": asdict(self.voices),
             "connectors": asdict(self.connectors),
+            "alerts": self.alerts.to_dict(),
         }
 
     @classmethod

@@ -250,6 +250,11 @@ class StreamerBotIntegration:
             metadata["message_filtered"] = message_filtered
         pause = rules.bot.repeat_name_after_seconds
         text = rules.render(speech, choice.text, self.speakers.needs_name(speech.username, pause))
+        alert = self.manager.alerts.choose(speech.event_type, speech.amount)
+        if alert is not None:  # played right before the speech (tts_core.runtime.alerts)
+            metadata["alert"] = alert.as_metadata()
+            if alert.alert_only:
+                text = ""
         needs_approval = bool(options["needs_approval"]) or words.needs_approval
         message_id = self.manager.add_message(
             text, speech.priority, voice=choice.voice, event_type=speech.event_type, username=speech.username,

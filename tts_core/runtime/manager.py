@@ -25,6 +25,7 @@ from tts_core.domain.token_bucket import TokenBucket
 from tts_core.engines.base import Engine
 from tts_core.engines.voice_check import check_configured_voice
 from tts_core.ingest.cleanup import TextPipeline, TextRejected, default_pipeline
+from tts_core.runtime.alerts import AlertSounds, has_alert
 from tts_core.runtime.bus import EventBus
 from tts_core.runtime.engine_binding import EngineBinding
 from tts_core.runtime.journal import Journal, JournalChange, journal_path
@@ -97,6 +98,9 @@ class TTSQueueManager:
         # new config through ``settings.apply``; see tts_core.runtime.settings.
         self.settings = Settings()
         self.settings.add(self)
+        # The alert sounds in force (tts_core.runtime.alerts): files checked as settings apply.
+        self.alerts = AlertSounds(cfg)
+        self.settings.add(self.alerts)
         # Connectors (tts_core.connectors) report their state here, shown in get_stats().
         self.connector_reports: dict[str, Callable[[], dict[str, Any]]] = {}
         if engine is not None:
@@ -199,6 +203,7 @@ class TTSQueueManager:
             self._on_playback_started,
             self._on_playback_ended,
             cfg.pause_between_clips_ms,
+            lambda msg: self.alerts.clip_for(msg, self._clips),
         )
         self._player.start()
         self._running = True
@@ -364,6 +369,13 @@ class TTSQueueManager:
                 self._recover(msg)
             log.info("journal now %s", self.journal.path or "off")
 
+    @property
+    def alert_playing(self) -> bool:
+        """An alert sound plays now and its message's speech comes right after it (a sink
+        asking whether the next clip is ready at the alert's end)."""
+        player = self._player
+        return player is not None and player.speech_follows
+
     def wait_until_idle(self, timeout: float = 60.0) -> bool:
         """Block until nothing is pending or playing; False if ``timeout`` ran out.
 
@@ -387,6 +399,10 @@ class TTSQueueManager:
     ) -> str:
         """Queue ``text`` and return its message id.
 
+        An empty ``text`` is allowed only with an alert sound in ``metadata`` (``{"alert":
+        {"file": ..., "volume": ...}}``, what the event translator puts there): the message
+        plays its alert and says nothing.
+
         Raises ValueError for an empty text or an invalid priority, RuntimeError when
         the queue is full and nothing of lower priority can be evicted, StorageError
         (a RuntimeError with ``code`` ``storage_full`` or ``storage_error``, naming the
@@ -398,7 +414,8 @@ class TTSQueueManager:
         prio = MessagePriority.parse(priority)
         if not isinstance(text, str):
             raise TypeError(f"text must be a string, got {type(text).__name__}")
-        if not text.strip():
+        alert_only = not text.strip() and has_alert(metadata)
+        if not text.strip() and not alert_only:
             raise ValueError("text is empty")
         hold = self.config.hold_seconds if hold_seconds is None else hold_seconds
         if not isinstance(hold, (int, float)) or not math.isfinite(hold) or hold < 0:
@@ -418,7 +435,7 @@ class TTSQueueManager:
         )
         reason = None
         try:
-            msg.text = self.text_pipeline.clean(text)
+            msg.text = "" if alert_only else self.text_pipeline.clean(text)
         except TextRejected as exc:
             if exc.code == "empty":
                 raise ValueError(f"text is empty after clean-up ({exc})") from None
@@ -634,6 +651,7 @@ class TTSQueueManager:
         # "" when all is well; else which engine is down, why, and who speaks instead
         stats["engine"] = {"name": engine.name, "status": engine.status()} if engine is not None else None
         stats["connectors"] = {name: report() for name, report in list(self.connector_reports.items())}
+        stats["alert_sounds_refused"] = list(self.alerts.refused)
         stats.update(self.journal.health())  # journal_state, journal_error, journal_unwritten_ends
         return stats
 

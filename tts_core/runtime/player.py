@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from tts_core.domain.audio import Clip
 from tts_core.domain.message import TTSMessage
 from tts_core.runtime.message_queue import MessageQueue
 from tts_core.sinks.base import Sink, SinkUnavailable
@@ -21,7 +22,8 @@ SINK_RETRY_MAX_SECONDS = 5.0
 class Player:
     """Parameters: ``queue``, ``sink`` (replaceable between clips: ``use_sink``),
     ``on_started(msg)``, ``on_ended(msg, skipped, error, played_ms)``,
-    ``pause_between_ms`` (``apply_settings``)."""
+    ``pause_between_ms`` (``apply_settings``), ``alert_for(msg)`` (the message's alert
+    clip or None; see ``_play_slot``)."""
 
     def __init__(
         self,
@@ -30,12 +32,15 @@ class Player:
         on_started: Callable[[TTSMessage], None],
         on_ended: Callable[[TTSMessage, bool, str | None, int], None],
         pause_between_ms: int = 0,
+        alert_for: Callable[[TTSMessage], Clip | None] | None = None,
     ) -> None:
         self.queue = queue
         self.sink = sink
         self.on_started = on_started
         self.on_ended = on_ended
         self.pause_between_ms = pause_between_ms
+        self.alert_for = alert_for
+        self.speech_follows = False  # an alert plays and its message's speech comes right after
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._current: tuple[TTSMessage, threading.Event] | None = None
@@ -116,8 +121,9 @@ class Player:
         started = time.monotonic()
         error = away = None
         try:
+            msg.alert = self._alert_of(msg)
             self.on_started(msg)
-            self.sink.play(msg.clip, msg, stop)
+            self._play_slot(msg, stop)
         except SinkUnavailable as exc:  # the player is away, not the clip at fault
             away = str(exc) or f"{self.sink.name} is not available"
         except Exception as exc:  # noqa: BLE001 - a sink error fails this message only
@@ -140,6 +146,36 @@ class Player:
             self.queue.requeue_interrupted(msg)  # shutdown cut it: it plays again next start
             return
         self.on_ended(msg, stop.is_set(), error, played_ms)
+
+    def _alert_of(self, msg: TTSMessage) -> Clip | None:
+        if self.alert_for is None:
+            return None
+        try:
+            return self.alert_for(msg)
+        except Exception:  # an alert never fails its message
+            log.exception("player: alert sound of %s not played", msg.id)
+            return None
+
+    def _play_slot(self, msg: TTSMessage, stop: threading.Event) -> None:
+        """One message's slot: its alert sound (``msg.alert``, if any), then its speech, back
+        to back on this thread, so nothing (not even an URGENT message) plays between them;
+        a skip during the alert skips both. An alert-only message has a 0 ms speech clip."""
+        alert = msg.alert
+        speech = msg.clip
+        says_something = bool(msg.text or speech.duration_ms)  # an alert-only message says nothing
+        if alert is None:
+            if says_something:
+                self.sink.play(speech, msg, stop)
+            return
+        # True until the slot ends (not only until the alert ends): a sink that asks at the
+        # alert's end must hear yes even if this thread has not handed the speech over yet.
+        self.speech_follows = says_something
+        try:
+            self.sink.play(alert, msg, stop)
+            if says_something and not stop.is_set():
+                self.sink.play(speech, msg, stop)
+        finally:
+            self.speech_follows = False
 
     # -- the sink going away and coming back ----------------------------------------
 

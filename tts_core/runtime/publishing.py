@@ -31,9 +31,16 @@ class EventPublishing(LifecyclePiece):
         duration_ms = msg.clip.duration_ms if msg.clip is not None else 0
         # When each word of the text is spoken, for captions (tts_core.domain.words).
         words, word_timing = caption_words(msg.text, duration_ms, getattr(msg.clip, "words", ()))
+        extra = {}
+        if msg.alert is not None:  # its alert sound plays first, in the same slot: the words come after it
+            extra["alert_ms"] = msg.alert.duration_ms
+            duration_ms += msg.alert.duration_ms
+            for word in words:
+                word["start_ms"] += msg.alert.duration_ms
+                word["end_ms"] += msg.alert.duration_ms
         self.bus.publish(make_event("playback_started", msg, duration_ms=duration_ms,
                                     latency_ms=round(latency_ms, LATENCY_DECIMALS),
-                                    words=words, word_timing=word_timing))
+                                    words=words, word_timing=word_timing, **extra))
 
     def ended(self, msg: TTSMessage, outcome: Outcome, **details: Any) -> None:
         self.bus.publish(make_event(outcome.value, msg, **details))

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tts_core.config import EngineConfig, TTSConfig
-from tts_core.domain.audio import Clip
+from tts_core.domain.audio import Clip, silent_wav
 from tts_core.domain.message import TTSMessage
 from tts_core.domain.retries import RetryPolicy
 from tts_core.domain.token_bucket import TokenBucket
@@ -191,6 +191,10 @@ class WorkerPool:
         return msg
 
     def _synthesize(self, slot: _Slot, msg: TTSMessage) -> None:
+        if not msg.text:  # an alert-only message (tts_core.runtime.alerts): nothing to say
+            self.bucket.refund()
+            self._ready(msg, Clip.from_bytes(silent_wav(0)))
+            return
         engine = self.engine
         if engine is None:
             self.queue.release_claim(msg, time.monotonic() + 0.5)
@@ -210,13 +214,16 @@ class WorkerPool:
             if slot.abandoned:
                 return  # the supervisor timed this call out and already handled the message
         if clip is not None:
-            written = self.clips.write(msg.id, clip)
-            if written is None:
-                return  # the queue stopped: the clip folder is gone
-            if not self.queue.mark_ready(msg, written):
-                self.clips.discard(written)  # skipped, cleared or evicted meanwhile
+            self._ready(msg, clip)
             return
         self._retry_or_fail(msg, failure or EngineError("the engine returned nothing"))
+
+    def _ready(self, msg: TTSMessage, clip: Clip) -> None:
+        written = self.clips.write(msg.id, clip)
+        if written is None:
+            return  # the queue stopped: the clip folder is gone
+        if not self.queue.mark_ready(msg, written):
+            self.clips.discard(written)  # skipped, cleared or evicted meanwhile
 
     def render(self, engine: Engine, msg: TTSMessage) -> Clip:
         """Synthesize one message with one engine: the only place an engine is called

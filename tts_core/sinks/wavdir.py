@@ -3,7 +3,8 @@
 Each clip is written as ``NNNN-<message_id>.<wav|mp3>`` and held for its duration
 (like RealtimeSink, so ``started_at``/``ended_at`` are real playback times); one JSON
 line per clip records message_id, priority, text, file, started_at, ended_at
-(Unix seconds) and whether it was skipped.
+(Unix seconds), whether it was skipped, and whether it was the message's alert sound
+(``alert``: played right before its speech, tts_core.runtime.alerts).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class WavDirSink(Sink):
             "started_at": started,
             "ended_at": time.time(),
             "skipped": stop.is_set(),
+            "alert": clip is not message.clip,
         }
         self._timeline.write(json.dumps(line) + "\n")
         self._timeline.flush()

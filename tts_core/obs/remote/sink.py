@@ -170,7 +170,9 @@ class RemoteObsSink(Sink):
         try:
             self.source.ensure()
             self._keep_ducking()
-            location = self.clips.location(clip.path, message.id)
+            # an alert sound plays right before its message's speech: its own served name
+            name = message.id if clip is message.clip else f"{message.id}-alert"
+            location = self.clips.location(clip.path, name)
             self._play(ClipOnSource(self.source.name, location, clip.duration_ms / 1000.0,
                                     self.clip_timeouts), message, stop)
         except ObsConnectionError as exc:

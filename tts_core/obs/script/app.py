@@ -351,6 +351,7 @@ class ObsTTSApp:
         if self.sink.failures_in_a_row and self.sink.last_failure:
             lines.append(f"{self.sink.failures_in_a_row} clip(s) in a row failed: {self.sink.last_failure}")
         lines += [f"{what}: {error}" for what, error in self.errors.items()]
+        lines += stats.get("alert_sounds_refused", [])
         if stats.get("journal_state") == "refusing_writes":
             lines.append(f"JOURNAL REFUSES WRITES (new messages are refused): {stats.get('journal_error')}")
         if self.connectors:
@@ -440,6 +441,8 @@ def list_voices_briefly(engine_name: str, config: TTSConfig | None,
 
 def next_clip_ready(manager: TTSQueueManager) -> bool:
     """Whether the player will start another clip right after this one (no pause between)."""
+    if manager.alert_playing:  # the message's speech follows its alert sound
+        return True
     if manager.paused or manager.config.pause_between_clips_ms:
         return False
     head = manager.get_queue(1)

@@ -15,6 +15,7 @@ from typing import Any
 
 from tts_core.config import DEFAULT_PRIORITIES, EVENT_TYPES, ConfigError, EngineConfig, TTSConfig
 from tts_core.obs.ducking import DEFAULT_ATTACK_MS, DEFAULT_DEPTH_DB, DEFAULT_RELEASE_MS
+from tts_core.obs.script.alert_settings import ALERT_SETTINGS, apply_alert_settings
 
 DEFAULT_MEDIA_SOURCE = "TTS Audio"
 PRIORITY_NAMES = ("URGENT", "HIGH", "NORMAL", "LOW")
@@ -147,6 +148,7 @@ SETTINGS: tuple[Setting, ...] = (
     *ENGINE_FIELD_SETTINGS,
     *CONNECTION_SETTINGS,
     *DUCKING_SETTINGS,
+    *(Setting(s.key, s.kind, s.default) for s in ALERT_SETTINGS),  # the "Alert sounds" group
 )
 DEFAULTS: dict[str, Any] = {s.key: s.default for s in SETTINGS}
 KINDS: dict[str, type] = {s.key: s.kind for s in SETTINGS}
@@ -203,6 +205,7 @@ def config_from_settings(values: Mapping[str, Any], base: TTSConfig | None = Non
         bot.priorities[event_type] = name
     _apply_moderation(v, config)
     _apply_connections(v, config)
+    apply_alert_settings(v, config)
     listener = config.listener
     listener.host = v["listener_host"] or "127.0.0.1"
     listener.port = v["listener_port"]

@@ -1,0 +1,134 @@
+"""Alert sounds through `obs-tts serve` (real process, real espeak-ng, the wav-dir sink):
+the timeline is the alert file then its speech file, nothing between, with the URGENT
+message that arrived during the alert after them; tiers by amount; alert-only follows;
+a WAV's volume in the copy that played; a refused file named on SIGHUP while the rest
+applies. Also the file checks on real MP3 and OGG files (ffmpeg)."""
+
+from __future__ import annotations
+
+import array
+import json
+import signal
+import subprocess
+import wave
+from pathlib import Path
+
+from doubles import wait_until
+from fakes.audio import mp3_tone
+from listener_support import serving
+from websockets.sync.client import connect
+
+from tts_core.runtime.alerts import check_alert_file
+
+WAV_MS = 1500
+
+
+def tone_wav(path: Path, ms: int = WAV_MS, amplitude: int = 20000, rate: int = 22050) -> Path:
+    import math
+
+    samples = array.array("h", (int(amplitude * math.sin(2 * math.pi * 880 * i / rate))
+                                for i in range(rate * ms // 1000)))
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(samples.tobytes())
+    return path
+
+
+def peak(path: Path) -> int:
+    with wave.open(str(path)) as wav:
+        return max(abs(s) for s in array.array("h", wav.readframes(wav.getnframes())))
+
+
+def send(ws, frame: dict) -> dict:
+    frame_id = f"f{id(frame)}"
+    ws.send(json.dumps({**frame, "id": frame_id}))
+    while True:
+        data = json.loads(ws.recv(timeout=10))
+        if data.get("id") == frame_id:
+            return data
+
+
+def donation(name: str, amount: float) -> dict:
+    return {"type": "donation", "donor_name": name, "amount": amount, "message": "hi"}
+
+
+def timeline(folder: Path) -> list[dict]:
+    path = folder / "clips" / "timeline.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_serve_plays_alert_then_speech_and_urgent_after(tmp_path):
+    coin = tone_wav(tmp_path / "coin.wav")
+    original = coin.read_bytes()
+    fanfare = tmp_path / "fanfare.mp3"
+    fanfare.write_bytes(mp3_tone(800))
+    follow = tone_wav(tmp_path / "follow.wav", ms=400)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"tts_queue": {"rate_limit_per_minute": 0}, "alerts": {
+        "donation": [{"min_amount": 0, "file": str(coin), "volume": 50},
+                     {"min_amount": 50, "file": str(fanfare)}],
+        "follow": {"file": str(follow), "alert_only": True}}}))
+    with serving(tmp_path, config) as (url, lines, _process), connect(url) as ws:
+        assert send(ws, {"request": "Subscribe"})["status"] == "ok"
+        small = send(ws, donation("Alice", 5))["message_id"]
+        assert wait_until(lambda: any("playback_started" in line and small in line for line in lines), 20)
+        urgent = send(ws, {"type": "tts", "text": "urgent news", "priority": "URGENT"})["message_id"]
+        big = send(ws, donation("Bob", 60))["message_id"]
+        followed = send(ws, {"type": "follow", "username": "Carol"})["message_id"]
+        assert wait_until(lambda: len(timeline(tmp_path)) == 6, 60), timeline(tmp_path)
+    lines_ = timeline(tmp_path)
+    assert [(e["message_id"], e["alert"]) for e in lines_] == [
+        (small, True), (small, False), (urgent, False), (big, True), (big, False), (followed, True)]
+    first_alert, first_speech = lines_[0], lines_[1]
+    assert first_alert["duration_ms"] == WAV_MS
+    assert first_speech["started_at"] - first_alert["ended_at"] < 0.05  # nothing between them
+    clips = tmp_path / "clips"
+    assert abs(peak(clips / first_alert["file"]) - peak(coin) // 2) <= 1  # the 50 % copy played
+    assert coin.read_bytes() == original  # the streamer's file is unchanged
+    assert lines_[3]["file"].endswith(".mp3")  # the tier from 50
+    assert (clips / lines_[3]["file"]).read_bytes() == fanfare.read_bytes()
+    assert lines_[5]["text"] == ""
+
+
+def test_a_refused_file_is_named_on_reload_and_the_rest_applies(tmp_path):
+    coin = tone_wav(tmp_path / "coin.wav", ms=300)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"alerts": {"donation": [{"min_amount": 0, "file": str(coin)}]}}))
+    ogg = tmp_path / "song.ogg"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "sine=duration=0.3", "-c:a",
+                    "libvorbis", str(ogg)], check=True, timeout=60)
+    with serving(tmp_path, config) as (url, lines, process):
+        config.write_text(json.dumps({"tts_queue": {"max_queue_size": 77},
+                                      "alerts": {"donation": [{"min_amount": 0, "file": str(coin)},
+                                                              {"min_amount": 10, "file": str(ogg)}]}}))
+        process.send_signal(signal.SIGHUP)
+        assert wait_until(lambda: any("applied" in line for line in lines), 20), lines
+        applied = next(line for line in lines if "applied" in line)
+        assert f"alert sound for donation (from 10) refused: {ogg}: OGG is not supported" in applied, applied
+        with connect(url) as ws:
+            stats = send(ws, {"request": "GetStats"})["stats"]
+            assert stats["alert_sounds_refused"] == [f"alert sound for donation (from 10) refused: {ogg}: "
+                                                     "OGG is not supported: use a WAV or MP3 file"]
+            big = send(ws, donation("Bob", 20))["message_id"]
+            assert wait_until(lambda: len(timeline(tmp_path)) == 2, 30), timeline(tmp_path)
+    assert [(e["message_id"], e["alert"]) for e in timeline(tmp_path)] == [(big, True), (big, False)]
+    assert timeline(tmp_path)[0]["duration_ms"] == 300  # the tier that works
+
+
+def test_mp3_and_ogg_files_as_the_checks_see_them(tmp_path):
+    mp3 = tmp_path / "a.mp3"
+    mp3.write_bytes(mp3_tone(500))
+    assert check_alert_file(str(mp3)) is None
+    assert "needs a WAV file" in check_alert_file(str(mp3), 60)
+    flac = tmp_path / "a.flac"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "sine=duration=0.3", str(flac)],
+                   check=True, timeout=60)
+    assert check_alert_file(str(flac)) == "FLAC is not supported: use a WAV or MP3 file"
+    float_wav = tmp_path / "float.wav"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "sine=duration=0.3", "-c:a",
+                    "pcm_f32le", str(float_wav)], check=True, timeout=60)
+    assert "not a WAV or MP3 file" in check_alert_file(str(float_wav))
