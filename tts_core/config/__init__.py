@@ -22,6 +22,7 @@ from typing import Any
 
 from tts_core.config.checks import ConfigError, at_least, at_most, build_section, check_types, section_kwargs
 from tts_core.config.legacy import LEGACY_MODERATION_KEYS, legacy_moderation_keys
+from tts_core.config.loudness import LoudnessConfig
 from tts_core.config.sections import (
     DEFAULT_PRIORITIES,
     EVENT_TYPES,
@@ -46,6 +47,7 @@ __all__ = [
     "ConnectorsConfig",
     "EngineConfig",
     "ListenerConfig",
+    "LoudnessConfig",
     "ModerationConfig",
     "StreamerBotConfig",
     "StreamerBotConnectorConfig",
@@ -75,6 +77,7 @@ class TTSConfig:
       pause_between_clips_ms: silence between two clips.
       hold_seconds: delay before a message may play (moderators can remove it).
       replay_keep: how many played clips are kept for replay.
+      loudness: every voice equally loud (section ``loudness``, tts_core.config.loudness).
     """
 
     max_queue_size: int = 1000
@@ -97,6 +100,7 @@ class TTSConfig:
     moderation: ModerationConfig = field(default_factory=ModerationConfig)
     voices: VoicesConfig = field(default_factory=VoicesConfig)
     connectors: ConnectorsConfig = field(default_factory=ConnectorsConfig)
+    loudness: LoudnessConfig = field(default_factory=LoudnessConfig)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -127,6 +131,7 @@ class TTSConfig:
         self.moderation.validate()
         self.voices.validate()
         self.connectors.validate()
+        self.loudness.validate()
 
     # -- JSON -------------------------------------------------------------------
 
@@ -135,7 +140,8 @@ class TTSConfig:
         """Build from the seed's JSON shape; every wrong key or type is a ConfigError."""
         if not isinstance(data, dict):
             raise ConfigError(f"config must be a JSON object, got {type(data).__name__}")
-        sections = {"tts_queue", "engine", "streamer_bot", "listener", "moderation", "voices", "connectors"}
+        sections = {"tts_queue", "engine", "streamer_bot", "listener", "moderation", "voices", "connectors",
+                    "loudness"}
         for key in data:
             if key not in sections:
                 raise ConfigError(f"unknown config section {key!r}; expected {', '.join(sorted(sections))}")
@@ -144,7 +150,7 @@ class TTSConfig:
             raise ConfigError("tts_queue must be an object")
         kwargs = section_kwargs(cls, queue, "tts_queue", skip={"engine", "streamer_bot", "listener",
                                                                           "moderation", "voices",
-                                                                          "connectors"})
+                                                                          "connectors", "loudness"})
         streamer_bot, moderation = legacy_moderation_keys(data.get("streamer_bot", {}),
                                                           data.get("moderation", {}))
         kwargs["engine"] = build_section(EngineConfig, data.get("engine", {}), "engine")
@@ -153,6 +159,7 @@ class TTSConfig:
         kwargs["moderation"] = build_section(ModerationConfig, moderation, "moderation")
         kwargs["voices"] = build_section(VoicesConfig, data.get("voices", {}), "voices")
         kwargs["connectors"] = ConnectorsConfig.from_dict(data.get("connectors", {}))
+        kwargs["loudness"] = build_section(LoudnessConfig, data.get("loudness", {}), "loudness")
         return cls(**kwargs)
 
     def to_dict(self) -> dict[str, Any]:
@@ -167,6 +174,7 @@ class TTSConfig:
             "moderation": asdict(self.moderation),
             "voices": asdict(self.voices),
             "connectors": asdict(self.connectors),
+            "loudness": asdict(self.loudness),
         }
 
     @classmethod
