@@ -41,7 +41,8 @@ NUMBER_KEYS = [(s, k) for s, k, _tp in _numeric_keys()]
 def _negative_allowed(section: str, key: str) -> bool:
     """Fields marked ``metadata={"negative": True}`` (levels in dB and LUFS) are negative by nature."""
     default = getattr(TTSConfig(), section, None)
-    return is_dataclass(default) and any(f.name == key and f.metadata.get("negative") for f in fields(default))
+    return is_dataclass(default) and any(f.name == key and f.metadata.get("negative")
+                                         for f in fields(default))
 
 
 NEGATIVE_REFUSED = [(s, k) for s, k in NUMBER_KEYS if not _negative_allowed(s, k)]

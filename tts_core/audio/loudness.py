@@ -84,7 +84,7 @@ def _biquad_response(b: tuple[float, ...], a: tuple[float, ...], z1: npt.NDArray
                      ) -> npt.NDArray[np.complex128]:
     """H(z) of one biquad at the points z1 = z^-1."""
     z2 = z1 * z1
-    return (b[0] + b[1] * z1 + b[2] * z2) / (a[0] + a[1] * z1 + a[2] * z2)  # type: ignore[no-any-return]
+    return (b[0] + b[1] * z1 + b[2] * z2) / (a[0] + a[1] * z1 + a[2] * z2)
 
 
 def k_weighted(samples: Samples, sample_rate: int) -> Samples:
@@ -112,7 +112,7 @@ def block_powers(samples: Samples, sample_rate: int) -> Samples:
     step = round(STEP_SECONDS * sample_rate)
     sums = np.concatenate(([0.0], np.cumsum(power)))
     starts = np.arange(0, frames - block + 1, step)
-    return (sums[starts + block] - sums[starts]) / block  # type: ignore[no-any-return]
+    return (sums[starts + block] - sums[starts]) / block
 
 
 def _lufs(power: float) -> float:
@@ -154,7 +154,7 @@ def oversampled(samples: Samples, sample_rate: int) -> Samples:
     spectrum = np.fft.rfft(samples, size, axis=1)
     if size % 2 == 0:
         spectrum[:, -1] *= 0.5  # the Nyquist bin counts once; upsampled it would count twice
-    return np.fft.irfft(spectrum, size * factor, axis=1)[:, :frames * factor] * factor  # type: ignore[no-any-return]
+    return np.fft.irfft(spectrum, size * factor, axis=1)[:, :frames * factor] * factor
 
 
 def peak_envelope(samples: Samples, sample_rate: int) -> Samples:
@@ -165,7 +165,7 @@ def peak_envelope(samples: Samples, sample_rate: int) -> Samples:
     if frames == 0:
         return np.zeros(0)
     fine = np.max(np.abs(oversampled(samples, sample_rate)), axis=0)
-    return np.max(fine.reshape(frames, factor), axis=1)  # type: ignore[no-any-return]
+    return np.max(fine.reshape(frames, factor), axis=1)
 
 
 def true_peak_db(samples: Samples, sample_rate: int) -> float:

@@ -84,7 +84,7 @@ def _running_min(values: Samples, width: int) -> Samples:
     prefix = np.minimum.accumulate(padded, axis=1).ravel()
     suffix = np.minimum.accumulate(padded[:, ::-1], axis=1)[:, ::-1].ravel()
     starts = np.arange(n - width + 1)
-    return np.minimum(suffix[starts], prefix[starts + width - 1])  # type: ignore[no-any-return]
+    return np.minimum(suffix[starts], prefix[starts + width - 1])
 
 
 def limiter_gain(allowed: Samples, attack: int, hold: int) -> Samples:
@@ -99,7 +99,7 @@ def limiter_gain(allowed: Samples, attack: int, hold: int) -> Samples:
     lows = _running_min(np.concatenate([ones_before, allowed, ones_after]), hold + attack + 1)
     sums = np.concatenate(([0.0], np.cumsum(lows)))
     n = allowed.size
-    return (sums[attack + 1 : attack + 1 + n] - sums[:n]) / (attack + 1)  # type: ignore[no-any-return]
+    return (sums[attack + 1 : attack + 1 + n] - sums[:n]) / (attack + 1)
 
 
 def limit(samples: Samples, sample_rate: int, ceiling_db: float) -> tuple[Samples, float]:
