@@ -142,19 +142,22 @@ def oversampling(sample_rate: int) -> int:
     return 4 if sample_rate < 96000 else 2 if sample_rate < 192000 else 1
 
 
-def oversampled(samples: Samples, sample_rate: int) -> Samples:
+def oversampled(samples: Samples, sample_rate: int) -> npt.NDArray[np.float32]:
     """``samples`` band-limited interpolated to ``oversampling(sample_rate)`` times the rate
-    (each channel; silence around it, so the ends do not wrap into each other)."""
+    (each channel; silence around it, so the ends do not wrap into each other). In float32:
+    three times faster than float64, and ample for a peak."""
     factor = oversampling(sample_rate)
     frames = samples.shape[1]
     if factor == 1 or frames == 0:
-        return samples
+        return samples.astype(np.float32)
     pad = min(frames, 4096) + 64
     size = fast_length(frames + pad)
-    spectrum = np.fft.rfft(samples, size, axis=1)
+    spectrum = np.fft.rfft(samples.astype(np.float32), size, axis=1)
     if size % 2 == 0:
         spectrum[:, -1] *= 0.5  # the Nyquist bin counts once; upsampled it would count twice
-    return np.fft.irfft(spectrum, size * factor, axis=1)[:, :frames * factor] * factor
+    fine = np.fft.irfft(spectrum, size * factor, axis=1)[:, :frames * factor].astype(np.float32, copy=False)
+    fine *= factor
+    return fine
 
 
 def peak_envelope(samples: Samples, sample_rate: int) -> Samples:
@@ -164,8 +167,8 @@ def peak_envelope(samples: Samples, sample_rate: int) -> Samples:
     frames = samples.shape[1]
     if frames == 0:
         return np.zeros(0)
-    fine = np.max(np.abs(oversampled(samples, sample_rate)), axis=0)
-    return np.max(fine.reshape(frames, factor), axis=1)
+    fine = np.abs(oversampled(samples, sample_rate)).reshape(samples.shape[0], frames, factor)
+    return np.max(fine, axis=(0, 2)).astype(np.float64)
 
 
 def true_peak_db(samples: Samples, sample_rate: int) -> float:

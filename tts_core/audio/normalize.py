@@ -77,6 +77,10 @@ def _db_to_gain(db: float) -> float:
     return float(10 ** (db / 20))
 
 
+def _to_db(value: float) -> float:
+    return 20 * math.log10(value) if value > 0 else SILENCE
+
+
 def _running_min(values: Samples, width: int) -> Samples:
     """min(values[i:i + width]) for every i (van Herk / Gil-Werman: O(n) whatever the width)."""
     n = values.size
@@ -102,19 +106,25 @@ def limiter_gain(allowed: Samples, attack: int, hold: int) -> Samples:
     return (sums[attack + 1 : attack + 1 + n] - sums[:n]) / (attack + 1)
 
 
-def limit(samples: Samples, sample_rate: int, ceiling_db: float) -> tuple[Samples, float]:
-    """``samples`` with every true peak lowered to ``ceiling_db`` dBTP; also returns the
-    largest reduction in dB (0.0 when no peak was above the ceiling)."""
-    envelope = peak_envelope(samples, sample_rate)
+def limiter_curve(envelope: Samples, sample_rate: int, ceiling_db: float) -> tuple[Samples | None, float]:
+    """The gain curve that keeps every true peak of ``envelope`` (``peak_envelope`` of the
+    gained signal) at most ``ceiling_db``, and the largest reduction in dB; (None, 0.0)
+    when no peak is above the ceiling."""
     ceiling = _db_to_gain(ceiling_db)
     allowed = np.minimum(1.0, ceiling / np.maximum(envelope, 1e-12))
     lowest = float(np.min(allowed)) if allowed.size else 1.0
     if lowest >= 1.0:
-        return samples, 0.0
+        return None, 0.0
     attack = max(1, round(LIMITER_ATTACK_SECONDS * sample_rate))
     hold = max(1, round(LIMITER_HOLD_SECONDS * sample_rate))
-    gain = limiter_gain(allowed, attack, hold)
-    return samples * gain, -20 * math.log10(lowest)
+    return limiter_gain(allowed, attack, hold), -20 * math.log10(lowest)
+
+
+def limit(samples: Samples, sample_rate: int, ceiling_db: float) -> tuple[Samples, float]:
+    """``samples`` with every true peak lowered to ``ceiling_db`` dBTP; also returns the
+    largest reduction in dB (0.0 when no peak was above the ceiling)."""
+    curve, reduced_db = limiter_curve(peak_envelope(samples, sample_rate), sample_rate, ceiling_db)
+    return (samples if curve is None else samples * curve), reduced_db
 
 
 def _next_gain(tried: list[tuple[float, float]], target_lufs: float) -> float:
@@ -132,10 +142,15 @@ def _next_gain(tried: list[tuple[float, float]], target_lufs: float) -> float:
 def normalize_sound(sound: Sound, target_lufs: float = DEFAULT_TARGET_LUFS,
                     max_true_peak_db: float = DEFAULT_MAX_TRUE_PEAK_DB) -> tuple[Sound, NormalizedClip]:
     """``sound`` at ``target_lufs``, true peak below ``max_true_peak_db`` (see the module's steps).
-    The NormalizedClip's ``data`` is empty here: ``normalize_audio`` encodes it."""
-    rate = sound.sample_rate
-    before = integrated_loudness(sound.samples, rate, MIX)
-    peak_before = true_peak_db(sound.samples, rate)
+    The NormalizedClip's ``data`` is empty here: ``normalize_audio`` encodes it.
+
+    Both measurements are linear in the gain, so each is made once on the clip as it came;
+    only a limited clip is measured again (its loudness each round, its true peak at the end).
+    """
+    rate, samples = sound.sample_rate, sound.samples
+    before = integrated_loudness(samples, rate, MIX)
+    envelope = peak_envelope(samples, rate)
+    peak_before = _to_db(float(np.max(envelope)) if envelope.size else 0.0)
     if before == SILENCE:
         report = NormalizedClip(b"", before, before, peak_before, peak_before, 0.0, 0.0, sound.duration_ms)
         return sound, report
@@ -143,16 +158,22 @@ def normalize_sound(sound: Sound, target_lufs: float = DEFAULT_TARGET_LUFS,
     gain_db = min(target_lufs - before, MAX_GAIN_DB)
     tried: list[tuple[float, float]] = []  # (gain, loudness after the limiter)
     for _ in range(PASSES):
-        out, limited_db = limit(sound.samples * _db_to_gain(gain_db), rate, ceiling_db)
+        gain = _db_to_gain(gain_db)
+        curve, limited_db = limiter_curve(envelope * gain, rate, ceiling_db)
+        if curve is None:
+            out, after, peak = samples * gain, before + gain_db, peak_before + gain_db
+            break
+        out = samples * (gain * curve)
         after = integrated_loudness(out, rate, MIX)
-        if limited_db == 0.0 or abs(target_lufs - after) <= TOLERANCE_LU or gain_db >= MAX_GAIN_DB:
+        if abs(target_lufs - after) <= TOLERANCE_LU or gain_db >= MAX_GAIN_DB:
             break
         tried.append((gain_db, after))
         gain_db = min(_next_gain(tried, target_lufs), MAX_GAIN_DB)
-    peak = true_peak_db(out, rate)
-    if peak > max_true_peak_db - LIMITER_MARGIN_DB / 2:
-        out = out * _db_to_gain(max_true_peak_db - LIMITER_MARGIN_DB / 2 - peak)
-        after, peak = integrated_loudness(out, rate, MIX), true_peak_db(out, rate)
+    if curve is not None:
+        peak = true_peak_db(out, rate)
+        if peak > max_true_peak_db - LIMITER_MARGIN_DB / 2:  # the curve's smoothing let a peak through
+            out = out * _db_to_gain(max_true_peak_db - LIMITER_MARGIN_DB / 2 - peak)
+            after, peak = integrated_loudness(out, rate, MIX), true_peak_db(out, rate)
     result = Sound(out, rate)
     return result, NormalizedClip(b"", before, after, peak_before, peak, gain_db, limited_db,
                                   result.duration_ms)
