@@ -1,8 +1,9 @@
 """Cloud voices as they really sound: espeak-ng speech, quieter, encoded to MP3 by ffmpeg.
 
-Cloud engines deliver speech much quieter than espeak-ng at 100 %; ``SpeakingGoogle`` is the
-loopback Google service (fakes/google.py) answering with such speech of the very text it was
-asked to say, so a test of loudness hears real speech through gTTS' real client.
+Cloud engines deliver speech much quieter than espeak-ng at 100 %; ``SpeakingGoogle`` and
+``SpeakingOpenAI`` are the loopback Google and OpenAI services (fakes/google.py,
+fakes/openai_speech.py) answering with such speech of the very text they were asked to say,
+so a test of loudness hears real speech through the real client libraries.
 """
 
 from __future__ import annotations
@@ -13,9 +14,13 @@ import json
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
+from aiohttp import web
+
 from fakes.google import FakeGoogle
+from fakes.openai_speech import FakeOpenAI
 
 QUIET_DB = -12.0  # cloud voices come this much quieter than espeak-ng at 100 %
 
@@ -47,3 +52,21 @@ class SpeakingGoogle(FakeGoogle):
         rpc = json.dumps([["wrb.fr", "jQ1olc", json.dumps([audio]), None, None, None, "generic"]],
                          separators=(",", ":"))
         return f")]}}'\n\n{len(rpc)}\n{rpc}\n".encode()
+
+
+@dataclass
+class SpeakingOpenAI(FakeOpenAI):
+    """FakeOpenAI whose MP3 answer is the asked ``input`` spoken (``gain_db`` relative to espeak-ng)."""
+
+    gain_db: float = QUIET_DB
+
+    async def _speech(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()  # aiohttp keeps the body: the base class reads it again
+        with self.lock:
+            speaking = self.mode == "ok" and not self.modes and body.get("response_format", "mp3") == "mp3"
+            if speaking:
+                self.requests.append(body)
+                self.headers.append(dict(request.headers))
+        if not speaking:
+            return await super()._speech(request)
+        return web.Response(body=mp3_speech(str(body["input"]), self.gain_db), content_type="audio/mpeg")
