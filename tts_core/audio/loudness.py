@@ -23,6 +23,7 @@ a hundred times faster than a sample loop in Python.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -87,15 +88,20 @@ def _biquad_response(b: tuple[float, ...], a: tuple[float, ...], z1: npt.NDArray
     return (b[0] + b[1] * z1 + b[2] * z2) / (a[0] + a[1] * z1 + a[2] * z2)
 
 
+@functools.lru_cache(maxsize=2)  # the clip in hand is measured again after the limiter
+def _k_response(sample_rate: int, size: int) -> npt.NDArray[np.complex128]:
+    """K-weighting's frequency response on the ``size``-point FFT grid."""
+    b1, a1, b2, a2 = k_weighting(sample_rate)
+    z1 = np.exp(-2j * np.pi * np.arange(size // 2 + 1) / size)
+    return _biquad_response(b1, a1, z1) * _biquad_response(b2, a2, z1)
+
+
 def k_weighted(samples: Samples, sample_rate: int) -> Samples:
     """``samples`` (channels, frames) through the K-weighting filters, from silence."""
     frames = samples.shape[1]
     size = fast_length(frames + int(FILTER_TAIL_SECONDS * sample_rate))
-    b1, a1, b2, a2 = k_weighting(sample_rate)
-    z1 = np.exp(-2j * np.pi * np.arange(size // 2 + 1) / size)
-    response = _biquad_response(b1, a1, z1) * _biquad_response(b2, a2, z1)
     spectrum = np.fft.rfft(samples, size, axis=1)
-    return np.fft.irfft(spectrum * response, size, axis=1)[:, :frames]
+    return np.fft.irfft(spectrum * _k_response(sample_rate, size), size, axis=1)[:, :frames]
 
 
 def block_powers(samples: Samples, sample_rate: int) -> Samples:
