@@ -30,7 +30,7 @@ demo: $(STAMP)
 	$(PY) -m tts_core.cli demo
 
 system-deps:
-	@scripts/install-system-deps.sh espeak-ng obs-studio xvfb ffmpeg sox xdotool curl dbus at-spi2-core gdb chromium
+	@scripts/install-system-deps.sh espeak-ng obs-studio xvfb ffmpeg sox xdotool curl dbus at-spi2-core gdb chromium openssl
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check tts_core tests bench $(wildcard obs_tts_queue.py)
@@ -73,9 +73,11 @@ bench: system-deps $(STAMP)
 	if [ -n "$$failed" ]; then echo "== failed:$$failed"; exit 1; fi; \
 	echo "== all benchmarks passed"
 
-# docs/img/obs-properties.png from a real OBS under Xvfb (not part of make test)
+# docs/img/obs-properties.png from a real OBS under Xvfb, docs/img/dashboard-*.png from Chromium (not part of make test)
 screenshots: system-deps $(STAMP)
 	$(PY) scripts/obs_screenshot.py docs/img/obs-properties.png
+	$(PY) scripts/obs_ducking_screenshot.py docs/img/obs-ducking-filter.png
+	OBS_TTS_SCREENSHOTS=1 $(PY) -m pytest -q tests/browser/test_dashboard_page.py -k dock  # docs/img/dashboard-*.png
 
 clean:
 	rm -rf $(VENV) $(SUPPORTED_PYTHONS:%=.venv-%) demo-output .pytest_cache .mypy_cache .ruff_cache

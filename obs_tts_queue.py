@@ -150,6 +150,7 @@ def script_unload() -> None:
     if app is not None:
         app.media_source.clear_clip(force=True)  # no temporary path left for OBS to save
         app.media_source.forget()
+        app.ducking.remove_all()  # our Compressor filters only (docs/obs.md, "Ducking")
     if _saved_clip is not None:
         _saved_clip.restore()
         _saved_clip = None
@@ -323,12 +324,68 @@ def script_properties() -> Any:
     obs.obs_properties_add_group(props, "priorities", "Priorities", obs.OBS_GROUP_NORMAL, priorities)
 
     _add_moderation_groups(props)
+    _add_ducking_group(props)
     _add_connections_group(props)
     python = obs.obs_properties_create()
     obs.obs_properties_add_path(python, "packages_dir", "Python packages folder (optional)",
                                 obs.OBS_PATH_DIRECTORY, "", str(SCRIPT_DIR))
     obs.obs_properties_add_group(props, "python_group", "Python", obs.OBS_GROUP_NORMAL, python)
     return props
+
+
+DUCKING_CHECK_PREFIX = "ducking_source:"  # a checkbox per audio source; the setting is ducking_sources
+
+
+def _add_ducking_group(props: Any) -> None:
+    """Group "Ducking": a checkbox per audio source (they write the setting ducking_sources),
+    by how many dB, attack and release (docs/obs.md, "Ducking")."""
+    group = obs.obs_properties_create()
+    _add_info(group, "ducking_info", "Lower these sources while TTS speaks:")
+    obs.obs_properties_add_int_slider(group, "ducking_db", "Lower by (dB)", 1, 20, 1)
+    _explain(obs.obs_properties_add_int(group, "ducking_attack_ms", "Attack (ms)", 1, 500, 1),
+             "How fast the sources go down when speech starts")
+    _explain(obs.obs_properties_add_int(group, "ducking_release_ms", "Release (ms)", 1, 1000, 10),
+             "How fast they come back after speech; they are back about 4 times this after it")
+    obs.obs_properties_add_group(props, "ducking", "Ducking (lower music and game while TTS speaks)",
+                                 obs.OBS_GROUP_NORMAL, group)
+    _fill_ducking_sources(props)
+
+
+def _fill_ducking_sources(props: Any) -> None:
+    """One checkbox per source with audio (not the TTS media source), plus the chosen ones
+    OBS does not have now (renamed or deleted), ticked as the setting ducking_sources says."""
+    from tts_core.obs.ducking import parse_sources
+    from tts_core.obs.script.ducking import audio_source_names
+
+    group_prop = obs.obs_properties_get(props, "ducking")
+    if group_prop is None:
+        return
+    group = obs.obs_property_group_content(group_prop)
+    chosen = parse_sources(obs.obs_data_get_string(_settings, "ducking_sources")) if _settings else []
+    media = obs.obs_data_get_string(_settings, "media_source") if _settings else ""
+    names = audio_source_names(_app.api, excluding=media) if _app is not None else []
+    for name in [*names, *(c for c in chosen if c not in names)]:
+        key = DUCKING_CHECK_PREFIX + name
+        if _settings is not None:
+            obs.obs_data_set_bool(_settings, key, name in chosen)
+        if obs.obs_properties_get(group, key) is None:
+            label = name if name in names else f"{name} (not in OBS now)"
+            box = obs.obs_properties_add_bool(group, key, label)
+            obs.obs_property_set_modified_callback(box, _on_ducking_ticked)
+
+
+def _on_ducking_ticked(_props: Any, prop: Any, settings: Any) -> bool:
+    """A source's checkbox: add or take its name in the setting ducking_sources."""
+    from tts_core.obs.ducking import join_sources, parse_sources
+
+    name = obs.obs_property_name(prop).removeprefix(DUCKING_CHECK_PREFIX)
+    chosen = parse_sources(obs.obs_data_get_string(settings, "ducking_sources"))
+    ticked = obs.obs_data_get_bool(settings, obs.obs_property_name(prop))
+    if ticked != (name in chosen):
+        updated = [*chosen, name] if ticked else [c for c in chosen if c != name]
+        obs.obs_data_set_string(settings, "ducking_sources", join_sources(updated))
+        script_update(settings)  # OBS 29 calls script_update before this callback, not after
+    return False
 
 
 def _add_connections_group(props: Any) -> None:
@@ -345,7 +402,31 @@ def _add_connections_group(props: Any) -> None:
     obs.obs_properties_add_int(group, "speakerbot_port", "Speaker.bot WebSocket port", 1, 65535, 1)
     obs.obs_properties_add_int(group, "speakerbot_udp_port", "Speaker.bot UDP port (0 = off)", 0, 65535, 1)
     _add_twitch_fields(group)
+    _add_streamelements_fields(group)
+    obs.obs_properties_add_bool(group, "streamlabs_enabled", "Streamlabs: take its alerts")
+    _explain(obs.obs_properties_add_text(group, "streamlabs_socket_token", "Streamlabs Socket API Token",
+                                         obs.OBS_TEXT_PASSWORD),
+             "Streamlabs > Account Settings > API Settings > API Tokens > Your Socket API Token")
     obs.obs_properties_add_group(props, "connections", "Connections", obs.OBS_GROUP_NORMAL, group)
+
+
+def _add_streamelements_fields(group: Any) -> None:
+    """StreamElements straight from its Astro gateway (docs/connectors.md, StreamElements)."""
+    obs.obs_properties_add_bool(group, "streamelements_enabled", "StreamElements: take its events directly")
+    _explain(obs.obs_properties_add_text(group, "streamelements_token", "StreamElements token",
+                                         obs.OBS_TEXT_PASSWORD),
+             "Your JWT Token: StreamElements dashboard > your avatar > Account > Channels > Show secrets")
+    kinds = obs.obs_properties_add_list(group, "streamelements_token_type", "StreamElements token type",
+                                        obs.OBS_COMBO_TYPE_LIST, obs.OBS_COMBO_FORMAT_STRING)
+    for label, value in (("JWT Token", "jwt"), ("OAuth2 access token", "oauth2"),
+                         ("Overlay token (apikey)", "apikey")):
+        obs.obs_property_list_add_string(kinds, label, value)
+    _explain(obs.obs_properties_add_text(group, "streamelements_channel_id", "StreamElements account ID",
+                                         obs.OBS_TEXT_DEFAULT),
+             "Shown next to the JWT Token; empty: the token's own channel")
+    _explain(obs.obs_properties_add_text(group, "streamelements_reward_titles",
+                                         "StreamElements rewards read aloud", obs.OBS_TEXT_DEFAULT),
+             "Comma separated titles of the channel point rewards whose viewer input is read")
 
 
 def _add_twitch_fields(group: Any) -> None:
@@ -591,6 +672,7 @@ def _refresh_status(props: Any) -> bool:
     if warning is not None and _app is not None:
         obs.obs_property_set_description(warning, _wrapped(_app.setup_warning()))
     _fill_source_lists(props)
+    _fill_ducking_sources(props)
     return True
 
 

@@ -3,7 +3,7 @@
 # Usage: scripts/install-system-deps.sh [package ...]   (default: what `make test` needs)
 set -euo pipefail
 packages=("$@")
-[ ${#packages[@]} -gt 0 ] || packages=(espeak-ng obs-studio xvfb ffmpeg sox xdotool curl dbus at-spi2-core gdb chromium)
+[ ${#packages[@]} -gt 0 ] || packages=(espeak-ng obs-studio xvfb ffmpeg sox xdotool curl dbus at-spi2-core gdb chromium openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -15,6 +15,15 @@ def _quiet_logs(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_log_limit() -> None:
+    """The listener's log-line budget is per process: each test starts with a full one, so
+    a test that counts log lines does not depend on which tests ran before it."""
+    from tts_core.listener.server import LOG_LIMIT
+
+    LOG_LIMIT.forget()
+
+
 @pytest.fixture
 def make_manager() -> Iterator:
     """Build managers that are always stopped at the end of the test."""

@@ -36,6 +36,8 @@ class FakeSource:
     duration_ms: int = 0
     removed: bool = False
     items: list[FakeItem] = field(default_factory=list)  # scenes and groups
+    filters: list[FakeSource] = field(default_factory=list)
+    audio: bool = True  # OBS_SOURCE_AUDIO in its output flags
 
 
 @dataclass(eq=False)
@@ -190,6 +192,10 @@ class FakeObs:
 
     def obs_source_create(self, kind: str, name: str, settings: FakeData, _hotkeys: Any) -> FakeSource:
         self.log.append(("create", name))
+        if kind.endswith("_filter"):  # a filter is no input: OBS does not list it among the sources
+            made = FakeSource(name, kind, dict(settings))
+            made.refs += 1
+            return made
         src = self.add(name, kind, **settings)
         src.refs += 1
         return src
@@ -284,6 +290,28 @@ class FakeObs:
     def obs_sceneitem_is_group(self, item: FakeItem) -> bool:
         return item.source.kind == "group"
 
+    # -- filters ------------------------------------------------------------------------------
+
+    def obs_source_get_filter_by_name(self, src: FakeSource, name: str) -> FakeSource | None:
+        found = next((f for f in src.filters if f.name == name), None)
+        if found is not None:
+            found.refs += 1
+        return found
+
+    def obs_source_filter_add(self, src: FakeSource, flt: FakeSource) -> None:
+        self.log.append(("filter_add", (src.name, flt.name)))
+        src.filters.append(flt)
+
+    def obs_source_filter_remove(self, src: FakeSource, flt: FakeSource) -> None:
+        self.log.append(("filter_remove", (src.name, flt.name)))
+        src.filters.remove(flt)
+
+    def obs_source_get_output_flags(self, src: FakeSource) -> int:
+        return 0x2 if src.audio and src.kind not in ("scene", "group") else 0
+
+    def filter_refs(self) -> int:
+        return sum(f.refs for s in self.sources.values() for f in s.filters)
+
     # -- obs_data ----------------------------------------------------------------------------
 
     def obs_data_create(self) -> FakeData:
@@ -315,6 +343,12 @@ class FakeObs:
 
     def obs_data_get_bool(self, data: FakeData, key: str) -> bool:
         return bool(data.get(key, False))
+
+    def obs_data_get_double(self, data: FakeData, key: str) -> float:
+        return float(data.get(key, 0.0))
+
+    def obs_data_get_int(self, data: FakeData, key: str) -> int:
+        return int(data.get(key, 0))
 
 
 class FakeFrames:

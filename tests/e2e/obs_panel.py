@@ -45,6 +45,7 @@ AT_SPI_LAUNCHER = "/usr/libexec/at-spi-bus-launcher"
 ACCESSIBLE = "org.a11y.atspi.Accessible"
 ROOT = "/org/a11y/atspi/accessible/root"
 STATE_FOCUSED = 12  # AtspiStateType
+STATE_CHECKED = 4
 WHEEL_UP, WHEEL_DOWN = "4", "5"
 
 # -- D-Bus: blocking method calls through jeepney ---------------------------------------------------
@@ -344,6 +345,24 @@ class ScriptPanel:
                 raise HarnessError(f"the key {char!r} never reached the field "
                                    f"(see {self.screenshot('panel-typing-failed')})")
             settled(expected)
+
+    def click_check_box(self, text: str, near_label: str, attempts: int = 4) -> bool:
+        """Click the checkbox showing ``text`` (in the part of the panel that scrolls with the
+        row labelled ``near_label``) and wait until its tick flips; returns it ticked now."""
+        box = _first(lambda: [n for n, _ in self.dialog().walk() if n.role == "check box" and n.name == text],
+                     5.0)
+        if box is None:
+            raise HarnessError(f"no checkbox {text!r} in the script's panel")
+        ticked = STATE_CHECKED in box.states()
+        for _ in range(attempts):
+            x, y = self._scroll_into_view(box, self.scroll_bar(near_label))
+            self.ui.focus(self.ui.wait_window("Scripts"))
+            _, _, width, _ = box.extents()
+            self._click(x - width // 2 + 8, y)  # the box itself, at the row's left
+            if _poll(lambda: (STATE_CHECKED in box.states()) != ticked, 3.0):
+                return not ticked
+        shot = self.screenshot("panel-check-failed")
+        raise HarnessError(f"the checkbox {text!r} did not change (see {shot})")
 
     def _scroll_into_view(self, field: Node, bar: Node, steps: int = 200) -> tuple[int, int]:
         """Wheel over the scroll bar until a point near the field's top is in the scroll

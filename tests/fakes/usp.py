@@ -4,8 +4,12 @@ Speech SDK and edge-tts expect it (docs/architecture.md, section 6).
 Client text frames are ``Name:Value`` header lines, a blank line and a body
 (``Path:speech.config``, ``Path:synthesis.context``, ``Path:ssml``). For every ssml the
 server answers, echoing its ``X-RequestId``: ``turn.start``, binary audio frames (2-byte
-big-endian header length + headers + audio), a WordBoundary ``audio.metadata`` and
-``turn.end``. ``handshake_status`` (401, 429, 500, ...) refuses the websocket upgrade
+big-endian header length + headers + audio) with, when the client asked for word
+boundaries (Azure: ``wordBoundaryEnabled`` in synthesis.context; Edge: in speech.config),
+one ``audio.metadata`` frame per word before that word's audio (Offset/Duration in 100-ns
+ticks, the word as written in the SSML; Azure also gets punctuation as
+PunctuationBoundary), then ``turn.end``. The words are spread evenly over ``tone_ms``
+and recorded in ``sent_words``. ``handshake_status`` (401, 429, 500, ...) refuses the websocket upgrade
 instead; ``hang`` never ends the turn.
 """
 
@@ -64,6 +68,7 @@ class UspServer:
     frames: list[Received] = field(default_factory=list)
     handshake_headers: list[dict[str, str]] = field(default_factory=list)
     connections: int = 0
+    sent_words: list[tuple[str, int, int]] = field(default_factory=list)  # (text, offset, duration) ticks
 
     def __post_init__(self) -> None:
         self.port = 0
@@ -140,6 +145,7 @@ class UspServer:
     async def _session(self, ws: web.WebSocketResponse) -> None:
         self.connections += 1
         sample_rate = 16000
+        options: dict[str, Any] = {}
         async for msg in ws:
             if msg.type != WSMsgType.TEXT:
                 continue
@@ -147,55 +153,82 @@ class UspServer:
             path = headers.get("Path", "")
             self.frames.append(Received(path, headers, body))
             if path == "synthesis.context":
-                fmt = json.loads(body or "{}").get("synthesis", {}).get("audio", {}).get("outputFormat", "")
-                match = re.search(r"(\d+)khz", fmt)
+                audio = json.loads(body or "{}").get("synthesis", {}).get("audio", {})
+                match = re.search(r"(\d+)khz", audio.get("outputFormat", ""))
                 sample_rate = int(match.group(1)) * 1000 if match else 16000
+                options = audio.get("metadataOptions", {})
+            if path == "speech.config" and self.flavour == "edge":
+                asked = json.loads(body or "{}").get("context", {}).get("synthesis", {}).get("audio", {})
+                options = {k: v == "true" for k, v in asked.get("metadataoptions", {}).items()}
             if path != "ssml":
                 continue
             rid = headers.get("X-RequestId", uuid.uuid4().hex)
-            await self._answer(ws, rid, body, sample_rate)
+            await self._answer(ws, rid, body, sample_rate, options)
 
-    async def _answer(self, ws: web.WebSocketResponse, rid: str, ssml: str, sample_rate: int) -> None:
+    async def _answer(self, ws: web.WebSocketResponse, rid: str, ssml: str, sample_rate: int,
+                      options: dict[str, Any]) -> None:
         await ws.send_str(
             f"X-RequestId:{rid}\r\nContent-Type:application/json; charset=utf-8\r\n"
             f"Path:turn.start\r\n\r\n{{}}"
         )
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
-        words = ssml_text(ssml).split() or ["silence"]
-        meta = {
-            "Metadata": [
-                {
-                    "Type": "WordBoundary",
-                    "Data": {
-                        "Offset": 500000,
-                        "Duration": 3000000,
-                        "text": {"Text": words[0], "Length": len(words[0]), "BoundaryType": "WordBoundary"},
-                    },
-                }
-            ]
-        }
-        await ws.send_str(
-            f"X-RequestId:{rid}\r\nContent-Type:application/json; charset=utf-8\r\n"
-            f"Path:audio.metadata\r\n\r\n{json.dumps(meta)}"
-        )
         if self.flavour == "azure":
-            audio = pcm_tone(self.tone_ms, sample_rate)
+            audio, bytes_per_ms = pcm_tone(self.tone_ms, sample_rate), sample_rate * 2 / 1000
             header = f"X-RequestId:{rid}\r\nPath:audio\r\n".encode()
-            for i in range(0, len(audio), 8192):
-                await ws.send_bytes(len(header).to_bytes(2, "big") + header + audio[i : i + 8192])
         else:
             audio = mp3_tone(self.tone_ms, id3=False)
+            bytes_per_ms = len(audio) / self.tone_ms
             # edge-tts' parser counts the length bytes into the first key: neither Path nor
             # Content-Type may come first.
             header = f"X-RequestId:{rid}\r\nContent-Type:audio/mpeg\r\nPath:audio\r\n".encode()
-            for i in range(0, len(audio), 4096):
-                await ws.send_bytes(len(header).to_bytes(2, "big") + header + audio[i : i + 4096])
+        sent = 0
+        for boundary, text, offset, duration in self._boundaries(ssml, options):
+            upto = min(len(audio), int(offset / 10_000 * bytes_per_ms))
+            await self._send_audio(ws, header, audio[sent:upto])
+            sent = max(sent, upto)
+            meta = {"Metadata": [{"Type": "WordBoundary", "Data": {
+                "Offset": offset, "Duration": duration,
+                "text": {"Text": text, "Length": len(text), "BoundaryType": boundary}}}]}
+            await ws.send_str(
+                f"X-RequestId:{rid}\r\nContent-Type:application/json; charset=utf-8\r\n"
+                f"Path:audio.metadata\r\n\r\n{json.dumps(meta)}"
+            )
+        await self._send_audio(ws, header, audio[sent:])
         while self.hang and self._stop is not None and not self._stop.done():
             await asyncio.sleep(0.05)  # never ends the turn (until the server stops)
         await ws.send_str(
             f"X-RequestId:{rid}\r\nContent-Type:application/json; charset=utf-8\r\nPath:turn.end\r\n\r\n{{}}"
         )
+
+    async def _send_audio(self, ws: web.WebSocketResponse, header: bytes, audio: bytes) -> None:
+        size = 8192 if self.flavour == "azure" else 4096
+        for i in range(0, len(audio), size):
+            await ws.send_bytes(len(header).to_bytes(2, "big") + header + audio[i : i + size])
+
+    def _boundaries(self, ssml: str, options: dict[str, Any]) -> list[tuple[str, str, int, int]]:
+        """(BoundaryType, text, offset, duration) per word the client asked for, in ticks:
+        each word gets an even share of the clip after 50 ms of lead-in, and is spoken for
+        80 % of it; punctuation (Azure, when asked) sits at the end of its word's share."""
+        if not options.get("wordBoundaryEnabled"):
+            return []
+        pieces = re.findall(r"(?:&\w+;|[^\s.,!?;:])+|[.,!?;:]", ssml_text(ssml))
+        words = [p for p in pieces if p not in ".,!?;:"]
+        if not words:
+            return []
+        lead, share = 50, (self.tone_ms - 100) / len(words)
+        found: list[tuple[str, str, int, int]] = []
+        index = 0
+        for piece in pieces:
+            if piece in ".,!?;:":
+                if self.flavour == "azure" and options.get("punctuationBoundaryEnabled"):
+                    found.append(("PunctuationBoundary", piece, round((lead + share * index) * 10_000), 0))
+                continue
+            offset, duration = round((lead + share * index) * 10_000), round(share * 0.8 * 10_000)
+            found.append(("WordBoundary", piece, offset, duration))
+            self.sent_words.append((piece, offset, duration))
+            index += 1
+        return found
 
 
 EDGE_VOICES = [

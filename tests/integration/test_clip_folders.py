@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,14 +17,6 @@ from tts_core.storage.clip_files import ClipFiles, folder_prefix, process_start
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = "from tts_core.storage.clip_files import ClipFiles; import sys, time; " \
         "print(ClipFiles().folder, flush=True); time.sleep(120)"
-
-
-@pytest.fixture
-def private_tmp(tmp_path, monkeypatch) -> Path:
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
 
 
 def _killed_owner_folder(tmp: Path) -> Path:

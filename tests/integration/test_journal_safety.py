@@ -9,57 +9,33 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import sqlite3
 import struct
-import subprocess
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from doubles import EventLog, RecordingSink, ToneEngine, assert_accounting, skip_or_fail
+from doubles import EventLog, RecordingSink, ToneEngine, assert_accounting
+from journal_support import journal_config, journal_ids, paused_manager
 from listener_support import ask
 
-from tts_core import StorageError, TTSConfig, TTSQueueManager
+from tts_core import StorageError, TTSQueueManager
 from tts_core.domain.message import MessagePriority, TTSMessage
 from tts_core.listener import ListenerServer
 from tts_core.storage.journal_store import JOURNAL_FILE, MessageStore
-
-
-def _config(data_dir: Path, **kwargs) -> TTSConfig:
-    return TTSConfig(persist=True, data_dir=str(data_dir), rate_limit_per_minute=0, **kwargs)
-
-
-def _journal_ids(data_dir: Path) -> set[str]:
-    db = sqlite3.connect(str(data_dir / JOURNAL_FILE))
-    try:
-        return {row[0] for row in db.execute("SELECT id FROM messages")}
-    finally:
-        db.close()
-
-
-def _paused(make_manager, config: TTSConfig, log: EventLog | None = None) -> TTSQueueManager:
-    manager = make_manager(config, engine=ToneEngine(2), sink=RecordingSink(speed=0))
-    if log is not None:
-        manager.subscribe(log)
-    manager.pause()
-    manager.start()
-    return manager
-
 
 # -- capacity ------------------------------------------------------------------------------
 
 
 def test_lowering_the_queue_size_never_prevents_start(make_manager, tmp_path):
-    first = _paused(make_manager, _config(tmp_path, max_queue_size=20))
+    first = paused_manager(make_manager, journal_config(tmp_path, max_queue_size=20))
     ids = [first.add_message(f"urgent {i}", "URGENT") for i in range(6)]
     ids += [first.add_message(f"low {i}", "LOW") for i in range(2)]
     first.stop()
 
     log = EventLog()
-    second = _paused(make_manager, _config(tmp_path, max_queue_size=3), log)  # used to raise QueueFull
+    # used to raise QueueFull:
+    second = paused_manager(make_manager, journal_config(tmp_path, max_queue_size=3), log)
     assert second.is_running
     kept = [m["message_id"] for m in second.get_queue()]
     assert kept == ids[:3], "the oldest of the highest priority are kept"
@@ -69,27 +45,19 @@ def test_lowering_the_queue_size_never_prevents_start(make_manager, tmp_path):
     stats = assert_accounting(second)
     assert stats["pending"] == 3 and stats["dropped"] == 5
     second.stop()
-    assert _journal_ids(tmp_path) == set(kept), "evicted messages left the journal"
+    assert journal_ids(tmp_path) == set(kept), "evicted messages left the journal"
 
-    third = _paused(make_manager, _config(tmp_path, max_queue_size=20))
+    third = paused_manager(make_manager, journal_config(tmp_path, max_queue_size=20))
     assert [m["message_id"] for m in third.get_queue()] == kept, "nothing evicted comes back"
 
 
 # -- all or nothing --------------------------------------------------------------------------
 
 
-@pytest.fixture
-def private_tmp(tmp_path, monkeypatch) -> Path:
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
-
-
 def test_failed_start_closes_everything_and_a_later_start_works(make_manager, tmp_path, private_tmp):
     not_a_folder = tmp_path / "data"
     not_a_folder.write_text("a file where the data folder should be")
-    manager = make_manager(_config(not_a_folder), engine=ToneEngine(2), sink=RecordingSink(speed=0))
+    manager = make_manager(journal_config(not_a_folder), engine=ToneEngine(2), sink=RecordingSink(speed=0))
     with pytest.raises(StorageError, match="journal folder") as info:
         manager.start()
     assert info.value.code == "storage_error" and str(not_a_folder) in str(info.value)
@@ -112,7 +80,7 @@ def _damage_lines(caplog) -> list[logging.LogRecord]:
 
 def _start_on(make_manager, data_dir: Path, caplog) -> TTSQueueManager:
     caplog.set_level(logging.INFO)
-    manager = _paused(make_manager, _config(data_dir))
+    manager = paused_manager(make_manager, journal_config(data_dir))
     assert manager.is_running
     assert not any(r.exc_info for r in caplog.records), "no traceback"
     return manager
@@ -132,7 +100,7 @@ def test_garbage_journal_is_moved_aside(make_manager, tmp_path, caplog):
     text = line.getMessage()
     assert "recovered 0 message(s)" in text and str(aside) in text and "lost" in text
     msg = manager.add_message("the fresh journal works", "NORMAL")
-    assert _journal_ids(tmp_path) == {msg}
+    assert journal_ids(tmp_path) == {msg}
 
 
 def _journal_with(data_dir: Path, count: int) -> list[str]:
@@ -222,19 +190,6 @@ def test_damaged_wal_is_detected_and_every_row_recovered(make_manager, tmp_path,
 # -- full and read-only disks (a real tmpfs) ----------------------------------------------------
 
 
-@pytest.fixture
-def small_disk(tmp_path) -> Iterator[Path]:
-    if os.geteuid() != 0:
-        skip_or_fail("the full-disk tests mount a 1 MB tmpfs, which needs root: `sudo make test`")
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], check=True)
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
 def _fill(disk: Path, leave_bytes: int) -> None:
     free = shutil.disk_usage(disk).free
     (disk / "filler").write_bytes(b"\0" * max(0, free - leave_bytes))
@@ -242,7 +197,7 @@ def _fill(disk: Path, leave_bytes: int) -> None:
 
 def test_full_disk_refuses_new_messages_clearly_and_loses_none(make_manager, small_disk):
     log = EventLog()
-    manager = _paused(make_manager, _config(small_disk), log)
+    manager = paused_manager(make_manager, journal_config(small_disk), log)
     _fill(small_disk, 48 * 1024)
     accepted, error = [], None
     for i in range(2000):
@@ -280,7 +235,7 @@ def test_frames_journaled_together_on_a_full_disk_are_answered_truly(make_manage
     disk fills up during such a batch, every frame still gets a true answer: ok means
     journaled and queued, storage_full means not queued (and counted as dropped)."""
     log = EventLog()
-    manager = _paused(make_manager, _config(small_disk), log)
+    manager = paused_manager(make_manager, journal_config(small_disk), log)
     _fill(small_disk, 40 * 1024)
     manager.config.listener.port = 0
     manager.config.listener.max_messages_per_second = 0
@@ -306,7 +261,7 @@ def test_frames_journaled_together_on_a_full_disk_are_answered_truly(make_manage
     assert all(r["error"]["code"] == "storage_full" for r in refused)
     assert all(JOURNAL_FILE in r["error"]["message"] for r in refused)
     assert {m["message_id"] for m in manager.get_queue()} == ok  # nothing refused is queued
-    assert _journal_ids(small_disk) == ok  # and everything queued is journaled
+    assert journal_ids(small_disk) == ok  # and everything queued is journaled
     stats = assert_accounting(manager)
     assert stats["pending"] == len(ok)
     assert manager.events.flush()
@@ -327,7 +282,7 @@ def test_a_failed_commit_lists_exactly_the_messages_not_written(small_disk):
         assert unwritten.error is not None and unwritten.error.code == "storage_full"
         assert 0 < len(unwritten.messages) < len(messages)
         written = {m.id for m in messages} - {m.id for m in unwritten.messages}
-        assert _journal_ids(small_disk) == written
+        assert journal_ids(small_disk) == written
         assert unwritten.messages == messages[-len(unwritten.messages):]  # the first ones got in, in order
     finally:
         store.close()

@@ -48,7 +48,8 @@ def _first_answer(port: int, payload: bytes) -> bytes:
 # -- DNS rebinding --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("request_line", [b"GET /health", b"POST /event", b"GET /overlay", b"OPTIONS /event"])
+@pytest.mark.parametrize("request_line", [b"GET /health", b"POST /event", b"GET /overlay", b"GET /overlay.js",
+                                          b"OPTIONS /event"])
 def test_a_foreign_host_name_is_refused_on_every_path(make_manager, request_line):
     with listening(make_manager) as running:
         body = b'{"type":"tts","text":"rebound"}'
@@ -97,8 +98,12 @@ def test_the_overlay_page_is_served_and_its_own_origin_may_subscribe(make_manage
         answer = raw_http(port, b"GET /overlay HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % port)
         status, page = _status_and_body(answer)
         assert status == 200 and b"Content-Type: text/html" in answer
-        assert b"Content-Security-Policy: default-src 'none'" in answer
-        assert b'"Subscribe"' in page and b"textContent" in page  # captions are text, never HTML
+        assert b"Content-Security-Policy: default-src 'none'; script-src 'self';" in answer  # none inline
+        assert b'src="/overlay.js"' in page
+        script_request = b"GET /overlay.js HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % port
+        script = _status_and_body(raw_http(port, script_request))[1]
+        assert b'"Subscribe"' in script and b"textContent" in script  # captions are text, never HTML
+        assert b"innerHTML" not in script
         own_origin = f"http://127.0.0.1:{port}"
         with running.ws(origin=own_origin) as overlay, running.ws() as bot:
             assert ask(overlay, {"request": "Subscribe", "events": ["playback_started"]})["status"] == "ok"
@@ -112,7 +117,8 @@ def test_the_overlay_page_is_served_and_its_own_origin_may_subscribe(make_manage
 
 def test_the_overlay_can_be_switched_off(make_manager):
     with listening(make_manager, overlay=False) as running:
-        assert post(running.http, b"", path="/overlay", method="GET")[0] == 404
+        for path in ("/overlay", "/overlay.js", "/overlay.css"):
+            assert post(running.http, b"", path=path, method="GET")[0] == 404
 
 
 # -- tokens -----------------------------------------------------------------------------------------

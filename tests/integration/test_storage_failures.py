@@ -11,66 +11,21 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from doubles import EventLog, RecordingSink, ToneEngine, assert_accounting, skip_or_fail, wait_until
+from doubles import EventLog, RecordingSink, ToneEngine, assert_accounting, wait_until
+from journal_support import journal_config, journal_ids, paused_manager
 
-from tts_core import StorageError, TTSConfig, TTSQueueManager
+from tts_core import StorageError
 from tts_core.domain.message import MessagePriority, TTSMessage
 from tts_core.listener import ListenerServer
 from tts_core.storage.journal_store import JOURNAL_FILE, MessageStore
-
-
-def _config(data_dir: Path, **kwargs) -> TTSConfig:
-    return TTSConfig(persist=True, data_dir=str(data_dir), rate_limit_per_minute=0, **kwargs)
-
-
-def _journal_ids(data_dir: Path) -> set[str]:
-    db = sqlite3.connect(str(data_dir / JOURNAL_FILE))
-    try:
-        return {row[0] for row in db.execute("SELECT id FROM messages")}
-    finally:
-        db.close()
-
-
-def _paused(make_manager, config: TTSConfig, log: EventLog | None = None) -> TTSQueueManager:
-    manager = make_manager(config, engine=ToneEngine(2), sink=RecordingSink(speed=0))
-    if log is not None:
-        manager.subscribe(log)
-    manager.pause()
-    manager.start()
-    return manager
-
-
-@pytest.fixture
-def private_tmp(tmp_path, monkeypatch) -> Path:
-    """The temporary folder of this test only (where the side record falls back to)."""
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
-
-
-@pytest.fixture
-def small_disk(tmp_path) -> Iterator[Path]:
-    if os.geteuid() != 0:
-        skip_or_fail("the full-disk tests mount a 1 MB tmpfs, which needs root: `sudo make test`")
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], check=True)
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def _fill_up(disk: Path) -> None:
@@ -108,11 +63,11 @@ def _remount(disk: Path, mode: str) -> None:
 def _ended_while_full(make_manager, disk: Path) -> dict[str, list[str]]:
     """A run that plays 5, rejects 5 and clears 10 messages while the disk is full."""
     log = EventLog()
-    manager = _paused(make_manager, _config(disk), log)
+    manager = paused_manager(make_manager, journal_config(disk), log)
     played = [manager.add_message(f"played {i}", "NORMAL") for i in range(5)]
     rejected = [manager.add_message(f"rejected {i}", "NORMAL", needs_approval=True) for i in range(5)]
     cleared = [manager.add_message(f"cleared {i}", "LOW", needs_approval=True) for i in range(10)]
-    assert _journal_ids(disk) == set(played + rejected + cleared)
+    assert journal_ids(disk) == set(played + rejected + cleared)
     _fill_up(disk)
     for msg_id in rejected:
         assert manager.reject(msg_id)
@@ -126,7 +81,7 @@ def _ended_while_full(make_manager, disk: Path) -> dict[str, list[str]]:
     with pytest.raises(StorageError):
         manager.add_message("refused while the ends cannot be written", "NORMAL")
     manager.stop()
-    assert len(_journal_ids(disk)) == 20, "the rows are still there: the disk is full"
+    assert len(journal_ids(disk)) == 20, "the rows are still there: the disk is full"
     return {"played": played, "rejected": rejected, "cleared": cleared}
 
 
@@ -134,7 +89,7 @@ def test_ends_on_a_full_disk_are_not_replayed_after_a_restart(make_manager, smal
     _ended_while_full(make_manager, small_disk)
 
     log = EventLog()
-    restarted = _paused(make_manager, _config(small_disk), log)  # the disk is still full
+    restarted = paused_manager(make_manager, journal_config(small_disk), log)  # the disk is still full
     stats = assert_accounting(restarted)
     assert stats["accepted"] == 0 and restarted.get_queue() == [], "0 replays"
     assert stats["journal_state"] == "refusing_writes"
@@ -143,21 +98,21 @@ def test_ends_on_a_full_disk_are_not_replayed_after_a_restart(make_manager, smal
     assert wait_until(lambda: restarted.get_stats()["journal_state"] == "ok", 10), restarted.get_stats()
     restarted.events.flush()
     assert restarted.get_queue() == [] and log.named("queued") == [], "0 replays once writable"
-    assert _journal_ids(small_disk) == set(), "the ends were written once the disk had room"
+    assert journal_ids(small_disk) == set(), "the ends were written once the disk had room"
     assert not list(private_tmp.glob("obs-tts-ended-*")), "the side record is gone"
     assert not (small_disk / f"{JOURNAL_FILE}-ended").exists()
     new = restarted.add_message("accepted again", "NORMAL")
-    assert _journal_ids(small_disk) == {new}
+    assert journal_ids(small_disk) == {new}
     restarted.resume()
     assert restarted.wait_until_idle(10)
     restarted.events.flush()
     assert [e["message_id"] for e in log.named("playback_finished")] == [new]
-    assert _journal_ids(small_disk) == set()
+    assert journal_ids(small_disk) == set()
 
 
 def test_ends_are_written_as_soon_as_the_disk_has_room(make_manager, small_disk, private_tmp):
     log = EventLog()
-    manager = _paused(make_manager, _config(small_disk), log)
+    manager = paused_manager(make_manager, journal_config(small_disk), log)
     ids = [manager.add_message(f"cleared {i}", "NORMAL") for i in range(10)]
     _fill_up(small_disk)
     assert manager.clear() == 10
@@ -165,9 +120,9 @@ def test_ends_are_written_as_soon_as_the_disk_has_room(make_manager, small_disk,
     _free_up(small_disk)
     assert wait_until(lambda: manager.get_stats()["journal_state"] == "ok", 10), manager.get_stats()
     assert manager.get_stats()["journal_unwritten_ends"] == 0
-    assert _journal_ids(small_disk) == set(), "no restart needed"
+    assert journal_ids(small_disk) == set(), "no restart needed"
     manager.stop()
-    restarted = _paused(make_manager, _config(small_disk))
+    restarted = paused_manager(make_manager, journal_config(small_disk))
     assert restarted.get_queue() == [] and restarted.get_stats()["accepted"] == 0
     assert ids
 
@@ -182,13 +137,13 @@ def _health(server: ListenerServer) -> dict:
 
 def test_read_only_journal_at_start_is_degraded_then_recovers_by_itself(make_manager, small_disk,
                                                                         private_tmp):
-    first = _paused(make_manager, _config(small_disk))
+    first = paused_manager(make_manager, journal_config(small_disk))
     kept = first.add_message("kept", "NORMAL")
     first.stop()
     _remount(small_disk, "ro")
     try:
         log = EventLog()
-        manager = _paused(make_manager, _config(small_disk), log)
+        manager = paused_manager(make_manager, journal_config(small_disk), log)
         assert manager.is_running, "degraded, not refused"
         stats = manager.get_stats()
         assert stats["journal_state"] == "refusing_writes" and str(small_disk) in stats["journal_error"]
@@ -211,12 +166,12 @@ def test_read_only_journal_at_start_is_degraded_then_recovers_by_itself(make_man
     assert wait_until(lambda: manager.get_stats()["journal_state"] == "ok", 10), manager.get_stats()
     assert [m["message_id"] for m in manager.get_queue()] == [kept], "recovered once writable"
     new = manager.add_message("accepted and journaled", "NORMAL")
-    assert _journal_ids(small_disk) == {kept, new}
+    assert journal_ids(small_disk) == {kept, new}
     manager.resume()
     assert manager.wait_until_idle(10)
     manager.events.flush()
     assert [e["message_id"] for e in log.named("playback_finished")] == [kept, new]
-    assert _journal_ids(small_disk) == set()
+    assert journal_ids(small_disk) == set()
     assert_accounting(manager)
 
 
@@ -225,14 +180,14 @@ def test_ends_kept_through_a_read_only_restart_are_not_replayed(make_manager, sm
     _free_up(small_disk)  # room again, but the disk turns read-only before the next start
     _remount(small_disk, "ro")
     try:
-        restarted = _paused(make_manager, _config(small_disk))
+        restarted = paused_manager(make_manager, journal_config(small_disk))
         assert restarted.get_stats()["journal_state"] == "refusing_writes"
         assert restarted.get_queue() == []
     finally:
         _remount(small_disk, "rw")
     assert wait_until(lambda: restarted.get_stats()["journal_state"] == "ok", 10)
     assert restarted.get_queue() == [] and restarted.get_stats()["accepted"] == 0, "0 replays"
-    assert _journal_ids(small_disk) == set()
+    assert journal_ids(small_disk) == set()
 
 
 # -- latency across a restart ----------------------------------------------------------------------------
@@ -243,7 +198,7 @@ def test_a_recovered_message_waits_from_its_original_acceptance(make_manager, tm
     store.add(TTSMessage(text="accepted an hour ago", priority=MessagePriority.NORMAL, seq=1,
                          created_at=time.time() - 3600))
     store.close()
-    manager = make_manager(_config(tmp_path), engine=ToneEngine(2), sink=RecordingSink(speed=0))
+    manager = make_manager(journal_config(tmp_path), engine=ToneEngine(2), sink=RecordingSink(speed=0))
     manager.start()
     assert manager.wait_until_idle(10)
     p50 = manager.get_stats()["latency_ms"]["p50"]
@@ -311,7 +266,7 @@ def test_ended_on_a_full_disk_then_sigkill_zero_replays(small_disk, tmp_path, co
         if process.poll() is None:
             process.kill()
             process.wait(10)
-    assert len(_journal_ids(small_disk)) == 12, "the rows outlived their messages (the disk was full)"
+    assert len(journal_ids(small_disk)) == 12, "the rows outlived their messages (the disk was full)"
 
     for _run in range(2):  # two restarts on the full disk: 0 replays each time
         stats = _count(small_disk, tmp)
@@ -319,17 +274,17 @@ def test_ended_on_a_full_disk_then_sigkill_zero_replays(small_disk, tmp_path, co
     _free_up(small_disk)
     stats = _count(small_disk, tmp)
     assert stats == {"accepted": 0, "pending": [], "journal_state": "ok"}, "0 replays once writable"
-    assert _journal_ids(small_disk) == set()
+    assert journal_ids(small_disk) == set()
 
 
 def test_messages_queued_before_a_degraded_start_are_journaled_once_it_is_writable(make_manager, small_disk,
                                                                                    private_tmp):
-    first = _paused(make_manager, _config(small_disk))
+    first = paused_manager(make_manager, journal_config(small_disk))
     old = first.add_message("from the earlier run", "NORMAL")
     first.stop()
     _remount(small_disk, "ro")
     try:
-        manager = make_manager(_config(small_disk), engine=ToneEngine(2), sink=RecordingSink(speed=0))
+        manager = make_manager(journal_config(small_disk), engine=ToneEngine(2), sink=RecordingSink(speed=0))
         manager.pause()
         early = manager.add_message("queued before start", "NORMAL")
         manager.start()
@@ -338,7 +293,7 @@ def test_messages_queued_before_a_degraded_start_are_journaled_once_it_is_writab
     finally:
         _remount(small_disk, "rw")
     assert wait_until(lambda: manager.get_stats()["journal_state"] == "ok", 10), manager.get_stats()
-    assert _journal_ids(small_disk) == {old, early}
+    assert journal_ids(small_disk) == {old, early}
     assert [m["message_id"] for m in manager.get_queue()] == [old, early], "the earlier run's first"
     later = manager.add_message("after", "NORMAL")
     assert [m["message_id"] for m in manager.get_queue()] == [old, early, later]

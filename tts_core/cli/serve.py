@@ -24,6 +24,7 @@ from tts_core.domain.log_text import loggable
 from tts_core.engines.chain import engine_from_config
 from tts_core.ingest.translator import StreamerBotIntegration
 from tts_core.listener.server import ListenerServer
+from tts_core.obs.ducking import DEFAULT_ATTACK_MS, DEFAULT_DEPTH_DB, DEFAULT_RELEASE_MS, Ducking
 from tts_core.runtime.manager import TTSQueueManager
 from tts_core.sinks import SINK_NAMES, create_sink
 
@@ -56,6 +57,11 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                      help="local: OBS reads the clip files; http: clips are served to OBS on another PC")
     obs.add_argument("--clip-port", type=int, default=0, help="port of the clip server in http mode")
     obs.add_argument("--public-host", help="this machine's address as OBS sees it (http mode)")
+    obs.add_argument("--duck", action="append", default=[], metavar="SOURCE",
+                     help="lower this OBS source while TTS speaks (repeat for more; see docs/obs.md)")
+    obs.add_argument("--duck-db", type=int, default=DEFAULT_DEPTH_DB, help="by how many dB (1-20)")
+    obs.add_argument("--duck-attack-ms", type=int, default=DEFAULT_ATTACK_MS, help="attack in ms (1-500)")
+    obs.add_argument("--duck-release-ms", type=int, default=DEFAULT_RELEASE_MS, help="release in ms (1-1000)")
     serve.set_defaults(func=run_serve)
 
     send = sub.add_parser("send", help="send one JSON frame to a running listener and print the reply")
@@ -92,6 +98,7 @@ def obs_sink_options(args: argparse.Namespace) -> dict[str, Any]:
         "host": args.obs_host, "port": args.obs_port, "media_source": args.media_source,
         "caption_source": args.caption_source, "mode": args.obs_mode, "clip_port": args.clip_port,
         "public_host": args.public_host,
+        "ducking": Ducking(tuple(args.duck), args.duck_db, args.duck_attack_ms, args.duck_release_ms),
     }
 
 
@@ -114,7 +121,8 @@ def run_serve(args: argparse.Namespace) -> int:
         listener.start()
         port = listener.port
         print(f"obs-tts serve: listening on {listener.url} (HTTP: POST http://{listener.host}:{port}/event, "
-              f"GET /health); engine {engine_cfg.name}, sink {args.sink}"
+              f"GET /health; dashboard http://{listener.host}:{port}/); engine {engine_cfg.name}, "
+              f"sink {args.sink}"
               f"{', token required' if config.listener.token else ''}; Ctrl+C stops", flush=True)
         for connector in connectors:
             connector.start()

@@ -18,6 +18,8 @@ from tts_core.config.checks import (
     one_of,
 )
 from tts_core.config.speakerbot import SpeakerbotSettings
+from tts_core.config.streamelements import StreamElementsConnectorConfig
+from tts_core.config.streamlabs import StreamlabsConnectorConfig
 from tts_core.domain.moderation import CENSOR_WORD, LINK_WORD, ApprovalRule, BadWordAction, LinkAction
 
 EVENT_TYPES = ("donation", "subscription", "follow", "raid", "cheer", "chat", "command", "tts",
@@ -481,11 +483,15 @@ class TwitchConnectorConfig:
 
 @dataclass
 class ConnectorsConfig:
-    """One sub-section per connector (``streamerbot``, ``speakerbot``, ``twitch``; each has ``enabled``)."""
+    """One sub-section per connector (``streamerbot``, ``speakerbot``, ``twitch``, ``streamelements``,
+    ``streamlabs``;
+    each has ``enabled``)."""
 
     streamerbot: StreamerBotConnectorConfig = field(default_factory=StreamerBotConnectorConfig)
     speakerbot: SpeakerbotSettings = field(default_factory=SpeakerbotSettings)
     twitch: TwitchConnectorConfig = field(default_factory=TwitchConnectorConfig)
+    streamelements: StreamElementsConnectorConfig = field(default_factory=StreamElementsConnectorConfig)
+    streamlabs: StreamlabsConnectorConfig = field(default_factory=StreamlabsConnectorConfig)
 
     def validate(self, prefix: str = "connectors") -> None:
         for f in fields(self):

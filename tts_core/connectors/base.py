@@ -163,10 +163,12 @@ class Connector:
         return shown
 
     def _set_state(self, state: str, reason: str | None = None) -> None:
-        if state != self._state:
-            self._since = time.monotonic()
-        self._state, self._reason = state, reason
         with self._changed:
+            if state != DISABLED and not (self._wanted and self.settings.enabled):
+                return  # switched off meanwhile (the thread is ending): "disabled" stays
+            if state != self._state:
+                self._since = time.monotonic()
+            self._state, self._reason = state, reason
             self._changed.notify_all()
         if (state, reason) == self._logged:
             return
@@ -307,8 +309,8 @@ class Connector:
                 self.last_error = _describe(error)
                 self._set_state(CONNECTING, self.last_error)
                 delay = backoff_seconds(attempt)
-            if await self._sleep(delay):
-                attempt = 0
+            if await self._sleep(delay) and not self._ends():  # woken by a setting, not by a stop
+                attempt, self.last_error = 0, None  # the error was the old settings'
                 self._set_state(CONNECTING)
 
     def _ends(self) -> bool:

@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from tts_core.config import TTSConfig
-from tts_core.connectors.base import CONNECTED
+from tts_core.connectors.base import CONNECTED, Connector
 from tts_core.connectors.speakerbot import SpeakerbotServer
 from tts_core.connectors.speakerbot.server import LISTENING
+from tts_core.connectors.streamelements import StreamElementsConnector
 from tts_core.connectors.streamerbot import StreamerBotConnector
+from tts_core.connectors.streamlabs import StreamlabsConnector
 from tts_core.connectors.twitch import TwitchConnector
 from tts_core.ingest.translator import StreamerBotIntegration
 from tts_core.runtime.manager import TTSQueueManager
@@ -32,9 +34,20 @@ class Part(Protocol):
     def last_error(self) -> str | None: ...
 
 
-CONNECTOR_CLASSES: tuple[type[StreamerBotConnector] | type[SpeakerbotServer] | type[TwitchConnector], ...] = (
-    StreamerBotConnector, SpeakerbotServer, TwitchConnector)
-NAMES = {"streamerbot": "Streamer.bot", "speakerbot": "Speaker.bot server", "twitch": "Twitch"}
+CONNECTOR_CLASSES: tuple[type[Connector] | type[SpeakerbotServer], ...] = (
+    StreamerBotConnector,
+    SpeakerbotServer,
+    TwitchConnector,
+    StreamElementsConnector,
+    StreamlabsConnector,
+)
+NAMES = {
+    "streamerbot": "Streamer.bot",
+    "speakerbot": "Speaker.bot server",
+    "twitch": "Twitch",
+    "streamelements": "StreamElements",
+    "streamlabs": "Streamlabs",
+}
 WORKING = (CONNECTED, LISTENING)  # a client connected, a server listening (with or without clients)
 
 

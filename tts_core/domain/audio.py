@@ -8,6 +8,8 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
+from tts_core.domain.words import SpokenWord, words_of
+
 
 class AudioFormatError(ValueError):
     """The engine returned bytes that are neither WAV nor MP3."""
@@ -18,25 +20,28 @@ class Clip:
     """Synthesized audio for one message.
 
     Parameters: ``data`` (the file's bytes), ``format`` ("wav" or "mp3"),
-    ``duration_ms`` (playing time), ``path`` (a file holding ``data``, once written).
+    ``duration_ms`` (playing time), ``path`` (a file holding ``data``, once written),
+    ``words`` (when each word is spoken, where the engine reported it: Azure, Edge).
     """
 
     data: bytes
     format: str
     duration_ms: int
     path: Path | None = None
+    words: tuple[SpokenWord, ...] = ()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Clip:
         """Build a clip from engine output; raises AudioFormatError if not WAV/MP3."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise AudioFormatError(f"engine returned {type(data).__name__}, expected bytes")
+        words = words_of(data)
         data = bytes(data)
         fmt = detect_format(data)
         if fmt == "wav":
             data = fix_wav_sizes(data)
-            return cls(data, "wav", wav_duration_ms(data))
-        return cls(data, "mp3", mp3_duration_ms(data))
+            return cls(data, "wav", wav_duration_ms(data), words=words)
+        return cls(data, "mp3", mp3_duration_ms(data), words=words)
 
 
 def detect_format(data: bytes) -> str:

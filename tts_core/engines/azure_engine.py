@@ -6,7 +6,8 @@ the interpreter at exit: docs/architecture.md, section 6). The key is never logg
 is redacted in repr() and in every error message.
 
 Each worker thread gets its own synthesizer (SDK objects are reused across calls, so
-the websocket connection is too); a call waits at most ``timeout`` seconds.
+the websocket connection is too); a call waits at most ``timeout`` seconds. The clip
+carries the service's word boundaries (``TimedAudio``) for the captions.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import threading
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from tts_core.domain.words import SpokenWord, TimedAudio, from_ticks
 from tts_core.engines.base import (
     Engine,
     EngineError,
@@ -166,13 +168,21 @@ class AzureEngine(Engine):
         synth = self._synthesizer()
         done = threading.Event()
         results: list[Any] = []
+        words: list[SpokenWord] = []
+        word_type = self._sdk.SpeechSynthesisBoundaryType.Word
 
         def finished(evt: Any) -> None:
             results.append(evt.result)
             done.set()
 
+        def word(evt: Any) -> None:  # the SDK's thread, before synthesis_completed
+            if evt.boundary_type == word_type:
+                ticks = round(evt.duration.total_seconds() * 10_000_000)
+                words.append(from_ticks(evt.text, evt.audio_offset, ticks))
+
         synth.synthesis_completed.connect(finished)
         synth.synthesis_canceled.connect(finished)
+        synth.synthesis_word_boundary.connect(word)
         try:
             future = synth.speak_ssml_async(ssml)
             if not done.wait(self.timeout):
@@ -186,11 +196,12 @@ class AzureEngine(Engine):
         finally:
             synth.synthesis_completed.disconnect_all()
             synth.synthesis_canceled.disconnect_all()
+            synth.synthesis_word_boundary.disconnect_all()
         if result.reason == self._sdk.ResultReason.SynthesizingAudioCompleted:
             data = bytes(result.audio_data)
             if not data:
                 raise TransientEngineError("azure: the service answered without audio")
-            return data
+            return TimedAudio(data, words)
         self._local.synth = None
         raise self._classify(result)
 

@@ -3,9 +3,12 @@
 Repeated alert phrases ("X just followed") come from here instead of the engine.
 One file per clip, named by the SHA-256 of its key; the file starts with the key
 itself (one JSON line), which is compared on every hit, so a clip is never used for
-a text that differs. Bounded in size: least recently used clips are deleted first
-(last use = the file's modification time, so the order survives restarts). Writes
-are atomic (temporary file + rename); several threads may use one cache.
+a text that differs. Word timings the engine reported (Azure, Edge) follow the key as a
+second JSON line ``{"words": [[text, start_ms, end_ms], ...]}``, so a cached clip keeps
+them; audio never starts with ``{``, and a file without that line has none (older
+caches). Bounded in size: least recently used clips are deleted first (last use = the
+file's modification time, so the order survives restarts). Writes are
+atomic (temporary file + rename); several threads may use one cache.
 """
 
 from __future__ import annotations
@@ -21,9 +24,12 @@ import time
 from collections import OrderedDict
 from pathlib import Path
 
+from tts_core.domain.words import SpokenWord, TimedAudio, words_of
+
 log = logging.getLogger(__name__)
 
 SUFFIX = ".clip"
+WORDS_LINE = b'{"words":'
 CACHE_FOLDER = "clip-cache"
 
 
@@ -97,20 +103,26 @@ class ClipCache:
         except OSError:
             pass
         self.hits += 1
-        return stored[len(key):]
+        return _with_words(stored[len(key):])
 
     def put(self, engine: str, voice: str | None, rate: int | None, volume: float | None,
             text: str, data: bytes) -> None:
         """Store a clip; evicts the least recently used clips beyond ``max_mb``."""
         key = cache_key(engine, voice, rate, volume, text)
         digest = hashlib.sha256(key).hexdigest()
-        size = len(key) + len(data)
+        words = words_of(data)
+        timings = b""
+        if words:
+            timings = json.dumps({"words": [[w.text, w.start_ms, w.end_ms] for w in words]},
+                                 ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+        size = len(key) + len(timings) + len(data)
         if size > self.max_bytes:
             return
         try:
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")
             with os.fdopen(fd, "wb") as f:
                 f.write(key)
+                f.write(timings)
                 f.write(data)
             os.replace(tmp, self._path(digest))
         except OSError as exc:
@@ -135,3 +147,15 @@ class ClipCache:
             self._total -= size
             with contextlib.suppress(OSError):
                 self._path(digest).unlink()
+
+
+def _with_words(stored: bytes) -> bytes:
+    """The clip after its key: with its word timings when they were stored."""
+    if not stored.startswith(WORDS_LINE):
+        return stored
+    line, _, audio = stored.partition(b"\n")
+    try:
+        words = [SpokenWord(str(t), int(a), int(b)) for t, a, b in json.loads(line)["words"]]
+    except (ValueError, TypeError, KeyError):
+        return audio  # unreadable timings: the captions estimate them
+    return TimedAudio(audio, words)

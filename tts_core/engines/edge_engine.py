@@ -3,6 +3,7 @@
 
 edge-tts is asyncio-only: every call runs on a private event loop in the worker
 thread, bounded by ``timeout`` (a service that never ends its turn would hang it).
+The clip carries the service's word boundaries (``TimedAudio``) for the captions.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from tts_core.domain.words import SpokenWord, TimedAudio, from_ticks
 from tts_core.engines.base import (
     Engine,
     EngineError,
@@ -99,17 +101,20 @@ class EdgeEngine(Engine):
 
     async def _collect(self, communicate: Any) -> bytes:
         chunks: list[bytes] = []
+        words: list[SpokenWord] = []
 
         async def run() -> None:
             async for chunk in communicate.stream():
                 if chunk["type"] == "audio":
                     chunks.append(chunk["data"])
+                elif chunk["type"] == "WordBoundary":
+                    words.append(from_ticks(chunk["text"], chunk["offset"], chunk["duration"]))
 
         try:
             await asyncio.wait_for(run(), self.timeout)
         except (TimeoutError, asyncio.TimeoutError):  # one class from Python 3.11
             raise TransientEngineError(f"edge: no complete answer within {self.timeout:g} s") from None
-        return b"".join(chunks)
+        return TimedAudio(b"".join(chunks), words)
 
     def list_voices(self) -> list[Voice]:
         async def fetch() -> list[dict[str, Any]]:

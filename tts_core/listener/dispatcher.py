@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tts_core.ingest.translator import EventResult, StreamerBotIntegration
+from tts_core.listener.history import HISTORY_SIZE, History
 from tts_core.listener.protocol import REMOVAL_SCHEMAS, ErrorCode, Frame, ProtocolError
 from tts_core.listener.session import Result
 from tts_core.runtime.manager import TTSQueueManager
@@ -33,22 +34,25 @@ TOGETHER_MAX = 64  # commands journaled with one write (the other threads' journ
 
 class Dispatcher:
     """Runs commands against the queue: events through the integration, requests on the
-    manager. Parameters: ``manager``, ``integration`` (whose ``submit`` queues events).
+    manager. Parameters: ``manager``, ``integration`` (whose ``submit`` queues events),
+    ``history`` (how the last messages ended, for ``GetHistory``; default: a new one).
 
     ``requests`` maps each request name to its handler. ``run`` returns the event's
     result or the request's reply fields, or the ProtocolError to answer with; it never
     raises (an unexpected error becomes ``internal_error``, logged).
     """
 
-    def __init__(self, manager: TTSQueueManager, integration: StreamerBotIntegration) -> None:
+    def __init__(self, manager: TTSQueueManager, integration: StreamerBotIntegration,
+                 history: History | None = None) -> None:
         self.manager = manager
         self.integration = integration
+        self.history = history if history is not None else History(manager)
         self.requests: dict[str, Callable[[dict[str, Any]], Result]] = {
             "Speak": self._speak, "Stop": self._skip, "Skip": self._skip, "Pause": self._pause,
             "Resume": self._resume, "Clear": self._clear, "Enable": self._enable,
             "Disable": self._disable, "Replay": self._replay, "GetQueue": self._get_queue,
-            "GetStats": self._get_stats, "Approve": self._approve, "Reject": self._reject,
-            "Remove": self._remove,
+            "GetStats": self._get_stats, "GetHistory": self._get_history, "Approve": self._approve,
+            "Reject": self._reject, "Remove": self._remove,
         }
 
     def run(self, command: Frame) -> Result:
@@ -123,6 +127,10 @@ class Dispatcher:
 
     def _get_stats(self, fields: dict[str, Any]) -> Result:
         return {"stats": self.manager.get_stats()}
+
+    def _get_history(self, fields: dict[str, Any]) -> Result:
+        limit = min(fields.get("limit", HISTORY_SIZE), self.history.size)
+        return {"history": self.history.recent(limit)}
 
     def _approve(self, fields: dict[str, Any]) -> Result:
         return self._moderate(self.manager.approve, fields["message_id"], "approved", "held")

@@ -306,6 +306,10 @@ class RateLimitedLog(logging.Filter):
         window[2] += 1
         return False
 
+    def forget(self) -> None:
+        """Start counting afresh (a new listener in the same process, e.g. in tests)."""
+        self._windows.clear()
+
 
 _SECRETS = re.compile(r"(token=|bearer\s+)[^\s&'\"\\]+", re.IGNORECASE)
 

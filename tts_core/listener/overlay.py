@@ -1,63 +1,36 @@
-"""The captions overlay the listener serves on ``GET /overlay``: a small page for an OBS
-Browser Source that shows who is being read and what, over the WebSocket ``Subscribe``.
+"""The captions overlay the listener serves on ``GET /overlay``: a page for an OBS Browser
+Source that shows who is being read and what, the word being spoken highlighted.
 
-Served by the listener itself, the page has the listener's own origin, so its WebSocket
-is let in without allow-listing anything (and without the unsafe ``null`` origin).
-With a token, open ``/overlay?token=...``: the page authenticates with it.
+The page, its script and its style are files shipped inside the package
+(``listener/static/overlay.*``), so it works offline. The script uses the public
+WebSocket protocol (``Authenticate``, ``Subscribe``) and the ``words`` of
+``playback_started`` events. Served by the listener itself, the page has the listener's
+own origin, so its WebSocket is let in without allow-listing anything (and without the
+unsafe ``null`` origin). With a token, open ``/overlay?token=...``: the page
+authenticates with it.
 """
 
 from __future__ import annotations
 
-OVERLAY_EVENTS = ("playback_started", "playback_finished", "skipped", "failed")
+from functools import cache
+from importlib import resources
 
-OVERLAY_HTML = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>TTS captions</title>
-<style>
-  html, body { margin: 0; background: transparent; overflow: hidden; }
-  #caption { display: none; position: fixed; left: 2vw; right: 2vw; bottom: 3vh; padding: .5em .8em;
-             font: 600 4.5vh/1.3 system-ui, sans-serif; color: #fff; background: rgba(0, 0, 0, .6);
-             border-radius: .4em; text-shadow: 0 0 .2em #000; }
-  #who { color: #ffd54f; margin-right: .4em; }
-</style></head>
-<body><div id="caption"><span id="who"></span><span id="text"></span></div>
-<script>
-"use strict";
-const box = document.getElementById("caption");
-const token = new URLSearchParams(location.search).get("token");
-let current = null, delay = 500;
-function show(event) {
-  current = event.message_id;
-  document.getElementById("who").textContent = event.username || "";
-  document.getElementById("text").textContent = event.text || "";
-  box.style.display = "block";
+# path -> (file in listener/static, content type)
+OVERLAY_FILES = {
+    "/overlay": ("overlay.html", "text/html"),
+    "/overlay.js": ("overlay.js", "text/javascript"),
+    "/overlay.css": ("overlay.css", "text/css"),
 }
-function hide(event) {
-  if (event.message_id === current) { box.style.display = "none"; current = null; }
-}
-function connect() {
-  const ws = new WebSocket(`ws://${location.host}/`);
-  ws.onopen = () => {
-    delay = 500;
-    if (token) ws.send(JSON.stringify({request: "Authenticate", token: token, id: "overlay-auth"}));
-    ws.send(JSON.stringify({request: "Subscribe", events: __EVENTS__, id: "overlay"}));
-  };
-  ws.onmessage = (message) => {
-    const event = JSON.parse(message.data);
-    if (event.event === "playback_started") show(event);
-    else if (event.event) hide(event);
-  };
-  ws.onclose = () => {
-    box.style.display = "none";
-    setTimeout(connect, delay);
-    delay = Math.min(delay * 2, 10000);
-  };
-}
-connect();
-</script></body></html>
-""".replace("__EVENTS__", "[" + ", ".join(f'"{name}"' for name in OVERLAY_EVENTS) + "]")
+
+
+@cache
+def overlay_file(name: str) -> str:
+    """The text of a file in ``tts_core/listener/static`` (read once)."""
+    return resources.files("tts_core.listener").joinpath("static").joinpath(name).read_text(encoding="utf-8")
 
 
 def overlay_csp(host_header: str) -> str:
-    """The page's Content-Security-Policy: its inline script and style, its own WebSocket only."""
-    return (f"default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    """The page's Content-Security-Policy: its own script, its own WebSocket only. Inline
+    styles stay allowed: OBS adds the Browser Source's custom CSS as a style element."""
+    return (f"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
             f"connect-src ws://{host_header}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")

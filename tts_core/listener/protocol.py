@@ -338,6 +338,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, FieldSpec]] = {
     "Replay": {"message_id": _opt(_name)},
     "GetQueue": {"limit": _opt(_positive_count)},
     "GetStats": {},
+    "GetHistory": {"limit": _opt(_positive_count)},
     "Approve": {"message_id": _MESSAGE_ID}, "Reject": {"message_id": _MESSAGE_ID},
     "Remove": {"message_id": _opt(_name), "chat_message_id": _opt(_id_text), "username": _opt(_name),
                "user_id": _opt(_id_text), "skip_playing": _opt(_flag)},

@@ -3,7 +3,9 @@
 ``POST /event`` carries one frame (the same protocol as a WebSocket frame, one Session
 per request, sharing one rate limit), ``GET /health`` says whether the queue runs and
 whether its journal takes writes,
-``GET /overlay`` serves the captions page, ``OPTIONS`` answers a browser's preflight
+``GET /overlay`` serves the captions page, ``GET /`` the moderator dashboard (with
+``/dashboard.js`` and ``/dashboard.css``; a WebSocket upgrade on ``/`` never gets here),
+``OPTIONS`` answers a browser's preflight
 (only allow-listed origins get this far). Bodies are read as they arrive, within the
 time-out.
 """
@@ -18,9 +20,10 @@ from aiohttp import web
 
 from tts_core import __version__
 from tts_core.config import ListenerConfig
+from tts_core.listener.dashboard import DASHBOARD_FILES, dashboard_csp, dashboard_file
 from tts_core.listener.dispatcher import CommandThread
 from tts_core.listener.guard import Gate, Visitor
-from tts_core.listener.overlay import OVERLAY_HTML, overlay_csp
+from tts_core.listener.overlay import OVERLAY_FILES, overlay_csp, overlay_file
 from tts_core.listener.protocol import ErrorCode
 from tts_core.listener.responses import error_response, json_response, response
 from tts_core.listener.session import Session
@@ -50,7 +53,10 @@ class HttpRoutes:
         self.routes: dict[str, dict[str, Handler]] = {"/event": {"POST": self._event},
                                                       "/health": {"GET": self._health}}
         if config.overlay:
-            self.routes["/overlay"] = {"GET": self._overlay}
+            for path in OVERLAY_FILES:  # the page, its script and its style
+                self.routes[path] = {"GET": self._overlay}
+        for path in DASHBOARD_FILES:
+            self.routes[path] = {"GET": self._dashboard}
 
     async def serve(self, request: web.BaseRequest, visitor: Visitor) -> web.StreamResponse:
         cors = _cors_headers(visitor.origin)
@@ -58,7 +64,8 @@ class HttpRoutes:
             return response(204, "", cors)
         methods = self.routes.get(request.path)
         if methods is None:
-            hint = "no such path; use POST /event, GET /health, GET /overlay or a WebSocket on /"
+            hint = "no such path; use POST /event, GET /health, GET /overlay, GET / (the dashboard) " \
+                   "or a WebSocket on /"
             return error_response(ErrorCode.NOT_FOUND, hint, extra_headers=cors)
         handler = methods.get(request.method)
         if handler is None:
@@ -95,9 +102,20 @@ class HttpRoutes:
 
     async def _overlay(self, request: web.BaseRequest, visitor: Visitor,
                        cors: dict[str, str]) -> web.StreamResponse:
+        name, content_type = OVERLAY_FILES[request.path]
         host = visitor.host or self.page_host
-        return response(200, OVERLAY_HTML, {"Content-Security-Policy": overlay_csp(host),
-                                            "X-Content-Type-Options": "nosniff"}, content_type="text/html")
+        return response(200, overlay_file(name), {"Content-Security-Policy": overlay_csp(host),
+                                                  "X-Content-Type-Options": "nosniff"},
+                        content_type=content_type)
+
+    async def _dashboard(self, request: web.BaseRequest, visitor: Visitor,
+                         cors: dict[str, str]) -> web.StreamResponse:
+        name, content_type = DASHBOARD_FILES[request.path]
+        host = visitor.host or self.page_host
+        return response(200, dashboard_file(name), {"Content-Security-Policy": dashboard_csp(host),
+                                                    "X-Content-Type-Options": "nosniff",
+                                                    "Referrer-Policy": "no-referrer"},
+                        content_type=content_type)
 
     async def _read_body(self, request: web.BaseRequest) -> bytes | web.StreamResponse:
         """The request body, read as it arrives (within the time-out), or the error response."""

@@ -58,7 +58,7 @@ REFUSED_LINGER_SECONDS = 0.5  # a refused connection is closed at the latest aft
 LIMITED_LOGGERS = ("tts_core.listener.server", "tts_core.listener.conversation",
                    "tts_core.listener.dispatcher", "tts_core.listener.push", "tts_core.listener.guard",
                    "tts_core.listener.http")
-_log_limit = RateLimitedLog()
+LOG_LIMIT = RateLimitedLog()  # one per process, as the loggers it filters are
 
 
 class ListenerServer:
@@ -124,26 +124,29 @@ class ListenerServer:
         if self._max_connections < cfg.max_connections:
             log.warning("listener: at most %d connections (half of this process's open-file limit; "
                         "listener.max_connections is %d)", self._max_connections, cfg.max_connections)
-        install_log_limits(LIMITED_LOGGERS, _log_limit)  # first: it counts by message template
+        install_log_limits(LIMITED_LOGGERS, LOG_LIMIT)  # first: it counts by message template
         install_log_limits(["tts_core.listener.http"], OneLine())
         self._started.clear()
         self._start_error = None
+        self.dispatcher.history.start()  # what ended before a dashboard opens, for GetHistory
         self._thread = threading.Thread(target=self._run, name="tts-listener", daemon=True)
         self._thread.start()
         if not self._started.wait(timeout):
             raise TimeoutError(f"listener did not start within {timeout} s")
         if self._start_error is not None:
+            self.dispatcher.history.stop()
             self._thread.join(1.0)
             self._thread = None
             raise self._start_error
-        log.info("listener on %s (HTTP: POST /event, GET /health%s)", self.url,
-                 ", GET /overlay" if cfg.overlay else "")
+        log.info("listener on %s (HTTP: POST /event, GET /health%s; dashboard: http://%s:%d/)", self.url,
+                 ", GET /overlay" if cfg.overlay else "", _url_host(self.host), self.port)
 
     def stop(self, timeout: float = 1.0) -> None:
         """Close every connection and the port, and end the threads within ``timeout`` seconds."""
         thread, loop, stopping = self._thread, self._loop, self._stopping
         if thread is None:
             return
+        self.dispatcher.history.stop()
         self._stop_budget = max(0.05, timeout - 0.2)  # leave time for the loop to wind down
         if loop is not None and stopping is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile

@@ -631,6 +631,9 @@ class TTSQueueManager:
         stats["player_state"] = self._player.state if self._player else "stopped"
         stats["waiting_for_sink"] = self._player.waiting_for_sink if self._player else None
         stats["uptime_s"] = round(time.monotonic() - self._started_at, 1) if self._running else 0.0
+        engine = self.engine
+        # "" when all is well; else which engine is down, why, and who speaks instead
+        stats["engine"] = {"name": engine.name, "status": engine.status()} if engine is not None else None
         stats["connectors"] = {name: report() for name, report in list(self.connector_reports.items())}
         stats.update(self.journal.health())  # journal_state, journal_error, journal_unwritten_ends
         return stats

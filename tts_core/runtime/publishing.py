@@ -6,6 +6,7 @@ from typing import Any
 
 from tts_core.domain.events import make_event
 from tts_core.domain.message import TTSMessage
+from tts_core.domain.words import caption_words
 from tts_core.runtime.bus import EventBus
 from tts_core.runtime.lifecycle import LifecyclePiece, Outcome
 
@@ -28,8 +29,11 @@ class EventPublishing(LifecyclePiece):
 
     def started(self, msg: TTSMessage, latency_ms: float) -> None:
         duration_ms = msg.clip.duration_ms if msg.clip is not None else 0
+        # When each word of the text is spoken, for captions (tts_core.domain.words).
+        words, word_timing = caption_words(msg.text, duration_ms, getattr(msg.clip, "words", ()))
         self.bus.publish(make_event("playback_started", msg, duration_ms=duration_ms,
-                                    latency_ms=round(latency_ms, LATENCY_DECIMALS)))
+                                    latency_ms=round(latency_ms, LATENCY_DECIMALS),
+                                    words=words, word_timing=word_timing))
 
     def ended(self, msg: TTSMessage, outcome: Outcome, **details: Any) -> None:
         self.bus.publish(make_event(outcome.value, msg, **details))

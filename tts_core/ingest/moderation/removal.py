@@ -60,24 +60,27 @@ class Removal:
             return {"removed": [], "skipped": None, "off": "remove_on_delete"}
         banned = kind in ("user_banned", "user_timeout")
         if banned and not self.config.remove_on_ban:
-            self._block(kind, fields, seen)
-            return {"removed": [], "skipped": None, "off": "remove_on_ban"}
+            return {"removed": [], "skipped": None, "off": "remove_on_ban",
+                    "blocked_seconds": self._block(kind, fields, seen)}
         skip = self.config.skip_playing_on_removal if fields.get("skip_playing") is None \
             else bool(fields["skip_playing"])
         reason = kind if kind != "remove" else "moderator"
         removed, skipped = self.manager.remove_where(predicate, reason, skip)
-        if banned:
-            self._block(kind, fields, seen)
         log.info("%s: removed %d message(s)%s", kind, len(removed), f", skipped {skipped}" if skipped else "")
+        if banned:
+            blocked = self._block(kind, fields, seen)
+            return {"removed": removed, "skipped": skipped, "blocked_seconds": blocked}
         return {"removed": removed, "skipped": skipped}
 
-    def _block(self, kind: str, fields: Mapping[str, Any], also: set[str]) -> None:
+    def _block(self, kind: str, fields: Mapping[str, Any], also: set[str]) -> float:
+        """Block the viewer; returns for how many seconds (0: not blocked)."""
         seconds = self.config.ban_block_seconds
         if kind == "user_timeout" and fields.get("duration_seconds"):
             seconds = float(fields["duration_seconds"])
         if seconds > 0:
             who = {fields.get("username"), _str(fields.get("user_id")), *also}
             self.memory.block(who, self.clock() + seconds)
+        return max(0.0, seconds)
 
 
 def _str(value: object) -> str | None:

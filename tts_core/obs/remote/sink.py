@@ -40,10 +40,12 @@ from tts_core.obs.clip_state import (
     SourceStatus,
     Stop,
 )
+from tts_core.obs.ducking import Ducking
 from tts_core.obs.media_settings import MEDIA_PLAYBACK_SETTINGS
 from tts_core.obs.remote.client import ObsConnectionError, ObsRequestFailed
 from tts_core.obs.remote.clipserver import LocalClips, ServedClips
 from tts_core.obs.remote.connection import DEFAULT_TIMEOUT_SECONDS, ObsConnection, ObsConnectionSettings
+from tts_core.obs.remote.ducking import RemoteDucking
 from tts_core.obs.remote.media_source import RemoteMediaSource
 from tts_core.sinks.base import Sink, SinkUnavailable
 
@@ -70,7 +72,8 @@ class RemoteObsSink(Sink):
 
     def __init__(self, connection: ObsConnection, media_source: RemoteMediaSource,
                  clips: LocalClips | None = None, caption_source: str = "",
-                 clip_timeouts: ClipTimeouts = TIMEOUTS, clock: Callable[[], float] = time.monotonic) -> None:
+                 clip_timeouts: ClipTimeouts = TIMEOUTS, clock: Callable[[], float] = time.monotonic,
+                 ducking: Ducking | None = None) -> None:
         self.connection = connection
         self.source = media_source
         self.clips = clips or LocalClips()
@@ -80,6 +83,9 @@ class RemoteObsSink(Sink):
         self._media_events: queue.SimpleQueue[tuple[str, float]] = queue.SimpleQueue()
         self._wake = threading.Event()
         self._ended_file: str | None = None  # the file of the clip that just ended (by OBS's event)
+        # docs/obs.md, "Ducking": our Compressor on the chosen sources, the media source as sidechain
+        self.ducking = RemoteDucking(connection, media_source.name, ducking) if ducking and ducking.sources \
+            else None
         connection.on_event(self._on_event)
         connection.on_lost(lambda _reason: self._wake.set())
 
@@ -88,14 +94,15 @@ class RemoteObsSink(Sink):
                      media_source: str = DEFAULT_MEDIA_SOURCE, mode: str = "auto", caption_source: str = "",
                      clip_host: str = "0.0.0.0", clip_port: int = 0, public_host: str | None = None,
                      all_scenes: bool = True, timeout: float = DEFAULT_TIMEOUT_SECONDS,
-                     clip_timeouts: ClipTimeouts = TIMEOUTS) -> RemoteObsSink:
+                     clip_timeouts: ClipTimeouts = TIMEOUTS, ducking: Ducking | None = None) -> RemoteObsSink:
         """The sink with its parts, from the command line's options: ``host``, ``port``,
         ``password`` (obs-websocket; missing ones from the environment, see
         ObsConnectionSettings.from_environment), ``media_source`` (created if missing),
         ``mode`` (local: OBS reads the clip files; http: served from ``clip_host``:
         ``clip_port``, reached at ``public_host`` (default: detected); auto: local when
         OBS is on this computer), ``caption_source``, ``all_scenes`` (keep the media
-        source in every scene), ``timeout`` (seconds per request), ``clip_timeouts``."""
+        source in every scene), ``timeout`` (seconds per request), ``clip_timeouts``,
+        ``ducking`` (sources to lower while a clip plays; docs/obs.md, "Ducking")."""
         if mode not in MODES:
             raise ValueError(f"unknown OBS sink mode {mode!r}; expected one of {', '.join(MODES)}")
         settings = ObsConnectionSettings.from_environment(host, port, password, timeout)
@@ -105,7 +112,7 @@ class RemoteObsSink(Sink):
             mode = "local" if settings.is_local else "http"
         clips = ServedClips(clip_host, clip_port, public_host, peer=settings.host) if mode == "http" \
             else LocalClips()
-        return cls(connection, source, clips, caption_source, clip_timeouts)
+        return cls(connection, source, clips, caption_source, clip_timeouts, ducking=ducking)
 
     @property
     def mode(self) -> str:
@@ -115,6 +122,7 @@ class RemoteObsSink(Sink):
         """None when OBS is connected and the media source is ready; else why not (and,
         when the back-off allows, one more attempt to connect). Called by the player."""
         if self.source.ready:
+            self._keep_ducking()
             return None
         reason = self.connection.reason()
         if reason is not None:
@@ -125,7 +133,20 @@ class RemoteObsSink(Sink):
             return self.connection.away or str(exc)
         except ObsRequestFailed as exc:
             return f"media source {self.source.name!r} cannot be set up: {exc}"
+        self._keep_ducking()
         return None
+
+    def _keep_ducking(self) -> None:
+        """Our ducking filters on this connection (a no-op once applied); a refusal is
+        logged, never a reason to hold the queue."""
+        if self.ducking is None:
+            return
+        try:
+            self.ducking.ensure()
+        except ObsRequestFailed as exc:
+            log.warning("ducking: OBS refused a filter change: %s", exc)
+        except ObsConnectionError:
+            pass  # OBS away: the player waits, and it is applied on the next connection
 
     # -- obs-websocket events (its receive thread: no requests here) -----------------------
 
@@ -145,6 +166,7 @@ class RemoteObsSink(Sink):
         location = None
         try:
             self.source.ensure()
+            self._keep_ducking()
             location = self.clips.location(clip.path, message.id)
             self._play(ClipOnSource(self.source.name, location, clip.duration_ms / 1000.0,
                                     self.clip_timeouts), message, stop)
@@ -249,5 +271,10 @@ class RemoteObsSink(Sink):
             pass  # OBS away: the caption is set again with the next clip
 
     def close(self) -> None:
+        if self.ducking is not None:
+            try:
+                self.ducking.remove_all()  # the streamer's OBS keeps none of our filters
+            except (ObsConnectionError, ObsRequestFailed) as exc:
+                log.warning("ducking: could not remove our filters from OBS: %s", exc)
         self.connection.close()
         self.clips.close()

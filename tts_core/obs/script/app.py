@@ -21,6 +21,7 @@ from tts_core.domain.message import MessagePriority, MessageState
 from tts_core.engines import ENGINES, create_engine
 from tts_core.ingest.translator import StreamerBotIntegration
 from tts_core.obs.script.api import ObsApi
+from tts_core.obs.script.ducking import DuckingKeeper, ducking_from_settings
 from tts_core.obs.script.media_source import MediaSourceKeeper
 from tts_core.obs.script.pump import Pump
 from tts_core.obs.script.settings import (
@@ -71,6 +72,9 @@ class ObsTTSApp:
         self.media_source = MediaSourceKeeper(api, self.applied["media_source"], saved_state)
         self.sink = ObsMediaSink(api, pump, self.media_source, self.applied["caption_source"],
                                  has_next=self._next_clip_ready)
+        self.ducking = DuckingKeeper(api, lambda: self.media_source.name)  # docs/obs.md, "Ducking"
+        self.ducking.want(ducking_from_settings(self.applied))
+        pump.on_tick(self._duck_tick)
         self.integration: StreamerBotIntegration | None = None
         self.listener: Any = None
         self.connectors: list[Any] = []  # tts_core.connectors: they follow the settings by themselves
@@ -181,6 +185,11 @@ class ObsTTSApp:
         self.errors.pop("queue", None)
         self.manager = manager
 
+    def _duck_tick(self) -> None:
+        """OBS's graphics thread, every frame: the ducking filters, once OBS has loaded."""
+        if self.media_source.ready:
+            self.ducking.tick(time.monotonic())
+
     def _next_clip_ready(self) -> bool:
         """For the sink, on OBS's graphics thread: the running queue has its next clip ready."""
         manager = self.manager
@@ -247,6 +256,7 @@ class ObsTTSApp:
 
     def _apply(self, values: dict[str, Any]) -> None:
         """Apply what changed between the applied settings and ``values``."""
+        self.ducking.want(ducking_from_settings(values))  # OBS's filters: whatever else is refused
         changes = plan_changes(self.applied, values)
         try:
             config = config_from_settings(values, base=self.manager.config if self.manager else None)
@@ -348,6 +358,7 @@ class ObsTTSApp:
 
             lines += [line for line in (status_line(self.manager),) if line]
         lines += engine_status(self.manager)
+        lines += [line for line in (self.ducking.status_line(),) if line]
         lines += list(self.notes.values())
         return "\n".join(lines)
 

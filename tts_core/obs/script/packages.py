@@ -37,6 +37,8 @@ REQUIREMENTS = (
     # Core dependencies, yet the script runs without them: clips then play as the engines make them.
     Requirement("numpy", "numpy", "every voice equally loud (loudness normalization)", optional=True),
     Requirement("miniaudio", "miniaudio", "equally loud MP3 voices (gTTS, edge-tts, OpenAI)", optional=True),
+    Requirement("socketio", "python-socketio[asyncio_client]>=5,<6", "the Streamlabs connector",
+                optional=True),
 )
 
 

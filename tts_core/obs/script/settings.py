@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tts_core.config import DEFAULT_PRIORITIES, EVENT_TYPES, ConfigError, EngineConfig, TTSConfig
+from tts_core.obs.ducking import DEFAULT_ATTACK_MS, DEFAULT_DEPTH_DB, DEFAULT_RELEASE_MS
 
 DEFAULT_MEDIA_SOURCE = "TTS Audio"
 PRIORITY_NAMES = ("URGENT", "HIGH", "NORMAL", "LOW")
@@ -60,7 +61,8 @@ ENGINE_FIELDS: dict[str, tuple[str, str]] = {
     "elevenlabs_model": ("elevenlabs", "model"),
 }
 SECRET_SETTINGS = frozenset({"azure_key", "openai_key", "elevenlabs_key", "listener_token",
-                             "streamerbot_password"})
+                             "streamerbot_password", "streamlabs_socket_token",
+                             "streamelements_token"})
 
 
 def engine_fields_for(engine_name: str) -> list[str]:
@@ -92,7 +94,7 @@ MODERATION_SETTINGS: tuple[Setting, ...] = (
 )
 
 # The Connections group (tts_core.connectors, docs/connectors.md): connectors.streamerbot,
-# .speakerbot and .twitch.
+# .speakerbot, .twitch and .streamelements.
 CONNECTION_SETTINGS: tuple[Setting, ...] = (
     Setting("streamerbot_enabled", bool, False),
     Setting("streamerbot_url", str, "ws://127.0.0.1:8080/"),
@@ -105,6 +107,21 @@ CONNECTION_SETTINGS: tuple[Setting, ...] = (
     Setting("twitch_client_id", str, ""),  # of the streamer's own application (not a secret)
     Setting("twitch_channel", str, ""),  # login name; empty = the logged-in account
     Setting("twitch_reward_titles", str, ""),  # comma- or line-separated channel point rewards
+    Setting("streamelements_enabled", bool, False),  # StreamElements Astro (docs/connectors.md)
+    Setting("streamelements_token", str, ""),  # never logged or shown
+    Setting("streamelements_token_type", str, "jwt"),  # jwt, oauth2, apikey
+    Setting("streamelements_channel_id", str, ""),  # the account id; empty = the token's channel
+    Setting("streamelements_reward_titles", str, ""),  # comma- or line-separated channel point rewards
+    Setting("streamlabs_enabled", bool, False),  # Streamlabs' Socket API (docs/connectors.md, Streamlabs)
+    Setting("streamlabs_socket_token", str, ""),  # never logged or shown
+)
+
+# The Ducking group (tts_core/obs/ducking.py, docs/obs.md, "Ducking"): sources lowered while TTS speaks.
+DUCKING_SETTINGS: tuple[Setting, ...] = (
+    Setting("ducking_sources", str, ""),  # source names, one per line; "" = off
+    Setting("ducking_db", int, DEFAULT_DEPTH_DB),
+    Setting("ducking_attack_ms", int, DEFAULT_ATTACK_MS),
+    Setting("ducking_release_ms", int, DEFAULT_RELEASE_MS),
 )
 
 SETTINGS: tuple[Setting, ...] = (
@@ -131,6 +148,7 @@ SETTINGS: tuple[Setting, ...] = (
     *MODERATION_SETTINGS,
     *ENGINE_FIELD_SETTINGS,
     *CONNECTION_SETTINGS,
+    *DUCKING_SETTINGS,
 )
 DEFAULTS: dict[str, Any] = {s.key: s.default for s in SETTINGS}
 KINDS: dict[str, type] = {s.key: s.kind for s in SETTINGS}
@@ -144,6 +162,7 @@ RESTART_KEYS = frozenset({"rate_limit_per_minute", "max_concurrent_workers", "ma
                           "pause_between_clips_ms"})
 SINK_KEYS = frozenset({"media_source", "caption_source"})
 RELOAD_KEYS = frozenset({"packages_dir"})
+DUCKING_KEYS = frozenset(s.key for s in DUCKING_SETTINGS)  # applied by the script's DuckingKeeper
 
 
 def normalize(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -256,6 +275,15 @@ def _apply_connections(v: Mapping[str, Any], config: TTSConfig) -> None:
     twitch.client_id = v["twitch_client_id"]
     twitch.channel = v["twitch_channel"]
     twitch.reward_titles = _items(v["twitch_reward_titles"])
+    streamelements = config.connectors.streamelements
+    streamelements.enabled = v["streamelements_enabled"]
+    streamelements.token = v["streamelements_token"].strip()
+    streamelements.token_type = v["streamelements_token_type"] or "jwt"
+    streamelements.channel_id = v["streamelements_channel_id"]
+    streamelements.reward_titles = _items(v["streamelements_reward_titles"])
+    streamlabs = config.connectors.streamlabs
+    streamlabs.enabled = v["streamlabs_enabled"]
+    streamlabs.socket_token = v["streamlabs_socket_token"].strip()
 
 
 def _items(text: str) -> list[str]:
@@ -306,6 +334,7 @@ def plan_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> Changes:
     return Changes(
         keys=changed,
         listener=bool(changed & LISTENER_KEYS),
-        live=bool(changed - ENGINE_KEYS - LISTENER_KEYS - RESTART_KEYS - SINK_KEYS - RELOAD_KEYS),
+        live=bool(changed - ENGINE_KEYS - LISTENER_KEYS - RESTART_KEYS - SINK_KEYS - RELOAD_KEYS
+                  - DUCKING_KEYS),
         reload=bool(changed & RELOAD_KEYS),
     )

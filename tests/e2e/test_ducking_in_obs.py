@@ -1,0 +1,157 @@
+"""Ducking in real OBS: the music goes down while TTS speaks and comes back after.
+
+The scene has "Music", a looping 13 kHz tone, with the streamer's own "My gain" filter on
+it. The script (settings: lower "Music") adds its Compressor filter with the TTS media
+source as sidechain; a long espeak-ng clip plays; OBS's recording shows the tone (its
+high band, apart from the speech) at least the chosen dB lower while the speech plays and
+back within 0.5 s of the speech's end. Unticking "Music" in the script's panel removes
+our filter only; a Reload of the script (its unload) removes it too; "My gain" keeps its
+settings throughout. The same runs with ``obs-tts serve``'s sink over obs-websocket.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from doubles import skip_or_fail, wait_until
+from ducking_levels import MAX_DROPOUTS, measure, write_tone
+from obs_harness import ObsClient, ObsHarness, ObsSetup, SourceSpec, find_free_port
+from obs_panel import AccessibilityBus, ScriptPanel, missing_for_panel
+from obs_ui import ObsUi
+from tts_stack import MEDIA, PASSWORD, SCRIPT, ListenerClient, script_setup
+
+from tts_core import TTSConfig, TTSQueueManager
+from tts_core.ingest.translator import StreamerBotIntegration
+from tts_core.listener import ListenerServer
+from tts_core.obs.ducking import FILTER_NAME, Ducking
+from tts_core.obs.remote.sink import RemoteObsSink
+
+MUSIC = "Music"
+MY_GAIN = "My gain"
+MY_GAIN_SETTINGS = {"db": -2.0}
+DEPTH_DB = 12
+BACK_WITHIN_S = 0.5
+LONG = {"type": "tts", "text": (
+    "Thank you so much for the donation. This stream is brought to you by the viewers, "
+    "and every one of you is awesome. Let us keep going for a while longer, shall we?")}
+
+
+def music_spec(tone: Path) -> SourceSpec:
+    return SourceSpec(MUSIC, "ffmpeg_source", {"local_file": str(tone), "is_local_file": True,
+                                               "looping": True, "restart_on_activate": False})
+
+
+def filters(client: ObsClient, source: str) -> dict[str, dict[str, Any]]:
+    """name -> {kind, settings} of the filters on ``source``."""
+    found = client.call("GetSourceFilterList", sourceName=source)["filters"]
+    return {f["filterName"]: {"kind": f["filterKind"], "settings": f["filterSettings"]} for f in found}
+
+
+def add_my_gain(client: ObsClient) -> dict[str, Any]:
+    client.call("CreateSourceFilter", sourceName=MUSIC, filterName=MY_GAIN, filterKind="gain_filter",
+                filterSettings=MY_GAIN_SETTINGS)
+    return filters(client, MUSIC)[MY_GAIN]
+
+
+def wait_for_our_filter(client: ObsClient, present: bool = True, timeout: float = 15.0) -> None:
+    assert wait_until(lambda: (FILTER_NAME in filters(client, MUSIC)) == present, timeout), \
+        f"our filter {'never appeared on' if present else 'stayed on'} {MUSIC!r}: {filters(client, MUSIC)}"
+
+
+def record_one_clip(obs: ObsHarness, client: ListenerClient) -> Path:
+    obs.start_recording()
+    time.sleep(2.0)  # the music alone, before the clip, to compare with
+    message_id = client.queue(LONG)
+    client.wait_event("playback_finished", message_id, timeout=60)
+    time.sleep(2.5)  # the music after the clip
+    return obs.stop_recording()
+
+
+def check_ducked(recording: Path, depth_db: int) -> None:
+    ducked = measure(recording, depth_db)
+    print(ducked.report())
+    assert ducked.dropouts <= MAX_DROPOUTS, ducked.report()
+    assert ducked.before - ducked.during >= depth_db, ducked.report()
+    assert ducked.windows_ducked >= 0.8, ducked.report()
+    assert ducked.back_after is not None and ducked.back_after <= BACK_WITHIN_S, ducked.report()
+    assert abs(ducked.after - ducked.before) <= 1.0, ducked.report()
+
+
+def test_script_ducks_the_music_and_removes_only_its_own_filter(tmp_path: Path) -> None:
+    if missing := missing_for_panel():
+        skip_or_fail(f"not installed: {missing} (`make system-deps` installs them)",
+                     required=os.environ.get("OBS_TTS_REQUIRE_E2E") == "1")
+    tone = write_tone(tmp_path / "tone.wav")
+    port = find_free_port()
+    setup = script_setup(tmp_path, port, rate_limit_per_minute=0, ducking_sources=MUSIC, ducking_db=DEPTH_DB)
+    setup.sources = [*setup.sources, music_spec(tone)]
+    with AccessibilityBus(tmp_path / "a11y") as bus:
+        setup.extra_env = {**setup.extra_env, **bus.env()}
+        with ObsHarness(setup, workdir=tmp_path / "obs") as obs:
+            obs.wait_for_log(r"listener on ws://", timeout=20)
+            wait_for_our_filter(obs.client)
+            mine = add_my_gain(obs.client)
+            ours = filters(obs.client, MUSIC)[FILTER_NAME]
+            assert ours["kind"] == "compressor_filter"
+            assert ours["settings"]["sidechain_source"] == MEDIA
+            assert ours["settings"]["threshold"] == Ducking(depth_db=DEPTH_DB).threshold_db
+            client = ListenerClient(port)
+            client.subscribe()
+
+            check_ducked(record_one_clip(obs, client), DEPTH_DB)
+
+            a11y = bus.connect()
+            panel = ScriptPanel(ObsUi(obs), a11y)
+            panel.open(SCRIPT.name, "Lower by")
+            assert FILTER_NAME in filters(obs.client, MUSIC), "opening the panel removed our filter"
+            assert not panel.click_check_box(MUSIC, "Lower by")
+            wait_for_our_filter(obs.client, present=False)
+            assert filters(obs.client, MUSIC) == {MY_GAIN: mine}
+
+            assert panel.click_check_box(MUSIC, "Lower by")  # ticked again, then Reload (unload) ...
+            wait_for_our_filter(obs.client)
+            reloaded_at = time.monotonic()
+            ObsUi(obs).reload_scripts(r"OBS TTS Queue loaded")
+            removed = obs.client.wait_for_event(
+                "SourceFilterRemoved", lambda d: d.get("filterName") == FILTER_NAME, 15, reloaded_at)
+            assert removed.data.get("sourceName") == MUSIC
+            wait_for_our_filter(obs.client)  # ... and the new load adds it again
+            gone = [e.data for e in obs.client.events_named("SourceFilterRemoved")
+                    if e.data.get("filterName") != FILTER_NAME]
+            assert not gone, f"other filters were removed: {gone}"
+            assert filters(obs.client, MUSIC)[MY_GAIN] == mine
+            lines = obs.script_log_lines(SCRIPT.name)
+            assert not [line for line in lines if "Traceback" in line or " ERROR " in line]
+            client.close()
+            a11y.close()
+
+
+def test_serve_ducks_the_music_over_obs_websocket(tmp_path: Path) -> None:
+    tone = write_tone(tmp_path / "tone.wav")
+    setup = ObsSetup(password=PASSWORD, sources=[music_spec(tone)])
+    with ObsHarness(setup, workdir=tmp_path / "obs") as obs:
+        mine = add_my_gain(obs.client)
+        config = TTSConfig(persist=False, rate_limit_per_minute=0)
+        config.listener.port = 0
+        sink = RemoteObsSink.from_options(port=obs.port or 0, password=PASSWORD, media_source=MEDIA,
+                                          ducking=Ducking((MUSIC,), depth_db=DEPTH_DB))
+        assert sink.unavailable_reason() is None  # before the player asks it too (one thread at a time)
+        manager = TTSQueueManager(config, sink=sink)
+        listener = ListenerServer(manager, StreamerBotIntegration(manager))
+        manager.start()
+        listener.start()
+        client = ListenerClient(listener.port)
+        try:
+            client.subscribe()
+            wait_for_our_filter(obs.client)
+            assert filters(obs.client, MUSIC)[FILTER_NAME]["settings"]["sidechain_source"] == MEDIA
+            check_ducked(record_one_clip(obs, client), DEPTH_DB)
+        finally:
+            client.close()
+            listener.stop()
+            manager.stop()
+            sink.close()  # serve's shutdown: our filter goes, the streamer's stays
+        assert filters(obs.client, MUSIC) == {MY_GAIN: mine}

@@ -1,0 +1,179 @@
+"""A loopback Streamlabs Socket API: a real python-socketio ``AsyncServer`` on aiohttp, on its
+own thread and loop, on 127.0.0.1.
+
+Like Streamlabs, it takes the socket token from the query string (``?token=...``) and
+refuses a connection with another token (socket.io ``CONNECT_ERROR``, what a server's
+connect handler answers when it refuses; what Streamlabs itself says then is not
+documented). ``send(type, messages, for_=..., event_id=...)`` emits one ``event`` to every
+connected client, in Streamlabs' shape; ``tls=(cert, key)`` serves https/wss as Streamlabs
+does; ``restart()`` closes every connection and serves again on the same port; ``stop()``
+ends it. Test infrastructure only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import threading
+import urllib.parse
+from typing import Any
+
+import socketio
+from aiohttp import web
+
+TOKEN = "sl-socket-token-0123456789abcdef"
+
+
+class FakeStreamlabs:
+    def __init__(
+        self,
+        token: str = TOKEN,
+        ping_interval: float = 25,
+        ping_timeout: float = 20,
+        tls: tuple[str, str] | None = None,
+    ) -> None:
+        self.token = token
+        self.tls = tls  # (certificate file, key file): served over https/wss like Streamlabs
+        self.ping_interval, self.ping_timeout = ping_interval, ping_timeout
+        self.port = 0
+        self.connections_made = 0
+        self.refused = 0
+        self.sids: set[str] = set()
+        self._cond = threading.Condition()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._sio: socketio.AsyncServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    def settings(self, **extra: Any) -> dict[str, Any]:
+        """The ``connectors.streamlabs`` section pointing at this fake."""
+        return {"enabled": True, "socket_token": self.token, "url": self.url, **extra}
+
+    def start(self) -> FakeStreamlabs:
+        started = threading.Event()
+        self._thread = threading.Thread(
+            target=self._serve, args=(started,), name="fake-streamlabs", daemon=True
+        )
+        self._thread.start()
+        if not started.wait(20):
+            raise RuntimeError("the fake Streamlabs did not start")
+        return self
+
+    def stop(self) -> None:
+        loop = self._loop
+        if loop is not None and self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(10)
+            loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)
+        self._loop = self._runner = self._sio = None
+        with self._cond:
+            self.sids.clear()
+            self._cond.notify_all()
+
+    def restart(self) -> None:
+        """Streamlabs' server went away and came back: every connection dropped, same port."""
+        self.stop()
+        self.start()
+
+    def __enter__(self) -> FakeStreamlabs:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _serve(self, started: threading.Event) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self._loop = loop
+        sio = socketio.AsyncServer(
+            async_mode="aiohttp",
+            ping_interval=self.ping_interval,
+            ping_timeout=self.ping_timeout,
+            logger=False,
+            engineio_logger=False,
+        )
+        sio.on("connect", self._connect)
+        sio.on("disconnect", self._disconnect)
+        self._sio = sio
+        app = web.Application()
+        sio.attach(app)
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)  # it would log tokens
+        loop.run_until_complete(self._runner.setup())
+        context = None
+        if self.tls is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*self.tls)
+        # port 0 at first, then the same again
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port, ssl_context=context)
+        loop.run_until_complete(site.start())
+        self.port = self._runner.addresses[0][1]
+        started.set()
+        try:
+            loop.run_forever()
+        finally:
+            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.close()
+
+    async def _shutdown(self) -> None:
+        if self._sio is not None:
+            for sid in list(self.sids):
+                await self._sio.disconnect(sid)
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+        if query.get("token") != [self.token]:
+            with self._cond:
+                self.refused += 1
+                self._cond.notify_all()
+            raise socketio.exceptions.ConnectionRefusedError("invalid token")
+        with self._cond:
+            self.connections_made += 1
+            self.sids.add(sid)
+            self._cond.notify_all()
+
+    async def _disconnect(self, sid: str, *reason: Any) -> None:
+        with self._cond:
+            self.sids.discard(sid)
+            self._cond.notify_all()
+
+    # -- what the tests do and look at --------------------------------------------------------
+
+    def wait(self, condition: Any, timeout: float = 20.0) -> bool:
+        with self._cond:
+            return self._cond.wait_for(condition, timeout)
+
+    def wait_connected(self, count: int = 1, timeout: float = 20.0) -> bool:
+        """Until ``count`` connections were accepted in all (and one is open)."""
+        return self.wait(lambda: self.connections_made >= count and bool(self.sids), timeout)
+
+    def send(
+        self, kind: str, messages: list[dict[str, Any]], for_: str | None = None, event_id: str | None = None
+    ) -> int:
+        """Emit one ``event`` in Streamlabs' shape to every connected client; how many got it."""
+        frame: dict[str, Any] = {"type": kind, "message": messages}
+        if for_ is not None:
+            frame["for"] = for_
+        if event_id is not None:
+            frame["event_id"] = event_id
+        return self.emit(frame)
+
+    def emit(self, frame: Any) -> int:
+        """Emit ``frame`` as it is (also a malformed one) as an ``event``."""
+        assert self._loop is not None and self._sio is not None
+        with self._cond:
+            count = len(self.sids)
+        asyncio.run_coroutine_threadsafe(self._sio.emit("event", frame), self._loop).result(10)
+        return count
