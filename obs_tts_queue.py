@@ -282,6 +282,8 @@ def script_properties() -> Any:
     obs.obs_properties_add_int_slider(voice, "speaking_rate", "Speaking rate (words/min, 0 = default)",
                                       0, 400, 5)
     obs.obs_properties_add_int_slider(voice, "volume", "Voice volume (%)", 0, 100, 1)
+    obs.obs_properties_add_bool(voice, "loudness_enabled", "Every voice equally loud")
+    obs.obs_properties_add_float_slider(voice, "loudness_target_lufs", "Loudness target (LUFS)", -30, -10, 1)
     obs.obs_properties_add_button(voice, "test_voice", "Test voice", _on_test_voice_clicked)
     obs.obs_properties_add_group(props, "voice_group", "Voice", obs.OBS_GROUP_NORMAL, voice)
     _add_engine_fields(props)

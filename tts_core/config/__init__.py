@@ -23,6 +23,7 @@ from typing import Any
 from tts_core.config.alerts import AlertsConfig, AlertSound
 from tts_core.config.checks import ConfigError, at_least, at_most, build_section, check_types, section_kwargs
 from tts_core.config.legacy import LEGACY_MODERATION_KEYS, legacy_moderation_keys
+from tts_core.config.loudness import LoudnessConfig
 from tts_core.config.sections import (
     DEFAULT_PRIORITIES,
     EVENT_TYPES,
@@ -49,6 +50,7 @@ __all__ = [
     "ConnectorsConfig",
     "EngineConfig",
     "ListenerConfig",
+    "LoudnessConfig",
     "ModerationConfig",
     "StreamerBotConfig",
     "StreamerBotConnectorConfig",
@@ -78,6 +80,7 @@ class TTSConfig:
       pause_between_clips_ms: silence between two clips.
       hold_seconds: delay before a message may play (moderators can remove it).
       replay_keep: how many played clips are kept for replay.
+      loudness: every voice equally loud (section ``loudness``, tts_core.config.loudness).
     """
 
     max_queue_size: int = 1000
@@ -101,6 +104,7 @@ class TTSConfig:
     voices: VoicesConfig = field(default_factory=VoicesConfig)
     connectors: ConnectorsConfig = field(default_factory=ConnectorsConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    loudness: LoudnessConfig = field(default_factory=LoudnessConfig)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -132,6 +136,7 @@ class TTSConfig:
         self.voices.validate()
         self.connectors.validate()
         self.alerts.validate()
+        self.loudness.validate()
 
     # -- JSON -------------------------------------------------------------------
 
@@ -141,7 +146,8 @@ class TTSConfig:
         if not isinstance(data, dict):
             raise ConfigError(f"config must be a JSON object, got {type(data).__name__}")
         sections = {"tts_queue", "engine", "streamer_bot", "listener", "moderation", "voices", "connectors",
-                    "alerts"}
+                    "alerts",
+                    "loudness"}
         for key in data:
             if key not in sections:
                 raise ConfigError(f"unknown config section {key!r}; expected {', '.join(sorted(sections))}")
@@ -150,7 +156,8 @@ class TTSConfig:
             raise ConfigError("tts_queue must be an object")
         kwargs = section_kwargs(cls, queue, "tts_queue", skip={"engine", "streamer_bot", "listener",
                                                                           "moderation", "voices",
-                                                                          "connectors", "alerts"})
+                                                                          "connectors", "alerts",
+                    "loudness"})
         streamer_bot, moderation = legacy_moderation_keys(data.get("streamer_bot", {}),
                                                           data.get("moderation", {}))
         kwargs["engine"] = build_section(EngineConfig, data.get("engine", {}), "engine")
@@ -160,6 +167,7 @@ class TTSConfig:
         kwargs["voices"] = build_section(VoicesConfig, data.get("voices", {}), "voices")
         kwargs["connectors"] = ConnectorsConfig.from_dict(data.get("connectors", {}))
         kwargs["alerts"] = AlertsConfig.from_dict(data.get("alerts", {}))
+        kwargs["loudness"] = build_section(LoudnessConfig, data.get("loudness", {}), "loudness")
         return cls(**kwargs)
 
     def to_dict(self) -> dict[str, Any]:
@@ -175,6 +183,7 @@ class TTSConfig:
             "voices": asdict(self.voices),
             "connectors": asdict(self.connectors),
             "alerts": self.alerts.to_dict(),
+            "loudness": asdict(self.loudness),
         }
 
     @classmethod

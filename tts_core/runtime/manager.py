@@ -194,6 +194,7 @@ class TTSQueueManager:
             cfg.engine_timeout_seconds,
             self._on_synthesis_failed,
             self._abandoned_threads,
+            loudness=cfg.loudness,
         )
         self._workers.use_engine(engine)
         self._workers.start()

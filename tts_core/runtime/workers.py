@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tts_core.config import EngineConfig, TTSConfig
+from tts_core.audio.leveller import Leveller
+from tts_core.config import EngineConfig, LoudnessConfig, TTSConfig
 from tts_core.domain.audio import Clip, silent_wav
 from tts_core.domain.message import TTSMessage
 from tts_core.domain.retries import RetryPolicy
@@ -47,7 +48,8 @@ class WorkerPool:
     ``engine_settings`` (default voice/rate/volume), ``bucket`` (rate limit),
     ``clips`` (where clips are written), ``max_retries``, ``backoff`` (first retry
     delay in seconds), ``timeout`` (seconds per engine call), ``on_failed`` (called
-    with a message that failed for good and the reason)."""
+    with a message that failed for good and the reason), ``loudness`` (every clip brought to
+    one loudness, tts_core.audio.leveller)."""
 
     def __init__(
         self,
@@ -61,6 +63,7 @@ class WorkerPool:
         timeout: float,
         on_failed: FailureHandler,
         abandoned: list[threading.Thread] | None = None,
+        loudness: LoudnessConfig | None = None,
     ) -> None:
         self.queue = queue
         self.count = count
@@ -71,6 +74,7 @@ class WorkerPool:
         self.retries = RetryPolicy(max_retries, backoff)
         self.timeout = timeout
         self.on_failed = on_failed
+        self.leveller = Leveller(loudness)
         self._counters = queue.counters
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -127,6 +131,7 @@ class WorkerPool:
         self.retries = RetryPolicy(config.max_retries, config.retry_backoff_seconds)
         self.timeout = config.engine_timeout_seconds
         self.count = config.max_concurrent_workers
+        self.leveller.apply_settings(config.loudness)
 
     def _resize(self) -> None:
         """On the supervisor thread: as many worker slots as ``count`` says."""
@@ -227,7 +232,8 @@ class WorkerPool:
 
     def render(self, engine: Engine, msg: TTSMessage) -> Clip:
         """Synthesize one message with one engine: the only place an engine is called
-        (the chain adds fallback engines and the clip cache). Raises what the engine raises."""
+        (the chain adds fallback engines and the clip cache), then the clip brought to the
+        loudness target. Raises what the engine raises."""
         data = engine.synthesize_message(
             msg,
             voice=msg.voice or self.settings.voice,
@@ -235,7 +241,7 @@ class WorkerPool:
             volume=self.settings.volume,
             counters=self._counters,
         )
-        return Clip.from_bytes(data)
+        return self.leveller.level(Clip.from_bytes(data), self.settings.volume, msg.id)
 
     def _retry_or_fail(self, msg: TTSMessage, error: BaseException) -> None:
         verdict = self.retries.after_failure(error, msg.attempts)

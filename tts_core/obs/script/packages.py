@@ -34,6 +34,9 @@ class Requirement:
 REQUIREMENTS = (
     Requirement("aiohttp", "aiohttp>=3.9,<4", "the listener (events from Streamer.bot and bots)"),
     Requirement("pyttsx3", "pyttsx3>=2.99", "the pyttsx3 engine", optional=True),
+    # Core dependencies, yet the script runs without them: clips then play as the engines make them.
+    Requirement("numpy", "numpy", "every voice equally loud (loudness normalization)", optional=True),
+    Requirement("miniaudio", "miniaudio", "equally loud MP3 voices (gTTS, edge-tts, OpenAI)", optional=True),
     Requirement("socketio", "python-socketio[asyncio_client]>=5,<6", "the Streamlabs connector",
                 optional=True),
 )

@@ -130,6 +130,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("voice", str, ""),
     Setting("speaking_rate", int, 0),  # words per minute; 0 = the engine's default
     Setting("volume", int, 100),  # engine volume in percent
+    Setting("loudness_enabled", bool, True),  # every voice equally loud (config section loudness)
+    Setting("loudness_target_lufs", float, -16.0),
     Setting("media_source", str, DEFAULT_MEDIA_SOURCE),
     Setting("caption_source", str, ""),
     Setting("listener_host", str, "127.0.0.1"),
@@ -203,6 +205,8 @@ def config_from_settings(values: Mapping[str, Any], base: TTSConfig | None = Non
             expected = ", ".join(PRIORITY_NAMES)
             raise ConfigError(f"priority_{event_type} must be one of {expected}, got {name!r}")
         bot.priorities[event_type] = name
+    config.loudness = dataclasses.replace(config.loudness, enabled=v["loudness_enabled"],
+                                          target_lufs=v["loudness_target_lufs"])
     _apply_moderation(v, config)
     _apply_connections(v, config)
     apply_alert_settings(v, config)
