@@ -16,6 +16,7 @@ from pathlib import Path
 from doubles import wait_until
 from fakes.audio import mp3_tone
 from listener_support import serving
+from loudness_meter import ebur128
 from websockets.sync.client import connect
 
 from tts_core.runtime.alerts import check_alert_file
@@ -87,10 +88,11 @@ def test_serve_plays_alert_then_speech_and_urgent_after(tmp_path):
     assert first_alert["duration_ms"] == WAV_MS
     assert first_speech["started_at"] - first_alert["ended_at"] < 0.05  # nothing between them
     clips = tmp_path / "clips"
-    assert abs(peak(clips / first_alert["file"]) - peak(coin) // 2) <= 1  # the 50 % copy played
+    # Alert sounds reach the voices' loudness (-16 LUFS by default); 50 % is 6 dB below it.
+    assert abs(ebur128(clips / first_alert["file"], dual_mono=True).lufs - (-16 - 6.02)) <= 0.7
     assert coin.read_bytes() == original  # the streamer's file is unchanged
-    assert lines_[3]["file"].endswith(".mp3")  # the tier from 50
-    assert (clips / lines_[3]["file"]).read_bytes() == fanfare.read_bytes()
+    assert lines_[3]["file"].endswith(".wav")  # the tier from 50: the MP3 at the voices' loudness
+    assert abs(ebur128(clips / lines_[3]["file"], dual_mono=True).lufs - -16) <= 0.7
     assert lines_[5]["text"] == ""
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tts_core import TTSConfig, TTSQueueManager
-from tts_core.config import ConfigError
+from tts_core.config import ConfigError, LoudnessConfig
 from tts_core.config.alerts import AlertsConfig, sound_for
 from tts_core.obs.script.settings import DEFAULTS, config_from_settings
 from tts_core.runtime.alerts import AlertSounds, check_alert_file, scaled_wav
@@ -116,18 +116,40 @@ def test_a_refused_file_is_named_and_the_rest_of_the_settings_still_apply(tmp_pa
     assert manager.alerts.choose("follow", None) is None
 
 
-def test_volume_scales_a_copy_of_the_wav(tmp_path):
+def test_with_loudness_off_volume_scales_a_copy_of_the_wav(tmp_path):
     source = tone_wav(tmp_path / "t.wav", amplitude=20000)
     data = source.read_bytes()
     assert abs(peak(scaled_wav(data, 50)) - peak(data) // 2) <= 1
     assert peak(scaled_wav(data, 0)) == 0
-    sounds = AlertSounds(TTSConfig())
+    sounds = AlertSounds(TTSConfig(loudness=LoudnessConfig(enabled=False)))
     half = sounds.prepare_alert(str(source), 50, clips=None)
     assert half is not None and half.format == "wav" and half.duration_ms == 200
     assert abs(peak(half.data) - 10000) <= 1
     assert source.read_bytes() == data  # the streamer's file is never changed
     full = sounds.prepare_alert(str(source), 100, clips=None)
     assert full is not None and full.path == source  # played as it is
+
+
+def test_alert_sounds_reach_the_voices_loudness_and_volume_lowers_them_from_there(tmp_path):
+    from tts_core.audio.decode import decode
+    from tts_core.audio.loudness import integrated_loudness
+
+    def lufs(clip) -> float:
+        sound = decode(clip.data)
+        return integrated_loudness(sound.samples, sound.sample_rate, dual_mono=True)
+
+    source = tone_wav(tmp_path / "t.wav", amplitude=20000, ms=1000)
+    data = source.read_bytes()
+    sounds = AlertSounds(TTSConfig(loudness=LoudnessConfig(target_lufs=-20)))
+    full = sounds.prepare_alert(str(source), 100, clips=None)
+    half = sounds.prepare_alert(str(source), 50, clips=None)
+    assert full is not None and half is not None and full.format == half.format == "wav"
+    assert abs(lufs(full) - -20) <= 0.5
+    assert abs(lufs(half) - (-20 - 6.02)) <= 0.5  # 50 %: 6 dB below the voices
+    assert source.read_bytes() == data  # the streamer's file is never changed
+    sounds.prepare_config(TTSConfig(loudness=LoudnessConfig(target_lufs=-14))).commit()
+    louder = sounds.prepare_alert(str(source), 100, clips=None)  # the new target applies live
+    assert louder is not None and abs(lufs(louder) - -14) <= 0.5
 
 
 def test_a_file_gone_at_play_time_is_logged_once(tmp_path, caplog):

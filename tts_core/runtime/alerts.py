@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from tts_core.audio.leveller import Leveller
 from tts_core.config import AlertsConfig, AlertSound, TTSConfig
 from tts_core.config.alerts import sound_for
 from tts_core.domain.audio import AudioFormatError, Clip
@@ -128,6 +129,8 @@ class AlertSounds:
     def __init__(self, config: TTSConfig) -> None:
         self._usable = self._check(config.alerts)
         self._warn(self._usable.refused)
+        # Alert sounds reach the mix at the same loudness as the voices (tts_core.audio).
+        self.leveller = Leveller(config.loudness)
         self._lock = threading.Lock()
         self._prepared: dict[tuple[Any, ...], Clip] = {}
         self._missing: set[str] = set()  # files already reported missing at play time
@@ -145,6 +148,7 @@ class AlertSounds:
             if usable.refused != self._usable.refused:
                 self._warn(usable.refused)
             self._usable = usable
+            self.leveller.apply_settings(config.loudness)
 
         return Prepared(commit)
 
@@ -184,19 +188,26 @@ class AlertSounds:
         return self.prepare_alert(alert["file"], volume, clips, msg.id)
 
     def prepare_alert(self, file: str, volume: int, clips: ClipFiles | None, msg_id: str = "") -> Clip | None:
-        """The clip to play for the alert ``file`` at ``volume`` %: the file itself at 100 %,
-        else a scaled copy in ``clips``' folder (kept while the file is unchanged).
-        Loudness normalization of alert sounds belongs here."""
+        """The clip to play for the alert ``file`` at ``volume`` %: with loudness on (the
+        ``loudness`` section), a copy at the voices' loudness target (``volume`` below 100 %
+        lowers it from there) in ``clips``' folder; with it off, the file itself at 100 %,
+        else a scaled copy. Copies are kept while the file and the settings are unchanged."""
         path = Path(file).expanduser()
         try:
             stat = path.stat()
-            key = (str(path), stat.st_mtime_ns, stat.st_size, volume, id(clips))
+            loudness = self.leveller.settings
+            key = (str(path), stat.st_mtime_ns, stat.st_size, volume, id(clips),
+                   loudness.enabled, loudness.target_lufs, loudness.max_true_peak_db)
             with self._lock:
                 cached = self._prepared.get(key)
             if cached is not None and (cached.path is None or cached.path.exists()):
                 return cached
             clip = _read_clip(path)
-            if volume < 100:
+            levelled = self.leveller.level(clip, volume / 100, msg_id)
+            if levelled is not clip:
+                written = clips.write(f"alert-{len(self._prepared)}-{volume}", levelled) if clips else None
+                clip = written or levelled
+            elif volume < 100:
                 scaled = Clip.from_bytes(scaled_wav(clip.data, volume))
                 written = clips.write(f"alert-{len(self._prepared)}-{volume}", scaled) if clips else None
                 clip = written or scaled
