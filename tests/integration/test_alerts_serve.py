@@ -125,7 +125,8 @@ def test_mp3_and_ogg_files_as_the_checks_see_them(tmp_path):
     mp3 = tmp_path / "a.mp3"
     mp3.write_bytes(mp3_tone(500))
     assert check_alert_file(str(mp3)) is None
-    assert "needs a WAV file" in check_alert_file(str(mp3), 60)
+    assert "needs a WAV file" in check_alert_file(str(mp3), 60)  # with loudness off
+    assert check_alert_file(str(mp3), 60, levelled=True) is None  # on: a levelled copy plays
     flac = tmp_path / "a.flac"
     subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "sine=duration=0.3", str(flac)],
                    check=True, timeout=60)

@@ -44,13 +44,16 @@ def has_alert(metadata: dict[str, Any] | None) -> bool:
     return isinstance(alert, dict) and isinstance(alert.get("file"), str)
 
 
-def check_alert_file(file: str, volume: int = 100) -> str | None:
-    """Why ``file`` cannot be an alert sound at ``volume`` %, or None when it can."""
+def check_alert_file(file: str, volume: int = 100, levelled: bool = False) -> str | None:
+    """Why ``file`` cannot be an alert sound at ``volume`` %, or None when it can.
+    ``levelled``: loudness is on, so a copy is made at any volume (an MP3 too)."""
     path = Path(file).expanduser()
     try:
         clip = _read_clip(path)
     except _Unplayable as exc:
         return str(exc)
+    if levelled:
+        return None
     if volume < 100 and clip.format != "wav":
         return ("a volume below 100 % needs a WAV file (an MP3 plays at its own level): "
                 "convert it to WAV, or set the volume to 100")
@@ -127,7 +130,7 @@ class AlertSounds:
     """The alert sounds in force. Parameters: ``config`` (its ``alerts`` section)."""
 
     def __init__(self, config: TTSConfig) -> None:
-        self._usable = self._check(config.alerts)
+        self._usable = self._check(config.alerts, config.loudness.enabled)
         self._warn(self._usable.refused)
         # Alert sounds reach the mix at the same loudness as the voices (tts_core.audio).
         self.leveller = Leveller(config.loudness)
@@ -142,7 +145,7 @@ class AlertSounds:
 
     def prepare_config(self, config: TTSConfig) -> Prepared:
         """Check every file of ``config.alerts``; the refused ones are left out, never the config."""
-        usable = self._check(config.alerts)
+        usable = self._check(config.alerts, config.loudness.enabled)
 
         def commit() -> None:
             if usable.refused != self._usable.refused:
@@ -153,14 +156,14 @@ class AlertSounds:
         return Prepared(commit)
 
     @staticmethod
-    def _check(alerts: AlertsConfig) -> _Usable:
+    def _check(alerts: AlertsConfig, levelled: bool) -> _Usable:
         kept: dict[str, list[dict[str, Any]]] = {}
         refused = []
         for event_type, items in alerts.sounds.items():
             tiers = alerts.tiers(event_type)
             ordered = sorted(items, key=lambda i: float(i.get("min_amount", 0)))
             for raw, sound in zip(ordered, tiers, strict=True):
-                reason = check_alert_file(sound.file, sound.volume)
+                reason = check_alert_file(sound.file, sound.volume, levelled)
                 if reason is None:
                     kept.setdefault(event_type, []).append(raw)
                 else:
