@@ -14,15 +14,15 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from connector_support import Running, connector_config
 from doubles import RecordingSink, ToneEngine, assert_accounting, wait_until
 from fakes.streamelements import ROOM, FakeAstro
 from fakes.streamelements_payloads import CASES, REWARD, activity, tip
 
-from tts_core import TTSConfig, TTSQueueManager
+from tts_core import TTSConfig
 from tts_core.connectors.base import AUTH_FAILED, CONNECTED, DISABLED
 from tts_core.connectors.running import status_line
 from tts_core.connectors.streamelements import StreamElementsConnector
@@ -32,35 +32,8 @@ from tts_core.ingest.translator import StreamerBotIntegration
 ACTIVITIES, TIPS = "channel.activities", "channel.tips"
 
 
-@dataclass
-class Running:
-    manager: TTSQueueManager
-    connector: StreamElementsConnector
-    sink: RecordingSink
-
-    def played(self) -> list[str]:
-        return [p.text for p in self.sink.played]
-
-    def state(self) -> dict[str, Any]:
-        return self.manager.get_stats()["connectors"]["streamelements"]
-
-    def wait_played(self, text: str, times: int = 1) -> None:
-        assert wait_until(lambda: self.played().count(text) >= times), (
-            f"{text!r} never played {times}x; played: {self.played()}; state: {self.state()}"
-        )
-
-    def wait_state(self, state: str, timeout: float = 20.0) -> dict[str, Any]:
-        assert wait_until(lambda: self.state()["state"] == state, timeout), self.state()
-        return self.state()
-
-
 def config(server: FakeAstro, token: str, **settings: Any) -> TTSConfig:
-    return TTSConfig.from_dict({
-        "tts_queue": {"rate_limit_per_minute": 0, "max_queue_size": 500},
-        # every line names its viewer: these tests are about delivery, not "X says"
-        "streamer_bot": {"repeat_name_after_seconds": 0},
-        "connectors": {"streamelements": server.settings(token, reward_titles=[REWARD], **settings)},
-    })
+    return connector_config("streamelements", server.settings(token, reward_titles=[REWARD], **settings))
 
 
 @contextmanager

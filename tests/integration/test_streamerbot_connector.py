@@ -9,35 +9,18 @@ import logging
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from connector_support import Running
 from doubles import RecordingSink, ToneEngine, assert_accounting, wait_until
 from fakes.streamerbot import FakeStreamerBot
 from fakes.streamerbot_payloads import CASES, REWARD
 
-from tts_core import TTSConfig, TTSQueueManager
+from tts_core import TTSConfig
 from tts_core.connectors.base import AUTH_FAILED, CONNECTED, DISABLED
 from tts_core.connectors.streamerbot import StreamerBotConnector
 from tts_core.ingest.translator import StreamerBotIntegration
-
-
-@dataclass
-class Running:
-    manager: TTSQueueManager
-    connector: StreamerBotConnector
-    sink: RecordingSink
-
-    def played(self) -> list[str]:
-        return [p.text for p in self.sink.played]
-
-    def state(self) -> dict[str, Any]:
-        return self.manager.get_stats()["connectors"]["streamerbot"]
-
-    def wait_played(self, text: str, times: int = 1) -> None:
-        assert wait_until(lambda: self.played().count(text) >= times), \
-            f"{text!r} never played {times}x; played: {self.played()}; state: {self.state()}"
 
 
 def config(url: str, **settings: Any) -> TTSConfig:

@@ -11,48 +11,23 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from connector_support import Running, connector_config
 from doubles import RecordingSink, ToneEngine, assert_accounting, wait_until
 from fakes.streamlabs import TOKEN, FakeStreamlabs
 from fakes.streamlabs_payloads import CASES
 
-from tts_core import TTSConfig, TTSQueueManager
+from tts_core import TTSConfig
 from tts_core.connectors.base import AUTH_FAILED, CONNECTED, CONNECTING, DISABLED
 from tts_core.connectors.running import status_line
 from tts_core.connectors.streamlabs import StreamlabsConnector
 from tts_core.ingest.translator import StreamerBotIntegration
 
 
-@dataclass
-class Running:
-    manager: TTSQueueManager
-    connector: StreamlabsConnector
-    sink: RecordingSink
-
-    def played(self) -> list[str]:
-        return [p.text for p in self.sink.played]
-
-    def state(self) -> dict[str, Any]:
-        return self.manager.get_stats()["connectors"]["streamlabs"]
-
-    def wait_played(self, text: str, times: int = 1) -> None:
-        assert wait_until(lambda: self.played().count(text) >= times), (
-            f"{text!r} never played {times}x; played: {self.played()}; state: {self.state()}"
-        )
-
-
 def config(server: FakeStreamlabs, **settings: Any) -> TTSConfig:
-    return TTSConfig.from_dict(
-        {
-            "tts_queue": {"rate_limit_per_minute": 0, "max_queue_size": 500},
-            # every line names its viewer: these tests are about delivery, not "X says"
-            "streamer_bot": {"repeat_name_after_seconds": 0},
-            "connectors": {"streamlabs": server.settings(**settings)},
-        }
-    )
+    return connector_config("streamlabs", server.settings(**settings))
 
 
 @contextmanager
