@@ -28,6 +28,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from fakes.server_thread import ServerThread
+
 ROOM = "5ad23dcc18fff500d78c5348"
 TOPICS = ("channel.activities", "channel.tips")
 
@@ -42,7 +44,9 @@ class Connection:
     restored: bool = False  # opened with a valid reconnect token
 
 
-class FakeAstro:
+class FakeAstro(ServerThread):
+    NAME = "fake Astro"
+
     def __init__(self, ping_every: float = 0.5, pong_timeout: float = 3.0) -> None:
         self.ping_every = ping_every
         self.pong_timeout = pong_timeout
@@ -80,28 +84,6 @@ class FakeAstro:
         """The ``connectors.streamelements`` section pointing at this fake."""
         return {"enabled": True, "token": token, "token_type": self.tokens.get(token, "jwt"),
                 "channel_id": ROOM, "url": self.url, **extra}
-
-    def start(self) -> FakeAstro:
-        started = threading.Event()
-        self._thread = threading.Thread(target=self._serve, args=(started,), name="fake-astro", daemon=True)
-        self._thread.start()
-        if not started.wait(20):
-            raise RuntimeError("the fake Astro did not start")
-        return self
-
-    def stop(self) -> None:
-        loop = self._loop
-        if loop is not None and self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(10)
-            loop.call_soon_threadsafe(loop.stop)
-        if self._thread is not None:
-            self._thread.join(10)
-
-    def __enter__(self) -> FakeAstro:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def _serve(self, started: threading.Event) -> None:
         loop = asyncio.new_event_loop()

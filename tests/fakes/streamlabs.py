@@ -21,10 +21,14 @@ from typing import Any
 import socketio
 from aiohttp import web
 
+from fakes.server_thread import ServerThread
+
 TOKEN = "sl-socket-token-0123456789abcdef"
 
 
-class FakeStreamlabs:
+class FakeStreamlabs(ServerThread):
+    NAME = "fake Streamlabs"
+
     def __init__(
         self,
         token: str = TOKEN,
@@ -55,23 +59,8 @@ class FakeStreamlabs:
         """The ``connectors.streamlabs`` section pointing at this fake."""
         return {"enabled": True, "socket_token": self.token, "url": self.url, **extra}
 
-    def start(self) -> FakeStreamlabs:
-        started = threading.Event()
-        self._thread = threading.Thread(
-            target=self._serve, args=(started,), name="fake-streamlabs", daemon=True
-        )
-        self._thread.start()
-        if not started.wait(20):
-            raise RuntimeError("the fake Streamlabs did not start")
-        return self
-
     def stop(self) -> None:
-        loop = self._loop
-        if loop is not None and self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(10)
-            loop.call_soon_threadsafe(loop.stop)
-        if self._thread is not None:
-            self._thread.join(10)
+        super().stop()
         self._loop = self._runner = self._sio = None
         with self._cond:
             self.sids.clear()
@@ -81,12 +70,6 @@ class FakeStreamlabs:
         """Streamlabs' server went away and came back: every connection dropped, same port."""
         self.stop()
         self.start()
-
-    def __enter__(self) -> FakeStreamlabs:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def _serve(self, started: threading.Event) -> None:
         loop = asyncio.new_event_loop()

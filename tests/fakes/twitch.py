@@ -25,6 +25,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from fakes.server_thread import ServerThread
 from tts_core.connectors.twitch.mapping import SUBSCRIPTIONS
 
 ALL_SCOPES = sorted({s.scope for s in SUBSCRIPTIONS.values() if s.scope})
@@ -47,7 +48,9 @@ class Grant:
     user: dict[str, str]
 
 
-class FakeTwitch:
+class FakeTwitch(ServerThread):
+    NAME = "fake Twitch"
+
     def __init__(self, keepalive: int = 3, keepalive_every: float = 0.5) -> None:
         self.keepalive = keepalive
         self.keepalive_every = keepalive_every
@@ -87,28 +90,6 @@ class FakeTwitch:
             "auth_url": f"http://{self.base}/oauth2",
             **extra,
         }
-
-    def start(self) -> FakeTwitch:
-        started = threading.Event()
-        self._thread = threading.Thread(target=self._serve, args=(started,), name="fake-twitch", daemon=True)
-        self._thread.start()
-        if not started.wait(20):
-            raise RuntimeError("the fake Twitch did not start")
-        return self
-
-    def stop(self) -> None:
-        loop = self._loop
-        if loop is not None and self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(10)
-            loop.call_soon_threadsafe(loop.stop)
-        if self._thread is not None:
-            self._thread.join(10)
-
-    def __enter__(self) -> FakeTwitch:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def _serve(self, started: threading.Event) -> None:
         loop = asyncio.new_event_loop()
