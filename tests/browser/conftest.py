@@ -28,9 +28,14 @@ def chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the session; each test opens its own context/page."""
+    """One headless Chromium per test module; each test opens its own context/page.
+
+    Not one per session: while Playwright's sync API runs, the main thread has a running
+    asyncio loop, so every later test that calls ``asyncio.run()`` or a manager's
+    ``start()`` from the main thread would meet it. Stopped at the module's end, the loop
+    is gone."""
     required = os.environ.get("OBS_TTS_REQUIRE_E2E") == "1"
     path = chromium_path()
     if path is None:
