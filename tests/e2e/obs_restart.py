@@ -101,15 +101,19 @@ class WebSocketSettings:
         word = "started" if enabled else "stopped"
         rx = re.compile(rf"\[obs-websocket\].*Server {word} successfully")
         before = len(rx.findall(self.obs.read_log()))
-        self._click(ENABLE_SERVER)
-        time.sleep(0.3)
-        for _ in range(3):  # Apply again if the click did not take (a busy UI)
-            self._click(APPLY_BUTTON)
-            deadline = time.monotonic() + timeout / 3
-            while time.monotonic() < deadline:
-                if len(rx.findall(self.obs.read_log())) > before and self.obs.port_open() == enabled:
-                    return
-                time.sleep(0.1)
+        # A busy UI may drop a click: Apply is clicked again first; if the server still did
+        # not change, the checkbox click was the one lost (seen once in CI), so it is
+        # clicked again (a checkbox that had taken would have let Apply work).
+        for _ in range(2):
+            self._click(ENABLE_SERVER)
+            time.sleep(0.3)
+            for _ in range(3):
+                self._click(APPLY_BUTTON)
+                deadline = time.monotonic() + timeout / 3
+                while time.monotonic() < deadline:
+                    if len(rx.findall(self.obs.read_log())) > before and self.obs.port_open() == enabled:
+                        return
+                    time.sleep(0.1)
         shot = self.ui.screenshot(self.obs.workdir / f"websocket-{word}-failed.png")
         raise HarnessError(f"obs-websocket was not {word} through Tools > {DIALOG} (see {shot})")
 
