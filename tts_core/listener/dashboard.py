@@ -10,21 +10,12 @@ an ``Authenticate`` frame (never in a URL).
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
-
 # path -> (file in listener/static, content type)
 DASHBOARD_FILES = {
     "/": ("dashboard.html", "text/html"),
     "/dashboard.js": ("dashboard.js", "text/javascript"),
     "/dashboard.css": ("dashboard.css", "text/css"),
 }
-
-
-@cache
-def dashboard_file(name: str) -> str:
-    """The text of a file in ``tts_core/listener/static`` (read once)."""
-    return resources.files("tts_core.listener").joinpath("static").joinpath(name).read_text(encoding="utf-8")
 
 
 def dashboard_csp(host_header: str) -> str:

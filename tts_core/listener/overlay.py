@@ -12,21 +12,12 @@ authenticates with it.
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
-
 # path -> (file in listener/static, content type)
 OVERLAY_FILES = {
     "/overlay": ("overlay.html", "text/html"),
     "/overlay.js": ("overlay.js", "text/javascript"),
     "/overlay.css": ("overlay.css", "text/css"),
 }
-
-
-@cache
-def overlay_file(name: str) -> str:
-    """The text of a file in ``tts_core/listener/static`` (read once)."""
-    return resources.files("tts_core.listener").joinpath("static").joinpath(name).read_text(encoding="utf-8")
 
 
 def overlay_csp(host_header: str) -> str:

@@ -20,13 +20,14 @@ from aiohttp import web
 
 from tts_core import __version__
 from tts_core.config import ListenerConfig
-from tts_core.listener.dashboard import DASHBOARD_FILES, dashboard_csp, dashboard_file
+from tts_core.listener.dashboard import DASHBOARD_FILES, dashboard_csp
 from tts_core.listener.dispatcher import CommandThread
 from tts_core.listener.guard import Gate, Visitor
-from tts_core.listener.overlay import OVERLAY_FILES, overlay_csp, overlay_file
+from tts_core.listener.overlay import OVERLAY_FILES, overlay_csp
 from tts_core.listener.protocol import ErrorCode
 from tts_core.listener.responses import error_response, json_response, response
 from tts_core.listener.session import Session
+from tts_core.listener.static_files import packaged_page_file
 from tts_core.runtime.manager import TTSQueueManager
 
 Handler = Callable[[web.BaseRequest, Visitor, dict[str, str]], Awaitable[web.StreamResponse]]
@@ -104,7 +105,7 @@ class HttpRoutes:
                        cors: dict[str, str]) -> web.StreamResponse:
         name, content_type = OVERLAY_FILES[request.path]
         host = visitor.host or self.page_host
-        return response(200, overlay_file(name), {"Content-Security-Policy": overlay_csp(host),
+        return response(200, packaged_page_file(name), {"Content-Security-Policy": overlay_csp(host),
                                                   "X-Content-Type-Options": "nosniff"},
                         content_type=content_type)
 
@@ -112,7 +113,7 @@ class HttpRoutes:
                          cors: dict[str, str]) -> web.StreamResponse:
         name, content_type = DASHBOARD_FILES[request.path]
         host = visitor.host or self.page_host
-        return response(200, dashboard_file(name), {"Content-Security-Policy": dashboard_csp(host),
+        return response(200, packaged_page_file(name), {"Content-Security-Policy": dashboard_csp(host),
                                                     "X-Content-Type-Options": "nosniff",
                                                     "Referrer-Policy": "no-referrer"},
                         content_type=content_type)

@@ -41,19 +41,11 @@
     };
   }
 
-  function call(request, fields = {}) {
-    const id = `d${nextId++}`;
-    return new Promise((resolve) => {
-      if (!socket || socket.readyState !== WebSocket.OPEN) {
-        resolve({ status: "error", error: { code: "closed", message: "not connected" } });
-        return;
-      }
-      calls.set(id, { resolve });
-      socket.send(JSON.stringify({ ...fields, request, id }));
-    });
+  function call(request, fields = {}) {  // a request (GetQueue, Skip, ...)
+    return send({ ...fields, request });
   }
 
-  function send(frame) {  // an event frame (user_banned, tts), answered like a request
+  function send(frame) {  // a request or an event frame (user_banned, tts), answered by its id
     const id = `d${nextId++}`;
     return new Promise((resolve) => {
       if (!socket || socket.readyState !== WebSocket.OPEN) {
