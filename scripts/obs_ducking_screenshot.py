@@ -10,7 +10,6 @@ Not part of make test.
 from __future__ import annotations
 
 import logging
-import subprocess
 import sys
 import tempfile
 import time
@@ -53,9 +52,7 @@ def main(out: Path) -> None:
             time.sleep(1.5)  # Qt lays the dialog out again at its new size
             ui.xdotool("mousemove", "1270", "710")  # no pointer in the picture
             x, y, width, height = ui.geometry(wid)
-            grab = ["ffmpeg", "-v", "error", "-y", "-f", "x11grab", "-video_size", f"{width}x{height}",
-                    "-i", f":{obs.display}+{x},{y}", "-frames:v", "1", str(out)]
-            subprocess.run(grab, env=ui.env, check=True, timeout=30)
+            ui.screenshot(out, width, height, x, y)
     log.info("wrote %s (%dx%d)", out, width, height)
 
 

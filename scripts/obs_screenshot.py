@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -57,9 +56,7 @@ def main(out: Path) -> None:
             ui.xdotool("mousemove", "1270", str(DIALOG[1]))  # no pointer in the picture
             time.sleep(1.0)
             x, y, width, height = ui.window("Scripts")
-            grab = ["ffmpeg", "-v", "error", "-y", "-f", "x11grab", "-video_size", f"{width}x{height}",
-                    "-i", f":{obs.display}+{x},{y}", "-frames:v", "1", str(out)]
-            subprocess.run(grab, env=ui.env, check=True, timeout=30)
+            ui.screenshot(out, width, height, x, y)
     log.info("wrote %s (%dx%d)", out, width, height)
 
 

@@ -243,9 +243,9 @@ class ObsUi:
                 raise HarnessError(f"Reload clicked, no new {loaded_pattern!r} in the OBS log within "
                                    f"{timeout} s (see {shot})")
 
-    def screenshot(self, path: Path, width: int = 1280, height: int = 720) -> Path:
-        """The whole screen as PNG (ffmpeg's x11grab)."""
+    def screenshot(self, path: Path, width: int = 1280, height: int = 720, x: int = 0, y: int = 0) -> Path:
+        """The screen, or the part of it at (x, y) of that size, as PNG (ffmpeg's x11grab)."""
         subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "x11grab", "-video_size", f"{width}x{height}",
-                        "-i", f":{self.obs.display}", "-frames:v", "1", str(path)],
+                        "-i", f":{self.obs.display}+{x},{y}", "-frames:v", "1", str(path)],
                        env=self.env, check=True, timeout=30)
         return path
