@@ -198,8 +198,8 @@ def test_a_burst_of_200_events_reaches_the_screen_quickly(page, tmp_path):
                 replies += 1
         expect(page.locator("#queue > li")).to_have_count(BURST, timeout=DEADLINE_MS)
         # the last rows are in the page; the frame that paints them may still be to come
-        page.wait_for_function(
-            "Object.keys(window.timing.arrived).every((id) => id in window.timing.shown)", timeout=DEADLINE_MS)
+        all_painted = "Object.keys(window.timing.arrived).every((id) => id in window.timing.shown)"
+        page.wait_for_function(all_painted, timeout=DEADLINE_MS)
         timing = page.evaluate("window.timing")
         delays = sorted(timing["shown"][m] - timing["arrived"][m] for m in timing["arrived"])
         assert len(delays) == BURST
