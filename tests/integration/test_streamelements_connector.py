@@ -308,3 +308,20 @@ def test_obs_tts_serve_starts_it_and_getstats_shows_its_state_but_never_the_toke
             state = json.loads(reply)["stats"]["connectors"]["streamelements"]
             assert state["state"] == CONNECTED and state["events"] == 1 and state["room"] == ROOM
             assert token not in reply and token not in "".join(lines)
+
+
+def test_stop_after_a_followed_reconnect_closes_the_new_socket_and_ends_every_thread(make_manager):
+    import threading
+
+    with FakeAstro() as server, connected(make_manager, server, server.grant()) as running:
+        server.wait_subscribed()
+        old, _token = server.reconnect()
+        assert server.wait(lambda: old.closed and len(server.live()) == 1)
+        assert wait_until(lambda: running.state()["reconnects_followed"] == 1), running.state()
+        (moved,) = server.live()
+        running.connector.stop()
+        assert not running.connector.is_running
+        assert [t.name for t in threading.enumerate() if t.name.startswith("tts-connector-streamelements")] == []
+        assert server.wait(lambda: moved.closed), "the socket Astro moved us to is still open after stop()"
+        assert moved.close_code == 1000, f"closed with {moved.close_code}: left open by the connector"  # 1008: silent
+        assert server.live() == []
