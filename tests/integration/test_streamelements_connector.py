@@ -325,3 +325,26 @@ def test_stop_after_a_followed_reconnect_closes_the_new_socket_and_ends_every_th
         assert server.wait(lambda: moved.closed), "the socket Astro moved us to is still open after stop()"
         assert moved.close_code == 1000, f"closed with {moved.close_code}: left open by the connector"  # 1008: silent
         assert server.live() == []
+
+
+def test_a_tip_held_for_approval_is_read_once_when_it_comes_again_approved(make_manager):
+    with FakeAstro() as server, connected(make_manager, server, server.grant()) as running:
+        server.wait_subscribed()
+        running.wait_state(CONNECTED)
+        server.publish(TIPS, tip("t-mod", "Held", 5, "EUR", "after review", approved="pending"))
+        server.publish(ACTIVITIES, follow("Marker", "a-marker"))  # the held tip was handled before this
+        running.wait_played("Marker just followed")
+        assert running.played() == ["Marker just followed"]
+        assert running.state()["not_read"] == {"not approved (pending)": 1}
+        server.publish(TIPS, tip("t-mod", "Held", 5, "EUR", "after review"))  # a moderator approved it
+        server.publish(TIPS, tip("t-mod", "Held", 5, "EUR", "after review"))  # delivered again
+        server.publish(TIPS, tip("t-no", "Rude", 5, "EUR", "bad words", approved="rejected"))
+        server.publish(ACTIVITIES, follow("Last", "a-last"))
+        running.wait_played("Last just followed")
+        assert running.manager.wait_until_idle(20)
+        assert running.played() == ["Marker just followed", "Held donated 5 euros: after review",
+                                    "Last just followed"]
+        state = running.state()
+        assert state["duplicates"] == 1
+        assert state["not_read"] == {"not approved (pending)": 1, "not approved (rejected)": 1}
+        assert_accounting(running.manager)
