@@ -498,7 +498,7 @@ def test_stop_after_a_followed_reconnect_closes_the_new_socket_and_ends_every_th
         running.connector.stop()
         assert not running.connector.is_running and _connector_threads() == []
         assert server.wait(lambda: moved.closed), "the socket Twitch moved us to is still open after stop()"
-        assert moved.close_code == CLOSED_BY_CLIENT, f"closed with {moved.close_code}: left open by the connector"
+        assert moved.close_code == CLOSED_BY_CLIENT, f"closed with {moved.close_code}: left open by the stop"
         assert server.live() == []
 
 
