@@ -433,6 +433,9 @@ def _add_connections_group(props: Any) -> None:
     _explain(obs.obs_properties_add_text(group, "streamlabs_socket_token", "Streamlabs Socket API Token",
                                          obs.OBS_TEXT_PASSWORD),
              "Streamlabs > Account Settings > API Settings > API Tokens > Your Socket API Token")
+    _explain(obs.obs_properties_add_text(group, "streamlabs_reward_titles",
+                                         "Streamlabs loyalty store items read aloud", obs.OBS_TEXT_DEFAULT),
+             "Comma separated names of the Cloudbot loyalty store items whose viewer message is read")
     obs.obs_properties_add_group(props, "connections", "Connections", obs.OBS_GROUP_NORMAL, group)
 
 

@@ -42,6 +42,7 @@ class Connection:
     pongs: int = 0
     closed: bool = False
     restored: bool = False  # opened with a valid reconnect token
+    close_code: int | None = None  # once closed: 1000 when the client closed it, 1008 when it went silent
 
 
 class FakeAstro(ServerThread):
@@ -224,6 +225,7 @@ class FakeAstro(ServerThread):
             pinging.cancel()
             with self._cond:
                 connection.closed = True
+                connection.close_code = ws.close_code
                 self._cond.notify_all()
         return ws
 

@@ -39,6 +39,7 @@ class Session:
     ws: web.WebSocketResponse
     subscriptions: list[str] = field(default_factory=list)
     closed: bool = False
+    close_code: int | None = None  # once closed: 1000 when the client closed it, 1006 when it went silent
 
 
 @dataclass
@@ -281,6 +282,7 @@ class FakeTwitch(ServerThread):
             beat.cancel()
             with self._cond:
                 session.closed = True
+                session.close_code = ws.close_code
                 session.subscriptions = []
                 self._cond.notify_all()
         return ws

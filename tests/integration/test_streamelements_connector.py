@@ -308,3 +308,45 @@ def test_obs_tts_serve_starts_it_and_getstats_shows_its_state_but_never_the_toke
             state = json.loads(reply)["stats"]["connectors"]["streamelements"]
             assert state["state"] == CONNECTED and state["events"] == 1 and state["room"] == ROOM
             assert token not in reply and token not in "".join(lines)
+
+
+def test_stop_after_a_followed_reconnect_closes_the_new_socket_and_ends_every_thread(make_manager):
+    import threading
+
+    with FakeAstro() as server, connected(make_manager, server, server.grant()) as running:
+        server.wait_subscribed()
+        old, _token = server.reconnect()
+        assert server.wait(lambda: old.closed and len(server.live()) == 1)
+        assert wait_until(lambda: running.state()["reconnects_followed"] == 1), running.state()
+        (moved,) = server.live()
+        running.connector.stop()
+        assert not running.connector.is_running
+        assert [t.name for t in threading.enumerate() if t.name.startswith("tts-connector-streamelements")
+                ] == []
+        assert server.wait(lambda: moved.closed), "the socket Astro moved us to is still open after stop()"
+        # 1000: the connector closed it; 1008: Astro gave up on a socket nobody answered
+        assert moved.close_code == 1000, f"closed with {moved.close_code}: left open by the connector"
+        assert server.live() == []
+
+
+def test_a_tip_held_for_approval_is_read_once_when_it_comes_again_approved(make_manager):
+    with FakeAstro() as server, connected(make_manager, server, server.grant()) as running:
+        server.wait_subscribed()
+        running.wait_state(CONNECTED)
+        server.publish(TIPS, tip("t-mod", "Held", 5, "EUR", "after review", approved="pending"))
+        server.publish(ACTIVITIES, follow("Marker", "a-marker"))  # the held tip was handled before this
+        running.wait_played("Marker just followed")
+        assert running.played() == ["Marker just followed"]
+        assert running.state()["not_read"] == {"not approved (pending)": 1}
+        server.publish(TIPS, tip("t-mod", "Held", 5, "EUR", "after review"))  # a moderator approved it
+        server.publish(TIPS, tip("t-mod", "Held", 5, "EUR", "after review"))  # delivered again
+        server.publish(TIPS, tip("t-no", "Rude", 5, "EUR", "bad words", approved="rejected"))
+        server.publish(ACTIVITIES, follow("Last", "a-last"))
+        running.wait_played("Last just followed")
+        assert running.manager.wait_until_idle(20)
+        assert running.played() == ["Marker just followed", "Held donated 5 euros: after review",
+                                    "Last just followed"]
+        state = running.state()
+        assert state["duplicates"] == 1
+        assert state["not_read"] == {"not approved (pending)": 1, "not approved (rejected)": 1}
+        assert_accounting(running.manager)

@@ -386,3 +386,30 @@ def test_over_https_like_streamlabs_a_trusted_certificate_connects_and_an_unchec
         f"{server.url}: its TLS certificate could not be checked (is this Python's "
         "certificate store installed and the clock right?)"
     )
+
+
+def test_a_listed_loyalty_store_item_is_read_and_merch_is_left_out_saying_why(make_manager, caplog):
+    caplog.set_level(logging.DEBUG, logger="tts_core.connectors")
+    with FakeStreamlabs() as server, \
+            connected(make_manager, server, reward_titles=["TTS message"]) as running:
+        assert server.wait_connected()
+        assert wait_until(lambda: running.state()["state"] == CONNECTED)
+
+        def redeem(product: str, text: str, event_id: str) -> None:
+            server.send("loyalty_store_redemption", [{"_id": event_id, "name": "Ann", "from": "Ann",
+                                                      "to": {"name": "streamer"}, "product": product,
+                                                      "message": text}], for_="streamlabs", event_id=event_id)
+
+        redeem("TTS Message", "hello chat", "evt_l1")
+        redeem("TTS Message", "hello chat", "evt_l1")  # delivered again
+        redeem("Hydrate", "drink water", "evt_l2")  # not a TTS item
+        server.send("merch", [{"_id": "m1", "name": "Bob", "from": "Bob", "product": "Hoodie",
+                               "message": "love it"}], for_="streamlabs", event_id="evt_m1")
+        server.send("follow", [{"name": "Last"}], for_="twitch_account", event_id="evt_last")
+        running.wait_played("Last just followed")
+        assert running.manager.wait_until_idle(20)
+        # sorted: the follow (HIGH) may be played before the redemption (NORMAL)
+        assert sorted(running.played()) == ["Ann says: hello chat", "Last just followed"]
+        state = running.state()
+        assert state["duplicates"] == 1 and state["not_understood"] == 0
+    assert "streamlabs.merch not read (a store purchase" in logged(caplog)

@@ -466,3 +466,54 @@ def test_the_obs_panel_button_opens_the_browser_shows_the_code_and_connects_at_o
             connector.close()
     not_running = twitch_login.start(SimpleNamespace(manager=None, connectors=[]), opened.append)
     assert "not running" in twitch_login.wait_for_code(not_running, 1)
+
+
+# -- a followed session_reconnect leaks no socket and no thread ------------------------------------
+
+CLOSED_BY_CLIENT = 1000  # the fake's close code when our side closed the socket (1006: it went silent)
+
+
+def _connector_threads() -> list[str]:
+    import threading
+
+    return [t.name for t in threading.enumerate() if t.name.startswith("tts-connector-twitch")]
+
+
+def _followed_reconnect(server: FakeTwitch, running: Running) -> Any:
+    """Twitch moves the connection; the session the connector moved to."""
+    assert server.wait_subscribed(len(TWITCH_EVENTS))
+    old, _ = server.reconnect()
+    assert server.wait(lambda: server.welcomes == 2 and old.closed)
+    assert wait_until(lambda: running.state()["reconnects_followed"] == 1), running.state()
+    (moved,) = server.live()
+    return moved
+
+
+def test_stop_after_a_followed_reconnect_closes_the_new_socket_and_ends_every_thread(make_manager, tmp_path):
+    with (
+        FakeTwitch() as server,
+        connected(make_manager, server, logged_in(server, tmp_path / "t.json")) as running,
+    ):
+        moved = _followed_reconnect(server, running)
+        running.connector.stop()
+        assert not running.connector.is_running and _connector_threads() == []
+        assert server.wait(lambda: moved.closed), "the socket Twitch moved us to is still open after stop()"
+        assert moved.close_code == CLOSED_BY_CLIENT, f"closed with {moved.close_code}: left open by the stop"
+        assert server.live() == []
+
+
+def test_a_moved_connection_that_goes_silent_is_closed_before_the_next_session(make_manager, tmp_path):
+    with (
+        FakeTwitch(keepalive=2) as server,
+        connected(make_manager, server, logged_in(server, tmp_path / "t.json")) as running,
+    ):
+        moved = _followed_reconnect(server, running)
+        server.silent = True
+        assert server.wait(lambda: server.welcomes >= 3, 30), running.state()  # it gave up on the moved one
+        server.silent = False
+        assert server.wait(lambda: moved.closed, 10), "the moved socket was left open after it went silent"
+        assert moved.close_code == CLOSED_BY_CLIENT
+        assert server.wait_subscribed(2 * len(TWITCH_EVENTS))
+        assert wait_until(lambda: running.state()["state"] == CONNECTED and len(server.live()) == 1)
+        server.notify("channel.follow", {"user_name": "Onward"})
+        running.wait_played("Onward just followed")

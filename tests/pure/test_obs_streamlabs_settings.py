@@ -23,3 +23,9 @@ def test_the_socket_token_is_a_secret_setting_kept_as_typed():
     assert "streamlabs_socket_token" in SECRET_SETTINGS  # a password field in the panel, never shown
     assert normalize({"streamlabs_socket_token": " abc "})["streamlabs_socket_token"] == " abc "
     assert "abc" not in repr(config_from_settings({**DEFAULTS, "streamlabs_socket_token": "abc"}).connectors)
+
+
+def test_the_loyalty_store_items_read_aloud_are_a_comma_separated_list():
+    assert config_from_settings(DEFAULTS).connectors.streamlabs.reward_titles == []
+    values = {**DEFAULTS, "streamlabs_reward_titles": "TTS message,  Say it \n"}
+    assert config_from_settings(values).connectors.streamlabs.reward_titles == ["TTS message", "Say it"]

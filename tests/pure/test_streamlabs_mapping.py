@@ -42,7 +42,7 @@ def test_each_alert_type_says_exactly(case: Case, bot: StreamerBotIntegration) -
 
 def test_every_type_read_has_a_fixture():
     covered = {(c.for_ or "*", c.kind) for c in CASES} | {("*", "donation")}
-    assert {(p, k) for p, k in READ if k != "resub"} <= covered
+    assert {(p, k) for p, k in READ if k not in ("resub", "loyalty_store_redemption")} <= covered
 
 
 def test_a_donation_amount_given_as_text_keeps_its_value_and_currency():
@@ -208,3 +208,48 @@ def test_the_address_carries_the_token_and_the_library_log_hides_it(caplog):
     assert [r.getMessage() for r in caplog.records] == [
         "Attempting WebSocket connection to wss://h/socket.io/?token=***&EIO=4"
     ]
+
+
+# -- Cloudbot loyalty store redemptions, and the alert types left out on purpose --------------------
+
+def loyalty(product: str, text: str, event_id: str = "evt_loyalty_1") -> dict:
+    """A loyalty store redemption as Streamlabs Desktop and independent clients read it."""
+    item = {"_id": "5f1e0c3a9d2b4a0017c0ffee", "name": "Ann", "from": "Ann", "to": {"name": "streamer"},
+            "product": product, "message": text, "imageHref": "https://example.invalid/item.png",
+            "isTest": False, "priority": 10}
+    return {"type": "loyalty_store_redemption", "for": "streamlabs", "message": [item], "event_id": event_id}
+
+
+def said(frame: dict, bot: StreamerBotIntegration, titles: list[str]) -> list[str]:
+    """What the items of ``frame`` say when ``titles`` are the loyalty store items read."""
+    actions = [action for item in translate(frame, None, titles) for action in item.actions]
+    return [bot.submit(a.event_type, a.fields).text for a in actions if isinstance(a, Speak)]
+
+
+def test_a_loyalty_store_item_listed_in_reward_titles_reads_the_viewers_message(bot):
+    frame = loyalty("TTS Message", "hello chat")
+    assert said(frame, bot, ["tts message "]) == ["Ann says: hello chat"]  # upper or lower case alike
+    (item,) = translate(frame, None, ["TTS Message"])
+    assert item.event_id == "evt_loyalty_1" and item.label == "streamlabs.loyalty_store_redemption"
+    assert item.actions == (Speak("redemption", {"username": "Ann", "reward": "TTS Message",
+                                                 "message": "hello chat"}),)
+
+
+def test_a_loyalty_store_item_not_listed_or_without_a_message_says_nothing(bot):
+    assert said(loyalty("Hydrate", "drink water"), bot, ["TTS Message"]) == []
+    assert said(loyalty("TTS Message", "hello"), bot, []) == []  # nothing listed: nothing read
+    assert said(loyalty("TTS Message", ""), bot, ["TTS Message"]) == []
+    with pytest.raises(Malformed, match="product"):
+        translate({**loyalty("x", "y"), "message": [{"from": "Ann", "message": "y"}]}, None, ["x"])
+
+
+def test_the_alert_types_left_out_on_purpose_give_nothing_to_read():
+    from tts_core.connectors.streamlabs.mapping import NOT_READ
+
+    assert {"merch", "host", "streamlabels", "alertPlaying"} <= set(NOT_READ)
+    item = {"name": "Ann", "from": "Ann", "amount": "5.00", "currency": "USD", "message": "hi",
+            "product": "Hoodie"}
+    for kind in NOT_READ:
+        for where in ("streamlabs", "twitch_account", "youtube_account"):
+            assert translate({"type": kind, "for": where, "message": [item]}, None, ["Hoodie"]) == [], kind
+    assert all(k not in NOT_READ for _, k in READ)

@@ -34,6 +34,7 @@ import websockets
 from tts_core.config import TTSConfig
 from tts_core.config.streamelements import StreamElementsConnectorConfig
 from tts_core.connectors.base import CONNECTING, AuthFailed, Connector, ConnectorError
+from tts_core.connectors.sockets import MovableSocket, close_reason, frame_before, json_object
 from tts_core.connectors.streamelements.mapping import TIPS, TOPICS, Malformed, translate
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,6 @@ OPEN_TIMEOUT_SECONDS = 10.0
 WELCOME_TIMEOUT_SECONDS = 10.0
 SUBSCRIBE_TIMEOUT_SECONDS = 15.0
 PING_SECONDS = 30.0  # as Astro's own pings; no pong within as long again: the connection is dead
-DRAIN_SECONDS = 2.0  # after the new welcome, the old socket's last messages are read this long at most
 RATE_LIMIT_SECONDS = 10.0  # a rate limit without Retry-After is waited out this long
 MAX_FRAME_BYTES = 1024 * 1024
 RATE_LIMITED = "rate_limited"
@@ -121,7 +121,7 @@ class StreamElementsConnector(Connector):
             raise self._refused(exc.response.status_code, exc.response.headers.get("Retry-After"),
                                 settings) from None
         except websockets.ConnectionClosed as exc:
-            raise ConnectorError(f"StreamElements closed the connection ({_close_reason(exc)})") from None
+            raise ConnectorError(f"StreamElements closed the connection ({close_reason(exc)})") from None
         except (TimeoutError, asyncio.TimeoutError):  # one class from Python 3.11
             raise ConnectorError("no answer from StreamElements in time") from None
         except OSError as exc:
@@ -143,7 +143,7 @@ class StreamElementsConnector(Connector):
         return RateLimited(message, wait)
 
     async def _welcome(self, ws: Any, settings: StreamElementsConnectorConfig) -> None:
-        frame = _json(await asyncio.wait_for(ws.recv(), WELCOME_TIMEOUT_SECONDS))
+        frame = json_object(await asyncio.wait_for(ws.recv(), WELCOME_TIMEOUT_SECONDS))
         if frame is None or frame.get("type") != "welcome":
             kind = None if frame is None else frame.get("type")
             raise ConnectorError(f"StreamElements' first message was not welcome (got {kind!r}); "
@@ -160,14 +160,11 @@ class StreamElementsConnector(Connector):
                 data["room"] = settings.channel_id.strip()
             await ws.send(json.dumps({"type": "subscribe", "nonce": nonce, "data": data}))
         refused: dict[str, str] = {}
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + SUBSCRIBE_TIMEOUT_SECONDS
+        deadline = asyncio.get_running_loop().time() + SUBSCRIBE_TIMEOUT_SECONDS
         while waiting:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise ConnectorError(f"StreamElements did not answer the subscription to "
-                                     f"{', '.join(waiting.values())} in {SUBSCRIBE_TIMEOUT_SECONDS:.0f} s")
-            frame = _json(await asyncio.wait_for(ws.recv(), remaining))
+            frame = await frame_before(ws, deadline, lambda: ConnectorError(
+                f"StreamElements did not answer the subscription to {', '.join(waiting.values())} "
+                f"in {SUBSCRIBE_TIMEOUT_SECONDS:.0f} s"))
             if frame is None:
                 self.not_understood_payload("a frame", "not a JSON object")
             elif frame.get("type") == "response" and str(frame.get("nonce")) in waiting:
@@ -202,22 +199,18 @@ class StreamElementsConnector(Connector):
                                  f"({error}: {why})")
 
     async def _read(self, ws: Any, settings: StreamElementsConnectorConfig) -> None:
-        current = ws
-        try:
+        async with MovableSocket[None](ws) as socket:
             while True:
-                frame = _json(await current.recv())
+                frame = json_object(await socket.current.recv())
                 if frame is None:
                     self.not_understood_payload("a frame", "not a JSON object")
                 elif frame.get("type") == "reconnect":
-                    current = await self._follow_reconnect(current, frame, settings)
+                    await self._follow_reconnect(socket, frame, settings)
                 else:
                     await self._frame(frame, settings)
-        finally:
-            if current is not ws:  # the first one is closed by its ``async with``
-                await current.close()
 
-    async def _follow_reconnect(self, old: Any, frame: dict[str, Any],
-                                settings: StreamElementsConnectorConfig) -> Any:
+    async def _follow_reconnect(self, socket: MovableSocket[None], frame: dict[str, Any],
+                                settings: StreamElementsConnectorConfig) -> None:
         """Open a connection with Astro's reconnect token and wait for its welcome while
         the old socket is read on, then close the old one (its subscriptions move over)."""
         data = frame.get("data")
@@ -225,33 +218,18 @@ class StreamElementsConnector(Connector):
         if not isinstance(token, str) or not token:
             raise ConnectorError("StreamElements asked to reconnect without a reconnect_token")
         log.info("%s: StreamElements moves the connection (reconnect)", self.name)
-        draining = asyncio.ensure_future(self._drain(old, settings))
-        new: Any = None
         try:
-            try:
-                new = await _connect(settings.url, token)
-                await self._welcome(new, settings)
-            except (websockets.ConnectionClosed, websockets.InvalidStatus):
-                raise ConnectorError("StreamElements did not take the reconnect token: "
-                                     "connecting again and subscribing") from None
-            await asyncio.wait({draining}, timeout=DRAIN_SECONDS)
-        except BaseException:
-            if new is not None:
-                await new.close()
-            raise
-        finally:
-            if not draining.done():
-                draining.cancel()
-            with contextlib.suppress(BaseException):
-                await draining  # its error, if any, was the old socket's: it is closed now
-            await old.close()
+            await socket.move(lambda: _connect(settings.url, token), lambda new: self._welcome(new, settings),
+                              lambda old: self._drain(old, settings))
+        except (websockets.ConnectionClosed, websockets.InvalidStatus):
+            raise ConnectorError("StreamElements did not take the reconnect token: "
+                                 "connecting again and subscribing") from None
         self.reconnects_followed += 1
-        return new
 
     async def _drain(self, old: Any, settings: StreamElementsConnectorConfig) -> None:
         with contextlib.suppress(websockets.ConnectionClosed):
             async for raw in old:
-                frame = _json(raw)
+                frame = json_object(raw)
                 if frame is not None and frame.get("type") == "message":
                     await self._frame(frame, settings)
 
@@ -302,14 +280,6 @@ def _connect(url: str, reconnect_token: str | None = None) -> Any:
                               ping_interval=PING_SECONDS, ping_timeout=PING_SECONDS)
 
 
-def _json(frame: object) -> dict[str, Any] | None:
-    try:
-        data = json.loads(frame) if isinstance(frame, (str, bytes)) else None
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def _message(frame: dict[str, Any]) -> str:
     data = frame.get("data")
     text = data.get("message") if isinstance(data, dict) else data
@@ -321,10 +291,3 @@ def _seconds(value: str | None) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
-
-
-def _close_reason(exc: Any) -> str:
-    rcvd = getattr(exc, "rcvd", None)
-    if rcvd is None:
-        return "no close frame"
-    return f"code {rcvd.code}{': ' + rcvd.reason if rcvd.reason else ''}"

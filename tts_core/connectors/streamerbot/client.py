@@ -23,6 +23,7 @@ import websockets
 
 from tts_core.config import STREAMERBOT_EVENTS, StreamerBotConnectorConfig, TTSConfig
 from tts_core.connectors.base import AuthFailed, Connector, ConnectorError
+from tts_core.connectors.sockets import close_reason, frame_before, json_object
 from tts_core.connectors.streamerbot.mapping import Malformed, canonical_source, supported, translate
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,7 @@ class StreamerBotConnector(Connector):
             raise ConnectorError(f"{settings.url} answered HTTP {exc.response.status_code}, not WebSocket: "
                                  "check the address, port and endpoint") from None
         except websockets.ConnectionClosed as exc:
-            raise ConnectorError(f"connection closed ({_close_reason(exc)})") from None
+            raise ConnectorError(f"connection closed ({close_reason(exc)})") from None
         except (TimeoutError, asyncio.TimeoutError):  # one class from Python 3.11
             raise ConnectorError(f"no answer from {settings.url} within {REPLY_TIMEOUT_SECONDS:.0f} s"
                                  ) from None
@@ -119,7 +120,7 @@ class StreamerBotConnector(Connector):
     async def _handshake(self, ws: Any, settings: StreamerBotConnectorConfig) -> None:
         """Hello (with or without authentication), or GetInfo for a server that sends none."""
         try:
-            hello = _json(await asyncio.wait_for(ws.recv(), HELLO_WAIT_SECONDS))
+            hello = json_object(await asyncio.wait_for(ws.recv(), HELLO_WAIT_SECONDS))
         except (TimeoutError, asyncio.TimeoutError):  # one class from Python 3.11
             hello = None
         if hello is None or hello.get("request") != "Hello":
@@ -153,17 +154,10 @@ class StreamerBotConnector(Connector):
         ``info`` for GetInfo). Frames that arrive meanwhile are events: read them."""
         frame_id = f"obs-tts-{next(self._ids)}"
         await ws.send(json.dumps({**request, "id": frame_id}))
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + REPLY_TIMEOUT_SECONDS
+        deadline = asyncio.get_running_loop().time() + REPLY_TIMEOUT_SECONDS
         while True:
-            left = deadline - loop.time()
-            if left <= 0:
-                raise ConnectorError(f"Streamer.bot did not answer {what} within "
-                                     f"{REPLY_TIMEOUT_SECONDS:.0f} s")
-            try:
-                reply = _json(await asyncio.wait_for(ws.recv(), left))
-            except (TimeoutError, asyncio.TimeoutError):  # one class from Python 3.11
-                continue
+            reply = await frame_before(ws, deadline, lambda: ConnectorError(
+                f"Streamer.bot did not answer {what} within {REPLY_TIMEOUT_SECONDS:.0f} s"))
             if reply is None:
                 continue
             if reply.get("id") == frame_id or (wanted == "info" and isinstance(reply.get("info"), dict)):
@@ -174,7 +168,7 @@ class StreamerBotConnector(Connector):
     # -- events --------------------------------------------------------------------------------
 
     async def _received(self, frame: str | bytes) -> None:
-        data = _json(frame)
+        data = json_object(frame)
         if data is None:
             self.not_understood_payload("a frame", "not a JSON object")
             return
@@ -208,21 +202,6 @@ def _check_authorised(reply: dict[str, Any]) -> None:
     error = reply.get("error")
     if reply.get("status") == "error" and isinstance(error, str) and "auth" in error.lower():
         raise AuthFailed(f"Streamer.bot requires authentication ({error}): {PASSWORD_HELP}")
-
-
-def _json(frame: object) -> dict[str, Any] | None:
-    try:
-        data = json.loads(frame) if isinstance(frame, (str, bytes)) else None
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _close_reason(exc: Any) -> str:
-    rcvd = getattr(exc, "rcvd", None)
-    if rcvd is None:
-        return "no close frame"
-    return f"code {rcvd.code}{': ' + rcvd.reason if rcvd.reason else ''}"
 
 
 def _os_error(exc: OSError) -> str:

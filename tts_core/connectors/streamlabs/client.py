@@ -32,7 +32,7 @@ import aiohttp
 from tts_core.config import TTSConfig
 from tts_core.config.streamlabs import StreamlabsConnectorConfig
 from tts_core.connectors.base import AuthFailed, Connector, ConnectorError
-from tts_core.connectors.streamlabs.mapping import GiftBombs, Malformed, platform, translate
+from tts_core.connectors.streamlabs.mapping import NOT_READ, GiftBombs, Malformed, platform, translate
 
 log = logging.getLogger(__name__)
 
@@ -143,13 +143,14 @@ class StreamlabsConnector(Connector):
     async def _received(self, frame: Any) -> None:
         label = _label(frame)
         try:
-            items = translate(frame, self.gifts)
+            items = translate(frame, self.gifts, self.settings.reward_titles)
         except Malformed as exc:
             self.events_received += 1
             self.not_understood_payload(label, str(exc))
             return
         if not items:
-            log.debug("%s: %s not read (not an alert this connector reads)", self.name, label)
+            why = NOT_READ.get(str(frame.get("type")), "not an alert this connector reads")
+            log.debug("%s: %s not read (%s)", self.name, label, why)
             return
         for item in items:
             if item.is_test:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from pathlib import Path
@@ -32,6 +31,7 @@ import websockets
 from tts_core.config import TTSConfig
 from tts_core.config.sections import TWITCH_EVENTS, TwitchConnectorConfig
 from tts_core.connectors.base import AuthFailed, Connector, ConnectorError
+from tts_core.connectors.sockets import MovableSocket, close_reason, json_object
 from tts_core.connectors.twitch import tokens as login
 from tts_core.connectors.twitch.mapping import SUBSCRIPTIONS, Malformed, condition, translate
 
@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 OPEN_TIMEOUT_SECONDS = 10.0
 WELCOME_TIMEOUT_SECONDS = 10.0
 RECONNECT_TIMEOUT_SECONDS = 30.0  # Twitch keeps the old socket this long after session_reconnect
-DRAIN_SECONDS = 2.0  # after the new welcome, the old socket's last frames are read this long at most
 MAX_FRAME_BYTES = 1024 * 1024
 MIN_RENEW_SECONDS = 60.0  # never renew the login more often while connected
 LOGIN_HELP = "run `obs-tts twitch login`"
@@ -116,14 +115,7 @@ class TwitchConnector(Connector):
                         f"{LOGIN_HELP} again"
                     )
                 broadcaster = await self._broadcaster(http, settings, tokens)
-                async with websockets.connect(
-                    settings.eventsub_url,
-                    open_timeout=OPEN_TIMEOUT_SECONDS,
-                    close_timeout=1.0,
-                    max_size=MAX_FRAME_BYTES,
-                    compression=None,
-                    ping_interval=None,
-                ) as ws:
+                async with _connect(settings.eventsub_url) as ws:
                     keepalive = await self._welcome(ws)
                     self.sessions += 1
                     for kind in usable:
@@ -143,7 +135,7 @@ class TwitchConnector(Connector):
                 f"{settings.eventsub_url} answered HTTP {exc.response.status_code}, not WebSocket"
             ) from None
         except websockets.ConnectionClosed as exc:
-            raise ConnectorError(f"Twitch closed the connection ({_close_reason(exc)})") from None
+            raise ConnectorError(f"Twitch closed the connection ({close_reason(exc)})") from None
         except (TimeoutError, asyncio.TimeoutError):  # one class from Python 3.11
             raise ConnectorError("no answer from Twitch in time") from None
         except aiohttp.ClientError as exc:
@@ -293,7 +285,7 @@ class TwitchConnector(Connector):
 
     async def _welcome(self, ws: Any) -> float:
         """Wait for session_welcome; its keepalive in seconds."""
-        frame = _json(await asyncio.wait_for(ws.recv(), WELCOME_TIMEOUT_SECONDS))
+        frame = json_object(await asyncio.wait_for(ws.recv(), WELCOME_TIMEOUT_SECONDS))
         if frame is None or _meta(frame, "message_type") != "session_welcome":
             raise ConnectorError("Twitch's first frame was not session_welcome")
         session = _payload(frame).get("session")
@@ -304,65 +296,43 @@ class TwitchConnector(Connector):
         return float(keepalive) if isinstance(keepalive, (int, float)) and keepalive > 0 else 10.0
 
     async def _read(self, ws: Any, keepalive: float, settings: TwitchConnectorConfig) -> None:
-        while True:
-            try:
-                raw = await asyncio.wait_for(ws.recv(), keepalive_grace(keepalive))
-            except (TimeoutError, asyncio.TimeoutError):  # one class from Python 3.11
-                raise ConnectorError(
-                    f"nothing from Twitch for {keepalive_grace(keepalive):.0f} s (keepalive "
-                    f"{keepalive:.0f} s): the connection is dead"
-                ) from None
-            frame = _json(raw)
-            if frame is None:
-                self.not_understood_payload("a frame", "not a JSON object")
-                continue
-            if _meta(frame, "message_type") == "session_reconnect":
-                ws, keepalive = await self._follow_reconnect(ws, frame)
-                continue
-            await self._frame(frame)
+        async with MovableSocket[float](ws) as socket:
+            while True:
+                try:
+                    raw = await asyncio.wait_for(socket.current.recv(), keepalive_grace(keepalive))
+                except (TimeoutError, asyncio.TimeoutError):  # one class from Python 3.11
+                    raise ConnectorError(
+                        f"nothing from Twitch for {keepalive_grace(keepalive):.0f} s (keepalive "
+                        f"{keepalive:.0f} s): the connection is dead"
+                    ) from None
+                frame = json_object(raw)
+                if frame is None:
+                    self.not_understood_payload("a frame", "not a JSON object")
+                    continue
+                if _meta(frame, "message_type") == "session_reconnect":
+                    keepalive = await self._follow_reconnect(socket, frame)
+                    continue
+                await self._frame(frame)
 
-    async def _follow_reconnect(self, old: Any, frame: dict[str, Any]) -> tuple[Any, float]:
+    async def _follow_reconnect(self, socket: MovableSocket[float], frame: dict[str, Any]) -> float:
         """Open the new address and wait for its welcome while reading the old socket on,
-        then close the old one: nothing is lost, and repeats are dropped by message_id."""
+        then close the old one: nothing is lost, and repeats are dropped by message_id.
+        The new socket's keepalive."""
         session = _payload(frame).get("session")
         url = session.get("reconnect_url") if isinstance(session, dict) else None
         if not isinstance(url, str) or not url.startswith(("ws://", "wss://")):
             raise ConnectorError("Twitch asked to reconnect without a reconnect_url")
         log.info("%s: Twitch moves the connection (session_reconnect)", self.name)
-        draining = asyncio.ensure_future(self._drain(old))
-        new: Any = None
-        try:
-            new = await asyncio.wait_for(
-                websockets.connect(
-                    url,
-                    open_timeout=OPEN_TIMEOUT_SECONDS,
-                    close_timeout=1.0,
-                    max_size=MAX_FRAME_BYTES,
-                    compression=None,
-                    ping_interval=None,
-                ),
-                RECONNECT_TIMEOUT_SECONDS,
-            )
-            keepalive = await self._welcome(new)
-            await asyncio.wait({draining}, timeout=DRAIN_SECONDS)
-        except BaseException:
-            if new is not None:
-                await new.close()
-            raise
-        finally:
-            if not draining.done():
-                draining.cancel()
-            with contextlib.suppress(BaseException):
-                await draining  # its error, if any, was the old socket's: it is closed now
-            await old.close()
+        keepalive = await socket.move(lambda: asyncio.wait_for(_connect(url), RECONNECT_TIMEOUT_SECONDS),
+                                      self._welcome, self._drain)
         self.reconnects_followed += 1
-        return new, keepalive
+        return keepalive
 
     async def _drain(self, old: Any) -> None:
         """The old socket's frames until it closes."""
         with contextlib.suppress(websockets.ConnectionClosed):
             async for raw in old:
-                frame = _json(raw)
+                frame = json_object(raw)
                 if frame is not None and _meta(frame, "message_type") in ("notification", "revocation"):
                     await self._frame(frame)
 
@@ -419,12 +389,10 @@ def _payload(frame: dict[str, Any]) -> dict[str, Any]:
     return payload if isinstance(payload, dict) else {}
 
 
-def _json(frame: object) -> dict[str, Any] | None:
-    try:
-        data = json.loads(frame) if isinstance(frame, (str, bytes)) else None
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
+def _connect(url: str) -> Any:
+    """websockets.connect to EventSub (Twitch sends keepalives: no pings of ours)."""
+    return websockets.connect(url, open_timeout=OPEN_TIMEOUT_SECONDS, close_timeout=1.0,
+                              max_size=MAX_FRAME_BYTES, compression=None, ping_interval=None)
 
 
 async def _body(response: aiohttp.ClientResponse) -> dict[str, Any]:
@@ -437,10 +405,3 @@ async def _body(response: aiohttp.ClientResponse) -> dict[str, Any]:
 
 def _message(data: dict[str, Any]) -> str:
     return str(data.get("message") or data.get("error") or "no reason given")[:200]
-
-
-def _close_reason(exc: Any) -> str:
-    rcvd = getattr(exc, "rcvd", None)
-    if rcvd is None:
-        return "no close frame"
-    return f"code {rcvd.code}{': ' + rcvd.reason if rcvd.reason else ''}"

@@ -115,6 +115,7 @@ CONNECTION_SETTINGS: tuple[Setting, ...] = (
     Setting("streamelements_reward_titles", str, ""),  # comma- or line-separated channel point rewards
     Setting("streamlabs_enabled", bool, False),  # Streamlabs' Socket API (docs/connectors.md, Streamlabs)
     Setting("streamlabs_socket_token", str, ""),  # never logged or shown
+    Setting("streamlabs_reward_titles", str, ""),  # comma- or line-separated Cloudbot loyalty store items
 )
 
 # The Ducking group (tts_core/obs/ducking.py, docs/obs.md, "Ducking"): sources lowered while TTS speaks.
@@ -287,6 +288,7 @@ def _apply_connections(v: Mapping[str, Any], config: TTSConfig) -> None:
     streamlabs = config.connectors.streamlabs
     streamlabs.enabled = v["streamlabs_enabled"]
     streamlabs.socket_token = v["streamlabs_socket_token"].strip()
+    streamlabs.reward_titles = _items(v["streamlabs_reward_titles"])
 
 
 def _items(text: str) -> list[str]:
