@@ -12,12 +12,11 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
-from connector_support import Running, connector_config
+from connector_support import Running, connector_config, running_connector, serve_stats, wait_serve_played
 from doubles import RecordingSink, ToneEngine, assert_accounting, wait_until
 from fakes.streamelements import ROOM, FakeAstro
 from fakes.streamelements_payloads import CASES, REWARD, activity, tip
@@ -36,17 +35,10 @@ def config(server: FakeAstro, token: str, **settings: Any) -> TTSConfig:
     return connector_config("streamelements", server.settings(token, reward_titles=[REWARD], **settings))
 
 
-@contextmanager
-def connected(make_manager: Any, server: FakeAstro, token: str, **settings: Any) -> Iterator[Running]:
-    sink = RecordingSink(speed=0.0)
-    manager = make_manager(config(server, token, **settings), engine=ToneEngine(1), sink=sink)
-    connector = StreamElementsConnector(manager, StreamerBotIntegration(manager))
-    manager.start()
-    connector.start()
-    try:
-        yield Running(manager, connector, sink)
-    finally:
-        connector.close()
+def connected(
+    make_manager: Any, server: FakeAstro, token: str, **settings: Any
+) -> AbstractContextManager[Running]:
+    return running_connector(make_manager, config(server, token, **settings), StreamElementsConnector)
 
 
 def follow(name: str, activity_id: str) -> dict[str, Any]:
@@ -290,7 +282,6 @@ def test_obs_tts_doctor_tries_streamelements_and_says_why_not(tmp_path):
 
 def test_obs_tts_serve_starts_it_and_getstats_shows_its_state_but_never_the_token(tmp_path):
     from listener_support import serving
-    from websockets.sync.client import connect
 
     with FakeAstro() as server:
         token = server.grant()
@@ -300,11 +291,8 @@ def test_obs_tts_serve_starts_it_and_getstats_shows_its_state_but_never_the_toke
             server.wait_subscribed()
             assert any("connector streamelements: StreamElements at " in line for line in lines), lines
             server.publish(TIPS, tip("t-served", "ServedFan", 7, "EUR", "from serve"))
-            assert wait_until(lambda: any("playback_finished" in line and "ServedFan donated 7 euros" in line
-                                          for line in lines), 30), lines
-            with connect(url) as ws:
-                ws.send(json.dumps({"request": "GetStats", "id": 1}))
-                reply = ws.recv(timeout=10)
-            state = json.loads(reply)["stats"]["connectors"]["streamelements"]
+            wait_serve_played(lines, "ServedFan donated 7 euros")
+            reply = serve_stats(url)
+            state = reply["stats"]["connectors"]["streamelements"]
             assert state["state"] == CONNECTED and state["events"] == 1 and state["room"] == ROOM
-            assert token not in reply and token not in "".join(lines)
+            assert token not in json.dumps(reply) and token not in "".join(lines)

@@ -10,12 +10,18 @@ import stat
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from connector_support import Running, connector_config
+from connector_support import (
+    Running,
+    connector_config,
+    log_lines,
+    running_connector,
+    serve_stats,
+    wait_serve_played,
+)
 from doubles import RecordingSink, ToneEngine, assert_accounting, wait_until
 from fakes.twitch import ALL_SCOPES, FakeTwitch
 from fakes.twitch_payloads import CASES, REWARD
@@ -31,17 +37,10 @@ def config(server: FakeTwitch, **settings: Any) -> TTSConfig:
     return connector_config("twitch", server.settings(reward_titles=[REWARD], **settings))
 
 
-@contextmanager
-def connected(make_manager: Any, server: FakeTwitch, token_file: Path, **settings: Any) -> Iterator[Running]:
-    sink = RecordingSink(speed=0.0)
-    manager = make_manager(config(server, **settings), engine=ToneEngine(1), sink=sink)
-    connector = TwitchConnector(manager, StreamerBotIntegration(manager), token_file=token_file)
-    manager.start()
-    connector.start()
-    try:
-        yield Running(manager, connector, sink)
-    finally:
-        connector.close()
+def connected(
+    make_manager: Any, server: FakeTwitch, token_file: Path, **settings: Any
+) -> AbstractContextManager[Running]:
+    return running_connector(make_manager, config(server, **settings), TwitchConnector, token_file=token_file)
 
 
 def logged_in(server: FakeTwitch, path: Path, **grant: Any) -> Path:
@@ -178,7 +177,7 @@ def test_silence_past_the_keepalive_means_a_new_session_with_new_subscriptions(
         assert server.wait_subscribed(2 * len(TWITCH_EVENTS))
         assert wait_until(lambda: running.state()["state"] == CONNECTED)
         assert first.closed and first not in server.live()
-        lines = [r.getMessage() for r in caplog.records if "cannot reach" in r.getMessage()]
+        lines = log_lines(caplog, "cannot reach")
         assert any("nothing from Twitch for 3 s (keepalive 2 s)" in line for line in lines), lines
         server.notify("channel.raid", {"from_broadcaster_user_name": "Back", "viewers": 3})
         running.wait_played("Back is raiding with 3 viewers")
@@ -365,7 +364,6 @@ def test_obs_tts_serve_starts_twitch_with_the_login_in_its_data_folder(tmp_path)
     import json
 
     from listener_support import serving
-    from websockets.sync.client import connect
 
     with FakeTwitch() as server:
         logged_in(server, tmp_path / "data" / tokens.TOKEN_FILE)  # serving() uses --data-dir tmp_path/data
@@ -375,15 +373,8 @@ def test_obs_tts_serve_starts_twitch_with_the_login_in_its_data_folder(tmp_path)
             assert server.wait_subscribed(len(TWITCH_EVENTS)), lines
             assert any("connector twitch: Twitch EventSub at " in line for line in lines), lines
             server.notify("channel.follow", {"user_name": "ServedFan"})
-            assert wait_until(
-                lambda: any(
-                    "playback_finished" in line and "ServedFan just followed" in line for line in lines
-                ),
-                30,
-            ), lines
-            with connect(url) as ws:
-                ws.send(json.dumps({"request": "GetStats", "id": 1}))
-                stats = json.loads(ws.recv(timeout=10))["stats"]
+            wait_serve_played(lines, "ServedFan just followed")
+            stats = serve_stats(url)["stats"]
             state = stats["connectors"]["twitch"]
             assert state["state"] == CONNECTED and state["events"] == 1 and state["account"] == "streamer"
             assert "access_token" not in json.dumps(stats) and "access-" not in json.dumps(stats)
