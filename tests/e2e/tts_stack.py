@@ -14,13 +14,14 @@ through obs-websocket events and its own recording.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -243,6 +244,32 @@ def running_stack(mode: str, workdir: Path, pause_ms: int = PAUSE_MS) -> Iterato
         if stack.sink is not None:
             stack.sink.close()
         stack.obs.stop(check=ok)
+
+
+@contextlib.contextmanager
+def script_in_obs(workdir: Path, *, sources: Sequence[SourceSpec] = (),
+                  extra_env: dict[str, str] | None = None, subscribe_timeout: float = 10.0,
+                  **settings: Any) -> Iterator[Stack]:
+    """OBS running the script with ``settings`` (over script_setup's; ``sources`` added to the
+    collection, ``extra_env`` over OBS's environment) and its listener on a free port: yields
+    once the queue has started and the client is subscribed to its events; stops OBS at the end
+    (and checks its log for errors when the body finished without one)."""
+    port = find_free_port()
+    setup = script_setup(workdir, port, **settings)
+    setup = dataclasses.replace(setup, sources=[*setup.sources, *sources],
+                                extra_env={**setup.extra_env, **(extra_env or {})})
+    obs = ObsHarness(setup, workdir=workdir / "obs")
+    obs.start()
+    client = ListenerClient(port)
+    ok = False
+    try:
+        obs.wait_for_log(r"TTS queue started", timeout=30)
+        client.subscribe(subscribe_timeout)
+        yield Stack("script", obs, client)
+        ok = True
+    finally:
+        client.close()
+        obs.stop(check=ok)
 
 
 def poll(condition: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
