@@ -5,7 +5,8 @@ rate limit, every line naming its viewer); the OBS script's app on a fake OBS; w
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +47,13 @@ class Running:
     def wait_state(self, state: str, timeout: float = 20.0) -> dict[str, Any]:
         assert wait_until(lambda: self.state()["state"] == state, timeout), self.state()
         return self.state()
+
+    def assert_played_exactly(self, expected: Iterable[str], last: str) -> None:
+        """Once ``last`` (sent after the others) has played and the queue is idle: what played is
+        ``expected`` and ``last``, each text as often as it is listed, and nothing else."""
+        self.wait_played(last)
+        assert self.manager.wait_until_idle(20)
+        assert Counter(self.played()) == Counter(expected) + Counter([last])
 
     def assert_goes_on_after_malformed(self, last: str, not_understood: int) -> None:
         """``last`` (sent after the malformed events) plays, ``not_understood`` events were

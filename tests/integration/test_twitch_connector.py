@@ -9,7 +9,6 @@ import os
 import stat
 import subprocess
 import sys
-from collections import Counter
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -80,11 +79,7 @@ def test_every_event_type_is_spoken_exactly_and_a_repeated_message_id_once(make_
             message_id = server.notify(case.kind, case.event)
             server.notify(case.kind, case.event, message_id=message_id)  # at least once: delivered twice
         server.notify("channel.follow", {"user_name": "Last", "user_login": "last"})
-        running.wait_played("Last just followed")
-        assert running.manager.wait_until_idle(20)
-        assert Counter(running.played()) == Counter(case.spoken for case in CASES) + Counter(
-            ["Last just followed"]
-        )
+        running.assert_played_exactly([case.spoken for case in CASES], "Last just followed")
         state = running.state()
         assert state["duplicates"] == len(CASES) and state["not_understood"] == 0
         assert state["account"] == "streamer" and "bits:read" in state["scopes"]
