@@ -22,6 +22,6 @@ def spoken(actions: Iterable[object] | None, bot: StreamerBotIntegration) -> lis
     for action in actions:
         assert isinstance(action, Speak)
         result = bot.submit(action.event_type, action.fields)
-        assert result.status == "ok", result
+        assert result.status == "ok" and result.text is not None, result
         texts.append(result.text)
     return texts
