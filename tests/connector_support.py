@@ -5,10 +5,13 @@ rate limit, every line naming its viewer); the OBS script's app on a fake OBS; w
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -89,6 +92,19 @@ def running_connector(make_manager: Any, config: TTSConfig, connector_type: Any,
         yield Running(manager, connector, sink)
     finally:
         connector.close()
+
+
+def connector_config_file(path: Path, name: str, settings: dict[str, Any]) -> Path:
+    """Write a JSON config file at ``path`` with the connector ``name`` set to ``settings``; the path."""
+    path.write_text(json.dumps({"connectors": {name: settings}}))
+    return path
+
+
+def run_doctor(config_file: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``obs-tts doctor --config config_file`` as a real process (in ``env``, else this
+    process's environment); its output as text."""
+    return subprocess.run([sys.executable, "-m", "tts_core.cli", "doctor", "--config", str(config_file)],
+                          capture_output=True, text=True, timeout=120, env=env)
 
 
 def log_lines(caplog: pytest.LogCaptureFixture, containing: str) -> list[str]:

@@ -9,13 +9,20 @@ import logging
 import os
 import socket
 import subprocess
-import sys
 import time
 from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
-from connector_support import Running, connector_config, running_connector, serve_stats, wait_serve_played
+from connector_support import (
+    Running,
+    connector_config,
+    connector_config_file,
+    run_doctor,
+    running_connector,
+    serve_stats,
+    wait_serve_played,
+)
 from doubles import RecordingSink, ToneEngine, assert_accounting, wait_until
 from fakes.streamelements import ROOM, FakeAstro
 from fakes.streamelements_payloads import CASES, REWARD, activity, tip
@@ -254,11 +261,8 @@ def test_a_gateway_that_never_answers_delays_nothing(make_manager):
 
 
 def _doctor(tmp_path: Any, settings: dict[str, Any]) -> subprocess.CompletedProcess[str]:
-    config_file = tmp_path / "config.json"
-    config_file.write_text(json.dumps({"connectors": {"streamelements": settings}}))
-    return subprocess.run([sys.executable, "-m", "tts_core.cli", "doctor", "--config", str(config_file)],
-                          capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "OBS_TTS_DATA_DIR": str(tmp_path / "data")})
+    config_file = connector_config_file(tmp_path / "config.json", "streamelements", settings)
+    return run_doctor(config_file, env={**os.environ, "OBS_TTS_DATA_DIR": str(tmp_path / "data")})
 
 
 def test_obs_tts_doctor_tries_streamelements_and_says_why_not(tmp_path):
@@ -282,8 +286,8 @@ def test_obs_tts_serve_starts_it_and_getstats_shows_its_state_but_never_the_toke
 
     with FakeAstro() as server:
         token = server.grant()
-        config_file = tmp_path / "config.json"
-        config_file.write_text(json.dumps({"connectors": {"streamelements": server.settings(token)}}))
+        settings = server.settings(token)
+        config_file = connector_config_file(tmp_path / "config.json", "streamelements", settings)
         with serving(tmp_path, config_file) as (url, lines, _process):
             server.wait_subscribed()
             assert any("connector streamelements: StreamElements at " in line for line in lines), lines

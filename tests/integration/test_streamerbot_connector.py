@@ -4,13 +4,20 @@ what the recording sink was given."""
 
 from __future__ import annotations
 
-import json
 import logging
 from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
-from connector_support import Running, log_lines, running_connector, serve_stats, wait_serve_played
+from connector_support import (
+    Running,
+    connector_config_file,
+    log_lines,
+    run_doctor,
+    running_connector,
+    serve_stats,
+    wait_serve_played,
+)
 from doubles import RecordingSink, ToneEngine, assert_accounting, wait_until
 from fakes.streamerbot import FakeStreamerBot
 from fakes.streamerbot_payloads import CASES, REWARD
@@ -204,8 +211,8 @@ def test_obs_tts_serve_starts_the_enabled_connector_and_shows_its_state(tmp_path
     from listener_support import serving
 
     with FakeStreamerBot() as server:
-        config = tmp_path / "config.json"
-        config.write_text(json.dumps({"connectors": {"streamerbot": {"enabled": True, "url": server.url}}}))
+        settings = {"enabled": True, "url": server.url}
+        config = connector_config_file(tmp_path / "config.json", "streamerbot", settings)
         with serving(tmp_path, config) as (url, lines, _process):
             assert server.wait_subscribed(), lines
             started = "connector streamerbot: Streamer.bot at " + server.url
@@ -229,17 +236,13 @@ def test_switched_off_and_on_at_once_it_connects_again(make_manager):
 
 
 def test_obs_tts_doctor_tries_the_enabled_connector(tmp_path):
-    import subprocess
-    import sys
 
     with FakeStreamerBot(password="right") as server:
         lines = {}
         for password in ("right", "wrong"):
-            config = tmp_path / f"{password}.json"
-            config.write_text(json.dumps({"connectors": {"streamerbot": {"enabled": True, "url": server.url,
-                                                                         "password": password}}}))
-            done = subprocess.run([sys.executable, "-m", "tts_core.cli", "doctor", "--config", str(config)],
-                                  capture_output=True, text=True, timeout=120)
+            config = connector_config_file(tmp_path / f"{password}.json", "streamerbot",
+                                           {"enabled": True, "url": server.url, "password": password})
+            done = run_doctor(config)
             out = done.stdout.splitlines()
             lines[password] = next(line for line in out if "connector streamerbot" in line)
     assert lines["right"].split() == ["ok", "connector", "streamerbot"]

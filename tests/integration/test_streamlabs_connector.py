@@ -15,7 +15,9 @@ import pytest
 from connector_support import (
     Running,
     connector_config,
+    connector_config_file,
     log_lines,
+    run_doctor,
     running_connector,
     serve_stats,
     started_obs_app,
@@ -210,16 +212,10 @@ def test_obs_tts_doctor_tries_streamlabs_and_never_prints_the_token(tmp_path):
     with FakeStreamlabs() as server:
         lines = {}
         for name, token in (("right", server.token), ("wrong", "wrong-" + server.token)):
-            config_file = tmp_path / f"{name}.json"
-            config_file.write_text(
-                json.dumps({"connectors": {"streamlabs": server.settings(socket_token=token)}})
+            config_file = connector_config_file(
+                tmp_path / f"{name}.json", "streamlabs", server.settings(socket_token=token)
             )
-            done = subprocess.run(
-                [sys.executable, "-m", "tts_core.cli", "doctor", "--config", str(config_file)],
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
+            done = run_doctor(config_file)
             lines[name] = next(line for line in done.stdout.splitlines() if "connector streamlabs" in line)
             assert server.token not in done.stdout + done.stderr
     assert lines["right"].split() == ["ok", "connector", "streamlabs"]
@@ -231,8 +227,7 @@ def test_obs_tts_serve_starts_streamlabs_and_getstats_shows_its_state(tmp_path):
     from listener_support import serving
 
     with FakeStreamlabs() as server:
-        config_file = tmp_path / "config.json"
-        config_file.write_text(json.dumps({"connectors": {"streamlabs": server.settings()}}))
+        config_file = connector_config_file(tmp_path / "config.json", "streamlabs", server.settings())
         with serving(tmp_path, config_file) as (url, lines, process):
             assert server.wait_connected(), lines
             assert any(f"connector streamlabs: Streamlabs at {server.url}" in line for line in lines), lines
@@ -326,8 +321,7 @@ def test_over_https_like_streamlabs_a_trusted_certificate_connects_and_an_unchec
     cert, key = _self_signed(tmp_path)
     with FakeStreamlabs(tls=(cert, key)) as server:
         assert server.url.startswith("https://")
-        config_file = tmp_path / "config.json"
-        config_file.write_text(json.dumps({"connectors": {"streamlabs": server.settings()}}))
+        config_file = connector_config_file(tmp_path / "config.json", "streamlabs", server.settings())
         lines = {}
         for name, env in (
             ("trusted", {**os.environ, "SSL_CERT_FILE": cert}),
@@ -336,13 +330,7 @@ def test_over_https_like_streamlabs_a_trusted_certificate_connects_and_an_unchec
             env.pop("SSL_CERT_DIR", None)
             if name == "untrusted":
                 env.pop("SSL_CERT_FILE", None)
-            done = subprocess.run(
-                [sys.executable, "-m", "tts_core.cli", "doctor", "--config", str(config_file)],
-                capture_output=True,
-                text=True,
-                timeout=120,
-                env=env,
-            )
+            done = run_doctor(config_file, env)
             lines[name] = next(line for line in done.stdout.splitlines() if "connector streamlabs" in line)
             assert server.token not in done.stdout + done.stderr
     assert lines["trusted"].split() == ["ok", "connector", "streamlabs"], lines

@@ -16,7 +16,9 @@ from typing import Any
 from connector_support import (
     Running,
     connector_config,
+    connector_config_file,
     log_lines,
+    run_doctor,
     running_connector,
     serve_stats,
     wait_serve_played,
@@ -328,21 +330,12 @@ def test_obs_tts_twitch_login_shows_the_code_stores_the_tokens_and_logout_forget
 
 
 def test_obs_tts_doctor_tries_twitch_and_says_which_scopes_the_login_has(tmp_path):
-    import json
 
     with FakeTwitch() as server:
         data = tmp_path / "data"
         logged_in(server, data / tokens.TOKEN_FILE, scopes=[s for s in ALL_SCOPES if s != "bits:read"])
-        config_file = tmp_path / "config.json"
-        config_file.write_text(json.dumps({"connectors": {"twitch": server.settings()}}))
-        env = {**os.environ, "OBS_TTS_DATA_DIR": str(data)}
-        done = subprocess.run(
-            [sys.executable, "-m", "tts_core.cli", "doctor", "--config", str(config_file)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=env,
-        )
+        config_file = connector_config_file(tmp_path / "config.json", "twitch", server.settings())
+        done = run_doctor(config_file, env={**os.environ, "OBS_TTS_DATA_DIR": str(data)})
         out = done.stdout.splitlines()
         connector = next(line for line in out if "connector twitch" in line)
         login = next(line for line in out if "twitch login" in line)
@@ -362,8 +355,7 @@ def test_obs_tts_serve_starts_twitch_with_the_login_in_its_data_folder(tmp_path)
 
     with FakeTwitch() as server:
         logged_in(server, tmp_path / "data" / tokens.TOKEN_FILE)  # serving() uses --data-dir tmp_path/data
-        config_file = tmp_path / "config.json"
-        config_file.write_text(json.dumps({"connectors": {"twitch": server.settings()}}))
+        config_file = connector_config_file(tmp_path / "config.json", "twitch", server.settings())
         with serving(tmp_path, config_file) as (url, lines, _process):
             assert server.wait_subscribed(len(TWITCH_EVENTS)), lines
             assert any("connector twitch: Twitch EventSub at " in line for line in lines), lines
