@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from audio_analysis import sound_segments
+from fakes.fixtures import PROXY_VARIABLES
 from fakes.google import FakeGoogle, google_redirected
 from fakes.usp import UspServer
 from tts_stack import Stack, running_stack, script_in_obs
@@ -24,8 +25,6 @@ from tts_core.engines.gtts_engine import GTTSEngine
 from tts_core.engines.piper_engine import PiperEngine
 
 log = logging.getLogger(__name__)
-
-PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from audio_analysis import sound_segments
+from fakes.fixtures import PROXY_VARIABLES
 from fakes.google import google_redirected
 from fakes.speech_mp3 import SpeakingGoogle, SpeakingOpenAI, mp3_speech
 from loudness_meter import Reading, ebur128
@@ -35,7 +36,6 @@ from tts_core.engines.piper_engine import PiperEngine
 
 log = logging.getLogger(__name__)
 
-PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 TARGET = LoudnessConfig().target_lufs
 LINES = {
     "espeak": "Thanks for the follow, and welcome to the stream everybody!",
