@@ -23,17 +23,11 @@ import json
 import multiprocessing
 import queue
 import shutil
-import socket
-import tempfile
 import time
 from typing import Any
 
-from bench_listener import PLAYBACK, _wait_for_result, client_process, ws_frame
+from bench_listener import PLAYBACK, bench_server, client_process, open_websocket, run_in_child, ws_frame
 from common import median, percentile, table
-
-from tts_core import TTSConfig, TTSQueueManager
-from tts_core.listener import ListenerServer
-from tts_core.sinks import RealtimeSink
 
 MODES = ("none", "subscriber", "blank", "chromium")
 RUNS = 3  # the README figures: --runs 5
@@ -45,13 +39,7 @@ TIME_LIMIT_SECONDS = 540.0  # within make bench's BENCH_TIMEOUT (600 s)
 def subscriber_process(port: int, ready: Any, stop: Any, results: Any) -> None:
     """A raw WebSocket client that subscribes to everything and polls like the page."""
     try:
-        sock = socket.create_connection(("127.0.0.1", port))
-        sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-        head = b""
-        while b"\r\n\r\n" not in head:
-            head += sock.recv(4096)
-        assert head.startswith(b"HTTP/1.1 101"), head
+        sock, _ = open_websocket(port)
         sock.sendall(ws_frame(json.dumps({"request": "Subscribe", "id": "s"})))
         sock.settimeout(0.2)
         ready.set()
@@ -104,17 +92,8 @@ def chromium_process(port: int, ready: Any, stop: Any, results: Any, blank: bool
 
 def run(mode: str, events: int, playback: str, deadline: float) -> tuple[float, float, float]:
     """One run on a fresh server: (acks/s, p50 ms, p99 ms)."""
-    clip, speed = PLAYBACK[playback]
     ctx = multiprocessing.get_context("spawn")
-    with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as data_dir:
-        config = TTSConfig(persist=True, data_dir=data_dir, max_queue_size=events + 10,
-                           rate_limit_per_minute=0, max_concurrent_workers=3)
-        config.listener.port = 0
-        config.listener.max_messages_per_second = 0
-        manager = TTSQueueManager(config, engine=lambda text, **kw: clip, sink=RealtimeSink(speed=speed))
-        manager.start()
-        server = ListenerServer(manager)
-        server.start()
+    with bench_server(playback, max_queue_size=events + 10) as (_, server):
         watcher, stop, watched = None, ctx.Event(), ctx.Queue()
         try:
             if mode != "none":
@@ -125,15 +104,7 @@ def run(mode: str, events: int, playback: str, deadline: float) -> tuple[float, 
                 watcher.start()
                 if not ready.wait(60):
                     raise TimeoutError(f"{mode} did not connect")
-            results = ctx.Queue()
-            child = ctx.Process(target=client_process, args=(server.port, 1, events, WINDOW, results))
-            child.start()
-            try:
-                elapsed, latencies = _wait_for_result(child, results, deadline)
-            finally:
-                child.join(10)
-                if child.is_alive():
-                    child.kill()
+            elapsed, latencies = run_in_child(client_process, (server.port, 1, events, WINDOW), deadline)
             if watcher is not None:
                 stop.set()
                 try:
@@ -150,8 +121,6 @@ def run(mode: str, events: int, playback: str, deadline: float) -> tuple[float, 
                 watcher.join(30)
                 if watcher.is_alive():
                     watcher.kill()
-            server.stop()
-            manager.stop()
     assert len(latencies) == events, len(latencies)
     return events / elapsed, percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
 

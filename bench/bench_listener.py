@@ -25,6 +25,8 @@ import socket
 import struct
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, cast
 
 from common import median, percentile, table
@@ -65,22 +67,28 @@ def ws_frame(text: str) -> bytes:
     return header + b"\0\0\0\0" + payload
 
 
+def open_websocket(port: int) -> tuple[socket.socket, bytes]:
+    """A plain socket to the listener on ``port`` after a completed WebSocket handshake, and
+    what it already read past the handshake's answer."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                 b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                 b"Sec-WebSocket-Version: 13\r\n\r\n")
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(4096)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return sock, head.split(b"\r\n\r\n", 1)[1]
+
+
 class LeanClient:
     """A minimal WebSocket client on a plain socket: pre-built frames out, replies parsed
     from a buffer. Python client libraries cost more CPU per frame than the listener
     itself; this keeps the benchmark about the listener."""
 
     def __init__(self, port: int, client: int, events: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock, self.buffer = open_websocket(port)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                          b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                          b"Sec-WebSocket-Version: 13\r\n\r\n")
-        head = b""
-        while b"\r\n\r\n" not in head:
-            head += self.sock.recv(4096)
-        assert head.startswith(b"HTTP/1.1 101"), head
-        self.buffer = head.split(b"\r\n\r\n", 1)[1]
         self.frames = [ws_frame(donation(client, n)) for n in range(events)]
         self.sent_at: list[float] = []
         self.latencies: list[float] = []
@@ -154,7 +162,7 @@ def _run_clients(port: int, connections: int, events: int, window: int) -> tuple
     return elapsed, [x for c in clients for x in c.latencies]
 
 
-def _wait_for_result(child: Any, results: Any, deadline: float) -> tuple[float, list[float]]:
+def _wait_for_result(child: Any, results: Any, deadline: float) -> Any:
     """The child's result; raises if it died, failed or ran past the deadline."""
     while True:
         try:
@@ -168,37 +176,57 @@ def _wait_for_result(child: Any, results: Any, deadline: float) -> tuple[float, 
             continue
         if isinstance(result, BaseException):
             raise result
-        return cast(tuple[float, list[float]], result)
+        return result
 
 
-def run_scenario(connections: int, events: int, window: int, playback: str,
-                 deadline: float) -> tuple[float, float, float]:
-    """One run on a fresh server: (acks/s, p50 ms, p99 ms)."""
+def run_in_child(target: Any, args: tuple[Any, ...], deadline: float) -> Any:
+    """What ``target(*args, results)``, run in a spawned process, puts in ``results`` (raised
+    if it is an exception); raises if the process dies or runs past ``deadline``. The process
+    is ended either way."""
+    ctx = multiprocessing.get_context("spawn")
+    results = ctx.Queue()
+    child = ctx.Process(target=target, args=(*args, results))
+    child.start()
+    try:
+        return _wait_for_result(child, results, deadline)
+    finally:
+        child.join(10)
+        if child.is_alive():
+            child.kill()
+
+
+@contextmanager
+def bench_server(playback: str, max_queue_size: int,
+                 **listener: Any) -> Iterator[tuple[TTSQueueManager, ListenerServer]]:
+    """A fresh server in this process: a started queue (persistence on, in a temporary folder;
+    no rate limit; 3 workers; the in-memory clip and sink speed of ``playback``) and its
+    listener on a free port without the per-connection rate limit (``listener`` settings set
+    over that); both stopped at the end."""
     clip, speed = PLAYBACK[playback]
     with tempfile.TemporaryDirectory(prefix="bench-listener-") as data_dir:
-        config = TTSConfig(persist=True, data_dir=data_dir, max_queue_size=connections * events + 10,
+        config = TTSConfig(persist=True, data_dir=data_dir, max_queue_size=max_queue_size,
                            rate_limit_per_minute=0, max_concurrent_workers=3)
         config.listener.port = 0
         config.listener.max_messages_per_second = 0
+        for key, value in listener.items():
+            setattr(config.listener, key, value)
         manager = TTSQueueManager(config, engine=lambda text, **kw: clip, sink=RealtimeSink(speed=speed))
         manager.start()
         server = ListenerServer(manager)
         server.start()
         try:
-            ctx = multiprocessing.get_context("spawn")
-            results = ctx.Queue()
-            args = (server.port, connections, events, window, results)
-            child = ctx.Process(target=client_process, args=args)
-            child.start()
-            try:
-                elapsed, latencies = _wait_for_result(child, results, deadline)
-            finally:
-                child.join(10)
-                if child.is_alive():
-                    child.kill()
+            yield manager, server
         finally:
             server.stop()
             manager.stop()
+
+
+def run_scenario(connections: int, events: int, window: int, playback: str,
+                 deadline: float) -> tuple[float, float, float]:
+    """One run on a fresh server: (acks/s, p50 ms, p99 ms)."""
+    with bench_server(playback, max_queue_size=connections * events + 10) as (manager, server):
+        args = (server.port, connections, events, window)
+        elapsed, latencies = cast(tuple[float, list[float]], run_in_child(client_process, args, deadline))
         accepted = manager.get_stats()["accepted"]
     total = connections * events
     assert len(latencies) == total and accepted == total, (len(latencies), accepted)
@@ -264,30 +292,9 @@ def slow_clients_process(port: int, clients: int, seconds: float, results: Any) 
 
 def run_slow_clients(clients: int, seconds: float, deadline: float) -> tuple[list[float], int]:
     """/health latencies (s) while ``clients`` slow chunked senders run, and their bodies answered."""
-    with tempfile.TemporaryDirectory(prefix="bench-listener-") as data_dir:
-        config = TTSConfig(persist=True, data_dir=data_dir, max_queue_size=100_000, rate_limit_per_minute=0)
-        config.listener.port = 0
-        config.listener.max_messages_per_second = 0
-        config.listener.unauthenticated_timeout_seconds = 120.0  # measure parsing, not the time-out
-        manager = TTSQueueManager(config, engine=lambda text, **kw: PLAYBACK["instant"][0],
-                                  sink=RealtimeSink(speed=0.0))
-        manager.start()
-        server = ListenerServer(manager)
-        server.start()
-        try:
-            ctx = multiprocessing.get_context("spawn")
-            results = ctx.Queue()
-            child = ctx.Process(target=slow_clients_process, args=(server.port, clients, seconds, results))
-            child.start()
-            try:
-                result = _wait_for_result(child, results, deadline)
-            finally:
-                child.join(10)
-                if child.is_alive():
-                    child.kill()
-        finally:
-            server.stop()
-            manager.stop()
+    # a long unauthenticated time-out: measure parsing, not the time-out
+    with bench_server("instant", 100_000, unauthenticated_timeout_seconds=120.0) as (_, server):
+        result = run_in_child(slow_clients_process, (server.port, clients, seconds), deadline)
     return cast(tuple[list[float], int], result)
 
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from obs_harness import ObsHarness, find_free_port
-from tts_stack import ListenerClient, script_setup
+from tts_stack import script_in_obs
 
 from tts_core.engines.support import installed
 
@@ -28,23 +27,12 @@ def path_without_espeak(folder: Path) -> str:
 
 def test_without_espeak_ng_the_default_engine_speaks_with_the_system_voice(tmp_path: Path) -> None:
     assert installed("pyttsx3"), "pyttsx3 is missing: pip install -e '.[dev]'"
-    port = find_free_port()
-    setup = script_setup(tmp_path, port, rate_limit_per_minute=0)
-    setup.extra_env = {**setup.extra_env, "PATH": path_without_espeak(tmp_path / "bin")}
-    obs = ObsHarness(setup, workdir=tmp_path / "obs")
-    obs.start()
-    client = ListenerClient(port)
-    ok = False
-    try:
-        obs.wait_for_log(r"TTS queue started", timeout=30)
-        log = obs.read_log()
+    without = {"PATH": path_without_espeak(tmp_path / "bin")}
+    with script_in_obs(tmp_path, extra_env=without, rate_limit_per_minute=0) as stack:
+        client = stack.client
+        log = stack.obs.read_log()
         assert "espeak-ng is not installed: system voice (pyttsx3) speaks instead" in log
-        client.subscribe()
         first = client.queue({"type": "tts", "text": "Hello from the system voice"}, retry_for=10)
         spoken = client.wait_event("playback_finished", first, timeout=60)
         assert spoken["duration_ms"] > 500, spoken
         assert "failed" not in [e["event"] for e in client.events if e.get("message_id") == first]
-        ok = True
-    finally:
-        client.close()
-        obs.stop(check=ok)

@@ -16,17 +16,15 @@ from pathlib import Path
 
 import pytest
 from audio_analysis import sound_segments
+from fakes.fixtures import PROXY_VARIABLES
 from fakes.google import FakeGoogle, google_redirected
 from fakes.usp import UspServer
-from obs_harness import ObsHarness, find_free_port
-from tts_stack import ListenerClient, Stack, running_stack, script_setup
+from tts_stack import Stack, running_stack, script_in_obs
 
 from tts_core.engines.gtts_engine import GTTSEngine
 from tts_core.engines.piper_engine import PiperEngine
 
 log = logging.getLogger(__name__)
-
-PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 
 
 @pytest.fixture
@@ -85,18 +83,11 @@ def test_script_speaks_with_azure_from_its_settings_and_falls_back_to_piper(
     """The OBS script itself: engine, key, host and fallback engine come from its settings;
     the Azure SDK runs inside OBS against the loopback service; when the key is refused,
     Piper speaks and the events say so."""
-    port = find_free_port()
     key = "obs-e2e-key-0123456789abcdef"
-    setup = script_setup(tmp_path, port, rate_limit_per_minute=0, engine="azure", voice="en-US-AriaNeural",
-                         azure_key=key, azure_host=f"ws://127.0.0.1:{azure_service.port}",
-                         fallback_engine="piper", max_retries=1)
-    obs = ObsHarness(setup, workdir=tmp_path / "obs")
-    obs.start()
-    client = ListenerClient(port)
-    ok = False
-    try:
-        obs.wait_for_log(r"TTS queue started", timeout=30)
-        client.subscribe()
+    with script_in_obs(tmp_path, rate_limit_per_minute=0, engine="azure", voice="en-US-AriaNeural",
+                       azure_key=key, azure_host=f"ws://127.0.0.1:{azure_service.port}",
+                       fallback_engine="piper", max_retries=1) as stack:
+        obs, client = stack.obs, stack.client
         t0 = time.monotonic()
         first = client.queue({"type": "tts", "text": "Azure <speaks> this & that"}, retry_for=10)
         spoken = client.wait_event("playback_finished", first, timeout=40, after=t0)
@@ -110,10 +101,6 @@ def test_script_speaks_with_azure_from_its_settings_and_falls_back_to_piper(
         assert fallback["engine"] == "piper" and fallback["fallback_from"] == "azure", fallback
         assert fallback["duration_ms"] > 1000
         assert key not in obs.read_log()
-        ok = True
-    finally:
-        client.close()
-        obs.stop(check=ok)
 
 
 def test_openai_and_elevenlabs_clips_play_through_the_media_source_and_are_recorded(
@@ -168,32 +155,23 @@ def test_script_speaks_with_an_openai_compatible_server_from_its_settings_and_fa
     from fakes.openai_speech import FakeOpenAI
 
     service = FakeOpenAI(tone_ms=1000).start()
-    port = find_free_port()
     key = "sk-obs-e2e-0123456789abcdef"
-    setup = script_setup(tmp_path, port, rate_limit_per_minute=0, engine="openai", voice="af_bella",
-                         openai_base_url=service.base_url, openai_key=key, openai_model="kokoro",
-                         fallback_engine="espeak", max_retries=1)
-    obs = ObsHarness(setup, workdir=tmp_path / "obs")
-    obs.start()
-    client = ListenerClient(port)
-    ok = False
     try:
-        obs.wait_for_log(r"TTS queue started", timeout=30)
-        client.subscribe()
-        t0 = time.monotonic()
-        first = client.queue({"type": "tts", "text": "Kokoro speaks this"}, retry_for=10)
-        spoken = client.wait_event("playback_finished", first, timeout=40, after=t0)
-        assert spoken["engine"] == "openai" and "fallback_from" not in spoken, spoken
-        assert abs(spoken["duration_ms"] - 1000) < 150, spoken
-        assert service.requests[0]["model"] == "kokoro" and service.requests[0]["voice"] == "af_bella"
-        assert service.headers[-1]["Authorization"] == f"Bearer {key}"
-        service.mode = "401"
-        second = client.queue({"type": "tts", "text": "espeak speaks when the key is refused"})
-        fallback = client.wait_event("playback_finished", second, timeout=60, after=t0)
-        assert fallback["engine"] == "espeak" and fallback["fallback_from"] == "openai", fallback
-        assert key not in obs.read_log()
-        ok = True
+        with script_in_obs(tmp_path, rate_limit_per_minute=0, engine="openai", voice="af_bella",
+                           openai_base_url=service.base_url, openai_key=key, openai_model="kokoro",
+                           fallback_engine="espeak", max_retries=1) as stack:
+            obs, client = stack.obs, stack.client
+            t0 = time.monotonic()
+            first = client.queue({"type": "tts", "text": "Kokoro speaks this"}, retry_for=10)
+            spoken = client.wait_event("playback_finished", first, timeout=40, after=t0)
+            assert spoken["engine"] == "openai" and "fallback_from" not in spoken, spoken
+            assert abs(spoken["duration_ms"] - 1000) < 150, spoken
+            assert service.requests[0]["model"] == "kokoro" and service.requests[0]["voice"] == "af_bella"
+            assert service.headers[-1]["Authorization"] == f"Bearer {key}"
+            service.mode = "401"
+            second = client.queue({"type": "tts", "text": "espeak speaks when the key is refused"})
+            fallback = client.wait_event("playback_finished", second, timeout=60, after=t0)
+            assert fallback["engine"] == "espeak" and fallback["fallback_from"] == "openai", fallback
+            assert key not in obs.read_log()
     finally:
-        client.close()
-        obs.stop(check=ok)
         service.stop()

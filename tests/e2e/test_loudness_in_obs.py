@@ -22,11 +22,11 @@ from pathlib import Path
 
 import pytest
 from audio_analysis import sound_segments
+from fakes.fixtures import PROXY_VARIABLES
 from fakes.google import google_redirected
 from fakes.speech_mp3 import SpeakingGoogle, SpeakingOpenAI, mp3_speech
 from loudness_meter import Reading, ebur128
-from obs_harness import ObsHarness, find_free_port
-from tts_stack import MEDIA, ListenerClient, Stack, running_stack, script_setup
+from tts_stack import MEDIA, Stack, running_stack, script_in_obs
 
 from tts_core.config import LoudnessConfig
 from tts_core.engines.base import Engine
@@ -36,7 +36,6 @@ from tts_core.engines.piper_engine import PiperEngine
 
 log = logging.getLogger(__name__)
 
-PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 TARGET = LoudnessConfig().target_lufs
 LINES = {
     "espeak": "Thanks for the follow, and welcome to the stream everybody!",
@@ -114,34 +113,25 @@ def test_the_obs_script_plays_a_quiet_mp3_voice_and_espeak_equally_loud(tmp_path
     lines = {"openai": "Thank you so much for the donation, that is really kind of you!",
              "espeak": "Thanks for the follow, and welcome to the stream everybody!"}
     service = SpeakingOpenAI().start()
-    port = find_free_port()
-    setup = script_setup(tmp_path, port, rate_limit_per_minute=0, engine="openai", voice="af_bella",
-                         openai_base_url=service.base_url, openai_model="kokoro", fallback_engine="espeak",
-                         max_retries=0, pause_between_clips_ms=1200)
-    obs = ObsHarness(setup, workdir=tmp_path / "obs")
-    obs.start()
-    client = ListenerClient(port)
-    ok = False
     try:
-        obs.wait_for_log(r"TTS queue started", timeout=30)
-        client.subscribe()
-        assert obs.client.call("GetInputVolume", inputName=MEDIA)["inputVolumeDb"] == 0.0
-        t0 = time.monotonic()
-        obs.start_recording()
-        first = client.queue({"type": "tts", "text": lines["openai"]}, retry_for=10)
-        spoken = client.wait_event("playback_finished", first, timeout=60, after=t0)
-        assert spoken["engine"] == "openai", spoken
-        service.mode = "401"  # the key is refused: espeak-ng speaks the next line
-        second = client.queue({"type": "tts", "text": lines["espeak"]})
-        fallback = client.wait_event("playback_finished", second, timeout=60, after=t0)
-        assert fallback["engine"] == "espeak", fallback
-        time.sleep(0.5)
-        recording = obs.stop_recording()
-        assert "not equally loud" not in obs.read_log()  # numpy and miniaudio load inside OBS
-        ok = True
+        with script_in_obs(tmp_path, rate_limit_per_minute=0, engine="openai", voice="af_bella",
+                           openai_base_url=service.base_url, openai_model="kokoro", fallback_engine="espeak",
+                           max_retries=0, pause_between_clips_ms=1200) as stack:
+            obs, client = stack.obs, stack.client
+            assert obs.client.call("GetInputVolume", inputName=MEDIA)["inputVolumeDb"] == 0.0
+            t0 = time.monotonic()
+            obs.start_recording()
+            first = client.queue({"type": "tts", "text": lines["openai"]}, retry_for=10)
+            spoken = client.wait_event("playback_finished", first, timeout=60, after=t0)
+            assert spoken["engine"] == "openai", spoken
+            service.mode = "401"  # the key is refused: espeak-ng speaks the next line
+            second = client.queue({"type": "tts", "text": lines["espeak"]})
+            fallback = client.wait_event("playback_finished", second, timeout=60, after=t0)
+            assert fallback["engine"] == "espeak", fallback
+            time.sleep(0.5)
+            recording = obs.stop_recording()
+            assert "not equally loud" not in obs.read_log()  # numpy and miniaudio load inside OBS
     finally:
-        client.close()
-        obs.stop(check=ok)
         service.stop()
     raw = {"openai": ebur128(mp3_speech(lines["openai"]), dual_mono=True).lufs,
            "espeak": ebur128(EspeakEngine().synthesize(lines["espeak"]), dual_mono=True).lufs}

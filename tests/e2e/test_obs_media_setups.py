@@ -13,7 +13,6 @@ source's mixer volume, never doubled or silent). See docs/obs.md.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import subprocess
@@ -25,8 +24,8 @@ from typing import Any
 
 import pytest
 from audio_analysis import Segment, sound_segments
-from obs_harness import ObsHarness, SourceSpec, find_free_port
-from tts_stack import MEDIA, SCRIPT, ListenerClient, poll, script_setup
+from obs_harness import ObsHarness, SourceSpec
+from tts_stack import MEDIA, SCRIPT, ListenerClient, poll, script_in_obs
 
 log = logging.getLogger(__name__)
 
@@ -89,22 +88,10 @@ class Rig:
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     workdir = tmp_path_factory.mktemp("media-setups")
-    port = find_free_port()
-    setup = script_setup(workdir, port, media_source=MEDIA, rate_limit_per_minute=0)
     own = SourceSpec(MEDIA, "ffmpeg_source", {"local_file": ""}, scene=LIVE)  # OBS's defaults otherwise
-    setup = dataclasses.replace(setup, sources=[*setup.sources, own])
-    obs = ObsHarness(setup, workdir=workdir / "obs")
-    obs.start()
-    client = ListenerClient(port)
-    ok = False
-    try:
-        obs.wait_for_log(r"TTS queue started", timeout=30)
-        client.subscribe(timeout=20)
-        yield Rig(obs, client, workdir)
-        ok = True
-    finally:
-        client.close()
-        obs.stop(check=ok)
+    with script_in_obs(workdir, sources=[own], subscribe_timeout=20, media_source=MEDIA,
+                       rate_limit_per_minute=0) as stack:
+        yield Rig(stack.obs, stack.client, workdir)
 
 
 # -- the streamer reshapes the setup ------------------------------------------------------------

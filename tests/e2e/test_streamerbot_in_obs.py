@@ -6,48 +6,27 @@ order."""
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
 import subprocess
 import time
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 from audio_analysis import sound_segments
 from fakes.streamerbot import FakeStreamerBot
-from obs_harness import HarnessError, ObsHarness, find_free_port
-from tts_stack import MEDIA, PAUSE_MS, ListenerClient, Stack, script_setup
+from tts_stack import PAUSE_MS, Stack, script_in_obs
 
 log = logging.getLogger(__name__)
 
 HOLD_SECONDS = 2.0  # every message waits this long, so moderators (and this test) can remove it
 
 
-@contextlib.contextmanager
-def script_with_streamerbot(workdir: Path, server: FakeStreamerBot) -> Iterator[Stack]:
-    port = find_free_port()
-    setup = script_setup(workdir, port, rate_limit_per_minute=0, hold_seconds=HOLD_SECONDS,
+def script_with_streamerbot(workdir: Path, server: FakeStreamerBot) -> AbstractContextManager[Stack]:
+    return script_in_obs(workdir, rate_limit_per_minute=0, hold_seconds=HOLD_SECONDS,
                          streamerbot_enabled=True, streamerbot_url=server.url,
                          streamerbot_password="sb-secret")
-    obs = ObsHarness(setup, workdir=workdir / "obs")
-    obs.start()
-    ok = False
-    stack = Stack("script", obs, ListenerClient(port))
-    try:
-        obs.wait_for_log(r"TTS queue started", timeout=15)
-        deadline = time.monotonic() + 10
-        while MEDIA not in {i["inputName"] for i in obs.client.call("GetInputList")["inputs"]}:
-            if time.monotonic() > deadline:
-                raise HarnessError(f"the script did not create {MEDIA!r}")
-            time.sleep(0.1)
-        stack.client.subscribe()
-        yield stack
-        ok = True
-    finally:
-        stack.client.close()
-        obs.stop(check=ok)
 
 
 def clip_length(text: str, folder: Path) -> float:

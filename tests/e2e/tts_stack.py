@@ -14,13 +14,14 @@ through obs-websocket events and its own recording.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -207,28 +208,14 @@ def _start_remote(mode: str, workdir: Path, pause_ms: int) -> Stack:
     return Stack(mode, obs, ListenerClient(listener.port), manager, listener, sink)
 
 
-def _start_script(workdir: Path, pause_ms: int) -> Stack:
-    port = find_free_port()
-    setup = script_setup(workdir, port, pause_between_clips_ms=pause_ms, rate_limit_per_minute=0)
-    obs = ObsHarness(setup, workdir=workdir / "obs")
-    obs.start()
-    obs.wait_for_log(r"TTS queue started", timeout=15)
-    # the script creates its media source once OBS has loaded
-    deadline = time.monotonic() + 10
-    while MEDIA not in {i["inputName"] for i in obs.client.call("GetInputList")["inputs"]}:
-        if time.monotonic() > deadline:
-            raise HarnessError(f"the script did not create {MEDIA!r}")
-        time.sleep(0.1)
-    return Stack("script", obs, ListenerClient(port))
-
-
 @contextlib.contextmanager
 def running_stack(mode: str, workdir: Path, pause_ms: int = PAUSE_MS) -> Iterator[Stack]:
     """The stack for ``mode`` (one of MODES), stopped at the end; ``pause_ms`` between clips."""
-    if mode.startswith("remote"):
-        stack = _start_remote(mode, workdir, pause_ms)
-    else:
-        stack = _start_script(workdir, pause_ms)
+    if not mode.startswith("remote"):
+        with script_in_obs(workdir, pause_between_clips_ms=pause_ms, rate_limit_per_minute=0) as stack:
+            yield stack
+        return
+    stack = _start_remote(mode, workdir, pause_ms)
     ok = False
     try:
         stack.client.subscribe()
@@ -243,6 +230,36 @@ def running_stack(mode: str, workdir: Path, pause_ms: int = PAUSE_MS) -> Iterato
         if stack.sink is not None:
             stack.sink.close()
         stack.obs.stop(check=ok)
+
+
+@contextlib.contextmanager
+def script_in_obs(workdir: Path, *, sources: Sequence[SourceSpec] = (),
+                  extra_env: dict[str, str] | None = None, subscribe_timeout: float = 10.0,
+                  **settings: Any) -> Iterator[Stack]:
+    """OBS running the script with ``settings`` (over script_setup's; ``sources`` added to the
+    collection, ``extra_env`` over OBS's environment) and its listener on a free port: yields
+    once the queue has started, the script has created its media source and the client is
+    subscribed to the events; stops OBS at the end (and checks its log for errors when the
+    body finished without one)."""
+    port = find_free_port()
+    setup = script_setup(workdir, port, **settings)
+    setup = dataclasses.replace(setup, sources=[*setup.sources, *sources],
+                                extra_env={**setup.extra_env, **(extra_env or {})})
+    obs = ObsHarness(setup, workdir=workdir / "obs")
+    obs.start()
+    client = ListenerClient(port)
+    ok = False
+    try:
+        obs.wait_for_log(r"TTS queue started", timeout=30)
+        # the script creates its media source once OBS has loaded
+        if not poll(lambda: MEDIA in {i["inputName"] for i in obs.client.call("GetInputList")["inputs"]}, 10):
+            raise HarnessError(f"the script did not create {MEDIA!r}")
+        client.subscribe(subscribe_timeout)
+        yield Stack("script", obs, client)
+        ok = True
+    finally:
+        client.close()
+        obs.stop(check=ok)
 
 
 def poll(condition: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:

@@ -1,4 +1,4 @@
-"""Real audio for the fake services: MP3 (ffmpeg) and raw PCM tones."""
+"""Real audio for the fake services and the tests: MP3 (ffmpeg), raw PCM and WAV tones."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import math
 import shutil
 import struct
 import subprocess
+import wave
+from pathlib import Path
 
 
 @functools.lru_cache(maxsize=32)
@@ -48,3 +50,13 @@ def pcm_tone(ms: int, rate: int = 16000, freq: int = 440, amplitude: int = 8000)
     return b"".join(
         struct.pack("<h", int(amplitude * math.sin(2 * math.pi * freq * i / rate))) for i in range(n)
     )
+
+
+def wav_tone(path: Path, ms: int, freq: int, amplitude: int, rate: int) -> Path:
+    """Write a mono 16-bit WAV of a sine tone (``pcm_tone``) to ``path``; the path."""
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(pcm_tone(ms, rate, freq, amplitude))
+    return path

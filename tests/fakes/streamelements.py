@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -49,9 +48,9 @@ class FakeAstro(ServerThread):
     NAME = "fake Astro"
 
     def __init__(self, ping_every: float = 0.5, pong_timeout: float = 3.0) -> None:
+        super().__init__()
         self.ping_every = ping_every
         self.pong_timeout = pong_timeout
-        self.port = 0
         self.tokens: dict[str, str] = {}  # token -> its token type
         self.topics_allowed: dict[str, set[str]] = {}  # token -> topics (missing: all)
         self.requests: list[dict[str, Any]] = []  # every client frame, as JSON
@@ -62,10 +61,6 @@ class FakeAstro(ServerThread):
         self.limit_subscribes = 0  # next subscribe requests answered rate_limit_exceeded
         self.reconnect_tokens: dict[str, Connection] = {}
         self._ids = itertools.count(1)
-        self._cond = threading.Condition()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -86,38 +81,17 @@ class FakeAstro(ServerThread):
         return {"enabled": True, "token": token, "token_type": self.tokens.get(token, "jwt"),
                 "channel_id": ROOM, "url": self.url, **extra}
 
-    def _serve(self, started: threading.Event) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
+    def _app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/", self._socket)
-        self._runner = web.AppRunner(app, handle_signals=False)
-        loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        loop.run_until_complete(site.start())
-        self.port = self._runner.addresses[0][1]
-        started.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.close()
+        return app
 
-    async def _shutdown(self) -> None:
+    async def _close_connections(self) -> None:
         for connection in list(self.connections):
             if not connection.ws.closed:
                 await connection.ws.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    def _call(self, coroutine: Any) -> Any:
-        assert self._loop is not None
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(10)
 
     # -- what the tests do and look at --------------------------------------------------------
-
-    def wait(self, condition: Any, timeout: float = 20.0) -> bool:
-        with self._cond:
-            return self._cond.wait_for(condition, timeout)
 
     def live(self) -> list[Connection]:
         with self._cond:

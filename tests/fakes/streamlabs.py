@@ -12,9 +12,7 @@ ends it. Test infrastructure only.
 
 from __future__ import annotations
 
-import asyncio
 import ssl
-import threading
 import urllib.parse
 from typing import Any
 
@@ -36,18 +34,14 @@ class FakeStreamlabs(ServerThread):
         ping_timeout: float = 20,
         tls: tuple[str, str] | None = None,
     ) -> None:
+        super().__init__()
         self.token = token
         self.tls = tls  # (certificate file, key file): served over https/wss like Streamlabs
         self.ping_interval, self.ping_timeout = ping_interval, ping_timeout
-        self.port = 0
         self.connections_made = 0
         self.refused = 0
         self.sids: set[str] = set()
-        self._cond = threading.Condition()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
         self._sio: socketio.AsyncServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -71,10 +65,7 @@ class FakeStreamlabs(ServerThread):
         self.stop()
         self.start()
 
-    def _serve(self, started: threading.Event) -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        self._loop = loop
+    def _app(self) -> web.Application:
         sio = socketio.AsyncServer(
             async_mode="aiohttp",
             ping_interval=self.ping_interval,
@@ -87,33 +78,19 @@ class FakeStreamlabs(ServerThread):
         self._sio = sio
         app = web.Application()
         sio.attach(app)
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)  # it would log tokens
-        loop.run_until_complete(self._runner.setup())
-        context = None
-        if self.tls is not None:
-            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            context.load_cert_chain(*self.tls)
-        # port 0 at first, then the same again
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port, ssl_context=context)
-        loop.run_until_complete(site.start())
-        self.port = self._runner.addresses[0][1]
-        started.set()
-        try:
-            loop.run_forever()
-        finally:
-            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-            for task in pending:
-                task.cancel()
-            if pending:
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            loop.close()
+        return app
 
-    async def _shutdown(self) -> None:
+    def _ssl_context(self) -> ssl.SSLContext | None:
+        if self.tls is None:
+            return None
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(*self.tls)
+        return context
+
+    async def _close_connections(self) -> None:
         if self._sio is not None:
             for sid in list(self.sids):
                 await self._sio.disconnect(sid)
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
@@ -133,10 +110,6 @@ class FakeStreamlabs(ServerThread):
             self._cond.notify_all()
 
     # -- what the tests do and look at --------------------------------------------------------
-
-    def wait(self, condition: Any, timeout: float = 20.0) -> bool:
-        with self._cond:
-            return self._cond.wait_for(condition, timeout)
 
     def wait_connected(self, count: int = 1, timeout: float = 20.0) -> bool:
         """Until ``count`` connections were accepted in all (and one is open)."""
@@ -158,5 +131,5 @@ class FakeStreamlabs(ServerThread):
         assert self._loop is not None and self._sio is not None
         with self._cond:
             count = len(self.sids)
-        asyncio.run_coroutine_threadsafe(self._sio.emit("event", frame), self._loop).result(10)
+        self._call(self._sio.emit("event", frame))
         return count

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -53,10 +52,10 @@ class FakeTwitch(ServerThread):
     NAME = "fake Twitch"
 
     def __init__(self, keepalive: int = 3, keepalive_every: float = 0.5) -> None:
+        super().__init__()
         self.keepalive = keepalive
         self.keepalive_every = keepalive_every
         self.silent = False
-        self.port = 0
         self.subscription_requests: list[dict[str, Any]] = []
         self.on_subscribe: Any = None  # called with each subscription request's body, as it arrives
         self.accepted = 0  # subscriptions created (202), over all sessions
@@ -69,10 +68,6 @@ class FakeTwitch(ServerThread):
         self.sessions: list[Session] = []
         self._moving: dict[str, Session] = {}  # reconnect key -> the session whose subscriptions move
         self._ids = itertools.count(1)
-        self._cond = threading.Condition()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -92,9 +87,7 @@ class FakeTwitch(ServerThread):
             **extra,
         }
 
-    def _serve(self, started: threading.Event) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
+    def _app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/ws", self._socket)
         app.router.add_post("/helix/eventsub/subscriptions", self._subscribe)
@@ -102,27 +95,12 @@ class FakeTwitch(ServerThread):
         app.router.add_post("/oauth2/device", self._device)
         app.router.add_post("/oauth2/token", self._token)
         app.router.add_get("/oauth2/validate", self._validate)
-        self._runner = web.AppRunner(app, handle_signals=False)
-        loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        loop.run_until_complete(site.start())
-        self.port = self._runner.addresses[0][1]
-        started.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.close()
+        return app
 
-    async def _shutdown(self) -> None:
+    async def _close_connections(self) -> None:
         for session in list(self.sessions):
             if not session.ws.closed:
                 await session.ws.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    def _call(self, coroutine: Any) -> Any:
-        assert self._loop is not None
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(10)
 
     # -- what the tests do and look at --------------------------------------------------------
 
@@ -147,10 +125,6 @@ class FakeTwitch(ServerThread):
                     entry["approved"] = True
                     return
         raise KeyError(user_code)
-
-    def wait(self, condition: Any, timeout: float = 20.0) -> bool:
-        with self._cond:
-            return self._cond.wait_for(condition, timeout)
 
     def wait_subscribed(self, count: int, timeout: float = 20.0) -> bool:
         """Until ``count`` subscriptions were created (over all sessions)."""

@@ -14,7 +14,7 @@ import wave
 from pathlib import Path
 
 from doubles import wait_until
-from fakes.audio import mp3_tone
+from fakes.audio import mp3_tone, wav_tone
 from listener_support import serving
 from loudness_meter import ebur128
 from websockets.sync.client import connect
@@ -24,17 +24,8 @@ from tts_core.runtime.alerts import check_alert_file
 WAV_MS = 1500
 
 
-def tone_wav(path: Path, ms: int = WAV_MS, amplitude: int = 20000, rate: int = 22050) -> Path:
-    import math
-
-    samples = array.array("h", (int(amplitude * math.sin(2 * math.pi * 880 * i / rate))
-                                for i in range(rate * ms // 1000)))
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(samples.tobytes())
-    return path
+def tone_wav(path: Path, ms: int = WAV_MS) -> Path:
+    return wav_tone(path, ms, freq=880, amplitude=20000, rate=22050)
 
 
 def peak(path: Path) -> int:

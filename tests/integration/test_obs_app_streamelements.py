@@ -6,28 +6,11 @@ from __future__ import annotations
 
 import copy
 import logging
-from typing import Any
 
-from doubles import EventLog, ToneEngine, wait_until
+from connector_support import started_obs_app
+from doubles import EventLog, wait_until
 from fakes.streamelements import FakeAstro
 from fakes.streamelements_payloads import tip
-from obs_fake import FakeFrames, FakeObs
-
-from tts_core.obs.script.api import ObsApi
-from tts_core.obs.script.app import ObsTTSApp
-from tts_core.obs.script.pump import Pump
-from tts_core.obs.script.settings import DEFAULTS
-
-
-def _app(settings: dict[str, Any]) -> tuple[ObsTTSApp, FakeFrames]:
-    obs, pump = FakeObs(), Pump()
-    app = ObsTTSApp(ObsApi(obs), pump, {**DEFAULTS, **settings}, listener_factory=None, debounce_s=0.05,
-                    engine=ToneEngine(20))
-    app.media_source.frontend_ready()
-    frames = FakeFrames(obs, pump, clip_seconds=0.2)
-    app.start()
-    assert wait_until(lambda: app.is_running)
-    return app, frames
 
 
 def test_ticking_streamelements_with_a_token_connects_live_and_a_tip_plays(monkeypatch, tmp_path, caplog):
@@ -35,7 +18,7 @@ def test_ticking_streamelements_with_a_token_connects_live_and_a_tip_plays(monke
     monkeypatch.setenv("OBS_TTS_DATA_DIR", str(tmp_path))
     with FakeAstro() as server:
         token = server.grant("jwt")
-        app, frames = _app({"persist": False})
+        app, frames = started_obs_app({"persist": False})
         try:
             manager = app.manager
             assert manager is not None

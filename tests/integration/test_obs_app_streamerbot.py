@@ -4,27 +4,11 @@ status line says the connector's state."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from doubles import EventLog, ToneEngine, wait_until
+from connector_support import started_obs_app
+from doubles import EventLog, wait_until
 from fakes.streamerbot import FakeStreamerBot
-from obs_fake import FakeFrames, FakeObs
 
-from tts_core.obs.script.api import ObsApi
-from tts_core.obs.script.app import ObsTTSApp
-from tts_core.obs.script.pump import Pump
 from tts_core.obs.script.settings import DEFAULTS, config_from_settings
-
-
-def _app(settings: dict[str, Any]) -> tuple[ObsTTSApp, FakeFrames]:
-    obs, pump = FakeObs(), Pump()
-    app = ObsTTSApp(ObsApi(obs), pump, {**DEFAULTS, **settings}, listener_factory=None, debounce_s=0.05,
-                    engine=ToneEngine(20))
-    app.media_source.frontend_ready()
-    frames = FakeFrames(obs, pump, clip_seconds=0.2)
-    app.start()
-    assert wait_until(lambda: app.is_running)
-    return app, frames
 
 
 def test_the_panel_maps_to_the_connectors_section():
@@ -40,7 +24,7 @@ def test_the_panel_maps_to_the_connectors_section():
 def test_ticking_streamerbot_connects_live_and_its_events_play(monkeypatch, tmp_path):
     monkeypatch.setenv("OBS_TTS_DATA_DIR", str(tmp_path))
     with FakeStreamerBot(password="pw") as server:
-        app, frames = _app({"persist": False, "streamerbot_url": server.url})
+        app, frames = started_obs_app({"persist": False, "streamerbot_url": server.url})
         try:
             manager = app.manager
             assert manager is not None

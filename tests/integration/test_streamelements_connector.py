@@ -9,15 +9,20 @@ import logging
 import os
 import socket
 import subprocess
-import sys
 import time
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
-from connector_support import Running, connector_config
+from connector_support import (
+    Running,
+    connector_config,
+    connector_config_file,
+    run_doctor,
+    running_connector,
+    serve_stats,
+    wait_serve_played,
+)
 from doubles import RecordingSink, ToneEngine, assert_accounting, wait_until
 from fakes.streamelements import ROOM, FakeAstro
 from fakes.streamelements_payloads import CASES, REWARD, activity, tip
@@ -36,17 +41,10 @@ def config(server: FakeAstro, token: str, **settings: Any) -> TTSConfig:
     return connector_config("streamelements", server.settings(token, reward_titles=[REWARD], **settings))
 
 
-@contextmanager
-def connected(make_manager: Any, server: FakeAstro, token: str, **settings: Any) -> Iterator[Running]:
-    sink = RecordingSink(speed=0.0)
-    manager = make_manager(config(server, token, **settings), engine=ToneEngine(1), sink=sink)
-    connector = StreamElementsConnector(manager, StreamerBotIntegration(manager))
-    manager.start()
-    connector.start()
-    try:
-        yield Running(manager, connector, sink)
-    finally:
-        connector.close()
+def connected(
+    make_manager: Any, server: FakeAstro, token: str, **settings: Any
+) -> AbstractContextManager[Running]:
+    return running_connector(make_manager, config(server, token, **settings), StreamElementsConnector)
 
 
 def follow(name: str, activity_id: str) -> dict[str, Any]:
@@ -72,11 +70,9 @@ def test_both_topics_are_subscribed_with_the_token_and_every_event_is_spoken_onc
         server.publish(TIPS, tip("t-held", "Sneaky", 99, message="not yet", approved="pending"))
         server.publish(ACTIVITIES, activity("merch", "a-merch", username="shopper"))  # not read
         server.publish(ACTIVITIES, follow("Last", "a-last"))
-        running.wait_played("Last just followed")
-        assert running.manager.wait_until_idle(20)
         tip_activity = next(c for c in CASES if c.data.get("type") == "tip")  # read from channel.tips only
-        expected = Counter(c.spoken for c in CASES if c is not tip_activity) + Counter(["Last just followed"])
-        assert Counter(running.played()) == expected
+        expected = [c.spoken for c in CASES if c is not tip_activity]
+        running.assert_played_exactly(expected, "Last just followed")
         state = running.state()
         assert state["duplicates"] == 1 and state["not_understood"] == 0
         assert state["not_read"] == {"tips are read from channel.tips": 1, "not approved (pending)": 1}
@@ -265,11 +261,8 @@ def test_a_gateway_that_never_answers_delays_nothing(make_manager):
 
 
 def _doctor(tmp_path: Any, settings: dict[str, Any]) -> subprocess.CompletedProcess[str]:
-    config_file = tmp_path / "config.json"
-    config_file.write_text(json.dumps({"connectors": {"streamelements": settings}}))
-    return subprocess.run([sys.executable, "-m", "tts_core.cli", "doctor", "--config", str(config_file)],
-                          capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "OBS_TTS_DATA_DIR": str(tmp_path / "data")})
+    config_file = connector_config_file(tmp_path / "config.json", "streamelements", settings)
+    return run_doctor(config_file, env={**os.environ, "OBS_TTS_DATA_DIR": str(tmp_path / "data")})
 
 
 def test_obs_tts_doctor_tries_streamelements_and_says_why_not(tmp_path):
@@ -290,24 +283,20 @@ def test_obs_tts_doctor_tries_streamelements_and_says_why_not(tmp_path):
 
 def test_obs_tts_serve_starts_it_and_getstats_shows_its_state_but_never_the_token(tmp_path):
     from listener_support import serving
-    from websockets.sync.client import connect
 
     with FakeAstro() as server:
         token = server.grant()
-        config_file = tmp_path / "config.json"
-        config_file.write_text(json.dumps({"connectors": {"streamelements": server.settings(token)}}))
+        settings = server.settings(token)
+        config_file = connector_config_file(tmp_path / "config.json", "streamelements", settings)
         with serving(tmp_path, config_file) as (url, lines, _process):
             server.wait_subscribed()
             assert any("connector streamelements: StreamElements at " in line for line in lines), lines
             server.publish(TIPS, tip("t-served", "ServedFan", 7, "EUR", "from serve"))
-            assert wait_until(lambda: any("playback_finished" in line and "ServedFan donated 7 euros" in line
-                                          for line in lines), 30), lines
-            with connect(url) as ws:
-                ws.send(json.dumps({"request": "GetStats", "id": 1}))
-                reply = ws.recv(timeout=10)
-            state = json.loads(reply)["stats"]["connectors"]["streamelements"]
+            wait_serve_played(lines, "ServedFan donated 7 euros")
+            reply = serve_stats(url)
+            state = reply["stats"]["connectors"]["streamelements"]
             assert state["state"] == CONNECTED and state["events"] == 1 and state["room"] == ROOM
-            assert token not in reply and token not in "".join(lines)
+            assert token not in json.dumps(reply) and token not in "".join(lines)
 
 
 def test_stop_after_a_followed_reconnect_closes_the_new_socket_and_ends_every_thread(make_manager):

@@ -4,15 +4,20 @@ what the recording sink was given."""
 
 from __future__ import annotations
 
-import json
 import logging
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
-from connector_support import Running
+from connector_support import (
+    Running,
+    connector_config_file,
+    log_lines,
+    run_doctor,
+    running_connector,
+    serve_stats,
+    wait_serve_played,
+)
 from doubles import RecordingSink, ToneEngine, assert_accounting, wait_until
 from fakes.streamerbot import FakeStreamerBot
 from fakes.streamerbot_payloads import CASES, REWARD
@@ -30,17 +35,8 @@ def config(url: str, **settings: Any) -> TTSConfig:
     })
 
 
-@contextmanager
-def connected(make_manager: Any, server: FakeStreamerBot, **settings: Any) -> Iterator[Running]:
-    sink = RecordingSink(speed=0.0)
-    manager = make_manager(config(server.url, **settings), engine=ToneEngine(1), sink=sink)
-    connector = StreamerBotConnector(manager, StreamerBotIntegration(manager))
-    manager.start()
-    connector.start()
-    try:
-        yield Running(manager, connector, sink)
-    finally:
-        connector.close()
+def connected(make_manager: Any, server: FakeStreamerBot, **settings: Any) -> AbstractContextManager[Running]:
+    return running_connector(make_manager, config(server.url, **settings), StreamerBotConnector)
 
 
 def test_every_event_type_of_every_generation_is_spoken_exactly_and_once(make_manager):
@@ -59,11 +55,8 @@ def test_every_event_type_of_every_generation_is_spoken_exactly_and_once(make_ma
         server.send_event("Twitch", "Follow", test, "test-1")  # the same frame again: dropped
         server.send_event("Twitch", "Follow", test, "test-2")  # the test button pressed again: spoken
         server.send_event("Twitch", "Follow", {"user": {"name": "Last"}}, "last")
-        running.wait_played("Last just followed")
-        assert running.manager.wait_until_idle(20)
-        expected = Counter(case.spoken for case in CASES) + Counter({"Tester just followed": 2,
-                                                                    "Last just followed": 1})
-        assert Counter(running.played()) == expected
+        expected = [case.spoken for case in CASES] + ["Tester just followed"] * 2
+        running.assert_played_exactly(expected, "Last just followed")
         state = running.state()
         with_ids = sum(1 for c in CASES if c.data.get("messageId") or c.data.get("eventId"))
         assert state["duplicates"] == with_ids + 1
@@ -143,7 +136,7 @@ def test_a_refused_password_shows_auth_failed_with_the_reason(make_manager, pass
         running.manager.reconfigure(config(server.url, password="right"))
         assert server.wait_subscribed()
         assert wait_until(lambda: running.state()["state"] == CONNECTED)
-    lines = [r.getMessage() for r in caplog.records if "refused the connection" in r.getMessage()]
+    lines = log_lines(caplog, "refused the connection")
     assert len(lines) == 1 and "right" not in lines[0]
 
 
@@ -174,10 +167,8 @@ def test_malformed_payloads_are_counted_logged_once_and_the_connection_goes_on(m
             server.send_event("Twitch", "Cheer", {"user": {"name": "NoBits"}, "note": n})
         server.send_event("General", "Custom", {"request": "Skip"})
         server.send_event("Twitch", "Follow", {"user": {"name": "Fine"}})
-        running.wait_played("Fine just followed")
-        state = running.state()
-        assert state["not_understood"] == 4 and state["state"] == CONNECTED
-    lines = [r.getMessage() for r in caplog.records if "not understood" in r.getMessage()]
+        running.assert_goes_on_after_malformed("Fine just followed", not_understood=4)
+    lines = log_lines(caplog, "not understood")
     assert len(lines) == 2 and any("Twitch.Cheer" in line for line in lines)
 
 
@@ -218,21 +209,17 @@ def test_an_unreachable_server_never_delays_the_queue(make_manager):
 
 def test_obs_tts_serve_starts_the_enabled_connector_and_shows_its_state(tmp_path):
     from listener_support import serving
-    from websockets.sync.client import connect
 
     with FakeStreamerBot() as server:
-        config = tmp_path / "config.json"
-        config.write_text(json.dumps({"connectors": {"streamerbot": {"enabled": True, "url": server.url}}}))
+        settings = {"enabled": True, "url": server.url}
+        config = connector_config_file(tmp_path / "config.json", "streamerbot", settings)
         with serving(tmp_path, config) as (url, lines, _process):
             assert server.wait_subscribed(), lines
             started = "connector streamerbot: Streamer.bot at " + server.url
             assert any(started in line for line in lines), lines
             server.send_event("Twitch", "Follow", {"user": {"name": "ServedFan"}})
-            assert wait_until(lambda: any("playback_finished" in line and "ServedFan just followed" in line
-                                          for line in lines), 30), lines
-            with connect(url) as ws:
-                ws.send(json.dumps({"request": "GetStats", "id": 1}))
-                stats = json.loads(ws.recv(timeout=10))["stats"]
+            wait_serve_played(lines, "ServedFan just followed")
+            stats = serve_stats(url)["stats"]
             state = stats["connectors"]["streamerbot"]
             assert state["state"] == CONNECTED and state["events"] == 1
 
@@ -249,17 +236,13 @@ def test_switched_off_and_on_at_once_it_connects_again(make_manager):
 
 
 def test_obs_tts_doctor_tries_the_enabled_connector(tmp_path):
-    import subprocess
-    import sys
 
     with FakeStreamerBot(password="right") as server:
         lines = {}
         for password in ("right", "wrong"):
-            config = tmp_path / f"{password}.json"
-            config.write_text(json.dumps({"connectors": {"streamerbot": {"enabled": True, "url": server.url,
-                                                                         "password": password}}}))
-            done = subprocess.run([sys.executable, "-m", "tts_core.cli", "doctor", "--config", str(config)],
-                                  capture_output=True, text=True, timeout=120)
+            config = connector_config_file(tmp_path / f"{password}.json", "streamerbot",
+                                           {"enabled": True, "url": server.url, "password": password})
+            done = run_doctor(config)
             out = done.stdout.splitlines()
             lines[password] = next(line for line in out if "connector streamerbot" in line)
     assert lines["right"].split() == ["ok", "connector", "streamerbot"]

@@ -8,13 +8,21 @@ import json
 import logging
 import subprocess
 import sys
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
-from connector_support import Running, connector_config
+from connector_support import (
+    Running,
+    connector_config,
+    connector_config_file,
+    log_lines,
+    run_doctor,
+    running_connector,
+    serve_stats,
+    started_obs_app,
+    wait_serve_played,
+)
 from doubles import RecordingSink, ToneEngine, assert_accounting, wait_until
 from fakes.streamlabs import TOKEN, FakeStreamlabs
 from fakes.streamlabs_payloads import CASES
@@ -30,17 +38,8 @@ def config(server: FakeStreamlabs, **settings: Any) -> TTSConfig:
     return connector_config("streamlabs", server.settings(**settings))
 
 
-@contextmanager
-def connected(make_manager: Any, server: FakeStreamlabs, **settings: Any) -> Iterator[Running]:
-    sink = RecordingSink(speed=0.0)
-    manager = make_manager(config(server, **settings), engine=ToneEngine(1), sink=sink)
-    connector = StreamlabsConnector(manager, StreamerBotIntegration(manager))
-    manager.start()
-    connector.start()
-    try:
-        yield Running(manager, connector, sink)
-    finally:
-        connector.close()
+def connected(make_manager: Any, server: FakeStreamlabs, **settings: Any) -> AbstractContextManager[Running]:
+    return running_connector(make_manager, config(server, **settings), StreamlabsConnector)
 
 
 def logged(caplog: pytest.LogCaptureFixture) -> str:
@@ -57,11 +56,7 @@ def test_every_alert_type_is_spoken_exactly_and_a_repeated_event_id_once(make_ma
             server.emit(case.frame())  # Streamlabs sends it again: the same event_id is read once
         server.send("streamlabels", [{"data": {"most_recent_follower": "x"}}], for_="streamlabs")
         server.send("follow", [{"name": "Last"}], for_="twitch_account", event_id="evt_last")
-        running.wait_played("Last just followed")
-        assert running.manager.wait_until_idle(20)
-        assert Counter(running.played()) == Counter(case.spoken for case in CASES) + Counter(
-            ["Last just followed"]
-        )
+        running.assert_played_exactly([case.spoken for case in CASES], "Last just followed")
         state = running.state()
         assert state["duplicates"] == len(CASES) and state["not_understood"] == 0
         assert state["events"] == 2 * len(CASES) + 1  # the stream label is not an alert: not counted
@@ -121,7 +116,7 @@ def test_a_refused_or_missing_token_is_auth_failed_named_and_never_shown(make_ma
         server.send("follow", [{"name": "Fixed"}], for_="twitch_account", event_id="evt_fixed")
         running.wait_played("Fixed just followed")
         shown = json.dumps(running.manager.get_stats())
-    lines = [r.getMessage() for r in caplog.records if "refused the connection" in r.getMessage()]
+    lines = log_lines(caplog, "refused the connection")
     assert len(lines) == 1  # one line per change of state, not one per try
     for secret in (TOKEN, token or TOKEN):
         assert secret not in logged(caplog) and secret not in shown
@@ -208,10 +203,8 @@ def test_malformed_alerts_are_counted_logged_once_and_the_connection_goes_on(mak
             server.send("donation", [{"name": "NoAmount", "note": n}], event_id=f"evt_bad_{n}")
         server.emit("not an object")
         server.send("follow", [{"name": "Fine"}], for_="twitch_account", event_id="evt_fine")
-        running.wait_played("Fine just followed")
-        state = running.state()
-        assert state["not_understood"] == 4 and state["state"] == CONNECTED
-    lines = [r.getMessage() for r in caplog.records if "not understood" in r.getMessage()]
+        running.assert_goes_on_after_malformed("Fine just followed", not_understood=4)
+    lines = log_lines(caplog, "not understood")
     assert len(lines) == 2 and any("streamlabs.donation not understood: no amount" in line for line in lines)
 
 
@@ -219,16 +212,10 @@ def test_obs_tts_doctor_tries_streamlabs_and_never_prints_the_token(tmp_path):
     with FakeStreamlabs() as server:
         lines = {}
         for name, token in (("right", server.token), ("wrong", "wrong-" + server.token)):
-            config_file = tmp_path / f"{name}.json"
-            config_file.write_text(
-                json.dumps({"connectors": {"streamlabs": server.settings(socket_token=token)}})
+            config_file = connector_config_file(
+                tmp_path / f"{name}.json", "streamlabs", server.settings(socket_token=token)
             )
-            done = subprocess.run(
-                [sys.executable, "-m", "tts_core.cli", "doctor", "--config", str(config_file)],
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
+            done = run_doctor(config_file)
             lines[name] = next(line for line in done.stdout.splitlines() if "connector streamlabs" in line)
             assert server.token not in done.stdout + done.stderr
     assert lines["right"].split() == ["ok", "connector", "streamlabs"]
@@ -238,11 +225,9 @@ def test_obs_tts_doctor_tries_streamlabs_and_never_prints_the_token(tmp_path):
 
 def test_obs_tts_serve_starts_streamlabs_and_getstats_shows_its_state(tmp_path):
     from listener_support import serving
-    from websockets.sync.client import connect
 
     with FakeStreamlabs() as server:
-        config_file = tmp_path / "config.json"
-        config_file.write_text(json.dumps({"connectors": {"streamlabs": server.settings()}}))
+        config_file = connector_config_file(tmp_path / "config.json", "streamlabs", server.settings())
         with serving(tmp_path, config_file) as (url, lines, process):
             assert server.wait_connected(), lines
             assert any(f"connector streamlabs: Streamlabs at {server.url}" in line for line in lines), lines
@@ -252,15 +237,8 @@ def test_obs_tts_serve_starts_streamlabs_and_getstats_shows_its_state(tmp_path):
                 for_="twitch_account",
                 event_id="evt_served",
             )
-            assert wait_until(
-                lambda: any(
-                    "playback_finished" in line and "ServedFan cheered 50 bits: hi" in line for line in lines
-                ),
-                30,
-            ), lines
-            with connect(url) as ws:
-                ws.send(json.dumps({"request": "GetStats", "id": 1}))
-                stats = json.loads(ws.recv(timeout=10))["stats"]
+            wait_serve_played(lines, "ServedFan cheered 50 bits: hi")
+            stats = serve_stats(url)["stats"]
             state = stats["connectors"]["streamlabs"]
             assert state["state"] == CONNECTED and state["events"] == 1
             assert server.token not in json.dumps(stats) and not any(server.token in line for line in lines)
@@ -271,29 +249,11 @@ def test_ticking_streamlabs_in_the_obs_panel_connects_live_and_its_alerts_play(m
     import copy
 
     from doubles import EventLog
-    from obs_fake import FakeFrames, FakeObs
-
-    from tts_core.obs.script.api import ObsApi
-    from tts_core.obs.script.app import ObsTTSApp
-    from tts_core.obs.script.pump import Pump
-    from tts_core.obs.script.settings import DEFAULTS
 
     monkeypatch.setenv("OBS_TTS_DATA_DIR", str(tmp_path))
     with FakeStreamlabs() as server:
-        obs, pump = FakeObs(), Pump()
-        app = ObsTTSApp(
-            ObsApi(obs),
-            pump,
-            {**DEFAULTS, "persist": False},
-            listener_factory=None,
-            debounce_s=0.05,
-            engine=ToneEngine(20),
-        )
-        app.media_source.frontend_ready()
-        frames = FakeFrames(obs, pump, clip_seconds=0.2)
-        app.start()
+        app, frames = started_obs_app({"persist": False})
         try:
-            assert wait_until(lambda: app.is_running)
             manager = app.manager
             assert manager is not None
             assert wait_until(lambda: "streamlabs" in manager.get_stats()["connectors"])
@@ -361,8 +321,7 @@ def test_over_https_like_streamlabs_a_trusted_certificate_connects_and_an_unchec
     cert, key = _self_signed(tmp_path)
     with FakeStreamlabs(tls=(cert, key)) as server:
         assert server.url.startswith("https://")
-        config_file = tmp_path / "config.json"
-        config_file.write_text(json.dumps({"connectors": {"streamlabs": server.settings()}}))
+        config_file = connector_config_file(tmp_path / "config.json", "streamlabs", server.settings())
         lines = {}
         for name, env in (
             ("trusted", {**os.environ, "SSL_CERT_FILE": cert}),
@@ -371,13 +330,7 @@ def test_over_https_like_streamlabs_a_trusted_certificate_connects_and_an_unchec
             env.pop("SSL_CERT_DIR", None)
             if name == "untrusted":
                 env.pop("SSL_CERT_FILE", None)
-            done = subprocess.run(
-                [sys.executable, "-m", "tts_core.cli", "doctor", "--config", str(config_file)],
-                capture_output=True,
-                text=True,
-                timeout=120,
-                env=env,
-            )
+            done = run_doctor(config_file, env)
             lines[name] = next(line for line in done.stdout.splitlines() if "connector streamlabs" in line)
             assert server.token not in done.stdout + done.stderr
     assert lines["trusted"].split() == ["ok", "connector", "streamlabs"], lines

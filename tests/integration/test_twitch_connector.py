@@ -9,13 +9,20 @@ import os
 import stat
 import subprocess
 import sys
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from connector_support import Running, connector_config
+from connector_support import (
+    Running,
+    connector_config,
+    connector_config_file,
+    log_lines,
+    run_doctor,
+    running_connector,
+    serve_stats,
+    wait_serve_played,
+)
 from doubles import RecordingSink, ToneEngine, assert_accounting, wait_until
 from fakes.twitch import ALL_SCOPES, FakeTwitch
 from fakes.twitch_payloads import CASES, REWARD
@@ -31,17 +38,10 @@ def config(server: FakeTwitch, **settings: Any) -> TTSConfig:
     return connector_config("twitch", server.settings(reward_titles=[REWARD], **settings))
 
 
-@contextmanager
-def connected(make_manager: Any, server: FakeTwitch, token_file: Path, **settings: Any) -> Iterator[Running]:
-    sink = RecordingSink(speed=0.0)
-    manager = make_manager(config(server, **settings), engine=ToneEngine(1), sink=sink)
-    connector = TwitchConnector(manager, StreamerBotIntegration(manager), token_file=token_file)
-    manager.start()
-    connector.start()
-    try:
-        yield Running(manager, connector, sink)
-    finally:
-        connector.close()
+def connected(
+    make_manager: Any, server: FakeTwitch, token_file: Path, **settings: Any
+) -> AbstractContextManager[Running]:
+    return running_connector(make_manager, config(server, **settings), TwitchConnector, token_file=token_file)
 
 
 def logged_in(server: FakeTwitch, path: Path, **grant: Any) -> Path:
@@ -81,11 +81,7 @@ def test_every_event_type_is_spoken_exactly_and_a_repeated_message_id_once(make_
             message_id = server.notify(case.kind, case.event)
             server.notify(case.kind, case.event, message_id=message_id)  # at least once: delivered twice
         server.notify("channel.follow", {"user_name": "Last", "user_login": "last"})
-        running.wait_played("Last just followed")
-        assert running.manager.wait_until_idle(20)
-        assert Counter(running.played()) == Counter(case.spoken for case in CASES) + Counter(
-            ["Last just followed"]
-        )
+        running.assert_played_exactly([case.spoken for case in CASES], "Last just followed")
         state = running.state()
         assert state["duplicates"] == len(CASES) and state["not_understood"] == 0
         assert state["account"] == "streamer" and "bits:read" in state["scopes"]
@@ -178,7 +174,7 @@ def test_silence_past_the_keepalive_means_a_new_session_with_new_subscriptions(
         assert server.wait_subscribed(2 * len(TWITCH_EVENTS))
         assert wait_until(lambda: running.state()["state"] == CONNECTED)
         assert first.closed and first not in server.live()
-        lines = [r.getMessage() for r in caplog.records if "cannot reach" in r.getMessage()]
+        lines = log_lines(caplog, "cannot reach")
         assert any("nothing from Twitch for 3 s (keepalive 2 s)" in line for line in lines), lines
         server.notify("channel.raid", {"from_broadcaster_user_name": "Back", "viewers": 3})
         running.wait_played("Back is raiding with 3 viewers")
@@ -334,21 +330,12 @@ def test_obs_tts_twitch_login_shows_the_code_stores_the_tokens_and_logout_forget
 
 
 def test_obs_tts_doctor_tries_twitch_and_says_which_scopes_the_login_has(tmp_path):
-    import json
 
     with FakeTwitch() as server:
         data = tmp_path / "data"
         logged_in(server, data / tokens.TOKEN_FILE, scopes=[s for s in ALL_SCOPES if s != "bits:read"])
-        config_file = tmp_path / "config.json"
-        config_file.write_text(json.dumps({"connectors": {"twitch": server.settings()}}))
-        env = {**os.environ, "OBS_TTS_DATA_DIR": str(data)}
-        done = subprocess.run(
-            [sys.executable, "-m", "tts_core.cli", "doctor", "--config", str(config_file)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=env,
-        )
+        config_file = connector_config_file(tmp_path / "config.json", "twitch", server.settings())
+        done = run_doctor(config_file, env={**os.environ, "OBS_TTS_DATA_DIR": str(data)})
         out = done.stdout.splitlines()
         connector = next(line for line in out if "connector twitch" in line)
         login = next(line for line in out if "twitch login" in line)
@@ -365,25 +352,16 @@ def test_obs_tts_serve_starts_twitch_with_the_login_in_its_data_folder(tmp_path)
     import json
 
     from listener_support import serving
-    from websockets.sync.client import connect
 
     with FakeTwitch() as server:
         logged_in(server, tmp_path / "data" / tokens.TOKEN_FILE)  # serving() uses --data-dir tmp_path/data
-        config_file = tmp_path / "config.json"
-        config_file.write_text(json.dumps({"connectors": {"twitch": server.settings()}}))
+        config_file = connector_config_file(tmp_path / "config.json", "twitch", server.settings())
         with serving(tmp_path, config_file) as (url, lines, _process):
             assert server.wait_subscribed(len(TWITCH_EVENTS)), lines
             assert any("connector twitch: Twitch EventSub at " in line for line in lines), lines
             server.notify("channel.follow", {"user_name": "ServedFan"})
-            assert wait_until(
-                lambda: any(
-                    "playback_finished" in line and "ServedFan just followed" in line for line in lines
-                ),
-                30,
-            ), lines
-            with connect(url) as ws:
-                ws.send(json.dumps({"request": "GetStats", "id": 1}))
-                stats = json.loads(ws.recv(timeout=10))["stats"]
+            wait_serve_played(lines, "ServedFan just followed")
+            stats = serve_stats(url)["stats"]
             state = stats["connectors"]["twitch"]
             assert state["state"] == CONNECTED and state["events"] == 1 and state["account"] == "streamer"
             assert "access_token" not in json.dumps(stats) and "access-" not in json.dumps(stats)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import array
 import io
-import math
 import wave
 from pathlib import Path
 
 import pytest
+from fakes.audio import wav_tone
 
 from tts_core import TTSConfig, TTSQueueManager
 from tts_core.config import ConfigError, LoudnessConfig
@@ -19,15 +19,8 @@ from tts_core.obs.script.settings import DEFAULTS, config_from_settings
 from tts_core.runtime.alerts import AlertSounds, check_alert_file, scaled_wav
 
 
-def tone_wav(path: Path, ms: int = 200, amplitude: int = 16000, rate: int = 8000) -> Path:
-    samples = array.array("h", (int(amplitude * math.sin(2 * math.pi * 1000 * i / rate))
-                                for i in range(rate * ms // 1000)))
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(samples.tobytes())
-    return path
+def tone_wav(path: Path, ms: int = 200, amplitude: int = 16000) -> Path:
+    return wav_tone(path, ms, freq=1000, amplitude=amplitude, rate=8000)
 
 
 def peak(data: bytes) -> int:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pytest
 from fakes.streamelements_payloads import CASES, REWARD, Case, activity, tip
+from mapping_support import spoken, translator
 
-from tts_core import TTSConfig, TTSQueueManager
+from tts_core import TTSConfig
 from tts_core.config import ConfigError
 from tts_core.config.streamelements import STREAMELEMENTS_EVENTS, StreamElementsConnectorConfig
 from tts_core.connectors.actions import Speak
@@ -21,17 +22,7 @@ SETTINGS = StreamElementsConnectorConfig(enabled=True, token="t", reward_titles=
 
 @pytest.fixture
 def bot() -> StreamerBotIntegration:
-    return StreamerBotIntegration(TTSQueueManager(TTSConfig(max_queue_size=500, rate_limit_per_minute=0)))
-
-
-def spoken(actions: tuple, bot: StreamerBotIntegration) -> list[str]:
-    texts = []
-    for action in actions:
-        assert isinstance(action, Speak)
-        result = bot.submit(action.event_type, action.fields)
-        assert result.status == "ok", result
-        texts.append(result.text)
-    return texts
+    return translator()
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)

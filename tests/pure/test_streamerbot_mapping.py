@@ -3,10 +3,12 @@ exactly what it should through the real event translator (templates, names, amou
 
 from __future__ import annotations
 
+import mapping_support
 import pytest
 from fakes.streamerbot_payloads import CASES, REMOVALS, REWARD, Case
+from mapping_support import translator
 
-from tts_core import TTSConfig, TTSQueueManager
+from tts_core import TTSConfig
 from tts_core.config import STREAMERBOT_EVENTS, ConfigError, StreamerBotConnectorConfig
 from tts_core.connectors.actions import Remove, Speak
 from tts_core.connectors.streamerbot.client import authentication, subscription
@@ -23,18 +25,12 @@ def spoken(case_or_actions: Case | tuple, bot: StreamerBotIntegration) -> list[s
         actions = mapped.actions
     else:
         actions = case_or_actions
-    texts = []
-    for action in actions:
-        assert isinstance(action, Speak)
-        result = bot.submit(action.event_type, action.fields)
-        assert result.status == "ok", result
-        texts.append(result.text)
-    return texts
+    return mapping_support.spoken(actions, bot)
 
 
 @pytest.fixture
 def bot() -> StreamerBotIntegration:
-    return StreamerBotIntegration(TTSQueueManager(TTSConfig(max_queue_size=500, rate_limit_per_minute=0)))
+    return translator()
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import logging
 
+import mapping_support
 import pytest
 from fakes.streamlabs_payloads import CASES, Case
+from mapping_support import translator
 
-from tts_core import TTSConfig, TTSQueueManager
+from tts_core import TTSConfig
 from tts_core.config import ConfigError
 from tts_core.config.streamlabs import StreamlabsConnectorConfig
 from tts_core.connectors.actions import Speak
@@ -21,18 +23,11 @@ from tts_core.ingest.translator import StreamerBotIntegration
 
 @pytest.fixture
 def bot() -> StreamerBotIntegration:
-    return StreamerBotIntegration(TTSQueueManager(TTSConfig(max_queue_size=500, rate_limit_per_minute=0)))
+    return translator()
 
 
 def spoken(frame: object, bot: StreamerBotIntegration, gifts: GiftBombs | None = None) -> list[str]:
-    texts = []
-    for item in translate(frame, gifts):
-        for action in item.actions:
-            assert isinstance(action, Speak)
-            result = bot.submit(action.event_type, action.fields)
-            assert result.status == "ok", result
-            texts.append(result.text)
-    return texts
+    return [text for item in translate(frame, gifts) for text in mapping_support.spoken(item.actions, bot)]
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)

@@ -10,8 +10,9 @@ import sys
 
 import pytest
 from fakes.twitch_payloads import CASES, REWARD, Case
+from mapping_support import spoken, translator
 
-from tts_core import TTSConfig, TTSQueueManager
+from tts_core import TTSConfig
 from tts_core.config import ConfigError
 from tts_core.config.sections import TWITCH_EVENTS, TwitchConnectorConfig
 from tts_core.connectors.actions import Remove, Speak
@@ -25,18 +26,7 @@ SETTINGS = TwitchConnectorConfig(enabled=True, client_id="c", reward_titles=[REW
 
 @pytest.fixture
 def bot() -> StreamerBotIntegration:
-    return StreamerBotIntegration(TTSQueueManager(TTSConfig(max_queue_size=500, rate_limit_per_minute=0)))
-
-
-def spoken(actions: tuple | None, bot: StreamerBotIntegration) -> list[str]:
-    assert actions is not None
-    texts = []
-    for action in actions:
-        assert isinstance(action, Speak)
-        result = bot.submit(action.event_type, action.fields)
-        assert result.status == "ok", result
-        texts.append(result.text)
-    return texts
+    return translator()
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
