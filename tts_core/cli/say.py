@@ -92,14 +92,18 @@ def write_clip(config: TTSConfig, text: str, out: Path) -> int:
     note = ""
     if out.suffix.lower().lstrip(".") in ("wav", "mp3") and out.suffix.lower().lstrip(".") != clip.format:
         note = f" (the clip is {clip.format.upper()}; the file name says {out.suffix})"
-    event = {"engine": msg.engine, "fallback_from": msg.fallback_from}
+    event = {"engine": msg.engine, "fallback_from": msg.fallback_from, "spoken_voice": msg.spoken_voice}
     print(f"wrote {out} ({clip.format}, {clip.duration_ms / 1000:.2f} s{_engine_note(event)}){note}")
     return 0
 
 
 def _engine_note(event: Mapping[str, object]) -> str:
+    """", engine E[ instead of F], voice V": the engine that really spoke, and its voice."""
     if not event.get("engine"):
         return ""
+    note = f", engine {event['engine']}"
     if event.get("fallback_from"):
-        return f", engine {event['engine']} instead of {event['fallback_from']}"
-    return f", engine {event['engine']}"
+        note += f" instead of {event['fallback_from']}"
+    if event.get("spoken_voice"):
+        note += f", voice {event['spoken_voice']}"
+    return note

@@ -21,6 +21,7 @@ from tts_core.config import TTSConfig
 from tts_core.connectors.running import build_connectors
 from tts_core.domain.events import Event
 from tts_core.domain.log_text import loggable
+from tts_core.engines.auto_engine import who_speaks
 from tts_core.engines.chain import engine_from_config
 from tts_core.ingest.translator import StreamerBotIntegration
 from tts_core.listener.server import ListenerServer
@@ -121,7 +122,8 @@ def run_serve(args: argparse.Namespace) -> int:
         listener.start()
         port = listener.port
         print(f"obs-tts serve: listening on {listener.url} (HTTP: POST http://{listener.host}:{port}/event, "
-              f"GET /health; dashboard http://{listener.host}:{port}/); engine {engine_cfg.name}, "
+              f"GET /health; dashboard http://{listener.host}:{port}/); engine {engine_cfg.name}"
+              f"{who_speaks(engine_cfg.chain)}, "
               f"sink {args.sink}"
               f"{', token required' if config.listener.token else ''}; Ctrl+C stops", flush=True)
         for connector in connectors:

@@ -57,6 +57,8 @@ def make_event(name: str, msg: TTSMessage, **extra: Any) -> Event:
         about["engine"] = msg.engine
         if msg.fallback_from:
             about["fallback_from"] = msg.fallback_from
+        if msg.spoken_voice:
+            about["spoken_voice"] = msg.spoken_voice
     return event_dict(name, msg.id, msg.priority.name, msg.text, event_type=msg.event_type,
                       username=msg.username, **about, **extra)
 
