@@ -40,7 +40,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     serve = sub.add_parser("serve", help="run the queue with the WebSocket/HTTP listener until Ctrl+C")
     serve.add_argument("--config", type=Path, help="JSON config file (the seed's shape)")
     serve.add_argument("--sink", default="realtime", choices=SINK_NAMES,
-                       help="realtime: hold each clip for its duration, play nothing; wav-dir: write clips")
+                       help="realtime: hold each clip for its duration, play nothing; wav-dir: write clips "
+                            "to --out; obs: play through a running OBS (options below)")
     serve.add_argument("--out", help="folder for --sink wav-dir")
     serve.add_argument("--host", help="listener address (default from config: 127.0.0.1)")
     serve.add_argument("--port", type=int, help="listener port (default from config: 8765; 0 = any)")
