@@ -11,7 +11,8 @@ from tts_core import __version__
 
 DESCRIPTIONS = {
     "demo": "Play a burst of sample stream events (donation, follow, raid, chat, ...) through the "
-            "queue with the espeak voice and print a table of what played when.",
+            "queue with the default voice (espeak-ng; the system voice where it is missing) and print "
+            "a table of what played when.",
     "say": "Speak one text through the queue and the configured engine chain (engine.name, then "
            "engine.fallback), or write the clip to a file with --out. Prints the engine and voice "
            "that really spoke.",
