@@ -394,12 +394,13 @@ def _add_alert_sounds_group(props: Any) -> None:
     from tts_core.obs.script.alert_settings import ALERT_EVENTS, DONATION_TIERS
 
     group = obs.obs_properties_create()
-    _add_info(group, "alert_sounds_info", "A WAV or MP3 file plays right before the message is spoken, on "
-              "the same media source. Volume below 100 % needs a WAV file. Empty = no sound.")
+    _add_info(group, "alert_sounds_info", "A WAV, MP3, OGG (Vorbis) or FLAC file plays right before the "
+              "message is spoken, on the same media source. Volume below 100 % needs a file that is not MP3, "
+              "unless every voice is equally loud. Empty = no sound.")
 
     def sound(key: str, label: str) -> None:
         obs.obs_properties_add_path(group, f"{key}_file", label, obs.OBS_PATH_FILE,
-                                    "Sounds (*.wav *.mp3);;All files (*.*)", "")
+                                    "Sounds (*.wav *.mp3 *.ogg *.flac);;All files (*.*)", "")
         obs.obs_properties_add_int_slider(group, f"{key}_volume", "Volume (%)", 0, 100, 1)
 
     sound("alert_donation", "Donation")

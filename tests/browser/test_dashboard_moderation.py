@@ -95,6 +95,8 @@ def test_search_history_and_block_a_viewer(page, tmp_path):
         refused = row(page, "history", again["message_id"])
         expect(refused).to_contain_text("rejected", timeout=DEADLINE_MS)
         expect(refused).to_contain_text("reason: blocked_user")
+        # what Gus sent, not the template the queue would have spoken
+        expect(refused.locator(".text")).to_have_text("sent gus is back")
         fine = where.send({"type": "tts", "text": "hal is not blocked", "username": "Hal"})
         assert fine["status"] == "ok"
         where.wait_played(fine["message_id"])
@@ -103,6 +105,41 @@ def test_search_history_and_block_a_viewer(page, tmp_path):
         history.get_by_role("button", name="Replay").click()
         assert wait_until(lambda: [r["text"] for r in where.timeline()].count("fay speaks first") == 2, 30), \
             "Replay plays the clip again"
+
+
+def test_history_rows_show_the_viewers_words_what_was_said_and_why(page, tmp_path):
+    """Played: what was said, and what the viewer sent when filters changed it; dropped:
+    what would have been said; rejected: what the viewer sent; each with its reason."""
+    with stage(tmp_path, paused=True, speed=0.0) as where:
+        log_in(page, where)
+        donation = where.send({"type": "donation", "donor_name": "Ann", "amount": 5,
+                               "message": "see http://spam.example now"})
+        removed = where.send({"type": "tts", "text": "removed from the queue", "username": "Eve"})
+        waiting = row(page, "queue", removed["message_id"])
+        waiting.get_by_role("button", name="Remove").click(timeout=DEADLINE_MS)
+        dropped = row(page, "history", removed["message_id"])
+        expect(dropped.locator(".text").first).to_have_text("would have said removed from the queue",
+                                                            timeout=DEADLINE_MS)
+        expect(dropped).to_contain_text("reason: ")
+
+        assert where.send({"request": "Disable"})["status"] == "ok"
+        off = where.send({"type": "chat", "message": "!tts hello while off", "username": "Ivy"})
+        refused = row(page, "history", off["message_id"])
+        expect(refused).to_contain_text("rejected", timeout=DEADLINE_MS)
+        expect(refused.locator(".text")).to_have_text("sent hello while off")
+        expect(refused).to_contain_text("reason: ")
+        assert where.send({"request": "Enable"})["status"] == "ok"
+
+        assert where.send({"request": "Resume"})["status"] == "ok"
+        said = where.wait_played(donation["message_id"])["text"]
+        played = row(page, "history", donation["message_id"])
+        expect(played).to_contain_text("played", timeout=DEADLINE_MS)
+        lines = played.locator(".text")
+        expect(lines).to_have_count(2)
+        expect(lines.nth(0)).to_have_text(f"said {said}")
+        expect(lines.nth(1)).to_have_text("sent see http://spam.example now")
+        page.get_by_label("Search by viewer or text").fill("spam.example")
+        expect(page.locator("#history > li")).to_have_count(1)
 
 
 def test_test_message_form_pause_resume_and_keyboard_only(page, tmp_path):

@@ -49,13 +49,23 @@ DONATION_TEXT = "Thank you for the wonderful stream tonight"
 URGENT_TEXT = "urgent message from the moderators"
 
 
-def make_tone(folder: Path) -> Path:
+def make_tone(folder: Path, kind: str = "wav") -> Path:
+    """The alert tone as a WAV (sox), or as Ogg Vorbis / FLAC made from it (ffmpeg): the
+    formats of streamers' alert packs, played as a WAV copy."""
     if shutil.which("sox") is None:
         skip_or_fail("sox is not installed (apt-get install sox)", required=True)
     path = folder / "alert-tone.wav"
     subprocess.run(["sox", "-n", "-r", "44100", "-c", "1", "-b", "16", str(path), "synth", str(TONE_S),
                     "sine", str(TONE_HZ), "vol", "0.5"], check=True, timeout=30)
-    return path
+    if kind == "wav":
+        return path
+    if shutil.which("ffmpeg") is None:
+        skip_or_fail("ffmpeg is not installed (apt-get install ffmpeg)", required=True)
+    packed = path.with_suffix(f".{kind}")
+    codec = ["-c:a", "libvorbis"] if kind == "ogg" else []
+    subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-i", str(path), *codec, str(packed)],
+                   check=True, timeout=30)
+    return packed
 
 
 @contextlib.contextmanager
@@ -140,11 +150,13 @@ def espeak_lead_and_length(text: str, folder: Path) -> tuple[float, float]:
     return segments[0].start, segments[-1].end - segments[0].start
 
 
-@pytest.mark.parametrize("mode", ["script", "remote-local", "remote-http"])
+@pytest.mark.parametrize(("mode", "kind"), [
+    ("script", "wav"), ("remote-local", "wav"), ("remote-http", "wav"),
+    ("script", "ogg"), ("remote-http", "flac")])
 def test_alert_then_speech_with_nothing_between_even_with_an_urgent_message(
-        mode: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+        mode: str, kind: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger=__name__)  # the measured gap, for the report
-    tone = make_tone(tmp_path)
+    tone = make_tone(tmp_path, kind)
     with alert_stack(mode, tmp_path / mode, tone) as stack:
         c = stack.client
         t0 = time.monotonic()

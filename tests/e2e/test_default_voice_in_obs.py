@@ -35,4 +35,7 @@ def test_without_espeak_ng_the_default_engine_speaks_with_the_system_voice(tmp_p
         first = client.queue({"type": "tts", "text": "Hello from the system voice"}, retry_for=10)
         spoken = client.wait_event("playback_finished", first, timeout=60)
         assert spoken["duration_ms"] > 500, spoken
+        # the events name the engine that really spoke, and the one it stood in for
+        assert spoken["engine"] == "pyttsx3" and spoken["fallback_from"] == "espeak", spoken
+        assert spoken.get("spoken_voice"), spoken
         assert "failed" not in [e["event"] for e in client.events if e.get("message_id") == first]

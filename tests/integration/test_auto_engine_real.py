@@ -79,3 +79,48 @@ def test_obs_tts_say_and_doctor_without_espeak_ng(hidden_espeak, tmp_path):
     doctor = _obs_tts(hidden_espeak, "doctor")
     assert "ok    engine espeak: voice: system voice (pyttsx3)" in doctor.stdout, doctor.stdout
     assert "ok    engine auto: voice: system voice (pyttsx3)" in doctor.stdout, doctor.stdout
+
+
+def test_obs_tts_say_names_the_engine_and_voice_that_really_spoke(hidden_espeak, tmp_path):
+    """espeak-ng missing: the configured espeak is spoken by pyttsx3, and `say` says so
+    (it used to print "engine espeak")."""
+    played = _obs_tts(hidden_espeak, "say", "Hello chat")
+    assert played.returncode == 0, played.stderr
+    spoke = next(line for line in played.stdout.splitlines() if line.startswith("spoke "))
+    assert "engine pyttsx3 instead of espeak" in spoke and "engine espeak," not in spoke, spoke
+    assert ", voice " in spoke, spoke
+    written = _obs_tts(hidden_espeak, "say", "Hello chat", "--out", str(tmp_path / "hello.wav"))
+    assert written.returncode == 0, written.stderr
+    assert "engine pyttsx3 instead of espeak" in written.stdout, written.stdout
+    auto = _obs_tts(hidden_espeak, "say", "Hello chat", "--engine", "auto")
+    assert auto.returncode == 0, auto.stderr
+    line = next(line for line in auto.stdout.splitlines() if line.startswith("spoke "))
+    assert "engine pyttsx3, voice " in line and "instead of" not in line, line
+
+
+def test_obs_tts_doctor_names_the_engine_that_speaks_the_chain(hidden_espeak):
+    doctor = _obs_tts(hidden_espeak, "doctor")
+    assert "engine chain: espeak (espeak-ng is not installed: system voice (pyttsx3) speaks)" \
+        in doctor.stdout, doctor.stdout
+
+
+def test_obs_tts_serve_start_line_names_the_engine_that_speaks(hidden_espeak, tmp_path):
+    env = {**os.environ, "PATH": hidden_espeak, "PYTHONPATH": str(ROOT)}
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "tts_core.cli", "serve", "--port", "0", "--no-persist",
+         "--data-dir", str(tmp_path / "data")],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        assert serve.stdout is not None
+        line = serve.stdout.readline()  # blocks until serve prints its start line (or exits)
+    finally:
+        serve.terminate()
+        serve.wait(timeout=60)
+    assert line.startswith("obs-tts serve: listening on"), line
+    assert "engine espeak (espeak-ng is not installed: system voice (pyttsx3) speaks)" in line, line
+
+
+def test_obs_tts_say_with_espeak_ng_names_espeak_and_its_voice(espeak_ng):
+    played = _obs_tts(os.environ["PATH"], "say", "Hello chat", "--voice", "en-us")
+    assert played.returncode == 0, played.stderr
+    assert "engine espeak, voice en-us" in played.stdout, played.stdout

@@ -80,9 +80,13 @@ def test_file_checks_name_the_reason(tmp_path):
     assert check_alert_file(str(tmp_path / "gone.wav")) == "file not found"
     assert check_alert_file(str(tmp_path)) == "not a file"
     (tmp_path / "notes.wav").write_text("this is text, not sound")
-    assert "not a WAV or MP3 file" in check_alert_file(str(tmp_path / "notes.wav"))
+    assert "not a WAV, MP3, Ogg Vorbis or FLAC file" in check_alert_file(str(tmp_path / "notes.wav"))
     (tmp_path / "song.ogg").write_bytes(b"OggS\x00\x02" + bytes(60))
-    assert check_alert_file(str(tmp_path / "song.ogg")) == "OGG is not supported: use a WAV or MP3 file"
+    assert check_alert_file(str(tmp_path / "song.ogg")) == \
+        "not a readable Ogg Vorbis file (could not open/decode data)"
+    (tmp_path / "song.m4a").write_bytes(bytes(8) + b"ftypM4A " + bytes(60))
+    assert check_alert_file(str(tmp_path / "song.m4a")) == \
+        "M4A is not supported: use a WAV, MP3, Ogg Vorbis or FLAC file"
     silent = tmp_path / "empty.wav"
     with wave.open(str(silent), "wb") as wav:
         wav.setnchannels(1)

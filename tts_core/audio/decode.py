@@ -21,6 +21,7 @@ from tts_core.audio.loudness import Samples
 from tts_core.domain.audio import AudioFormatError
 
 FULL_SCALE_16 = 32768.0
+KIND_NAMES = {"wav": "WAV", "mp3": "MP3", "flac": "FLAC", "ogg": "Ogg Vorbis"}
 
 
 class DecoderMissing(RuntimeError):
@@ -59,6 +60,25 @@ def kind_of(data: bytes) -> str:
         return "mp3"
     head = data[:16].hex() if data else "nothing"
     raise AudioFormatError(f"audio is not WAV, MP3, FLAC or Ogg Vorbis (starts with {head})")
+
+
+def is_ogg_opus(data: bytes) -> bool:
+    """An Ogg file whose first stream is Opus (its first page carries ``OpusHead``)."""
+    return data[:4] == b"OggS" and b"OpusHead" in data[:128]
+
+
+def length_seconds(data: bytes) -> float | None:
+    """How long a FLAC or Ogg Vorbis file plays, from its header (before decoding it);
+    None for other kinds. AudioFormatError when the header is unreadable."""
+    kind = kind_of(data)
+    if kind not in ("flac", "ogg"):
+        return None
+    ma = _miniaudio()
+    try:
+        info = ma.flac_get_info(data) if kind == "flac" else ma.vorbis_get_info(data)
+    except ma.DecodeError as exc:
+        raise AudioFormatError(f"unreadable {KIND_NAMES[kind]} audio: {exc}") from None
+    return float(info.duration)
 
 
 def decode(data: bytes) -> Sound:
@@ -121,7 +141,7 @@ def _with_miniaudio(kind: str, data: bytes) -> Sound:
             info = ma.vorbis_get_info(data)
             decoded = ma.decode(data, ma.SampleFormat.FLOAT32, info.nchannels, info.sample_rate)
     except ma.DecodeError as exc:
-        raise AudioFormatError(f"unreadable {kind.upper()} audio: {exc}") from None
+        raise AudioFormatError(f"unreadable {KIND_NAMES[kind]} audio: {exc}") from None
     channels = int(decoded.nchannels)
     values = np.frombuffer(decoded.samples, dtype=np.float32).astype(np.float64)
     if channels < 1 or decoded.sample_rate <= 0:

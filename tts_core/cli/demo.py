@@ -18,7 +18,7 @@ DEFAULT_OUT = "demo-output"
 
 
 def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("demo", help="play a burst of sample stream events with the espeak voice")
+    p = sub.add_parser("demo", help="play a burst of sample stream events with the default voice")
     p.add_argument(
         "--out",
         type=Path,

@@ -17,7 +17,7 @@ from functools import partial
 from tts_core.cli.engine_args import add_engine_options, load_config
 from tts_core.config import TTSConfig, default_data_dir
 from tts_core.engines import ENGINES, LazyEngine, create_engine
-from tts_core.engines.auto_engine import AutoEngine, espeak_or_auto
+from tts_core.engines.auto_engine import AutoEngine, espeak_or_auto, who_speaks
 from tts_core.engines.base import EngineError, EngineUnavailable
 from tts_core.engines.support import installed
 from tts_core.runtime.journal import journal_path, journal_problem
@@ -145,7 +145,7 @@ def twitch_login_check(config: TTSConfig) -> Callable[[], str | None]:
 def run(args: argparse.Namespace) -> int:
     failures = 0
     config = load_config(args)
-    print(f"engine chain: {' > '.join(config.engine.chain)}")
+    print(f"engine chain: {' > '.join(config.engine.chain)}{who_speaks(config.engine.chain)}")
     for name, check in checks(config) + connector_checks(config):
         try:
             problem = check()

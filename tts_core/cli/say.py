@@ -26,12 +26,15 @@ FINAL_EVENTS = ("playback_finished", "skipped", "failed", "rejected", "dropped")
 
 def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("say", help="speak one text through the queue and the configured engines")
-    p.add_argument("text")
-    p.add_argument("--priority", default="NORMAL", help="URGENT, HIGH, NORMAL or LOW")
+    p.add_argument("text", help="the text to speak (quote it: \"hello chat\")")
+    p.add_argument("--priority", default="NORMAL", help="URGENT, HIGH, NORMAL (default) or LOW")
     add_engine_options(p)
     p.add_argument("--rate", type=int, help="words per minute")
     p.add_argument("--out", type=Path, help="write the clip to this file instead of playing it")
-    p.add_argument("--sink", default="realtime", choices=SINK_NAMES)
+    p.add_argument("--sink", default="realtime", choices=SINK_NAMES,
+                   help="realtime (default): wait as long as the clip plays, play nothing; wav-dir: write "
+                        "the clip to --folder; obs: play it through the \"TTS Audio\" media source of a "
+                        "running OBS ($OBS_WEBSOCKET_HOST, $OBS_WEBSOCKET_PORT, $OBS_WEBSOCKET_PASSWORD)")
     p.add_argument("--folder", help="folder for the wav-dir sink")
     p.set_defaults(func=run)
 
@@ -92,14 +95,18 @@ def write_clip(config: TTSConfig, text: str, out: Path) -> int:
     note = ""
     if out.suffix.lower().lstrip(".") in ("wav", "mp3") and out.suffix.lower().lstrip(".") != clip.format:
         note = f" (the clip is {clip.format.upper()}; the file name says {out.suffix})"
-    event = {"engine": msg.engine, "fallback_from": msg.fallback_from}
+    event = {"engine": msg.engine, "fallback_from": msg.fallback_from, "spoken_voice": msg.spoken_voice}
     print(f"wrote {out} ({clip.format}, {clip.duration_ms / 1000:.2f} s{_engine_note(event)}){note}")
     return 0
 
 
 def _engine_note(event: Mapping[str, object]) -> str:
+    """", engine E[ instead of F], voice V": the engine that really spoke, and its voice."""
     if not event.get("engine"):
         return ""
+    note = f", engine {event['engine']}"
     if event.get("fallback_from"):
-        return f", engine {event['engine']} instead of {event['fallback_from']}"
-    return f", engine {event['engine']}"
+        note += f" instead of {event['fallback_from']}"
+    if event.get("spoken_voice"):
+        note += f", voice {event['spoken_voice']}"
+    return note

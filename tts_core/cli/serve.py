@@ -21,6 +21,7 @@ from tts_core.config import TTSConfig
 from tts_core.connectors.running import build_connectors
 from tts_core.domain.events import Event
 from tts_core.domain.log_text import loggable
+from tts_core.engines.auto_engine import who_speaks
 from tts_core.engines.chain import engine_from_config
 from tts_core.ingest.translator import StreamerBotIntegration
 from tts_core.listener.server import ListenerServer
@@ -39,7 +40,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     serve = sub.add_parser("serve", help="run the queue with the WebSocket/HTTP listener until Ctrl+C")
     serve.add_argument("--config", type=Path, help="JSON config file (the seed's shape)")
     serve.add_argument("--sink", default="realtime", choices=SINK_NAMES,
-                       help="realtime: hold each clip for its duration, play nothing; wav-dir: write clips")
+                       help="realtime: hold each clip for its duration, play nothing; wav-dir: write clips "
+                            "to --out; obs: play through a running OBS (options below)")
     serve.add_argument("--out", help="folder for --sink wav-dir")
     serve.add_argument("--host", help="listener address (default from config: 127.0.0.1)")
     serve.add_argument("--port", type=int, help="listener port (default from config: 8765; 0 = any)")
@@ -121,7 +123,8 @@ def run_serve(args: argparse.Namespace) -> int:
         listener.start()
         port = listener.port
         print(f"obs-tts serve: listening on {listener.url} (HTTP: POST http://{listener.host}:{port}/event, "
-              f"GET /health; dashboard http://{listener.host}:{port}/); engine {engine_cfg.name}, "
+              f"GET /health; dashboard http://{listener.host}:{port}/); engine {engine_cfg.name}"
+              f"{who_speaks(engine_cfg.chain)}, "
               f"sink {args.sink}"
               f"{', token required' if config.listener.token else ''}; Ctrl+C stops", flush=True)
         for connector in connectors:

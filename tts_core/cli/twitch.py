@@ -20,7 +20,7 @@ from tts_core.connectors.twitch.mapping import scopes_for
 
 def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("twitch", help="log in to Twitch for the Twitch connector (or log out)")
-    actions = p.add_subparsers(dest="twitch_command", metavar="ACTION")
+    actions = p.add_subparsers(dest="twitch_command", metavar="ACTION", help="login or logout")
     actions.required = True
     login = actions.add_parser("login", help="log in with a code shown here (Twitch's device login)")
     login.add_argument("--config", type=Path, help="JSON config file (connectors.twitch: client_id, events)")

@@ -15,13 +15,22 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
 from tts_core.config.alerts import AlertsConfig, AlertSound
-from tts_core.config.checks import ConfigError, at_least, at_most, build_section, check_types, section_kwargs
+from tts_core.config.checks import (
+    ConfigError,
+    at_least,
+    at_most,
+    build_section,
+    check_types,
+    did_you_mean,
+    section_kwargs,
+)
 from tts_core.config.legacy import LEGACY_MODERATION_KEYS, legacy_moderation_keys
 from tts_core.config.loudness import LoudnessConfig
 from tts_core.config.sections import (
@@ -150,7 +159,8 @@ class TTSConfig:
                     "loudness"}
         for key in data:
             if key not in sections:
-                raise ConfigError(f"unknown config section {key!r}; expected {', '.join(sorted(sections))}")
+                raise ConfigError(f"unknown config section {key!r}{did_you_mean(key, sections)}; "
+                                  f"expected {', '.join(sorted(sections))}")
         queue = data.get("tts_queue", {})
         if not isinstance(queue, dict):
             raise ConfigError("tts_queue must be an object")
@@ -191,11 +201,20 @@ class TTSConfig:
         """Read a JSON config file; errors name the file and the key."""
         p = Path(path)
         try:
-            data = json.loads(p.read_text(encoding="utf-8"))
+            text = p.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise ConfigError(f"config file not found: {p}") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{p}: not a text file (not UTF-8 at byte {exc.start})") from None
+        try:
+            data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ConfigError(f"{p}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+            if p.suffix.lower() in NOT_JSON_SUFFIXES or TOML_TABLE.match(text):
+                raise ConfigError(f"{p}: config files are JSON, this looks like "
+                                  f"{NOT_JSON_SUFFIXES.get(p.suffix.lower(), 'TOML')}; write it as JSON, "
+                                  'e.g. {"tts_queue": {"max_queue_size": 5}}') from None
+            raise ConfigError(f"{p}: invalid JSON at line {exc.lineno}, column {exc.colno}: "
+                              f"{exc.msg}") from None
         try:
             return cls.from_dict(data)
         except ConfigError as exc:
@@ -203,6 +222,10 @@ class TTSConfig:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+NOT_JSON_SUFFIXES = {".toml": "TOML", ".yaml": "YAML", ".yml": "YAML", ".ini": "INI"}
+TOML_TABLE = re.compile(r"\s*(#.*\n\s*)*\[[A-Za-z_][\w.]*\]\s*\n")  # a first line like "[tts_queue]"
 
 
 def default_data_dir() -> Path:

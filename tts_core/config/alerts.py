@@ -8,7 +8,7 @@ JSON shape (every event type optional; one sound, or tiers by amount)::
                    {"min_amount": 50, "file": "/sounds/fanfare.mp3"}]
     }
 
-``file`` a WAV or MP3 file; ``volume`` 0-100 % (below 100 needs a WAV: the PCM of a
+``file`` a WAV, MP3, Ogg Vorbis or FLAC file; ``volume`` 0-100 % (below 100 needs a WAV: the PCM of a
 copy is scaled, an MP3 is played as it is); ``min_amount`` the smallest amount (donation
 amount, cheer bits, raid viewers, gift bomb count) the tier is for; ``alert_only`` plays
 the sound and says nothing. The shape is checked here (errors name the key); whether the
@@ -100,7 +100,7 @@ def _sound(item: object, key: str) -> AlertSound:
             raise ConfigError(f"unknown key {key}.{name}; expected one of {', '.join(ALERT_KEYS)}")
     file = item.get("file")
     if not isinstance(file, str) or not file.strip():
-        raise ConfigError(f"{key}.file must be the path of a WAV or MP3 file, got {file!r}")
+        raise ConfigError(f"{key}.file must be the path of a WAV, MP3, Ogg Vorbis or FLAC file, got {file!r}")
     volume = item.get("volume", 100)
     if isinstance(volume, bool) or not isinstance(volume, (int, float)) or not 0 <= volume <= 100:
         raise ConfigError(f"{key}.volume must be a number from 0 to 100 (percent), got {volume!r}")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import math
 import re
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import fields, is_dataclass
 from typing import Any
 
@@ -18,10 +19,17 @@ class ConfigError(ValueError):
     """A configuration key is unknown, of the wrong type, or out of range."""
 
 
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    """" (did you mean X?)" when ``word`` is a near miss of one of ``options``, else ""."""
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
 def check_section(values: dict[str, Any], keys: dict[str, tuple[type, ...]], prefix: str) -> None:
     for key, value in values.items():
         if key not in keys:
-            raise ConfigError(f"unknown key {prefix}.{key}; expected one of {', '.join(sorted(keys))}")
+            raise ConfigError(f"unknown key {prefix}.{key}{did_you_mean(key, keys)}; "
+                              f"expected one of {', '.join(sorted(keys))}")
         types_ = keys[key]
         if value is None:
             continue
@@ -78,7 +86,8 @@ def section_kwargs(
     allowed = {f.name for f in fields(cls)} - (skip or set())
     for key in data:
         if key not in allowed:
-            raise ConfigError(f"unknown key {prefix}.{key}; expected one of {', '.join(sorted(allowed))}")
+            raise ConfigError(f"unknown key {prefix}.{key}{did_you_mean(key, allowed)}; "
+                              f"expected one of {', '.join(sorted(allowed))}")
     hints = typing.get_type_hints(cls)
     for key, value in data.items():
         check_value(value, hints[key], f"{prefix}.{key}")

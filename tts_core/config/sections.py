@@ -15,6 +15,7 @@ from tts_core.config.checks import (
     check_host,
     check_section,
     check_types,
+    did_you_mean,
     one_of,
 )
 from tts_core.config.speakerbot import SpeakerbotSettings
@@ -134,10 +135,11 @@ class EngineConfig:
         if self.volume is not None and not 0.0 <= self.volume <= 1.0:
             raise ConfigError(f"{prefix}.volume must be 0.0-1.0, got {self.volume}")
         engines = tuple(ENGINE_SECTION_KEYS)
-        for i, name in enumerate(self.fallback):
+        for key, name in [("name", self.name), *((f"fallback[{i}]", n) for i, n in enumerate(self.fallback))]:
             if name not in engines:
-                raise ConfigError(f"{prefix}.fallback[{i}]: unknown engine {name!r}; expected one of "
-                                  f"{', '.join(engines)}")
+                raise ConfigError(f"{prefix}.{key}: unknown engine {name!r}{did_you_mean(name, engines)}; "
+                                  f"expected one of {', '.join(engines)}")
+        for i, name in enumerate(self.fallback):
             if name == self.name or name in self.fallback[:i]:
                 raise ConfigError(f"{prefix}.fallback[{i}]: engine {name!r} is already in the chain")
         for section, keys in ENGINE_SECTION_KEYS.items():

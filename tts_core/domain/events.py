@@ -31,6 +31,9 @@ EVENT_NAMES = (
 )
 
 Event = dict[str, Any]
+# The viewer's own words as they arrived (before filters and the template), in a
+# message's metadata and in its events; ``text`` stays the text as queued.
+SENT_TEXT = "sent_text"
 Subscriber = Callable[[Event], None]
 
 
@@ -57,6 +60,10 @@ def make_event(name: str, msg: TTSMessage, **extra: Any) -> Event:
         about["engine"] = msg.engine
         if msg.fallback_from:
             about["fallback_from"] = msg.fallback_from
+        if msg.spoken_voice:
+            about["spoken_voice"] = msg.spoken_voice
+    if msg.metadata and msg.metadata.get(SENT_TEXT):
+        about[SENT_TEXT] = msg.metadata[SENT_TEXT]
     return event_dict(name, msg.id, msg.priority.name, msg.text, event_type=msg.event_type,
                       username=msg.username, **about, **extra)
 
@@ -64,5 +71,6 @@ def make_event(name: str, msg: TTSMessage, **extra: Any) -> Event:
 def filtered_event(event_type: str, username: str | None, priority: str, text: str, stage: str,
                    reason: str) -> Event:
     """An event that is not spoken by design (no message id): which stage stopped it and why."""
+    sent = {SENT_TEXT: text} if text else {}
     return event_dict("filtered", None, priority, text, event_type=event_type, username=username,
-                      stage=stage, reason=reason)
+                      stage=stage, reason=reason, **sent)

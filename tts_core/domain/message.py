@@ -98,6 +98,7 @@ class TTSMessage:
     retry_at: float = 0.0  # monotonic time before which no worker retries it
     engine: str | None = None  # the engine that spoke it (tts_core.engines.chain)
     fallback_from: str | None = None  # the engine it should have been, when a fallback spoke it
+    spoken_voice: str | None = None  # the voice the engine spoke it with (its default when voice is None)
     alert: Any = None  # the alert sound's Clip, set by the player for the slot it plays (not journaled)
 
     def as_dict(self) -> dict[str, Any]:

@@ -121,6 +121,12 @@ class AutoEngine(Engine):
     def list_voices(self) -> list[Voice]:
         return self.engine.list_voices()
 
+    def speaker(self) -> str:
+        return self.engine.speaker()
+
+    def voice_for(self, voice: str | None) -> str | None:
+        return self.engine.voice_for(voice)
+
     def check_voice(self, voice: str) -> None:
         self.engine.check_voice(voice)
 
@@ -140,6 +146,16 @@ class AutoEngine(Engine):
 
     def close(self) -> None:
         self.engine.close()
+
+
+def who_speaks(chain: list[str]) -> str:
+    """" (espeak-ng is not installed: system voice (pyttsx3) speaks)" when an ``espeak``
+    or ``auto`` of ``chain`` will not be espeak-ng on this machine, else "" (for the
+    start lines of `obs-tts doctor` and `obs-tts serve`, which name the configured chain)."""
+    if not {"espeak", "auto"} & set(chain) or find_espeak() is not None:
+        return ""
+    speaker = "system voice (pyttsx3) speaks" if installed("pyttsx3") else "and pyttsx3 is not installed"
+    return f" ({ESPEAK_MISSING}: {speaker})"
 
 
 def espeak_or_auto(**options: Any) -> Engine:

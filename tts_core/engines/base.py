@@ -78,6 +78,16 @@ class Engine(ABC):
         settings, and its default voice when ``voice`` is None): the clip cache's key."""
         return self.name
 
+    def speaker(self) -> str:
+        """The engine that really speaks (``auto``: the one it chose); events name it."""
+        return self.name
+
+    def voice_for(self, voice: str | None) -> str | None:
+        """The voice a call with ``voice`` speaks with (the engine's default voice when
+        ``voice`` is None); None when the engine cannot tell."""
+        own = getattr(self, "voice", None)
+        return voice or (own if isinstance(own, str) else None)
+
     def status(self) -> str:
         """One line for status displays about trouble ("" when all is well)."""
         return ""

@@ -13,8 +13,9 @@ Retries themselves stay the worker's job: a transient error is re-raised so the 
 backs off and calls again; only when this engine's retries are used up does the chain
 move on (and the message gets a fresh set of retries on the next engine).
 
-The message records which engine spoke it (``msg.engine``) and, when that is not the
-first one, which one it replaced (``msg.fallback_from``); events carry both, and stats
+The message records which engine spoke it (``msg.engine``; ``auto`` names the engine it
+chose) with the voice it used (``msg.spoken_voice``) and, when that is not the first
+one, which one it replaced (``msg.fallback_from``); events carry them, and stats
 count ``fallbacks``. Identical clips come from the on-disk cache (``tts_core.engines.cache``).
 """
 
@@ -199,8 +200,8 @@ class EngineChain(Engine):
                 continue
             with self._lock:
                 self._positions.pop(msg.id, None)
-            msg.engine = link.name
-            msg.fallback_from = self.primary.name if pos.index > 0 else None
+            record_speaker(msg, link, self.primary.name if pos.index > 0 else None,
+                           voice if pos.index == 0 else None)
             if counters is not None:
                 if pos.index > 0:
                     counters.add("fallbacks")
@@ -258,6 +259,18 @@ class EngineChain(Engine):
                     self._inflight.pop(flight_key, None)
         link.down_until = 0.0
         return data, False
+
+
+def record_speaker(msg: TTSMessage, link: Link, fallback_from: str | None, voice: str | None) -> None:
+    """Record on ``msg`` the engine that really spoke it and its voice: ``auto`` (or an
+    ``espeak`` without espeak-ng) names the engine it chose, and a configured engine that
+    another one spoke for counts as replaced (``fallback_from``)."""
+    engine = link.engine
+    msg.engine = engine.speaker() if engine is not None else link.name
+    msg.spoken_voice = engine.voice_for(voice) if engine is not None else voice
+    if fallback_from is None and msg.engine != link.name and link.name != "auto":
+        fallback_from = link.name
+    msg.fallback_from = fallback_from
 
 
 def engine_from_config(config: TTSConfig, cache_dir: Path | None = None) -> Engine:

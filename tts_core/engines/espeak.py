@@ -18,6 +18,7 @@ from tts_core.engines.base import (
 
 ESPEAK_COMMANDS = ("espeak-ng", "espeak")
 DEFAULT_TIMEOUT_SECONDS = 20.0
+DEFAULT_VOICE = "en"  # espeak-ng's own default when no -v is given
 
 
 def find_espeak() -> str | None:
@@ -103,6 +104,9 @@ class EspeakEngine(Engine):
             detail = done.stderr.decode(errors="replace").strip() or f"exit code {done.returncode}"
             raise EngineError(f"espeak-ng produced no audio: {detail}")
         return fix_wav_sizes(done.stdout)
+
+    def voice_for(self, voice: str | None) -> str | None:
+        return voice or self.voice or DEFAULT_VOICE
 
     def list_voices(self) -> list[Voice]:
         done = subprocess.run([self.command, "--voices"], capture_output=True, text=True, timeout=10)

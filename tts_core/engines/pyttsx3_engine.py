@@ -61,6 +61,7 @@ class _Pyttsx3Thread:
     def __init__(self) -> None:
         self.requests: queue.SimpleQueue[_Request] = queue.SimpleQueue()
         self.ready: Future[None] = Future()
+        self.default_voice: str | None = None  # the driver's own voice id, once started
         self.folder = Path(tempfile.mkdtemp(prefix="obs-tts-pyttsx3-"))
         self.thread = threading.Thread(target=self._run, name="tts-pyttsx3", daemon=True)
         self.thread.start()
@@ -81,6 +82,7 @@ class _Pyttsx3Thread:
         self.pending: dict[str, Any] = {}
         self._hook_espeak_driver(engine)
         defaults = {p: engine.getProperty(p) for p in ("voice", "rate", "volume")}
+        self.default_voice = str(defaults["voice"]) if defaults["voice"] else None
         count = 0
         while True:
             request = self.requests.get()
@@ -223,6 +225,9 @@ class Pyttsx3Engine(Engine):
             self.volume if volume is None else volume,
         )
         return self._ask(request)
+
+    def voice_for(self, voice: str | None) -> str | None:
+        return voice or self.voice or self._thread.default_voice
 
     def list_voices(self) -> list[Voice]:
         voices = self._ask(_Request("voices"))

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tts_core.config import StreamerBotConfig, TTSConfig
-from tts_core.domain.events import EVENT_OPTIONS, filtered_event
+from tts_core.domain.events import EVENT_OPTIONS, SENT_TEXT, filtered_event
 from tts_core.domain.log_text import loggable
 from tts_core.domain.message import MessagePriority
 from tts_core.ingest.moderation import FILTERED, REJECTED, Memory, Stopped, Words
@@ -238,7 +238,7 @@ class StreamerBotIntegration:
     def _queue(self, rules: SpeechRules, speech: Speech, words: Words,
                options: Mapping[str, Any]) -> EventResult:
         choice = rules.voices.choose(words.text, speech.event_type, speech.username, options["voice"])
-        metadata = dict(speech.metadata)
+        metadata = with_sent_text(speech)
         for key in ("chat_message_id", "user_id"):
             if options[key] is not None:
                 metadata[key] = optional_text(options[key], key)
@@ -287,7 +287,7 @@ class StreamerBotIntegration:
         text = rules.render(speech, "") or speech.event_type
         message_id = self.manager.record_rejected(
             text, speech.priority, event_type=speech.event_type, username=speech.username,
-            metadata=speech.metadata, reason=stop.reason, stage=stop.stage, error=stop.detail)
+            metadata=with_sent_text(speech), reason=stop.reason, stage=stop.stage, error=stop.detail)
         log.info("%s %s rejected by %s: %s", speech.event_type, message_id, stop.stage, stop.detail)
         return EventResult(message_id, stop.reason, REJECTED, stop.stage, stop.detail)
 
@@ -313,3 +313,13 @@ class StreamerBotIntegration:
         if result.get("removed") or result.get("skipped"):
             self.speakers.reset()
         return result
+
+
+def with_sent_text(speech: Speech) -> dict[str, Any]:
+    """The event's metadata plus ``sent_text``, the viewer's own words as they arrived
+    (before filters and the template), when there are any: events and the dashboard's
+    history show them next to what was spoken, or instead of it when nothing was."""
+    metadata = dict(speech.metadata)
+    if speech.values.get("message"):
+        metadata[SENT_TEXT] = speech.values["message"]
+    return metadata

@@ -1,9 +1,10 @@
 """Alert sounds: which sound an event gets, whether its file plays, and the clip to play.
 
 ``AlertSounds`` is a part of the manager's settings: ``prepare_config`` checks every file
-of the ``alerts`` section (exists, readable, a WAV or MP3 with sound in it, a volume the
-file can take) and leaves out the ones that fail, each named with its reason in
-``refused`` (logged once as a warning; the OBS panel shows them), so one bad file never
+of the ``alerts`` section (exists, readable, a WAV, MP3, Ogg Vorbis or FLAC with sound in
+it, a volume the file can take; Ogg Vorbis, FLAC and float WAV play as a 16-bit WAV copy)
+and leaves out the ones that fail, each named with its reason in ``refused`` (logged
+once as a warning; the OBS panel shows them), so one bad file never
 keeps the other settings out. The event translator asks ``choose`` for an event's sound
 and puts it in the message's metadata (the journal keeps it, so a message recovered after
 a crash still gets its alert). The player asks ``prepare_alert`` for the clip right
@@ -35,6 +36,9 @@ from tts_core.storage.clip_files import ClipFiles
 log = logging.getLogger(__name__)
 
 MAX_ALERT_BYTES = 20 * 1024 * 1024  # a few seconds of sound; anything bigger is not an alert
+MAX_CONVERTED_SECONDS = 300.0  # an OGG/FLAC alert's length: its WAV copy stays within a few dozen MB
+UNSUPPORTED_SUFFIXES = ("M4A", "AAC", "WMA", "OPUS", "AIFF", "AIF")
+ACCEPTED = "WAV, MP3, Ogg Vorbis or FLAC"
 SCALABLE_WIDTHS = {1: "B", 2: "h", 4: "i"}  # PCM sample bytes -> array type
 
 
@@ -80,15 +84,53 @@ def _read_clip(path: Path) -> Clip:
     except OSError as exc:
         raise _Unplayable(f"cannot be read: {exc.strerror or exc}") from None
     try:
-        clip = Clip.from_bytes(data)
-    except AudioFormatError as exc:
-        kind = path.suffix.lstrip(".").upper() or "this format"
-        if kind in ("OGG", "OGA", "OPUS", "FLAC", "M4A", "AAC", "WMA"):
-            raise _Unplayable(f"{kind} is not supported: use a WAV or MP3 file") from None
-        raise _Unplayable(f"not a WAV or MP3 file ({exc})") from None
+        clip = replace(Clip.from_bytes(data), path=path)
+    except AudioFormatError:
+        clip = _wav_copy(path, data)  # path None: a copy, not the streamer's file
     if clip.duration_ms <= 0:
         raise _Unplayable("it holds no sound (0 ms)")
-    return replace(clip, path=path)
+    return clip
+
+
+def _wav_copy(path: Path, data: bytes) -> Clip:
+    """A 16-bit PCM WAV copy of an Ogg Vorbis, FLAC or float WAV file: every sink (the
+    OBS media source, the wav-dir folder, the clip server) then plays a WAV, and the
+    volume and loudness work on it as on any WAV."""
+    from tts_core.audio.decode import (
+        KIND_NAMES,
+        DecoderMissing,
+        decode,
+        encode_wav,
+        is_ogg_opus,
+        kind_of,
+        length_seconds,
+    )
+
+    try:
+        kind = kind_of(data)
+    except AudioFormatError as exc:
+        suffix = path.suffix.lstrip(".").upper()
+        if suffix in UNSUPPORTED_SUFFIXES:
+            raise _Unplayable(f"{suffix} is not supported: use a {ACCEPTED} file") from None
+        raise _Unplayable(f"not a {ACCEPTED} file ({exc})") from None
+    if is_ogg_opus(data):
+        raise _Unplayable(f"Ogg Opus is not supported: use a {ACCEPTED} file "
+                          "(e.g. ffmpeg -i alert.ogg alert.wav)")
+    name = KIND_NAMES[kind]
+    try:
+        seconds = length_seconds(data)
+        if seconds is not None and seconds > MAX_CONVERTED_SECONDS:
+            raise _Unplayable(f"too long for an alert sound ({seconds:.0f} s; at most "
+                              f"{MAX_CONVERTED_SECONDS:.0f} s)")
+        sound = decode(data)
+        if sound.frames == 0:
+            raise AudioFormatError("no sound could be decoded")
+        return Clip.from_bytes(encode_wav(sound))
+    except DecoderMissing as exc:
+        raise _Unplayable(str(exc)) from None
+    except AudioFormatError as exc:
+        detail = str(exc).removeprefix(f"unreadable {name} audio: ")
+        raise _Unplayable(f"not a readable {name} file ({detail})") from None
 
 
 def wav_sample_width(data: bytes) -> int:
@@ -214,6 +256,9 @@ class AlertSounds:
                 scaled = Clip.from_bytes(scaled_wav(clip.data, volume))
                 written = clips.write(f"alert-{len(self._prepared)}-{volume}", scaled) if clips else None
                 clip = written or scaled
+            elif clip.path is None:  # the WAV copy of an Ogg Vorbis or FLAC file
+                written = clips.write(f"alert-{len(self._prepared)}-{volume}", clip) if clips else None
+                clip = written or clip
         except (_Unplayable, OSError, wave.Error, KeyError, AudioFormatError) as exc:
             if isinstance(exc, FileNotFoundError):
                 reason = "file not found"

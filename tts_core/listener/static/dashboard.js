@@ -355,7 +355,7 @@
     const wanted = $("history-search").value.trim().toLowerCase();
     const list = $("history");
     const shown = history.filter((event) => !wanted ||
-      (event.username || "").toLowerCase().includes(wanted) || (event.text || "").toLowerCase().includes(wanted));
+      [event.username, event.text, event.sent_text].some((s) => (s || "").toLowerCase().includes(wanted)));
     list.replaceChildren(...shown.map(historyRow));
     $("history-empty").hidden = shown.length > 0;
     $("history-empty").textContent = history.length ? "Nothing matches the search." : "Nothing has ended yet.";
@@ -368,8 +368,12 @@
     row.dataset.username = event.username || "";
     const when = new Date(event.ts * 1000).toLocaleTimeString();
     row.append(tags([outcome, `tag ${outcome}`], [event.priority, `tag ${event.priority}`],
-                    [event.event_type || "tts", "tag"], [event.username || "", "who"], [when, "meta"]),
-               node("p", "text", event.text));
+                    [event.event_type || "tts", "tag"], [event.username || "", "who"], [when, "meta"]));
+    for (const [label, text] of historyText(event, outcome)) {
+      const line = node("p", "text");
+      line.append(node("span", "label", label), " ", text);
+      row.append(line);
+    }
     const why = [event.reason && `reason: ${event.reason}`, event.stage && `stage: ${event.stage}`,
                  event.error && `error: ${event.error}`].filter(Boolean).join(" · ");
     if (why) row.append(node("p", "meta", why));
@@ -380,6 +384,18 @@
     if (event.username) actions.append(button("Block viewer", "block", "danger"));
     if (actions.children.length) row.append(actions);
     return row;
+  }
+
+  // A history row's text lines, [label, text]: rejected and filtered messages were never
+  // going to be spoken, so they show what the viewer sent; the others show what was said
+  // (played, skipped) or would have been (dropped, failed), then what the viewer sent when
+  // filters or the template left some of it out. sent_text: the viewer's own words.
+  function historyText(event, outcome) {
+    const sent = event.sent_text || "", spoken = event.text || "";
+    if ((outcome === "rejected" || outcome === "filtered") && sent) return [["sent", sent]];
+    const lines = [[outcome === "played" || outcome === "skipped" ? "said" : "would have said", spoken]];
+    if (sent && !spoken.includes(sent)) lines.push(["sent", sent]);
+    return lines;
   }
 
   function renderControls() {
