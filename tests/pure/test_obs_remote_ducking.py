@@ -204,3 +204,12 @@ def test_serve_without_ducking_never_looks_at_or_touches_any_filter() -> None:
     ducking.prepare_config(_config([], db=15)).commit()
     assert ducking.remove_all() == 0
     assert connection.requests == [] and FILTER_NAME in connection.filters["Music"]
+
+
+def test_serve_says_at_start_what_it_lowers_or_that_ducking_needs_the_obs_sink() -> None:
+    from tts_core.cli.serve import ducking_line
+    from tts_core.sinks.realtime import RealtimeSink
+
+    assert ducking_line(TTSConfig(), RealtimeSink()) == ""
+    off = ducking_line(_config(["Music"]), RealtimeSink())
+    assert off == "ducking of 'Music' is off: it needs --sink obs"

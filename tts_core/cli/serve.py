@@ -160,7 +160,7 @@ def ducking_line(config: TTSConfig, sink: Sink) -> str:
     if not isinstance(sink, RemoteObsSink):
         return f"ducking of {names} is off: it needs --sink obs"
     return (f"ducking {names} by {ducking.depth_db} dB while TTS speaks (attack {ducking.attack_ms} ms, "
-            f"release {ducking.release_ms} ms)")
+            f"release {ducking.release_ms} ms; our filters go on once OBS is connected)")
 
 
 def run_serve(args: argparse.Namespace) -> int:
