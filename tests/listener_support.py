@@ -11,7 +11,7 @@ import sys
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,16 +129,18 @@ def raw_http(port: int, payload: bytes, timeout: float = 5.0) -> bytes:
 
 
 @contextmanager
-def serving(folder: Path, config: Path,
-            start_timeout: float = 20.0) -> Iterator[tuple[str, list[str], subprocess.Popen[str]]]:
-    """``obs-tts serve --config CONFIG`` as a real process (wav-dir sink, a free port,
-    journal in ``folder/data``): yields its WebSocket URL, the live list of its
-    output lines and the process; stops it with Ctrl+C (SIGINT) and asserts a clean exit."""
+def serving(folder: Path, config: Path, start_timeout: float = 20.0, sink: Sequence[str] = (),
+            env: Mapping[str, str] | None = None) -> Iterator[tuple[str, list[str], subprocess.Popen[str]]]:
+    """``obs-tts serve --config CONFIG`` as a real process (a free port, journal in
+    ``folder/data``; ``sink``: its --sink flags, default wav-dir into ``folder/clips``;
+    ``env``: more environment): yields its WebSocket URL, the live list of its output
+    lines and the process; stops it with Ctrl+C (SIGINT) and asserts a clean exit."""
     root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "PYTHONPATH": str(root), "OBS_TTS_TOKEN": ""}
+    env = {**os.environ, "PYTHONPATH": str(root), "OBS_TTS_TOKEN": "", **(env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "tts_core.cli", "serve", "--config", str(config), "--port", "0",
-         "--sink", "wav-dir", "--out", str(folder / "clips"), "--data-dir", str(folder / "data")],
+         *(sink or ("--sink", "wav-dir", "--out", str(folder / "clips"))),
+         "--data-dir", str(folder / "data")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=folder,
     )
     assert process.stdout is not None and process.stderr is not None

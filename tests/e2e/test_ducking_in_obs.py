@@ -6,18 +6,24 @@ source as sidechain; a long espeak-ng clip plays; OBS's recording shows the tone
 high band, apart from the speech) at least the chosen dB lower while the speech plays and
 back within 0.5 s of the speech's end. Unticking "Music" in the script's panel removes
 our filter only; a Reload of the script (its unload) removes it too; "My gain" keeps its
-settings throughout. The same runs with ``obs-tts serve``'s sink over obs-websocket.
+settings throughout. The same runs with ``obs-tts serve``'s sink over obs-websocket, and
+with ``obs-tts serve`` as a streamer runs it: ducking from its config file, changed by a
+config reload (SIGHUP).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 from doubles import skip_or_fail, wait_until
 from ducking_levels import MAX_DROPOUTS, measure, write_tone
+from listener_support import serving
 from obs_harness import ObsClient, ObsHarness, ObsSetup, SourceSpec, find_free_port
 from obs_panel import AccessibilityBus, ScriptPanel, missing_for_panel
 from obs_ui import ObsUi
@@ -30,6 +36,7 @@ from tts_core.obs.ducking import FILTER_NAME, Ducking
 from tts_core.obs.remote.sink import RemoteObsSink
 
 MUSIC = "Music"
+GAME = "Game"
 MY_GAIN = "My gain"
 MY_GAIN_SETTINGS = {"db": -2.0}
 DEPTH_DB = 12
@@ -154,4 +161,76 @@ def test_serve_ducks_the_music_over_obs_websocket(tmp_path: Path) -> None:
             listener.stop()
             manager.stop()
             sink.close()  # serve's shutdown: our filter goes, the streamer's stays
+        assert filters(obs.client, MUSIC) == {MY_GAIN: mine}
+
+
+def reload_config(process: subprocess.Popen[str], lines: list[str], config: Path,
+                  data: dict[str, Any]) -> str:
+    """Write ``data`` to serve's config file, send SIGHUP, return serve's line about it."""
+    seen = len(lines)
+    config.write_text(json.dumps(data))
+    process.send_signal(signal.SIGHUP)
+    assert wait_until(lambda: any(f"config {config}" in line for line in lines[seen:]), 30), lines[seen:]
+    return next(line for line in lines[seen:] if f"config {config}" in line)
+
+
+def test_serve_ducks_from_its_config_file_and_a_reload_changes_or_removes_only_our_filter(
+        tmp_path: Path) -> None:
+    tone = write_tone(tmp_path / "tone.wav")
+    game = SourceSpec(GAME, "ffmpeg_source", {"local_file": str(tone), "is_local_file": True,
+                                              "looping": True}, muted=True)  # only its filters matter
+    with ObsHarness(ObsSetup(password=PASSWORD, sources=[music_spec(tone), game]),
+                    workdir=tmp_path / "obs") as obs:
+        mine = add_my_gain(obs.client)
+        config = tmp_path / "config.json"
+        config.write_text(json.dumps({"tts_queue": {"rate_limit_per_minute": 0},
+                                      "ducking": {"sources": [MUSIC, GAME], "db": 6}}))
+        env = {"OBS_WEBSOCKET_PORT": str(obs.port), "OBS_WEBSOCKET_PASSWORD": PASSWORD}
+        with serving(tmp_path, config, sink=["--sink", "obs", "--media-source", MEDIA], env=env) \
+                as (url, lines, process):
+            assert any("ducking 'Music', 'Game' by 6 dB" in line for line in lines[:3]), lines
+            wait_for_our_filter(obs.client)
+            assert wait_until(lambda: FILTER_NAME in filters(obs.client, GAME), 15)
+            assert filters(obs.client, MUSIC)[FILTER_NAME]["settings"]["threshold"] == \
+                Ducking(depth_db=6).threshold_db
+
+            # a deeper ducking in the file: our filters change at once, the reply says so, and
+            # OBS's recording has the music at least the new 12 dB down while the speech plays
+            line = reload_config(process, lines, config, {"tts_queue": {"rate_limit_per_minute": 0},
+                                                          "ducking": {"sources": [MUSIC, GAME],
+                                                                      "db": DEPTH_DB}})
+            assert "applied" in line and "not applied" not in line, line
+            assert "updated our filter on 'Game'" in line and "updated our filter on 'Music'" in line, line
+            for source in (MUSIC, GAME):
+                ours = filters(obs.client, source)[FILTER_NAME]["settings"]
+                assert ours["threshold"] == Ducking(depth_db=DEPTH_DB).threshold_db, (source, ours)
+                assert ours["sidechain_source"] == MEDIA
+            assert filters(obs.client, MUSIC)[MY_GAIN] == mine
+
+            client = ListenerClient(int(url.rstrip("/").rsplit(":", 1)[1]))
+            try:
+                client.subscribe()
+                check_ducked(record_one_clip(obs, client), DEPTH_DB)
+            finally:
+                client.close()
+
+            # Music taken out of the file: exactly our filter goes from it, the streamer's stays
+            removed_at = time.monotonic()
+            line = reload_config(process, lines, config, {"ducking": {"sources": [GAME], "db": DEPTH_DB}})
+            assert "removed our filter from 'Music'" in line and "'Game'" not in line, line
+            assert filters(obs.client, MUSIC) == {MY_GAIN: mine}
+            assert FILTER_NAME in filters(obs.client, GAME)
+            removed = obs.client.wait_for_event(
+                "SourceFilterRemoved", lambda d: d.get("filterName") == FILTER_NAME, 15, removed_at)
+            assert removed.data.get("sourceName") == MUSIC
+            gone = [(e.data.get("sourceName"), e.data.get("filterName"))
+                    for e in obs.client.events_named("SourceFilterRemoved", after=removed_at)]
+            assert gone == [(MUSIC, FILTER_NAME)], gone
+
+            line = reload_config(process, lines, config, {"ducking": {"sources": [GAME], "db": 40}})
+            assert "not applied" in line and "ducking.db" in line and "got 40" in line, line
+            assert filters(obs.client, GAME)[FILTER_NAME]["settings"]["threshold"] == \
+                Ducking(depth_db=DEPTH_DB).threshold_db
+        # serve stopped: none of our filters is left in the streamer's OBS
+        assert filters(obs.client, GAME) == {}
         assert filters(obs.client, MUSIC) == {MY_GAIN: mine}

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from obs_fake import FakeObs, FakeSource
 
+from tts_core.config import DuckingConfig
 from tts_core.obs.ducking import (
     COMPRESSOR_DEFAULTS,
     FILTER_KIND,
@@ -25,7 +26,8 @@ from tts_core.obs.ducking import (
     same_settings,
 )
 from tts_core.obs.script.api import ObsApi
-from tts_core.obs.script.ducking import DuckingKeeper, audio_source_names, ducking_from_settings
+from tts_core.obs.script.ducking import DuckingKeeper, audio_source_names
+from tts_core.obs.script.settings import DEFAULTS, config_from_settings
 
 MEDIA = "TTS Audio"
 
@@ -47,12 +49,13 @@ def test_speech_at_the_reference_level_lowers_by_the_chosen_depth_and_silence_by
 
 
 def test_values_out_of_obs_ranges_are_refused_or_clamped() -> None:
-    with pytest.raises(ValueError, match="depth_db"):
+    with pytest.raises(ValueError, match=r"ducking\.db .* must be 1 to 20 dB, got 0"):
         Ducking(depth_db=0)
-    with pytest.raises(ValueError, match="release_ms"):
+    with pytest.raises(ValueError, match=r"ducking\.release_ms .* must be 1 to 1000 ms, got 5000"):
         Ducking(release_ms=5000)
-    clamped = Ducking.clamped([" Music ", "", "Music", "Game"], 99, 0, 2000.4)
-    assert clamped == Ducking(("Music", "Game"), 20, 1, 1000)
+    clamped = DuckingConfig.clamped([" Music ", "", "Music", "Game"], 99, 0, 2000.4)  # the panel's values
+    assert clamped == DuckingConfig(["Music", "Game"], 20, 1, 1000)
+    assert Ducking.from_config(clamped) == Ducking(("Music", "Game"), 20, 1, 1000)
 
 
 def test_the_stored_setting_is_one_name_per_line_so_names_may_hold_commas() -> None:
@@ -60,7 +63,10 @@ def test_the_stored_setting_is_one_name_per_line_so_names_may_hold_commas() -> N
     assert join_sources(["Music, loud", "Game", "Music, loud", " "]) == "Music, loud\nGame"
     values = {"ducking_sources": "Music\nGame", "ducking_db": 15, "ducking_attack_ms": 10,
               "ducking_release_ms": 200}
-    assert ducking_from_settings(values) == Ducking(("Music", "Game"), 15, 10, 200)
+    # the panel's Ducking group is the config section ``ducking``: one setting, two places to set it
+    config = config_from_settings({**DEFAULTS, **values})
+    assert config.ducking == DuckingConfig(["Music", "Game"], 15, 10, 200)
+    assert config_from_settings(DEFAULTS).ducking == DuckingConfig()  # an old scene collection: off
 
 
 def test_plan_adds_updates_and_removes_only_on_the_sources_it_should() -> None:

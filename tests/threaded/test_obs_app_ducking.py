@@ -1,5 +1,6 @@
 """The OBS script's app applies the Ducking settings live: on OBS's graphics thread (the pump),
-after the settings have been quiet, even when another setting in the same change is refused."""
+after the settings have been quiet, through the one settings path (the config section
+``ducking``): a change refused for another setting changes no filter either, as the status says."""
 
 from __future__ import annotations
 
@@ -32,14 +33,24 @@ def test_ticking_and_unticking_a_source_adds_and_removes_only_our_filter(monkeyp
         assert wait_until(lambda: app.is_running)
         assert [f.name for f in music.filters] == ["My gain"]
 
-        # ticked, with a setting the queue refuses in the same change: the ducking still applies
+        # ticked, with a setting the queue refuses in the same change: nothing of it applies
         app.settings_changed({**app.applied, "ducking_sources": "Music", "ducking_db": 15,
                               "voice_aliases": "no equals sign"})
+        assert wait_until(lambda: "voice_aliases" in app.errors.get("settings", ""))
+        for _ in range(3):  # frames (their ducking tick first) after the refusal: nothing changed
+            pump.call(lambda: None)
+        assert [f.name for f in music.filters] == ["My gain"]
+        assert "Ducking" not in app.status_text()
+
+        # the refused setting fixed: the ducking applies with the rest
+        app.settings_changed({**app.applied, "ducking_sources": "Music", "ducking_db": 15,
+                              "voice_aliases": ""})
         assert wait_until(lambda: [f.name for f in music.filters] == ["My gain", FILTER_NAME])
         ours = music.filters[1]
         assert ours.settings["sidechain_source"] == MEDIA
         assert ours.settings["threshold"] == Ducking(depth_db=15).threshold_db
-        assert "voice_aliases" in app.errors.get("settings", "")
+        assert "settings" not in app.errors
+        assert app.manager is not None and app.manager.config.ducking.sources == ["Music"]
         assert wait_until(lambda: "Ducking Music by 15 dB" in app.status_text())
 
         app.settings_changed({**app.applied, "ducking_sources": "", "voice_aliases": ""})

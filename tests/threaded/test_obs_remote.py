@@ -24,6 +24,7 @@ from tts_core import TTSConfig
 from tts_core.domain.audio import Clip, silent_wav
 from tts_core.domain.message import MessagePriority, TTSMessage
 from tts_core.obs.clip_state import ClipTimeouts
+from tts_core.obs.ducking import FILTER_NAME, Ducking
 from tts_core.obs.remote import connection as remote_connection
 from tts_core.obs.remote.client import (
     EVENTS_MEDIA_INPUTS,
@@ -56,6 +57,7 @@ class FakeObs:
         self.requests: list[tuple[str, dict[str, Any]]] = []
         self.identify: list[dict[str, Any]] = []
         self.inputs: dict[str, str] = {}
+        self.filters: dict[str, dict[str, dict[str, Any]]] = {}  # input -> filter name -> its settings
         self.items: dict[str, set[str]] = {scene: set() for scene in scenes}
         self.fetched: list[bytes] = []
         self.posted = threading.Event()
@@ -168,7 +170,22 @@ class FakeObs:
             return True, {"inputSettings": {"local_file": self.local_file}, "inputKind": "ffmpeg_source"}
         if kind == "GetSourceActive":
             return True, {"videoActive": self.active, "videoShowing": self.active}
+        if kind.endswith("SourceFilter") or kind == "SetSourceFilterSettings":
+            return self._filter_request(kind, data)
         return kind == "SetInputSettings", {}
+
+    def _filter_request(self, kind: str, data: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
+        """As obs-websocket 5 answers: a filter that is not there (or is already) fails."""
+        on, name = self.filters.setdefault(data["sourceName"], {}), data["filterName"]
+        if (name in on) != (kind != "CreateSourceFilter") or data["sourceName"] not in self.inputs:
+            return False, {}
+        if kind == "GetSourceFilter":
+            return True, {"filterKind": "compressor_filter", "filterSettings": dict(on[name])}
+        if kind == "RemoveSourceFilter":
+            del on[name]
+        else:
+            on[name] = {**on.get(name, {}), **data["filterSettings"]}
+        return True, {}
 
     def emit(self, ws: ServerConnection, name: str, after: float) -> None:
         frame = json.dumps({"op": 5, "d": {"eventType": name, "eventIntent": EVENTS_MEDIA_INPUTS,
@@ -518,3 +535,57 @@ def test_a_new_connection_checks_the_media_source_again(obs: FakeObs, tmp_path: 
     assert sink.unavailable_reason() is None  # reconnected, and checked again
     assert obs.count("GetInputList") == 2 and obs.count("GetSceneList") == 2
     sink.close()
+
+
+def test_a_config_reload_in_serve_changes_our_filters_over_obs_websocket(
+        obs: FakeObs, tmp_path: Path, make_manager: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from tts_core.cli import build_parser
+    from tts_core.cli.serve import build_serve_config, obs_sink_options, reload_config
+
+    obs.inputs.update({"Music": "ffmpeg_source", "Game": "pipewire_capture"})
+    obs.filters["Music"] = {"My gain": {"db": -2.0}}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"tts_queue": {"rate_limit_per_minute": 0},
+                                "ducking": {"sources": ["Music", "Game"], "db": 12}}))
+    args = build_parser().parse_args(["serve", "--sink", "obs", "--config", str(path), "--no-persist",
+                                      "--port", "0", "--obs-port", str(obs.port), "--media-source", MEDIA])
+    config = build_serve_config(args)
+    sink = RemoteObsSink.from_options(**{**obs_sink_options(args, config), "timeout": 2.0})
+    manager = make_manager(config, engine=ToneEngine(50), sink=sink)
+    manager.settings.add(sink)  # as run_serve does
+    manager.start()
+    try:
+        manager.add_message("hello")
+        assert manager.wait_until_idle(20)
+        assert obs.filters["Music"][FILTER_NAME] == Ducking(depth_db=12).filter_settings(MEDIA)
+        assert FILTER_NAME in obs.filters["Game"]
+
+        path.write_text(json.dumps({"ducking": {"sources": ["Music"], "db": 18, "release_ms": 120}}))
+        assert reload_config(args, manager, sink)
+        line = capsys.readouterr().out
+        wanted = Ducking(depth_db=18, release_ms=120).filter_settings(MEDIA)
+        assert obs.filters["Music"][FILTER_NAME] == wanted
+        assert obs.filters["Game"] == {}  # exactly our filter gone
+        assert obs.filters["Music"]["My gain"] == {"db": -2.0}
+        assert f"config {path} applied; ducking: removed our filter from 'Game'; updated our filter on " \
+               "'Music' (-56.6 dB threshold, attack 5 ms, release 120 ms" in line
+
+        path.write_text(json.dumps({"ducking": {"sources": ["Radio"], "db": 40}}))  # refused: nothing changes
+        assert not reload_config(args, manager, sink)
+        refused = capsys.readouterr().out
+        assert "not applied" in refused
+        assert "ducking.db (how much the sources go down) must be 1 to 20 dB, got 40" in refused
+        assert FILTER_NAME in obs.filters["Music"]
+
+        obs.stop_server()  # OBS closed: the change waits for it, and the line says so
+        assert wait_until(lambda: not sink.connection.connected)
+        path.write_text(json.dumps({"ducking": {"sources": []}}))
+        assert reload_config(args, manager, sink)
+        assert "ducking: changes in OBS once it is connected" in capsys.readouterr().out
+        obs.start_server()
+        manager.add_message("back")
+        assert manager.wait_until_idle(20)
+        assert obs.filters["Music"] == {"My gain": {"db": -2.0}}
+    finally:
+        manager.stop()
+        sink.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import itertools
 import json
 import logging
@@ -14,10 +15,12 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tts_core.config import TTSConfig
+from tts_core.config.ducking import ATTACK_MS_RANGE, DB_RANGE, RELEASE_MS_RANGE, DuckingConfig
 from tts_core.connectors.running import build_connectors
 from tts_core.domain.events import Event
 from tts_core.domain.log_text import loggable
@@ -25,9 +28,10 @@ from tts_core.engines.auto_engine import who_speaks
 from tts_core.engines.chain import engine_from_config
 from tts_core.ingest.translator import StreamerBotIntegration
 from tts_core.listener.server import ListenerServer
-from tts_core.obs.ducking import DEFAULT_ATTACK_MS, DEFAULT_DEPTH_DB, DEFAULT_RELEASE_MS, Ducking
+from tts_core.obs.ducking import Ducking
+from tts_core.obs.remote.sink import RemoteObsSink
 from tts_core.runtime.manager import TTSQueueManager
-from tts_core.sinks import SINK_NAMES, create_sink
+from tts_core.sinks import SINK_NAMES, Sink, create_sink
 
 DEFAULT_URL = "ws://127.0.0.1:8765/"
 TOKEN_ENV = "OBS_TTS_TOKEN"
@@ -59,11 +63,16 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                      help="local: OBS reads the clip files; http: clips are served to OBS on another PC")
     obs.add_argument("--clip-port", type=int, default=0, help="port of the clip server in http mode")
     obs.add_argument("--public-host", help="this machine's address as OBS sees it (http mode)")
-    obs.add_argument("--duck", action="append", default=[], metavar="SOURCE",
-                     help="lower this OBS source while TTS speaks (repeat for more; see docs/obs.md)")
-    obs.add_argument("--duck-db", type=int, default=DEFAULT_DEPTH_DB, help="by how many dB (1-20)")
-    obs.add_argument("--duck-attack-ms", type=int, default=DEFAULT_ATTACK_MS, help="attack in ms (1-500)")
-    obs.add_argument("--duck-release-ms", type=int, default=DEFAULT_RELEASE_MS, help="release in ms (1-1000)")
+    # docs/obs.md, "Ducking": each flag given overrides the config file's section ``ducking``
+    obs.add_argument("--duck", action="append", metavar="SOURCE",
+                     help="lower this OBS source while TTS speaks (repeat for more; replaces the config's "
+                          "ducking.sources; --duck '' turns ducking off)")
+    obs.add_argument("--duck-db", type=_in_range(DB_RANGE),
+                     help="by how many dB (1-20; default: ducking.db, 12)")
+    obs.add_argument("--duck-attack-ms", type=_in_range(ATTACK_MS_RANGE),
+                     help="attack in ms (1-500; default: ducking.attack_ms, 5)")
+    obs.add_argument("--duck-release-ms", type=_in_range(RELEASE_MS_RANGE),
+                     help="release in ms (1-1000; default: ducking.release_ms, 60)")
     serve.set_defaults(func=run_serve)
 
     send = sub.add_parser("send", help="send one JSON frame to a running listener and print the reply")
@@ -79,8 +88,49 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 # -- serve ---------------------------------------------------------------------------------
 
 
-def build_serve_config(args: argparse.Namespace) -> TTSConfig:
-    config = TTSConfig.load(args.config) if args.config else TTSConfig()
+def _in_range(bounds: tuple[int, int]) -> Callable[[str], int]:
+    """An argparse type: a whole number within ``bounds``."""
+    def number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+        if not bounds[0] <= value <= bounds[1]:
+            raise argparse.ArgumentTypeError(f"must be {bounds[0]} to {bounds[1]}, got {value}")
+        return value
+
+    return number
+
+
+# config key of the section ``ducking`` -> (argparse dest, the flag)
+DUCKING_FLAGS = {"sources": ("duck", "--duck"), "db": ("duck_db", "--duck-db"),
+                 "attack_ms": ("duck_attack_ms", "--duck-attack-ms"),
+                 "release_ms": ("duck_release_ms", "--duck-release-ms")}
+
+
+def ducking_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``ducking`` keys given on the command line: each overrides the config file's
+    (``--duck`` given at all replaces the whole list; ``--duck ''`` alone: an empty list)."""
+    given = {key: getattr(args, dest, None) for key, (dest, _) in DUCKING_FLAGS.items()}
+    if given["sources"] is not None:
+        given["sources"] = [name for name in given["sources"] if name.strip()]
+    return {key: value for key, value in given.items() if value is not None}
+
+
+def overridden_ducking(args: argparse.Namespace, section: DuckingConfig) -> list[str]:
+    """The flags whose value differs from the config file's ``section`` (they win)."""
+    return [DUCKING_FLAGS[key][1] for key, value in ducking_flags(args).items()
+            if getattr(section, key) != value]
+
+
+def read_config_file(args: argparse.Namespace) -> TTSConfig:
+    return TTSConfig.load(args.config) if args.config else TTSConfig()
+
+
+def build_serve_config(args: argparse.Namespace, config: TTSConfig | None = None) -> TTSConfig:
+    """The config file (or ``config``, read from it) with the command line's flags on top."""
+    config = config or read_config_file(args)
+    config.ducking = dataclasses.replace(config.ducking, **ducking_flags(args))
     listener = config.listener
     listener.host = args.host or listener.host
     listener.port = listener.port if args.port is None else args.port
@@ -92,24 +142,37 @@ def build_serve_config(args: argparse.Namespace) -> TTSConfig:
     return config
 
 
-def obs_sink_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The RemoteObsSink options from the --obs-* flags (only for --sink obs)."""
+def obs_sink_options(args: argparse.Namespace, config: TTSConfig) -> dict[str, Any]:
+    """The RemoteObsSink options from the --obs-* flags and ``config.ducking`` (only for --sink obs)."""
     if args.sink != "obs":
         return {}
     return {
         "host": args.obs_host, "port": args.obs_port, "media_source": args.media_source,
         "caption_source": args.caption_source, "mode": args.obs_mode, "clip_port": args.clip_port,
-        "public_host": args.public_host,
-        "ducking": Ducking(tuple(args.duck), args.duck_db, args.duck_attack_ms, args.duck_release_ms),
+        "public_host": args.public_host, "ducking": Ducking.from_config(config.ducking),
     }
+
+
+def ducking_line(config: TTSConfig, sink: Sink) -> str:
+    """What serve says at start about ducking ("" when it is off)."""
+    ducking = Ducking.from_config(config.ducking)
+    if not ducking.sources:
+        return ""
+    names = ", ".join(repr(name) for name in ducking.sources)
+    if not isinstance(sink, RemoteObsSink):
+        return f"ducking of {names} is off: it needs --sink obs"
+    return (f"ducking {names} by {ducking.depth_db} dB while TTS speaks (attack {ducking.attack_ms} ms, "
+            f"release {ducking.release_ms} ms; our filters go on once OBS is connected)")
 
 
 def run_serve(args: argparse.Namespace) -> int:
     config = build_serve_config(args)
     engine_cfg = config.engine
     engine = engine_from_config(config)  # engine.name, its fallback engines and the clip cache
-    sink = create_sink(args.sink, args.out, **obs_sink_options(args))
+    sink = create_sink(args.sink, args.out, **obs_sink_options(args, config))
     manager = TTSQueueManager(config, engine=engine, sink=sink)
+    if isinstance(sink, RemoteObsSink):
+        manager.settings.add(sink)  # its ducking follows the config, like every other setting
     integration = StreamerBotIntegration(manager)
     listener = ListenerServer(manager, integration)
     connectors = build_connectors(manager, integration)  # each runs while its settings say enabled
@@ -127,6 +190,8 @@ def run_serve(args: argparse.Namespace) -> int:
               f"{who_speaks(engine_cfg.chain)}, "
               f"sink {args.sink}"
               f"{', token required' if config.listener.token else ''}; Ctrl+C stops", flush=True)
+        if line := ducking_line(config, sink):
+            print(f"obs-tts serve: {line}", flush=True)
         for connector in connectors:
             connector.start()
             if connector.settings.enabled:
@@ -135,7 +200,7 @@ def run_serve(args: argparse.Namespace) -> int:
         while not stop.wait(0.2):
             if reload.is_set():
                 reload.clear()
-                reload_config(args, manager)
+                reload_config(args, manager, sink)
     except KeyboardInterrupt:
         pass
     finally:
@@ -153,12 +218,15 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def reload_config(args: argparse.Namespace, manager: TTSQueueManager) -> bool:
+def reload_config(args: argparse.Namespace, manager: TTSQueueManager, sink: Sink | None = None) -> bool:
     """SIGHUP: read the config file again (with the same command-line flags) and apply it
-    live; on any error the previous configuration keeps running. One line says which."""
+    live; on any error the previous configuration keeps running. One line says which,
+    and what the OBS sink did with ``ducking`` (its filters change in OBS at once)."""
     source = args.config or "the command line"
     try:
-        config = build_serve_config(args)
+        file_config = read_config_file(args)
+        overridden = overridden_ducking(args, file_config.ducking)
+        config = build_serve_config(args, file_config)
         moved = (config.listener.host, config.listener.port) != (manager.config.listener.host,
                                                                   manager.config.listener.port)
         manager.reconfigure(config)
@@ -167,10 +235,16 @@ def reload_config(args: argparse.Namespace, manager: TTSQueueManager) -> bool:
         print(f"obs-tts serve: config {source} not applied, the previous configuration keeps running: {exc}",
               flush=True)
         return False
-    note = " (the listener address changes at the next start)" if moved else ""
-    note += "".join(f"; {line}" for line in manager.alerts.refused)  # the other settings applied
+    notes = [" (the listener address changes at the next start)"] if moved else []
+    notes += [f"; {line}" for line in manager.alerts.refused]  # the other settings applied
+    if overridden:
+        notes.append(f"; {', '.join(overridden)} on the command line override the file's ducking")
+    if isinstance(sink, RemoteObsSink):
+        notes += [f"; {sink.ducking.note}"] if sink.ducking.note else []
+    elif config.ducking.sources:
+        notes.append("; ducking needs --sink obs")
     log.info("config %s applied", source)
-    print(f"obs-tts serve: config {source} applied{note}", flush=True)
+    print(f"obs-tts serve: config {source} applied{''.join(notes)}", flush=True)
     return True
 
 

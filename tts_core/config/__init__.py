@@ -31,6 +31,7 @@ from tts_core.config.checks import (
     did_you_mean,
     section_kwargs,
 )
+from tts_core.config.ducking import DuckingConfig
 from tts_core.config.legacy import LEGACY_MODERATION_KEYS, legacy_moderation_keys
 from tts_core.config.loudness import LoudnessConfig
 from tts_core.config.sections import (
@@ -57,6 +58,7 @@ __all__ = [
     "AlertsConfig",
     "ConfigError",
     "ConnectorsConfig",
+    "DuckingConfig",
     "EngineConfig",
     "ListenerConfig",
     "LoudnessConfig",
@@ -90,6 +92,7 @@ class TTSConfig:
       hold_seconds: delay before a message may play (moderators can remove it).
       replay_keep: how many played clips are kept for replay.
       loudness: every voice equally loud (section ``loudness``, tts_core.config.loudness).
+      ducking: OBS sources lowered while TTS speaks (section ``ducking``, tts_core.config.ducking).
     """
 
     max_queue_size: int = 1000
@@ -114,6 +117,7 @@ class TTSConfig:
     connectors: ConnectorsConfig = field(default_factory=ConnectorsConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     loudness: LoudnessConfig = field(default_factory=LoudnessConfig)
+    ducking: DuckingConfig = field(default_factory=DuckingConfig)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -146,6 +150,7 @@ class TTSConfig:
         self.connectors.validate()
         self.alerts.validate()
         self.loudness.validate()
+        self.ducking.validate()
 
     # -- JSON -------------------------------------------------------------------
 
@@ -156,7 +161,7 @@ class TTSConfig:
             raise ConfigError(f"config must be a JSON object, got {type(data).__name__}")
         sections = {"tts_queue", "engine", "streamer_bot", "listener", "moderation", "voices", "connectors",
                     "alerts",
-                    "loudness"}
+                    "loudness", "ducking"}
         for key in data:
             if key not in sections:
                 raise ConfigError(f"unknown config section {key!r}{did_you_mean(key, sections)}; "
@@ -167,7 +172,7 @@ class TTSConfig:
         kwargs = section_kwargs(cls, queue, "tts_queue", skip={"engine", "streamer_bot", "listener",
                                                                           "moderation", "voices",
                                                                           "connectors", "alerts",
-                    "loudness"})
+                    "loudness", "ducking"})
         streamer_bot, moderation = legacy_moderation_keys(data.get("streamer_bot", {}),
                                                           data.get("moderation", {}))
         kwargs["engine"] = build_section(EngineConfig, data.get("engine", {}), "engine")
@@ -178,6 +183,7 @@ class TTSConfig:
         kwargs["connectors"] = ConnectorsConfig.from_dict(data.get("connectors", {}))
         kwargs["alerts"] = AlertsConfig.from_dict(data.get("alerts", {}))
         kwargs["loudness"] = build_section(LoudnessConfig, data.get("loudness", {}), "loudness")
+        kwargs["ducking"] = build_section(DuckingConfig, data.get("ducking", {}), "ducking")
         return cls(**kwargs)
 
     def to_dict(self) -> dict[str, Any]:
@@ -194,6 +200,7 @@ class TTSConfig:
             "connectors": asdict(self.connectors),
             "alerts": self.alerts.to_dict(),
             "loudness": asdict(self.loudness),
+            "ducking": asdict(self.ducking),
         }
 
     @classmethod

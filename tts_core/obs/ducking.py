@@ -19,21 +19,23 @@ lowers it more, and silence (no clip) leaves it untouched.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from tts_core.config.ducking import (
+    DEFAULT_ATTACK_MS,
+    DEFAULT_DB,
+    DEFAULT_RELEASE_MS,
+    DuckingConfig,
+    check_numbers,
+)
 
 FILTER_NAME = "TTS ducking (OBS TTS Queue)"
 FILTER_KIND = "compressor_filter"
 SPEECH_LEVEL_DB = -38.0  # peak envelope (dBFS) the TTS speech stays above while speaking
 RATIO = 32.0  # OBS's maximum: the gain follows the sidechain almost dB for dB
 MIN_THRESHOLD_DB = -60.0  # OBS's range for the Compressor's threshold
-DEPTH_RANGE_DB = (1, 20)  # 20 dB puts the threshold at -58.6 dB (OBS's lowest: -60)
-ATTACK_RANGE_MS = (1, 500)  # OBS's ranges for attack and release
-RELEASE_RANGE_MS = (1, 1000)
-DEFAULT_DEPTH_DB = 12
-DEFAULT_ATTACK_MS = 5
-DEFAULT_RELEASE_MS = 60
 # OBS 29's Compressor defaults: what a filter has for a key obs-websocket leaves out
 COMPRESSOR_DEFAULTS = {"ratio": 10.0, "threshold": -18.0, "attack_time": 6, "release_time": 60,
                        "output_gain": 0.0, "sidechain_source": ""}
@@ -44,29 +46,22 @@ FLOAT_TOLERANCE = 0.01
 class Ducking:
     """What the streamer chose: ``sources`` to lower (names; empty: ducking is off),
     ``depth_db`` (at least this much while speech is at SPEECH_LEVEL_DB or louder),
-    ``attack_ms`` (how fast they go down), ``release_ms`` (how fast they come back)."""
+    ``attack_ms`` (how fast they go down), ``release_ms`` (how fast they come back).
+    The ranges and defaults are the config section's (tts_core/config/ducking.py)."""
 
     sources: tuple[str, ...] = ()
-    depth_db: int = DEFAULT_DEPTH_DB
+    depth_db: int = DEFAULT_DB
     attack_ms: int = DEFAULT_ATTACK_MS
     release_ms: int = DEFAULT_RELEASE_MS
 
     def __post_init__(self) -> None:
-        for name, value, (low, high) in (("depth_db", self.depth_db, DEPTH_RANGE_DB),
-                                         ("attack_ms", self.attack_ms, ATTACK_RANGE_MS),
-                                         ("release_ms", self.release_ms, RELEASE_RANGE_MS)):
-            if not low <= value <= high:
-                raise ValueError(f"ducking {name} must be between {low} and {high}, got {value}")
+        check_numbers(self.depth_db, self.attack_ms, self.release_ms)
 
     @classmethod
-    def clamped(cls, sources: Iterable[str], depth_db: float, attack_ms: float, release_ms: float) -> Ducking:
-        """From panel values (kept inside OBS's ranges); ``sources`` without blanks or repeats."""
-        def clamp(value: float, bounds: tuple[int, int]) -> int:
-            return int(min(max(round(value), bounds[0]), bounds[1]))
-
-        names = tuple(dict.fromkeys(s.strip() for s in sources if s.strip()))
-        return cls(names, clamp(depth_db, DEPTH_RANGE_DB), clamp(attack_ms, ATTACK_RANGE_MS),
-                   clamp(release_ms, RELEASE_RANGE_MS))
+    def from_config(cls, section: DuckingConfig) -> Ducking:
+        """From the config section ``ducking`` (the file, ``serve``'s flags, the OBS panel)."""
+        return cls(tuple(dict.fromkeys(section.chosen_sources())), section.db, section.attack_ms,
+                   section.release_ms)
 
     @property
     def threshold_db(self) -> float:
@@ -148,3 +143,48 @@ def missing_sources(ducking: Ducking, existing: Iterable[str]) -> list[str]:
     """The chosen sources OBS does not have (renamed or deleted), for the status."""
     present = set(existing)
     return [s for s in ducking.sources if s not in present]
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What one look-and-change did: ``changes`` made, ``ducked`` (the sources that carry
+    our filter now), ``missing`` (chosen sources OBS does not have)."""
+
+    changes: tuple[FilterChange, ...]
+    ducked: tuple[str, ...]
+    missing: tuple[str, ...]
+
+    def summary(self) -> str:
+        """One line for the streamer: what changed in OBS, and what could not be lowered."""
+        done = [describe(change) for change in self.changes] or ["OBS's filters already matched"]
+        if self.missing:
+            done.append(f"OBS has no source {', '.join(repr(m) for m in self.missing)} to lower")
+        return "; ".join(done)
+
+
+def describe(change: FilterChange) -> str:
+    """A change in the streamer's words (the log lines, the reload's reply)."""
+    if isinstance(change, RemoveFilter):
+        return f"removed our filter from {change.source!r}"
+    verb = "added our filter to" if isinstance(change, AddFilter) else "updated our filter on"
+    s = change.settings
+    return (f"{verb} {change.source!r} ({s['threshold']} dB threshold, attack {s['attack_time']} ms, "
+            f"release {s['release_time']} ms, sidechain {s['sidechain_source']!r})")
+
+
+Look = Callable[[], tuple[Mapping[str, Mapping[str, Any] | None], list[str]]]
+
+
+def make_obs_match(ducking: Ducking, sidechain: str, look: Look,
+                   carry_out: Callable[[FilterChange], None]) -> Applied:
+    """The one look-and-change both sides share (in OBS: obspython; ``serve``: obs-websocket):
+    ``look()`` returns (source name -> our filter's settings, every source's name), then
+    ``carry_out`` makes each of ``plan``'s changes."""
+    ours, existing = look()
+    changes = plan(ducking, sidechain, ours, existing)
+    for change in changes:
+        carry_out(change)
+    removed = {c.source for c in changes if isinstance(c, RemoveFilter)}
+    added = {c.source for c in changes if isinstance(c, AddFilter)}
+    ducked = sorted((set(ours) - removed) | added, key=str.casefold)
+    return Applied(tuple(changes), tuple(ducked), tuple(missing_sources(ducking, existing)))

@@ -24,7 +24,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tts_core.domain.audio import Clip
 from tts_core.domain.message import TTSMessage
@@ -47,7 +47,11 @@ from tts_core.obs.remote.clipserver import LocalClips, ServedClips
 from tts_core.obs.remote.connection import DEFAULT_TIMEOUT_SECONDS, ObsConnection, ObsConnectionSettings
 from tts_core.obs.remote.ducking import RemoteDucking
 from tts_core.obs.remote.media_source import RemoteMediaSource
+from tts_core.runtime.settings import Prepared
 from tts_core.sinks.base import Sink, SinkUnavailable
+
+if TYPE_CHECKING:
+    from tts_core.config import TTSConfig
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +91,7 @@ class RemoteObsSink(Sink):
         self._ended_file: tuple[str, float] | None = None  # the clip that just ended (file, when)
         self._ended_by_event = False  # ... and OBS's MediaInputPlaybackEnded said so
         # docs/obs.md, "Ducking": our Compressor on the chosen sources, the media source as sidechain
-        self.ducking = RemoteDucking(connection, media_source.name, ducking) if ducking and ducking.sources \
-            else None
+        self.ducking = RemoteDucking(connection, media_source.name, ducking)
         connection.on_event(self._on_event)
         connection.on_lost(lambda _reason: self._wake.set())
 
@@ -139,11 +142,14 @@ class RemoteObsSink(Sink):
         self._keep_ducking()
         return None
 
+    def prepare_config(self, config: TTSConfig) -> Prepared:
+        """Its part of ``manager.reconfigure`` (``obs-tts serve`` registers the sink): the
+        ``ducking`` section, carried out in OBS at once (``ducking.note`` says how)."""
+        return self.ducking.prepare_config(config)
+
     def _keep_ducking(self) -> None:
         """Our ducking filters on this connection (a no-op once applied); a refusal is
         logged, never a reason to hold the queue."""
-        if self.ducking is None:
-            return
         try:
             self.ducking.ensure()
         except ObsRequestFailed as exc:
@@ -301,10 +307,9 @@ class RemoteObsSink(Sink):
             pass  # OBS away: the caption is set again with the next clip
 
     def close(self) -> None:
-        if self.ducking is not None:
-            try:
-                self.ducking.remove_all()  # the streamer's OBS keeps none of our filters
-            except (ObsConnectionError, ObsRequestFailed) as exc:
-                log.warning("ducking: could not remove our filters from OBS: %s", exc)
+        try:
+            self.ducking.remove_all()  # the streamer's OBS keeps none of our filters
+        except (ObsConnectionError, ObsRequestFailed) as exc:
+            log.warning("ducking: could not remove our filters from OBS: %s", exc)
         self.connection.close()
         self.clips.close()

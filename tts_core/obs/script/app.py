@@ -20,13 +20,15 @@ from tts_core.config import TTSConfig
 from tts_core.domain.message import MessagePriority, MessageState
 from tts_core.engines import ENGINES, create_engine
 from tts_core.ingest.translator import StreamerBotIntegration
+from tts_core.obs.ducking import Ducking
 from tts_core.obs.script.api import ObsApi
-from tts_core.obs.script.ducking import DuckingKeeper, ducking_from_settings
+from tts_core.obs.script.ducking import DuckingKeeper
 from tts_core.obs.script.media_source import MediaSourceKeeper
 from tts_core.obs.script.pump import Pump
 from tts_core.obs.script.settings import (
     Changes,
     config_from_settings,
+    ducking_section,
     normalize,
     plan_changes,
 )
@@ -73,7 +75,7 @@ class ObsTTSApp:
         self.sink = ObsMediaSink(api, pump, self.media_source, self.applied["caption_source"],
                                  has_next=self._next_clip_ready)
         self.ducking = DuckingKeeper(api, lambda: self.media_source.name)  # docs/obs.md, "Ducking"
-        self.ducking.want(ducking_from_settings(self.applied))
+        self.ducking.want(Ducking.from_config(ducking_section(self.applied)))  # before the queue starts
         pump.on_tick(self._duck_tick)
         self.integration: StreamerBotIntegration | None = None
         self.listener: Any = None
@@ -169,6 +171,8 @@ class ObsTTSApp:
         try:
             manager = TTSQueueManager(config, engine=self.engine, sink=self.sink)
             self.integration = StreamerBotIntegration(manager)
+            manager.settings.add(self.ducking)  # the section ``ducking`` changes with the rest
+            self.ducking.want(Ducking.from_config(config.ducking))
             if self.start_state["paused"]:  # before start: nothing from the journal plays
                 manager.pause()
             if self.start_state["disabled"]:
@@ -256,7 +260,6 @@ class ObsTTSApp:
 
     def _apply(self, values: dict[str, Any]) -> None:
         """Apply what changed between the applied settings and ``values``."""
-        self.ducking.want(ducking_from_settings(values))  # OBS's filters: whatever else is refused
         changes = plan_changes(self.applied, values)
         try:
             config = config_from_settings(values, base=self.manager.config if self.manager else None)

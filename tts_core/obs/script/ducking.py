@@ -11,25 +11,25 @@ reference taken here is released before the call returns.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from tts_core.obs.ducking import (
-    DEFAULT_ATTACK_MS,
-    DEFAULT_DEPTH_DB,
-    DEFAULT_RELEASE_MS,
     FILTER_KIND,
     FILTER_NAME,
-    AddFilter,
     Ducking,
     FilterChange,
     RemoveFilter,
     UpdateFilter,
-    missing_sources,
-    parse_sources,
-    plan,
+    describe,
+    make_obs_match,
 )
 from tts_core.obs.script.api import ObsApi
+from tts_core.runtime.settings import Prepared
+
+if TYPE_CHECKING:
+    from tts_core.config import TTSConfig
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,12 @@ class DuckingKeeper:
             self.wanted = ducking
             self._changed = True
 
+    def prepare_config(self, config: TTSConfig) -> Prepared:
+        """Its part of ``manager.reconfigure``: the section ``ducking`` (the panel's Ducking
+        group, tts_core/obs/script/settings.py), used from the next frame on."""
+        wanted = Ducking.from_config(config.ducking)
+        return Prepared(lambda: self.want(wanted))
+
     def status_line(self) -> str:
         """One line for the panel's status ("" when ducking is off)."""
         if not self.wanted.sources:
@@ -90,26 +96,16 @@ class DuckingKeeper:
 
     def apply(self, ducking: Ducking, sidechain: str) -> list[FilterChange]:
         """Make OBS match ``ducking``; returns the changes made."""
-        ours, existing = self._look()
-        changes = plan(ducking, sidechain, ours, existing)
-        for change in changes:
-            self._carry_out(change)
-        self.missing = missing_sources(ducking, existing)
-        removed = {c.source for c in changes if isinstance(c, RemoveFilter)}
-        added = [c.source for c in changes if isinstance(c, AddFilter)]
-        self.ducked = sorted((set(ours) - removed) | set(added), key=str.casefold)
-        return changes
+        applied = make_obs_match(ducking, sidechain, self._look, self._carry_out)
+        self.missing = list(applied.missing)
+        self.ducked = list(applied.ducked)
+        return list(applied.changes)
 
     # -- OBS's UI thread --------------------------------------------------------------------------
 
     def remove_all(self) -> int:
         """Remove our filter from every source (script unload); returns how many."""
-        ours, existing = self._look()
-        changes = plan(Ducking(), "", ours, existing)
-        for change in changes:
-            self._carry_out(change)
-        self.ducked = []
-        return len(changes)
+        return len(self.apply(Ducking(), ""))
 
     # -- obspython -----------------------------------------------------------------------------
 
@@ -123,15 +119,22 @@ class DuckingKeeper:
             for src in sources or []:
                 name = str(obs.obs_source_get_name(src))
                 names.append(name)
-                found = obs.obs_source_get_filter_by_name(src, FILTER_NAME)
-                if found is not None:
-                    try:
+                with self._our_filter(src) as found:
+                    if found is not None:
                         ours[name] = self._settings_of(found)
-                    finally:
-                        obs.obs_source_release(found)
         finally:
             obs.source_list_release(sources)
         return ours, names
+
+    @contextmanager
+    def _our_filter(self, src: Any) -> Iterator[Any]:
+        """Our filter on the source ``src`` (None: it has none), released afterwards."""
+        found = self.obs.obs_source_get_filter_by_name(src, FILTER_NAME)
+        try:
+            yield found
+        finally:
+            if found is not None:
+                self.obs.obs_source_release(found)
 
     def _settings_of(self, filter_source: Any) -> dict[str, Any]:
         obs = self.obs
@@ -151,41 +154,31 @@ class DuckingKeeper:
         with self.api.source(change.source) as src:
             if src is None:
                 return
-            if isinstance(change, RemoveFilter):
-                found = obs.obs_source_get_filter_by_name(src, FILTER_NAME)
-                if found is not None:
-                    obs.obs_source_filter_remove(src, found)
-                    obs.obs_source_release(found)
-                    log.info("ducking: removed filter %r from %r", FILTER_NAME, change.source)
+            if isinstance(change, (RemoveFilter, UpdateFilter)):
+                with self._our_filter(src) as found:
+                    if found is None:
+                        return
+                    if isinstance(change, RemoveFilter):
+                        obs.obs_source_filter_remove(src, found)
+                    else:
+                        data = _data(obs, change.settings)
+                        try:
+                            obs.obs_source_update(found, data)
+                        finally:
+                            obs.obs_data_release(data)
+                log.info("ducking: %s", describe(change))
                 return
             data = _data(obs, change.settings)
-            try:
-                if isinstance(change, UpdateFilter):
-                    found = obs.obs_source_get_filter_by_name(src, FILTER_NAME)
-                    if found is not None:
-                        obs.obs_source_update(found, data)
-                        obs.obs_source_release(found)
-                        log.info("ducking: updated filter %r on %r", FILTER_NAME, change.source)
-                    return
-                # as OBS's Filters dialog does
+            try:  # as OBS's Filters dialog does
                 created = obs.obs_source_create(FILTER_KIND, FILTER_NAME, data, None)
-                if created is None:
-                    log.warning("ducking: OBS could not create a Compressor filter for %r", change.source)
-                    return
-                obs.obs_source_filter_add(src, created)
-                obs.obs_source_release(created)
-                log.info("ducking: added filter %r to %r (%s dB threshold, sidechain %r)", FILTER_NAME,
-                         change.source, change.settings["threshold"], change.settings["sidechain_source"])
             finally:
                 obs.obs_data_release(data)
-
-
-def ducking_from_settings(values: Mapping[str, Any]) -> Ducking:
-    """The Ducking group's settings (tts_core/obs/script/settings.py, DUCKING_SETTINGS)."""
-    return Ducking.clamped(parse_sources(str(values.get("ducking_sources", ""))),
-                           values.get("ducking_db", DEFAULT_DEPTH_DB),
-                           values.get("ducking_attack_ms", DEFAULT_ATTACK_MS),
-                           values.get("ducking_release_ms", DEFAULT_RELEASE_MS))
+            if created is None:
+                log.warning("ducking: OBS could not create a Compressor filter for %r", change.source)
+                return
+            obs.obs_source_filter_add(src, created)
+            obs.obs_source_release(created)
+            log.info("ducking: %s", describe(change))
 
 
 def audio_source_names(api: ObsApi, excluding: str = "") -> list[str]:

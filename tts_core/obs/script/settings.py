@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tts_core.config import DEFAULT_PRIORITIES, EVENT_TYPES, ConfigError, EngineConfig, TTSConfig
-from tts_core.obs.ducking import DEFAULT_ATTACK_MS, DEFAULT_DEPTH_DB, DEFAULT_RELEASE_MS
+from tts_core.config.ducking import DEFAULT_ATTACK_MS, DEFAULT_DB, DEFAULT_RELEASE_MS, DuckingConfig
+from tts_core.obs.ducking import parse_sources
 from tts_core.obs.script.alert_settings import ALERT_SETTINGS, apply_alert_settings
 
 DEFAULT_MEDIA_SOURCE = "TTS Audio"
@@ -118,10 +119,10 @@ CONNECTION_SETTINGS: tuple[Setting, ...] = (
     Setting("streamlabs_reward_titles", str, ""),  # comma- or line-separated Cloudbot loyalty store items
 )
 
-# The Ducking group (tts_core/obs/ducking.py, docs/obs.md, "Ducking"): sources lowered while TTS speaks.
+# The Ducking group (docs/obs.md, "Ducking"): the config section ``ducking`` (``ducking_section``).
 DUCKING_SETTINGS: tuple[Setting, ...] = (
     Setting("ducking_sources", str, ""),  # source names, one per line; "" = off
-    Setting("ducking_db", int, DEFAULT_DEPTH_DB),
+    Setting("ducking_db", int, DEFAULT_DB),
     Setting("ducking_attack_ms", int, DEFAULT_ATTACK_MS),
     Setting("ducking_release_ms", int, DEFAULT_RELEASE_MS),
 )
@@ -165,7 +166,7 @@ RESTART_KEYS = frozenset({"rate_limit_per_minute", "max_concurrent_workers", "ma
                           "pause_between_clips_ms"})
 SINK_KEYS = frozenset({"media_source", "caption_source"})
 RELOAD_KEYS = frozenset({"packages_dir"})
-DUCKING_KEYS = frozenset(s.key for s in DUCKING_SETTINGS)  # applied by the script's DuckingKeeper
+DUCKING_KEYS = frozenset(s.key for s in DUCKING_SETTINGS)  # config.ducking: the script's DuckingKeeper
 
 
 def normalize(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -211,6 +212,7 @@ def config_from_settings(values: Mapping[str, Any], base: TTSConfig | None = Non
     _apply_moderation(v, config)
     _apply_connections(v, config)
     apply_alert_settings(v, config)
+    config.ducking = ducking_section(v)
     listener = config.listener
     listener.host = v["listener_host"] or "127.0.0.1"
     listener.port = v["listener_port"]
@@ -220,6 +222,13 @@ def config_from_settings(values: Mapping[str, Any], base: TTSConfig | None = Non
     except ConfigError as exc:
         raise ConfigError(str(exc).replace("tts_queue.", "").replace("streamer_bot.", "")) from None
     return config
+
+
+def ducking_section(values: Mapping[str, Any]) -> DuckingConfig:
+    """The Ducking group -> the config section ``ducking`` (the numbers kept in range)."""
+    v = normalize(values)
+    return DuckingConfig.clamped(parse_sources(v["ducking_sources"]), v["ducking_db"], v["ducking_attack_ms"],
+                                 v["ducking_release_ms"])
 
 
 def _apply_moderation(v: Mapping[str, Any], config: TTSConfig) -> None:
