@@ -71,6 +71,11 @@ class Measured:
 
 
 def event_gaps(events: list[RecordedEvent]) -> list[float]:
+    import os
+    if os.environ.get('TTS_GAP_PROFILE'):
+        with open(os.environ['TTS_GAP_PROFILE'], 'a') as f:
+            for e in events:
+                f.write(f'{e.t:.6f} OBS.{e.name}\n')
     return [(b.t - a.t) * 1000 for a, b in itertools.pairwise(events)
             if a.name.endswith("Ended") and b.name.endswith("Started")]
 
