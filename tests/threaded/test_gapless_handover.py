@@ -11,8 +11,10 @@ clip if it may, as the OBS sinks do on the frame that sees the end).
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from doubles import EventLog, ToneEngine, assert_accounting, wait_until
@@ -206,3 +208,43 @@ def test_clear_in_the_last_moments_drops_the_cued_message_too(make_manager) -> N
     assert sorted(e["message_id"] for e in log.named("dropped")) == sorted(ids[1:])
     stats = assert_accounting(manager)
     assert stats["played"] == 1 and stats["dropped"] == 2 and stats["pending"] == 0
+
+
+def test_the_remote_sink_sets_the_next_clip_before_the_end_is_recorded(make_manager, tmp_path) -> None:
+    from test_obs_remote import MEDIA, FakeObs  # the loopback obs-websocket server
+
+    from tts_core.obs.remote.sink import RemoteObsSink
+
+    fake = FakeObs(clip_s=0.4)  # each clip "plays" 0.4 s: the next is cued 0.25 s before its end
+    posted: dict[str, float] = {}  # message id -> when OBS got its SetInputSettings (wall clock)
+    answer = fake.handle
+
+    def handle(ws: Any, kind: str, data: dict[str, Any]) -> Any:
+        if kind == "SetInputSettings" and data.get("inputName") == MEDIA:
+            posted.setdefault(Path(data["inputSettings"]["local_file"]).stem, time.time())
+        return answer(ws, kind, data)
+
+    fake.handle = handle  # type: ignore[method-assign]
+    sink = RemoteObsSink.from_options(port=fake.port, media_source=MEDIA, timeout=2.0)
+    try:
+        manager = make_manager(TTSConfig(rate_limit_per_minute=0, pause_between_clips_ms=0),
+                               engine=ToneEngine(400), sink=sink)
+        log = EventLog()
+        manager.subscribe(log)
+        manager.pause()
+        manager.start()
+        ids = [manager.add_message(f"message {i}", MessagePriority.NORMAL) for i in range(3)]
+        assert wait_until(lambda: all(q["state"] == "ready" for q in manager.get_queue(10)), WAIT_SECONDS)
+        manager.resume()
+        assert manager.wait_until_idle(30)
+        log.wait_for("playback_finished", ids[-1])  # delivered by the event thread
+        finished = {e["message_id"]: e["ts"] for e in log.named("playback_finished")}
+        for before, after in itertools.pairwise(ids):
+            assert posted[after] <= finished[before]  # set in OBS before the player recorded the end
+        assert [(e["event"], e["message_id"]) for e in log.events if e["event"].startswith("playback")] == \
+            [(kind, i) for i in ids for kind in ("playback_started", "playback_finished")]
+        stats = assert_accounting(manager)
+        assert stats["played"] == 3 and stats["failed"] == 0 and stats["in_flight"] == 0
+    finally:
+        sink.close()
+        fake.stop_server()
