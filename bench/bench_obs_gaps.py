@@ -20,11 +20,14 @@ Set-ups (messages arriving all at once; the engines' first clips ready before pl
     service (tests/fakes) that waits 800 ms before each clip's audio;
   * remote, 800 ms: the remote sink, engine = an 800 ms sleep, then a 700 ms tone.
 Target (issue 17): at most one video frame (33.3 ms) at the median and the 95th percentile.
-Run: .venv/bin/python bench/bench_obs_gaps.py  (needs obs-studio, xvfb, espeak-ng, ffmpeg)
+Run: .venv/bin/python bench/bench_obs_gaps.py  (needs obs-studio, xvfb, espeak-ng, ffmpeg);
+``--only script-espeak,remote-espeak`` runs some set-ups (script-espeak, remote-espeak,
+script-azure, remote-slow); ``--runs N`` runs each N times (one row per run).
 """
 
 from __future__ import annotations
 
+import argparse
 import io
 import itertools
 import math
@@ -68,6 +71,11 @@ class Measured:
 
 
 def event_gaps(events: list[RecordedEvent]) -> list[float]:
+    import os
+    if os.environ.get('TTS_GAP_PROFILE'):
+        with open(os.environ['TTS_GAP_PROFILE'], 'a') as f:
+            for e in events:
+                f.write(f'{e.t:.6f} OBS.{e.name}\n')
     return [(b.t - a.t) * 1000 for a, b in itertools.pairwise(events)
             if a.name.endswith("Ended") and b.name.endswith("Started")]
 
@@ -195,17 +203,31 @@ def figures(values: list[float] | None) -> list[str]:
     return [f"{median(values):.1f}", f"{percentile(values, 95):.1f}", f"{max(values):.1f}"]
 
 
+SETUPS = {
+    "script-espeak": ("script, espeak", lambda: espeak_gaps("script")),
+    "remote-espeak": ("remote, espeak", lambda: espeak_gaps("remote-local")),
+    "script-azure": ("script, Azure 800 ms (loopback)", script_slow_gaps),
+    "remote-slow": ("remote, 800 ms engine", remote_slow_gaps),
+}
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description="gap between back-to-back clips in real OBS")
+    parser.add_argument("--only", default=",".join(SETUPS),
+                        help=f"comma-separated set-ups, of: {', '.join(SETUPS)} (default: all)")
+    parser.add_argument("--runs", type=int, default=1, help="runs of each set-up, one row each")
+    args = parser.parse_args()
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in SETUPS]
+    if unknown:
+        parser.error(f"unknown set-up(s) {', '.join(unknown)}; expected some of {', '.join(SETUPS)}")
     rows = []
-    for label, measure in (
-        ("script, espeak", lambda: espeak_gaps("script")),
-        ("remote, espeak", lambda: espeak_gaps("remote-local")),
-        ("script, Azure 800 ms (loopback)", script_slow_gaps),
-        ("remote, 800 ms engine", remote_slow_gaps),
-    ):
-        m = measure()
-        within = sum(1 for g in m.events if g <= FRAME_MS)
-        rows.append([label, *figures(m.events), f"{within}/{len(m.events)}", *figures(m.audible), m.note])
+    for _ in range(args.runs):
+        for name in chosen:
+            label, measure = SETUPS[name]
+            m = measure()
+            within = sum(1 for g in m.events if g <= FRAME_MS)
+            rows.append([label, *figures(m.events), f"{within}/{len(m.events)}", *figures(m.audible), m.note])
     table(f"Real OBS, 30 fps, no pause: gap from one clip's end to the next one's start, ms "
           f"(events: MediaInputPlaybackEnded -> next Started; recording: silence between tone clips). "
           f"Target: median and p95 <= {FRAME_MS:.1f} ms (one frame)",

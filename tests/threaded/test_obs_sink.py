@@ -24,7 +24,7 @@ from tts_core.obs.script.api import TTS_OUTPUT_CHANNEL, ObsApi
 from tts_core.obs.script.media_source import CHECK_SETUP_SECONDS, MediaSourceKeeper
 from tts_core.obs.script.pump import Job, Pump
 from tts_core.obs.script.sink import ObsMediaSink
-from tts_core.sinks.base import SinkUnavailable
+from tts_core.sinks.base import Cue, SinkUnavailable
 
 MEDIA = "TTS Audio"
 WAIT_SECONDS = 5.0  # only ever waited this long when a test fails
@@ -92,16 +92,18 @@ class Play:
     """``sink.play`` on its own thread, as the manager's player calls it; returns once
     that thread has handed the clip to the pump."""
 
-    def __init__(self, rig: Rig, clip: Clip, username: str | None = None) -> None:
+    def __init__(self, rig: Rig, clip: Clip, username: str | None = None,
+                 message: TTSMessage | None = None) -> None:
         self.stop = threading.Event()
         self.done = threading.Event()
         self.error: BaseException | None = None
         stem = clip.path.stem if clip.path else ""
-        message = TTSMessage(f"text of {stem}", MessagePriority.NORMAL, 1, username=username)
+        playing = message or TTSMessage(f"text of {stem}", MessagePriority.NORMAL, 1, username=username)
         posted = rig.pump.posts + 1
-        self.thread = threading.Thread(target=self._run, args=(rig.sink, clip, message), daemon=True)
+        self.thread = threading.Thread(target=self._run, args=(rig.sink, clip, playing), daemon=True)
         self.thread.start()
-        assert rig.pump.wait_posts(posted) or self.done.is_set()
+        if message is None:  # (a cued clip the sink started posts nothing)
+            assert rig.pump.wait_posts(posted) or self.done.is_set()
 
     def _run(self, sink: ObsMediaSink, clip: Clip, message: TTSMessage) -> None:
         try:
@@ -255,28 +257,91 @@ def test_the_frame_that_sees_the_end_starts_the_next_clip(tmp_path: Path,
     assert rig.sink.handoffs and rig.sink.handoffs[-1] < 0.5
 
 
-def test_play_returns_just_before_the_end_and_the_next_clip_starts_on_the_frame_of_the_end(
+class CuePlayer:
+    """The player's side of a cue: ``next_up`` hands over ``clip`` (once) as the next message."""
+
+    def __init__(self, rig: Rig, clip: Clip) -> None:
+        self.cue = Cue(clip, TTSMessage("text of next", MessagePriority.NORMAL, 2), threading.Event())
+        self.asked = threading.Event()
+        rig.sink.next_up = self.next_up
+
+    def next_up(self) -> Cue | None:
+        if self.asked.is_set():
+            return None
+        self.asked.set()
+        return self.cue
+
+
+def test_the_next_clip_is_cued_before_the_end_and_starts_on_the_frame_that_sees_the_end(
         tmp_path: Path) -> None:
     rig = Rig(tmp_path)  # has_next says nothing is ready: no hand-off wait can help here
     a, b = rig.clip("a", ms=1000), rig.clip("b")
+    player = CuePlayer(rig, b)
     first = Play(rig, a)
     rig.step(2)  # a is posted, then seen playing
-    rig.later(1.0 - 2 * sink_module.RELEASE_AHEAD_SECONDS)
+    rig.later(1.0 - 2 * sink_module.CUE_AHEAD_SECONDS)
     rig.step()
-    assert not first.done.is_set()  # still more than RELEASE_AHEAD_SECONDS to go
-    rig.later(sink_module.RELEASE_AHEAD_SECONDS + 0.01)
+    assert not player.asked.is_set()  # too early to ask
+    rig.later(sink_module.CUE_AHEAD_SECONDS + 0.01)
+    posts = rig.pump.posts
     rig.step()
-    assert first.finished() and first.error is None  # returned while a still plays
-    assert rig.source().state == "playing" and rig.source().plays == [str(a.path)]
-    second = Play(rig, b)  # the player hands b over at once; it waits for a's end
+    assert player.asked.wait(WAIT_SECONDS) and rig.pump.wait_posts(posts + 1)  # the cue is posted
     rig.step(2)
+    assert not first.done.is_set()  # play() returns at the end, not before
     assert rig.source().plays == [str(a.path)]  # a is not cut
     rig.obs.finish(MEDIA)
     rig.step()  # the frame that sees a's end sets b
     assert rig.source().plays == [str(a.path), str(b.path)]
-    assert not rig.sink.handoffs  # no waiting on OBS's graphics thread
+    assert player.cue.decision.started and not rig.sink.handoffs  # no waiting on OBS's graphics thread
+    assert first.finished() and first.error is None
+    second = Play(rig, b, message=player.cue.message)  # the player records a's end, then plays b: adopted
     rig.end()
     assert second.finished() and second.error is None
+    assert rig.source().plays == [str(a.path), str(b.path)]  # b was set once
+
+
+def test_a_skip_before_the_end_cuts_only_the_clip_playing_and_the_cued_one_follows(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    a, b = rig.clip("a", ms=1000), rig.clip("b")
+    player = CuePlayer(rig, b)
+    first = Play(rig, a)
+    rig.step(2)
+    rig.later(1.0 - sink_module.CUE_AHEAD_SECONDS / 2)
+    posts = rig.pump.posts
+    rig.step()
+    assert player.asked.wait(WAIT_SECONDS) and rig.pump.wait_posts(posts + 1)
+    rig.step()  # the cue waits beside a
+    first.stop.set()  # Skip in a's last frames
+    assert first.finished()
+    rig.step(2)  # the stop is carried out; OBS says "stopped", then "ended"
+    assert ("stop", MEDIA) in rig.obs.log and rig.source().plays == [str(a.path)]
+    rig.obs.finish(MEDIA)
+    rig.step()  # the frame that sees a's end starts b
+    assert rig.source().plays == [str(a.path), str(b.path)] and rig.source().state == "playing"
+    second = Play(rig, b, message=player.cue.message)
+    rig.step(2)
+    assert not second.done.is_set()  # b is not cut: it plays to its end
+    rig.obs.finish(MEDIA)
+    rig.step()
+    assert second.finished() and second.error is None
+
+
+def test_a_withdrawn_cue_never_starts(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    a, b = rig.clip("a", ms=1000), rig.clip("b")
+    player = CuePlayer(rig, b)
+    first = Play(rig, a)
+    rig.step(2)
+    rig.later(1.0)
+    posts = rig.pump.posts
+    rig.step()
+    assert player.asked.wait(WAIT_SECONDS) and rig.pump.wait_posts(posts + 1)
+    rig.step()
+    assert player.cue.decision.withdraw()  # e.g. the streamer pauses the queue in a's last frames
+    rig.obs.finish(MEDIA)
+    rig.step(2)
+    assert first.finished() and rig.source().plays == [str(a.path)]  # b did not start
+    assert not player.cue.decision.claim()
 
 
 def test_a_clip_paused_in_obs_is_not_released_early(tmp_path: Path) -> None:

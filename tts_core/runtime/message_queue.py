@@ -3,6 +3,12 @@
 One lock and one condition guard everything; workers and the player wait on it.
 Playback order: highest priority first, then arrival (``seq``). Messages that are
 held (hold time or moderator approval) wait aside and join the order when released.
+
+The upcoming message: near the end of a clip the player takes the next one out early
+(``take_upcoming``) so the sink can start it the moment the clip ends. Until the sink
+starts it, it still counts as next in line: a pause, a Clear or Remove that names it, or
+a message that must play before it withdraws it (``StartDecision``) and it is back in
+the order (or dropped) as if it had never been taken.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from collections.abc import Callable, Iterator
 
 from tts_core.domain.counters import Counters
 from tts_core.domain.message import MessagePriority, MessageState, TTSMessage
+from tts_core.sinks.base import StartDecision
 
 PRIORITIES_HIGH_TO_LOW = sorted(MessagePriority, reverse=True)
 _FIFO_BUCKET = MessagePriority.NORMAL
@@ -43,6 +50,8 @@ class MessageQueue:
         self.counters = counters or Counters()
         self.lookahead = lookahead
         self.playing: TTSMessage | None = None
+        self.upcoming: TTSMessage | None = None  # taken to start right after ``playing``
+        self._upcoming_start: StartDecision | None = None
         # One lock; separate conditions so that adding a message wakes one worker, not
         # every worker and the player (which only cares when a clip becomes ready).
         self.cond = threading.Condition(threading.Lock())
@@ -113,6 +122,13 @@ class MessageQueue:
         else:
             bucket[msg.id] = msg
         self._eligible += 1
+        if self.upcoming is not None and self._plays_before(msg, self.upcoming):
+            self._withdraw_upcoming()
+
+    def _plays_before(self, msg: TTSMessage, other: TTSMessage) -> bool:
+        if self.by_priority and msg.priority != other.priority:
+            return msg.priority > other.priority
+        return msg.seq < other.seq
 
     def _position_below(self, msg: TTSMessage, limit: int) -> bool:
         """Whether ``msg`` is among the first ``limit`` messages of the order (O(priorities))."""
@@ -134,7 +150,7 @@ class MessageQueue:
             self.cond.notify_all()
 
     def _is_idle(self) -> bool:
-        return not self._ending and self.playing is None and len(self) == 0
+        return not self._ending and self.playing is None and self.upcoming is None and len(self) == 0
 
     def _eviction_victim(self, priority: MessagePriority) -> TTSMessage | None:
         if not self.by_priority:
@@ -258,6 +274,54 @@ class MessageQueue:
                 self._play.wait(min(remaining, self._next_wakeup()))
             return None
 
+    # -- the upcoming message (see the module's docstring) --------------------------
+
+    def take_upcoming(self, start: StartDecision) -> TTSMessage | None:
+        """Take the head of the order out now if its clip is ready (never waits; None
+        when paused or not ready); ``start`` decides whether the sink starts it."""
+        with self.cond:
+            if self.closed or self.paused or self.upcoming is not None:
+                return None
+            self._release_due(time.monotonic())
+            head = self._head()
+            if head is None or head.state is not MessageState.READY:
+                return None
+            self._detach(head)
+            head.state = MessageState.PLAYING
+            self.upcoming, self._upcoming_start = head, start
+            self._work.notify()  # the look-ahead window moved on by one
+            return head
+
+    def settle_upcoming(self, msg: TTSMessage) -> bool:
+        """After the playing clip ended: True if the sink started ``msg`` (it is now the
+        one playing); False if it was withdrawn (back in the order, or dropped)."""
+        with self.cond:
+            if self.upcoming is not msg:
+                return False  # withdrawn already
+            if self._withdraw_upcoming():
+                return False
+            self.upcoming, self._upcoming_start = None, None
+            self.playing = msg
+            return True
+
+    def withdraw_upcoming(self) -> None:
+        """Put the upcoming message back in the order unless the sink started it."""
+        with self.cond:
+            self._withdraw_upcoming()
+
+    def _withdraw_upcoming(self, dropped: bool = False) -> bool:
+        msg, start = self.upcoming, self._upcoming_start
+        if msg is None or start is None or not start.withdraw():
+            return False
+        self.upcoming, self._upcoming_start = None, None
+        if dropped:
+            msg.state = MessageState.DROPPED
+        else:
+            msg.state = MessageState.READY
+            self._insert(msg)
+            self._wake_all()
+        return True
+
     # -- state changes from workers -----------------------------------------------
 
     def mark_ready(self, msg: TTSMessage, clip: object) -> bool:
@@ -283,6 +347,11 @@ class MessageQueue:
     def finish(self, msg: TTSMessage, state: MessageState) -> bool:
         """Remove a pending message with a final state; False if it was not pending."""
         with self.cond:
+            if msg is self.upcoming and self._withdraw_upcoming(dropped=True):
+                msg.state = state
+                self.counters.add(state.value)
+                self._wake_all()
+                return True
             if msg.state.is_final or msg.state is MessageState.PLAYING:
                 return False
             if not self._detach(msg):
@@ -345,7 +414,7 @@ class MessageQueue:
             out = self.counters.snapshot()
             out["pending"] = len(self)
             out["held"] = len(self._held)
-            out["in_flight"] = 1 if self.playing is not None else 0
+            out["in_flight"] = (self.playing is not None) + (self.upcoming is not None)
             return out
 
     @contextlib.contextmanager
@@ -383,8 +452,9 @@ class MessageQueue:
             msg = self._held.get(msg_id)
             if msg is not None:
                 return msg
-            if self.playing is not None and self.playing.id == msg_id:
-                return self.playing
+            for busy in (self.playing, self.upcoming):
+                if busy is not None and busy.id == msg_id:
+                    return busy
             for bucket in self._buckets.values():
                 msg = bucket.get(msg_id)
                 if msg is not None:
@@ -395,6 +465,9 @@ class MessageQueue:
         """Take every pending message out (state DROPPED); return them in order."""
         with self.cond:
             removed = list(self._in_order()) + sorted(self._held.values(), key=lambda m: m.seq)
+            upcoming = self.upcoming
+            if upcoming is not None and self._withdraw_upcoming(dropped=True):
+                removed.insert(0, upcoming)
             for bucket in self._buckets.values():
                 bucket.clear()
             self._held.clear()
@@ -413,6 +486,9 @@ class MessageQueue:
             for msg in removed:
                 self._detach(msg)
                 msg.state = MessageState.DROPPED
+            upcoming = self.upcoming
+            if upcoming is not None and predicate(upcoming) and self._withdraw_upcoming(dropped=True):
+                removed.insert(0, upcoming)
             if removed:
                 self.counters.add("dropped", len(removed))
                 self._wake_all()
@@ -451,11 +527,14 @@ class MessageQueue:
     def set_paused(self, paused: bool) -> None:
         with self.cond:
             self.paused = paused
+            if paused:
+                self._withdraw_upcoming()
             self._wake_all()
 
     def close(self) -> None:
         with self.cond:
             self.closed = True
+            self._withdraw_upcoming()
             self._wake_all()
 
     def reopen(self) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from tts_core.domain.audio import Clip
 from tts_core.domain.message import TTSMessage
 from tts_core.runtime.message_queue import MessageQueue
-from tts_core.sinks.base import Sink, SinkUnavailable
+from tts_core.sinks.base import Cue, Sink, SinkUnavailable, StartDecision
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,14 @@ class Player:
     """Parameters: ``queue``, ``sink`` (replaceable between clips: ``use_sink``),
     ``on_started(msg)``, ``on_ended(msg, skipped, error, played_ms)``,
     ``pause_between_ms`` (``apply_settings``), ``alert_for(msg)`` (the message's alert
-    clip or None; see ``_play_slot``)."""
+    clip or None; see ``_play_slot``).
+
+    Gapless hand-over: a sink that ``cues_next`` asks ``next_up`` near the end of a clip;
+    the player takes the next message out early (``MessageQueue.take_upcoming``) and hands
+    its clip over as a ``Cue``, which the sink starts the moment the playing clip ends.
+    The player still records that end first and the next start after it (events, stats,
+    journal in that order); a pause, Clear, Remove or a message that must play first
+    withdraws the cue until the sink starts it; Skip cuts the clip that is heard."""
 
     def __init__(
         self,
@@ -49,6 +56,13 @@ class Player:
         self._waiting_since = 0.0
         self._retry_in = SINK_RETRY_FIRST_SECONDS
         self._lost_in_play = False  # the last loss came from play(), not from the probe
+        self._cue: Cue | None = None  # the next message, handed to the sink before this clip's end
+        self._slot_cue: Cue | None = None  # an alert's speech, for the sink to ask for
+        self._install(sink)
+
+    def _install(self, sink: Sink) -> None:
+        if sink.cues_next:
+            sink.next_up = self._next_up
 
     def apply_settings(self, pause_between_ms: int) -> None:
         """Wait ``pause_between_ms`` between clips, from the next clip on."""
@@ -57,6 +71,7 @@ class Player:
     def use_sink(self, sink: Sink) -> None:
         """Play through ``sink`` from the next clip on."""
         self.sink = sink
+        self._install(sink)
 
     def start(self) -> None:
         self._stopping.clear()
@@ -65,6 +80,7 @@ class Player:
 
     def stop(self, timeout: float) -> None:
         self._stopping.set()
+        self.queue.withdraw_upcoming()
         self.skip()
         if self._thread is not None:
             self._thread.join(timeout)
@@ -80,6 +96,10 @@ class Player:
     def skip(self) -> TTSMessage | None:
         """Cut the clip that is playing; returns its message, or None if silent."""
         with self._lock:
+            cue = self._cue
+            if cue is not None and cue.decision.started:  # the sink started it: that one is heard
+                cue.stop.set()
+                return cue.message
             if self._current is None:
                 return None
             msg, stop = self._current
@@ -107,21 +127,48 @@ class Player:
             msg = self.queue.take_next_to_play(TAKE_WAIT_SECONDS)
             if msg is None:
                 continue
-            try:
-                self._play(msg)
-            except Exception:
-                log.exception("player: unexpected error around message %s", msg.id)
+            self._guarded_play(msg, threading.Event(), cued=False)
+            while self._cue is not None:  # handed to the sink before that clip's end
+                cue, self._cue = self._cue, None
+                if not self.queue.settle_upcoming(cue.message):
+                    break  # withdrawn (pause, Clear, Remove, a message before it): not started
+                self._guarded_play(cue.message, cue.stop, cued=True)
             if self.pause_between_ms and not self._stopping.is_set():
                 self._stopping.wait(self.pause_between_ms / 1000.0)
 
-    def _play(self, msg: TTSMessage) -> None:
-        stop = threading.Event()
+    def _guarded_play(self, msg: TTSMessage, stop: threading.Event, cued: bool) -> None:
+        try:
+            self._play(msg, stop, cued)
+        except Exception:
+            log.exception("player: unexpected error around message %s", msg.id)
+
+    def _next_up(self) -> Cue | None:
+        """Asked by a sink that ``cues_next``, on this thread inside ``play``, near the end
+        of a clip: the clip to start the moment it ends, or None."""
+        if self._slot_cue is not None:  # the alert's speech
+            cue, self._slot_cue = self._slot_cue, None
+            return cue
+        if self._cue is not None or self._in_alert or self.pause_between_ms or self._stopping.is_set():
+            return None
+        start = StartDecision()
+        msg = self.queue.take_upcoming(start)
+        if msg is None:
+            return None
+        msg.alert = self._alert_of(msg)
+        first = msg.alert or (msg.clip if _says_something(msg) else None)
+        self._cue = Cue(first, msg, threading.Event(), start)
+        return self._cue
+
+    def _play(self, msg: TTSMessage, stop: threading.Event, cued: bool) -> None:
         with self._lock:
             self._current = (msg, stop)
+        if self._stopping.is_set():
+            stop.set()  # started by the sink as the player stopped: cut, and it plays again next start
         started = time.monotonic()
         error = away = None
         try:
-            msg.alert = self._alert_of(msg)
+            if not cued:
+                msg.alert = self._alert_of(msg)
             self.on_started(msg)
             self._play_slot(msg, stop)
         except SinkUnavailable as exc:  # the player is away, not the clip at fault
@@ -162,7 +209,7 @@ class Player:
         a skip during the alert skips both. An alert-only message has a 0 ms speech clip."""
         alert = msg.alert
         speech = msg.clip
-        says_something = bool(msg.text or speech.duration_ms)  # an alert-only message says nothing
+        says_something = _says_something(msg)
         if alert is None:
             if says_something:
                 self.sink.play(speech, msg, stop)
@@ -170,12 +217,20 @@ class Player:
         # True until the slot ends (not only until the alert ends): a sink that asks at the
         # alert's end must hear yes even if this thread has not handed the speech over yet.
         self.speech_follows = says_something
+        speech_cue = Cue(speech, msg, stop) if says_something else None
+        self._slot_cue, self._in_alert = speech_cue, True
         try:
             self.sink.play(alert, msg, stop)
+            self._in_alert = False
             if says_something and not stop.is_set():
                 self.sink.play(speech, msg, stop)
         finally:
-            self.speech_follows = False
+            self.speech_follows = self._in_alert = False
+            self._slot_cue = None
+            if speech_cue is not None:
+                speech_cue.decision.withdraw()  # never started later by itself
+
+    _in_alert = False  # an alert plays: the next message is cued after its speech
 
     # -- the sink going away and coming back ----------------------------------------
 
@@ -211,3 +266,7 @@ class Player:
                      self.sink.label, time.monotonic() - self._waiting_since)
             self.waiting_for_sink = None
             self._retry_in = SINK_RETRY_FIRST_SECONDS
+
+
+def _says_something(msg: TTSMessage) -> bool:
+    return bool(msg.text or msg.clip.duration_ms)  # an alert-only message says nothing

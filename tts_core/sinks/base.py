@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from tts_core.domain.audio import Clip
 from tts_core.domain.message import TTSMessage
@@ -16,6 +18,45 @@ class SinkUnavailable(RuntimeError):
     start) once the sink is back. The text says why, in the streamer's words."""
 
 
+class StartDecision:
+    """Whether a cued clip starts: decided once, without ever blocking the thread that
+    starts it. ``claim`` (the sink, at the end of the playing clip; never waits) and
+    ``withdraw`` (the player or the queue: pause, Clear, Remove, a message that must play
+    first) race for one lock; whoever takes it first decides."""
+
+    def __init__(self) -> None:
+        self._decided = threading.Lock()
+        self._withdrawing = threading.Lock()  # withdrawers only: the claiming thread never waits
+        self.withdrawn = False
+        self.started = False
+
+    def claim(self) -> bool:
+        """True: start the clip now (it was not withdrawn, and now never will be)."""
+        if self._decided.acquire(blocking=False):
+            self.started = True
+        return self.started
+
+    def withdraw(self) -> bool:
+        """True: the clip will never start (withdrawn now or before); False: it was claimed."""
+        with self._withdrawing:
+            if not self.withdrawn and self._decided.acquire(blocking=False):
+                self.withdrawn = True
+            return self.withdrawn
+
+
+@dataclass(eq=False)
+class Cue:
+    """The clip that starts the moment the playing one ends: ``clip`` of ``message``,
+    cut by ``stop`` (never started once ``stop`` is set). The player hands it to a sink
+    that ``cues_next`` while the current clip still plays; the player records the current
+    clip's end and the cued one's start afterwards, in that order."""
+
+    clip: Clip | None
+    message: TTSMessage
+    stop: threading.Event
+    decision: StartDecision = field(default_factory=StartDecision)
+
+
 class Sink(ABC):
     """Plays one clip at a time; every sink subclasses it.
 
@@ -25,6 +66,11 @@ class Sink(ABC):
     """
 
     name: str = "sink"
+    # A sink that can start a cued clip the moment the playing one ends sets cues_next;
+    # the player then sets next_up, which play() calls (on the player thread) near the
+    # clip's end: the Cue to start right after it, or None (nothing ready yet: ask again).
+    cues_next: bool = False
+    next_up: Callable[[], Cue | None] | None = None
 
     @property
     def label(self) -> str:

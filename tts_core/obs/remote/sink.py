@@ -48,7 +48,7 @@ from tts_core.obs.remote.connection import DEFAULT_TIMEOUT_SECONDS, ObsConnectio
 from tts_core.obs.remote.ducking import RemoteDucking
 from tts_core.obs.remote.media_source import RemoteMediaSource
 from tts_core.runtime.settings import Prepared
-from tts_core.sinks.base import Sink, SinkUnavailable
+from tts_core.sinks.base import Cue, Sink, SinkUnavailable
 
 if TYPE_CHECKING:
     from tts_core.config import TTSConfig
@@ -64,6 +64,7 @@ QUICK_POLL_SECONDS = 0.1  # ... and this often while clearing, stopping or about
 QUICK_PHASES = (Phase.NEW, Phase.CLEARING, Phase.STOPPING)
 RESOURCE_NOT_FOUND = 600  # obs-websocket's RequestStatus for a source that does not exist
 TRUST_ENDED_SECONDS = 2.0  # the next clip within this of the previous one's end: posted without a look
+CUE_AHEAD_SECONDS = 0.25  # ask the player for the next clip this long before a clip's end
 
 
 class RemoteObsSink(Sink):
@@ -75,6 +76,7 @@ class RemoteObsSink(Sink):
 
     name = "obs"
     label = "OBS"
+    cues_next = True
 
     def __init__(self, connection: ObsConnection, media_source: RemoteMediaSource,
                  clips: LocalClips | None = None, caption_source: str = "",
@@ -90,6 +92,10 @@ class RemoteObsSink(Sink):
         self._wake = threading.Event()
         self._ended_file: tuple[str, float] | None = None  # the clip that just ended (file, when)
         self._ended_by_event = False  # ... and OBS's MediaInputPlaybackEnded said so
+        # the player's next clip, posted the moment OBS said the playing one ended (Cue, its
+        # clip state, where OBS reads it, or what went wrong posting it)
+        self._cue: Cue | None = None
+        self._cue_started: tuple[Cue, ClipOnSource | Exception, str | None] | None = None
         # docs/obs.md, "Ducking": our Compressor on the chosen sources, the media source as sidechain
         self.ducking = RemoteDucking(connection, media_source.name, ducking)
         connection.on_event(self._on_event)
@@ -173,25 +179,79 @@ class RemoteObsSink(Sink):
         if clip.path is None:
             raise ValueError(f"clip of {message.id} has no file")
         location = None
+        adopted = self._adopt(clip, message)
         try:
+            if adopted is not None:  # posted already, when the previous clip ended
+                state, location = adopted
+                if isinstance(state, Exception):
+                    raise state
+                self._play(state, message, stop, posted=True)
+                return
             self.source.ensure()
             self._keep_ducking()
-            # an alert sound plays right before its message's speech: its own served name
-            name = message.id if clip is message.clip else f"{message.id}-alert"
-            location = self.clips.location(clip.path, name)
+            location = self.clips.location(clip.path, self._served_name(clip, message))
             self._play(ClipOnSource(self.source.name, location, clip.duration_ms / 1000.0,
                                     self.clip_timeouts), message, stop)
         except ObsConnectionError as exc:
             raise SinkUnavailable(self.connection.away or str(exc)) from None
         finally:
-            if self.caption_source and self.connection.connected:
-                self._set_caption("")
+            if self.caption_source and self.connection.connected and self._cue_started is None:
+                self._set_caption("")  # (a clip posted already shows its own caption)
             if location is not None:
                 self.clips.release(location)
 
-    def _play(self, clip: ClipOnSource, message: TTSMessage, stop: threading.Event) -> None:
+    @staticmethod
+    def _served_name(clip: Clip, message: TTSMessage) -> str:
+        # an alert sound plays right before its message's speech: its own served name
+        return message.id if clip is message.clip else f"{message.id}-alert"
+
+    def _adopt(self, clip: Clip, message: TTSMessage) -> tuple[ClipOnSource | Exception, str | None] | None:
+        """The clip state of ``clip`` if it was posted when the previous clip ended; a cue
+        that was not posted never is."""
+        self._cue = None
+        started, self._cue_started = self._cue_started, None
+        if started is None:
+            return None
+        cue, state, location = started
+        if cue.clip is clip and cue.message is message:
+            return state, location
+        if location is not None:
+            self.clips.release(location)
+        return None
+
+    def _ask_next(self, clip: ClipOnSource, now: float) -> None:
+        """Near the clip's end: the player's next clip, to post the moment this one ends."""
+        if self._cue is None and self.next_up is not None and clip.ends_within(CUE_AHEAD_SECONDS, now):
+            self._cue = self.next_up()
+
+    def _post_cue(self, ended_file: str) -> None:
+        """OBS's event said our clip ended and nothing started since: post the cued clip now,
+        before the player records that end (it adopts this one next)."""
+        cue, self._cue = self._cue, None
+        if cue is None or cue.clip is None or cue.clip.path is None or cue.stop.is_set() \
+                or not cue.decision.claim():
+            return
+        location = None
+        try:
+            location = self.clips.location(cue.clip.path, self._served_name(cue.clip, cue.message))
+            state = ClipOnSource(self.source.name, location, cue.clip.duration_ms / 1000.0,
+                                 self.clip_timeouts)
+            for action in state.observe(SourceStatus("ended", ended_file), self.clock()):
+                if isinstance(action, Post):
+                    self._post(action, cue.message)
+            self._cue_started = (cue, state, location)
+        except Exception as exc:  # noqa: BLE001 - raised by that clip's play()
+            self._cue_started = (cue, exc, location)
+
+    def _play(self, clip: ClipOnSource, message: TTSMessage, stop: threading.Event,
+              posted: bool = False) -> None:
         """Drive ``clip`` (the shared clip state machine) with obs-websocket: its events,
-        GetMediaInputStatus looks, and the Post/Stop/Finish actions it asks for."""
+        GetMediaInputStatus looks, and the Post/Stop/Finish actions it asks for;
+        ``posted``: set on the source already (``_post_cue``)."""
+        if posted:
+            self._ended_file = None
+            self._follow(clip, message, stop, [])
+            return
         started_since = False  # a clip started on the source since our previous one ended
         while not self._media_events.empty():  # events of an earlier clip
             started_since |= self._media_events.get_nowait()[0] == "Started"
@@ -208,7 +268,10 @@ class RemoteObsSink(Sink):
                 # OBS sent MediaInputPlaybackEnded for our previous clip a moment before its
                 # media state says so: that clip is over, not a foreign one to stop.
                 first = SourceStatus("ended", first.file, 0, first.active)
-        actions = clip.observe(first, self.clock())
+        self._follow(clip, message, stop, clip.observe(first, self.clock()))
+
+    def _follow(self, clip: ClipOnSource, message: TTSMessage, stop: threading.Event,
+                actions: list[Post | Stop | Finish]) -> None:
         next_look = self.clock() + QUICK_POLL_SECONDS
         stopping = False
         ended_at: float | None = None  # when OBS's MediaInputPlaybackEnded came
@@ -220,7 +283,10 @@ class RemoteObsSink(Sink):
                 elif isinstance(action, Stop):
                     self._stop()
                 else:
-                    self._finished(action, clip.file, message, None if started_after_end else ended_at)
+                    trusted = None if started_after_end else ended_at
+                    self._finished(action, clip.file, message, trusted)
+                    if action.phase is Phase.ENDED and trusted is not None:
+                        self._post_cue(clip.file)
                     return
             self._wake.wait(WAIT_SLICE_SECONDS)
             self._wake.clear()
@@ -238,6 +304,7 @@ class RemoteObsSink(Sink):
                     ended_at = at if ending else ended_at
                     actions += ending
             now = self.clock()
+            self._ask_next(clip, now)
             if stop.is_set() and not stopping:
                 stopping = True
                 actions += clip.stop(now)

@@ -14,17 +14,16 @@ Which media source, and keeping it right (in the mix, hidden in the scenes, its
 settings, re-created when deleted), is ``MediaSourceKeeper``'s job; a clip cut because
 its source was deleted raises ``SinkUnavailable`` and plays again from the start.
 
-Gap between clips: ``play`` returns ``RELEASE_AHEAD_SECONDS`` before the clip's end
-(by its length, counted from the frame that saw it start) while the clip plays on, so
-the player hands the next clip over while this one still plays; it waits as pending and
-the frame that sees the end starts it, with no thread hand-over between the end and
-the start. If the next clip was not there yet (e.g. still being synthesized), the frame
-that sees the end waits up to ``HANDOFF_WAIT_SECONDS`` (GIL released) when ``has_next()``
-says the player has it ready, so it still starts on that frame instead of the next one.
-The price, kept to two frames: the clip's ``playback_finished`` and the next one's
-``playback_started`` are published up to ``RELEASE_AHEAD_SECONDS`` early (captions start
-their first word that much early), and a skip in the last ``RELEASE_AHEAD_SECONDS`` of a
-clip reaches the next message.
+Gap between clips: ``CUE_AHEAD_SECONDS`` before the clip's end (by its length, counted
+from the frame that saw it start), ``play`` asks the player for the next clip
+(``next_up``, a ``Cue``) and posts it; it waits beside the playing clip, and the frame
+that sees the end starts it (``StartDecision.claim``: never waits), with no thread
+hand-over between the end and the start. ``play`` itself returns at the end, so the
+player records it (``playback_finished``) before the next clip's ``playback_started``,
+and a Skip before the end cuts only the clip playing. If there was no cue (e.g. the next
+clip was still being synthesized), the frame that sees the end waits up to
+``HANDOFF_WAIT_SECONDS`` (GIL released) when ``has_next()`` says the player has it ready,
+so it still starts on that frame instead of the next one.
 """
 
 from __future__ import annotations
@@ -43,18 +42,19 @@ from tts_core.obs.clip_state import Stop as StopMedia
 from tts_core.obs.script.api import ObsApi
 from tts_core.obs.script.media_source import MediaSourceKeeper
 from tts_core.obs.script.pump import Pump
-from tts_core.sinks.base import Sink, SinkUnavailable
+from tts_core.sinks.base import Cue, Sink, SinkUnavailable
 
 log = logging.getLogger(__name__)
 
 WAIT_SLICE_SECONDS = 0.05  # how often play() looks at the skip flag
 HANDOFF_WAIT_SECONDS = 0.002  # at a clip's end, wait this long for the next clip's start
-# play() returns this long before the clip's end, so the next clip waits ready for the
-# frame that sees the end: two frames at 30 fps, enough for the player's hand-over between
-# two clips, little enough that the events (and captions) are not noticeably early and a
-# late Skip rarely reaches the next message. When the hand-over takes longer, the frame
-# at the end waits HANDOFF_WAIT_SECONDS as before.
-RELEASE_AHEAD_SECONDS = 0.06
+# play() asks for the next clip this long before the clip's end. OBS says "ended" up to
+# 0.1 s before the end counted from the frame that saw the clip start (it hands a clip's
+# last audio to the mix ahead of time); the player then needs a few ms, and its cue a
+# frame. Until the sink starts it, a cued message can still be withdrawn (pause, Clear, ...).
+CUE_AHEAD_SECONDS = 0.25
+CUE_POLL_SECONDS = 0.01  # near the end, ask again this often while the player has nothing ready
+OK_ENDS = (Phase.ENDED, Phase.STOPPED, Phase.TIMED_OUT)  # a cued clip starts after these
 HANDOFFS_KEPT = 100
 
 
@@ -67,6 +67,8 @@ class _Playback:
     clip: ClipOnSource
     caption: str
     released: threading.Event = field(default_factory=threading.Event)  # play() may return
+    near_end: threading.Event = field(default_factory=threading.Event)  # time to cue the next clip
+    wake: threading.Event = field(default_factory=threading.Event)  # play() looks again
     phase: Phase | None = None
     error: str | None = None
 
@@ -74,6 +76,7 @@ class _Playback:
         if not self.released.is_set():
             self.phase, self.error = phase, error
             self.released.set()
+            self.wake.set()
 
 
 class ObsMediaSink(Sink):
@@ -85,6 +88,7 @@ class ObsMediaSink(Sink):
 
     name = "obs"
     label = "OBS"
+    cues_next = True
 
     def __init__(self, api: ObsApi, pump: Pump, media_source: MediaSourceKeeper, caption_source: str = "",
                  has_next: Callable[[], bool] = nothing_next, timeouts: ClipTimeouts = TIMEOUTS,
@@ -98,6 +102,8 @@ class ObsMediaSink(Sink):
         self.clock = clock
         self._armed: _Playback | None = None  # on the source now (graphics thread only)
         self._pending: _Playback | None = None  # waits for the source to be free or ready
+        self._next: tuple[Cue, _Playback] | None = None  # cued: starts when the armed clip ends
+        self._cued: tuple[Cue, _Playback] | None = None  # the same, as the player thread knows it
         self._posted_tick = -1  # the frame whose tick last set a file (OBS applies it after)
         self._detached = False
         self._ticks = 0
@@ -112,20 +118,55 @@ class ObsMediaSink(Sink):
     def play(self, clip: Clip, message: TTSMessage, stop: threading.Event) -> None:
         if clip.path is None:
             raise ValueError(f"clip of {message.id} has no file")
-        if self.source.away:
-            raise SinkUnavailable(self.source.away)
-        tracker = ClipOnSource(self.source.name, str(clip.path), clip.duration_ms / 1000.0, self.timeouts)
-        playback = _Playback(tracker, caption_text(message) if self.caption_source else "")
-        self.pump.post(lambda: self._start(playback))
-        self._handoff.set()
-        while not playback.released.wait(WAIT_SLICE_SECONDS):
+        playback = self._adopt(clip, message)
+        if playback is None:
+            if self.source.away:
+                raise SinkUnavailable(self.source.away)
+            playback = self._playback(clip, message)
+            self.pump.post(lambda: self._start(playback))
+            self._handoff.set()
+        cued = False
+        while True:
+            playback.wake.clear()
+            if playback.released.is_set():
+                break
             if stop.is_set():  # skip, or the manager stops (then this clip plays again next start)
                 self.pump.post(lambda: self._stop(playback))
                 break
+            asking = playback.near_end.is_set() and not cued and self.next_up is not None
+            if asking and self.next_up is not None:
+                cue = self.next_up()
+                if cue is not None:
+                    cued = True
+                    self._cue(cue)
+            playback.wake.wait(CUE_POLL_SECONDS if asking and not cued else WAIT_SLICE_SECONDS)
         if playback.phase is Phase.UNAVAILABLE:
             raise SinkUnavailable(playback.error or f"media source {self.source.name!r} is not available")
         if playback.phase is Phase.FAILED:
             raise RuntimeError(playback.error)
+
+    def _playback(self, clip: Clip, message: TTSMessage) -> _Playback:
+        tracker = ClipOnSource(self.source.name, str(clip.path), clip.duration_ms / 1000.0, self.timeouts)
+        return _Playback(tracker, caption_text(message) if self.caption_source else "")
+
+    def _cue(self, cue: Cue) -> None:
+        """Post ``cue`` to start when the playing clip ends (player thread)."""
+        if cue.clip is None or cue.clip.path is None:
+            return  # nothing to play: the player plays it the usual way
+        playback = self._playback(cue.clip, cue.message)
+        self._cued = (cue, playback)
+        self.pump.post(lambda: self._set_next(cue, playback))
+
+    def _adopt(self, clip: Clip, message: TTSMessage) -> _Playback | None:
+        """The cued playback of ``clip`` if the sink started it; else None (and a cue that
+        was not started never is)."""
+        cued, self._cued = self._cued, None
+        if cued is None:
+            return None
+        cue, playback = cued
+        if cue.decision.withdraw():  # not started: it never will be
+            return None
+        return playback if cue.clip is clip and cue.message is message else None
 
     def unavailable_reason(self) -> str | None:
         """Why no clip can play now (OBS is still loading, the media source was renamed,
@@ -181,12 +222,21 @@ class ObsMediaSink(Sink):
                              f"in the script's properties (Playback > Caption text source)", act=True)
         self._follow(playback)
 
+    def _set_next(self, cue: Cue, playback: _Playback) -> None:
+        """The cue arrives (graphics thread): it waits for the armed clip's end, or starts
+        now if that clip has already ended."""
+        if self._armed is None and self._pending is None:
+            if not self._detached and not cue.stop.is_set() and cue.decision.claim():
+                self._start(playback)
+            return
+        self._next = (cue, playback)
+
     def _follow(self, playback: _Playback) -> None:
         now = self.clock()
         self._carry_out(playback, playback.clip.observe(self.source.status(), now))
-        if not playback.released.is_set() and playback.clip.ends_within(RELEASE_AHEAD_SECONDS, now):
-            self._handoff.clear()  # from here on, set by the next play()
-            playback.release(Phase.ENDED)  # it plays on; the next clip waits as pending for its end
+        if not playback.near_end.is_set() and playback.clip.ends_within(CUE_AHEAD_SECONDS, now):
+            playback.near_end.set()  # play() asks the player for the next clip
+            playback.wake.set()
 
     def _carry_out(self, playback: _Playback, actions: list[Post | StopMedia | Finish]) -> None:
         for action in actions:
@@ -208,8 +258,7 @@ class ObsMediaSink(Sink):
 
     def _finish(self, playback: _Playback, finish: Finish) -> None:
         self._armed = None
-        if not playback.released.is_set():  # else cleared at the early release: the next play() set it
-            self._handoff.clear()
+        self._handoff.clear()  # from here on, set by the next play()
         if finish.phase is Phase.FAILED:
             self.failures_in_a_row += 1
             self.last_failure = finish.error
@@ -226,6 +275,10 @@ class ObsMediaSink(Sink):
         playback.release(finish.phase, error)
         if self.caption_source and playback.caption:
             self.api.set_text(self.caption_source, "")
+        cued, self._next = self._next, None
+        if cued is not None and finish.phase in OK_ENDS and not self._detached and not cued[0].stop.is_set() \
+                and cued[0].decision.claim():
+            self._pending = cued[1]  # the tick starts it right after, in this frame
         handed_over = finish.phase in (Phase.ENDED, Phase.STOPPED, Phase.TIMED_OUT) and self._wait_for_next()
         if not handed_over and self._pending is None:
             self.source.clear_clip()  # the clip file is temporary: OBS must not save its path
