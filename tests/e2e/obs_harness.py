@@ -104,12 +104,16 @@ def find_free_port(host: str = "127.0.0.1") -> int:
 
 def _sigint_deadlock(stacks: str) -> bool:
     """OBS 29's own shutdown bug, not ours: its SIGINT handler closes the main window
-    right away, and when the signal lands while the main thread is inside an Xlib/xcb
-    call, the handler waits forever for the lock that thread holds (OBS 30 moved the
-    handler to a socket). Seen as thread 1 blocked in xcb under ``<signal handler called>``
-    and ``close_helper``. Any other hang is still a failure."""
+    right away, and when the signal lands while the main thread holds a lock (inside an
+    Xlib/xcb call, or Qt's posted-event mutex in ``postEvent``), the handler waits forever
+    for that lock (OBS 30 moved the handler to a socket). Seen as thread 1 blocked on a
+    lock (xcb, ``QBasicMutex::lockInternal``) in ``close_helper`` under ``<signal handler
+    called>``. Any other hang is still a failure."""
     main = stacks.split("\nThread 1 ", 1)[-1] if "\nThread 1 " in stacks else ""
-    return all(mark in main for mark in ("<signal handler called>", "close_helper", "xcb"))
+    in_handler = main.find("close_helper") != -1 and \
+        main.find("close_helper") < main.find("<signal handler called>")
+    return in_handler and any(lock in main.split("close_helper", 1)[0]
+                              for lock in ("xcb", "QBasicMutex::lockInternal"))
 
 
 def _tail(path: Path | None, lines: int = 40) -> str:
@@ -433,7 +437,10 @@ class ObsHarness:
 
     def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
         """Stop; a working directory the harness created itself is removed unless
-        the block raised (then it is kept for the logs)."""
+        the block raised (then it is kept for the logs, with OBS's thread stacks when OBS
+        stopped answering obs-websocket)."""
+        if exc_type is HarnessError and self._obs is not None and self._obs.poll() is None:
+            self._dump_stacks("obs-stacks-at-failure.txt")
         self.stop(check=exc_type is None)
         if exc_type is None:
             self.cleanup()
@@ -503,11 +510,11 @@ class ObsHarness:
         if error:
             log.error("%s", error)
 
-    def _dump_stacks(self) -> str:
+    def _dump_stacks(self, name: str = "obs-hang-stacks.txt") -> str:
         """OBS hangs: keep every thread's stack (gdb) in the working directory; returns them."""
         if self._obs is None or shutil.which("gdb") is None:
             return ""
-        path = self.workdir / "obs-hang-stacks.txt"
+        path = self.workdir / name
         with contextlib.suppress(OSError, subprocess.SubprocessError):
             command = ["gdb", "-p", str(self._obs.pid), "-batch", "-ex", "thread apply all bt 30"]
             done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)

@@ -199,14 +199,23 @@ class ObsUi:
                     self.focus(dialog)
         return False
 
+    def close_window(self, title: str) -> None:
+        """Close the dialog ``title`` as a streamer does (Escape), e.g. Scripts before OBS
+        is stopped: OBS 29's SIGINT shutdown can hang while the Scripts dialog rebuilds a
+        script's properties."""
+        self._dismiss(title)
+
     def _dismiss(self, title: str) -> None:
         """Close a dialog left open by an earlier attempt."""
-        wid = self.find(title)
-        while wid is not None:
+        for _ in range(5):
+            wid = self.find(title)
+            if wid is None:
+                return
             self.focus(wid)
             self.xdotool("key", "Escape")
             self.wait_gone(wid, 3.0)
-            wid = self.find(title)
+        if self.find(title) is not None:
+            raise HarnessError(f"the {title!r} dialog did not close on Escape")
 
     def select_first_script(self) -> None:
         self.click(*self._in_dialog(FIRST_SCRIPT))

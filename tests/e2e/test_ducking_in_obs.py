@@ -121,7 +121,8 @@ def test_script_ducks_the_music_and_removes_only_its_own_filter(tmp_path: Path) 
             assert panel.click_check_box(MUSIC, "Lower by")  # ticked again, then Reload (unload) ...
             wait_for_our_filter(obs.client)
             reloaded_at = time.monotonic()
-            ObsUi(obs).reload_scripts(r"OBS TTS Queue loaded")
+            ui = ObsUi(obs)
+            ui.reload_scripts(r"TTS queue started: ")  # the new load has run to its end
             removed = obs.client.wait_for_event(
                 "SourceFilterRemoved", lambda d: d.get("filterName") == FILTER_NAME, 15, reloaded_at)
             assert removed.data.get("sourceName") == MUSIC
@@ -134,6 +135,7 @@ def test_script_ducks_the_music_and_removes_only_its_own_filter(tmp_path: Path) 
             assert not [line for line in lines if "Traceback" in line or " ERROR " in line]
             client.close()
             a11y.close()
+            ui.close_window("Scripts")
 
 
 def test_serve_ducks_the_music_over_obs_websocket(tmp_path: Path) -> None:
