@@ -104,16 +104,17 @@ def find_free_port(host: str = "127.0.0.1") -> int:
 
 def _sigint_deadlock(stacks: str) -> bool:
     """OBS 29's own shutdown bug, not ours: its SIGINT handler closes the main window
-    right away, and when the signal lands while the main thread holds a lock (inside an
-    Xlib/xcb call, or Qt's posted-event mutex in ``postEvent``), the handler waits forever
-    for that lock (OBS 30 moved the handler to a socket). Seen as thread 1 blocked on a
-    lock (xcb, ``QBasicMutex::lockInternal``) in ``close_helper`` under ``<signal handler
-    called>``. Any other hang is still a failure."""
+    right inside the signal handler (not async-signal-safe), so when the signal lands
+    while the main thread holds a lock (Xlib/xcb's, Qt's posted-event mutex, malloc's
+    arena), the handler's close waits forever for it (OBS 30 moved the handler to a
+    socket). Seen as thread 1 blocked on a lock in ``close_helper`` under ``<signal
+    handler called>``. Any other hang is still a failure."""
     main = stacks.split("\nThread 1 ", 1)[-1] if "\nThread 1 " in stacks else ""
-    in_handler = main.find("close_helper") != -1 and \
-        main.find("close_helper") < main.find("<signal handler called>")
-    return in_handler and any(lock in main.split("close_helper", 1)[0]
-                              for lock in ("xcb", "QBasicMutex::lockInternal"))
+    closing, handler = main.find("close_helper"), main.find("<signal handler called>")
+    if closing == -1 or handler == -1 or closing > handler:
+        return False
+    waiting = main[:closing]  # the frames the handler's close is blocked in
+    return any(lock in waiting for lock in ("xcb", "QBasicMutex::lockInternal", "lll_lock_wait"))
 
 
 def _tail(path: Path | None, lines: int = 40) -> str:

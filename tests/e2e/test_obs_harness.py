@@ -19,6 +19,7 @@ from obs_harness import (
     ObsHarness,
     ObsSetup,
     SourceSpec,
+    _sigint_deadlock,
     missing_programs,
     obs_instance_fixture,  # noqa: F401  (registers the obs_instance fixture)
 )
@@ -208,3 +209,34 @@ def test_fixture_default_setup(obs_instance: ObsHarness) -> None:
     assert c.call("GetRecordDirectory")["recordDirectory"] == str(
         obs_instance.record_dir
     )
+
+
+SIGINT_STACK = """Thread 2 (Thread 0x2 "QXcbEventQueue"):
+#0  poll () at ../sysdeps/unix/sysv/linux/poll.c:29
+
+Thread 1 (Thread 0x1 "obs"):
+#0  futex_wait (private=0, expected=2, futex_word=0x7f6c085f1c60 <main_arena>)
+#1  __GI___lll_lock_wait_private (futex=futex@entry=0x7f6c085f1c60 <main_arena>) at ./nptl/lowlevellock.c:34
+#2  0x00007f6c084b7594 in __GI___libc_realloc (oldmem=0x558cc249f830, bytes=32) at ./malloc/malloc.c:3487
+#9  0x00007f6c0979159c in QWidget::saveGeometry() const () from libQt5Widgets.so.5
+#14 0x00007f6c097a0164 in QWidgetPrivate::close_helper(QWidgetPrivate::CloseMode) () from libQt5Widgets.so.5
+#15 <signal handler called>
+#16 _int_malloc (av=av@entry=0x7f6c085f1c60 <main_arena>, bytes=bytes@entry=160) at ./malloc/malloc.c:3807
+"""
+
+OTHER_HANG = """Thread 1 (Thread 0x1 "obs"):
+#0  __strcmp_evex () at ../sysdeps/x86_64/multiarch/strcmp-evex.S:1071
+#1  0x00007fa6f3f41224 in obs_data_get_string () from libobs.so.0
+#6  0x00007fa6e449326b in OBSPropertiesView::RefreshProperties() () from frontend-tools.so
+#18 0x00007fa6f1eb8316 in QCoreApplication::exec() () from libQt5Core.so.5
+"""
+
+
+def test_only_obs_29s_own_sigint_deadlock_is_forgiven() -> None:
+    """A hang inside OBS's SIGINT handler's window close (a lock the interrupted main
+    thread holds: malloc's here, seen in CI) is OBS's bug; any other hang stays a failure."""
+    assert _sigint_deadlock(SIGINT_STACK)
+    assert _sigint_deadlock(SIGINT_STACK.replace("__GI___lll_lock_wait_private", "QBasicMutex::lockInternal"))
+    assert not _sigint_deadlock(OTHER_HANG)
+    assert not _sigint_deadlock(SIGINT_STACK.replace("<signal handler called>", "QEventLoop::exec()"))
+    assert not _sigint_deadlock("")
