@@ -58,9 +58,20 @@ __all__ = [
     "find_free_port",
     "missing_programs",
     "obs_instance_fixture",
+    "poll",
 ]
 
 REQUIRED_PROGRAMS = ("obs", "Xvfb")
+
+
+def poll(condition: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
+    """Poll ``condition`` until it holds (True) or ``timeout`` seconds pass (then its last value)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()
 
 
 class HarnessError(RuntimeError):
@@ -115,6 +126,23 @@ def _sigint_deadlock(stacks: str) -> bool:
         return False
     waiting = main[:closing]  # the frames the handler's close is blocked in
     return any(lock in waiting for lock in ("xcb", "QBasicMutex::lockInternal", "lll_lock_wait"))
+
+
+_THREAD = re.compile(r'^Thread \d+ \(.*?"([^"]*)"\)', re.M)
+_FRAME = re.compile(r"^#\d+\s+(?:0x[0-9a-f]+ in )?(<signal handler called>|[\w:~<>]+)", re.M)
+
+
+def _stack_summary(stacks: str, frames: int = 6) -> str:
+    """One line per OBS thread from gdb's ``thread apply all bt``: its name and its
+    innermost ``frames`` functions, so a hang reported by CI (which keeps only the test
+    output) says where each thread waited."""
+    lines = []
+    for block in re.split(r"(?m)^(?=Thread \d+ \()", stacks):
+        if not (head := _THREAD.match(block)):
+            continue
+        names = _FRAME.findall(block)[:frames]
+        lines.append(f"{head[1]}: {' < '.join(names)}")
+    return "\n".join(lines)
 
 
 def _tail(path: Path | None, lines: int = 40) -> str:
@@ -520,7 +548,7 @@ class ObsHarness:
             command = ["gdb", "-p", str(self._obs.pid), "-batch", "-ex", "thread apply all bt 30"]
             done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
             path.write_text(done.stdout + done.stderr, encoding="utf-8")
-            log.error("OBS did not exit; thread stacks in %s", path)
+            log.error("OBS's threads (full stacks in %s):\n%s", path, _stack_summary(done.stdout))
             return done.stdout
         return ""
 
@@ -543,16 +571,20 @@ class ObsHarness:
         path = ev.data.get("outputPath")
         return str(path) if path else None
 
-    def stop_recording(self, timeout: float = 15.0) -> Path:
+    def stop_recording(self, timeout: float = 45.0) -> Path:
         """StopRecord, wait until the file is closed, return its path."""
         t0 = time.monotonic()
         data = self.client.call("StopRecord")
-        ev = self.client.wait_for_event(
-            "RecordStateChanged",
-            lambda d: d.get("outputState") == "OBS_WEBSOCKET_OUTPUT_STOPPED",
-            timeout=timeout,
-            after=t0,
-        )
+        try:
+            ev = self.client.wait_for_event(
+                "RecordStateChanged",
+                lambda d: d.get("outputState") == "OBS_WEBSOCKET_OUTPUT_STOPPED",
+                timeout=timeout,
+                after=t0,
+            )
+        except HarnessError as e:
+            self._dump_stacks("obs-stacks-record-stop.txt")
+            raise HarnessError(f"the recording did not stop: {e}") from None
         path = data.get("outputPath") or ev.data.get("outputPath")
         if not path:
             files = sorted(self.record_dir.iterdir(), key=lambda p: p.stat().st_mtime)

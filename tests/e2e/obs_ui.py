@@ -9,13 +9,16 @@ instead of silently doing nothing.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import re
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from obs_harness import HarnessError, ObsHarness
+from obs_harness import HarnessError, ObsHarness, poll
 
 TOOLS_MENU = (378, 12)  # main window: the Tools menu title
 SCRIPTS_ITEM = (31, 121)  # from the Tools menu's top-left corner: its "Scripts" item
@@ -24,6 +27,8 @@ ADD_BUTTON = (38, -83)
 RELOAD_BUTTON = (122, -83)
 FIRST_SCRIPT = (34, 67)  # from its top-left corner: the first script in the list
 POLL_SECONDS = 0.05
+
+log = logging.getLogger(__name__)
 
 
 class ObsUi:
@@ -161,43 +166,65 @@ class ObsUi:
         """Scripts dialog "+", then the file's path into OBS's "Add Scripts" file dialog.
         Checked at each step: the dialog is mapped and has the focus, it closed (accepted
         the path; its completer pop-up may take the first Return), the OBS log says the
-        script loaded. Retried from the start when a step does not happen."""
+        script loaded. Retried from the start when a step does not happen. OBS loads the
+        script on its UI thread before it unmaps the file dialog, which can take seconds on
+        a loaded machine: the log is checked before any retry, so a slow load is waited
+        for, never taken for a failure."""
         pattern = re.compile(rf"Loaded python script: {re.escape(path.name)}")
         loaded_before = len(pattern.findall(self.obs.read_log()))
-        for _ in range(attempts):
-            self._dismiss("Add Scripts")
+
+        def loaded() -> bool:
+            return len(pattern.findall(self.obs.read_log())) > loaded_before
+
+        for attempt in range(attempts):
+            if loaded():
+                return
+            self._dismiss("Add Scripts", done=loaded)
+            if loaded():
+                return
             scripts = self.wait_window("Scripts", timeout=10)
             self.focus(scripts)
             self.click(*self._in_dialog(ADD_BUTTON))
             try:
-                dialog = self.wait_window("Add Scripts", timeout=5)
+                dialog = self.wait_window("Add Scripts", timeout=10)
                 self.focus(dialog)
-            except HarnessError:
+            except HarnessError as e:
+                log.info("add_script attempt %d: %s", attempt + 1, e)
                 continue
-            if not self._enter_path(dialog, path):
+            if not self._enter_path(dialog, path, done=loaded):
+                log.info("add_script attempt %d: the file dialog stayed open", attempt + 1)
                 continue
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline:
-                if len(pattern.findall(self.obs.read_log())) > loaded_before:
-                    return
-                time.sleep(0.1)
+            if poll(loaded, 30):
+                return
+            log.info("add_script attempt %d: the file dialog closed, no script loaded", attempt + 1)
+        if poll(loaded, 5):
+            return
         shot = self.screenshot(self.obs.workdir / "add-script-failed.png")
         raise HarnessError(f"could not add {path} through Tools > Scripts (see {shot})")
 
-    def _enter_path(self, dialog: str, path: Path) -> bool:
-        """Type ``path`` into the focused file dialog and press Return until it closes;
-        retype once (select all first) if it stays. True when the dialog closed."""
+    def _enter_path(self, dialog: str, path: Path, done: Callable[[], bool]) -> bool:
+        """Type ``path`` into the focused file dialog and press Return until it closes (or
+        ``done()``: OBS already loaded the script); retype once (select all first) if it
+        stays. A "File not found" box (a mistyped path; it has the dialog's title) is
+        closed before the retype. True when the dialog closed or ``done()``."""
         for _ in range(2):
             self.focus(dialog)
             self.xdotool("key", "ctrl+a")  # the file name field has the focus: replace what it holds
             self.xdotool("type", "--delay", "10", str(path))
             for _ in range(3):  # the completer's pop-up may eat a Return
                 self.xdotool("key", "Return")
-                if self.wait_gone(dialog, 3.0):
+                if self.wait_gone(dialog, 3.0) or done():
                     return True
+                box = self.find(self.xdotool("getwindowname", dialog))
+                if box is not None and box != dialog:
+                    log.info("add_script: a message box over the file dialog (mistyped path?); closed")
+                    self.focus(box)
+                    self.xdotool("key", "Escape")
+                    self.wait_gone(box, 3.0)
+                    break  # retype
                 if dialog in self.visible_windows():
                     self.focus(dialog)
-        return False
+        return done()
 
     def close_window(self, title: str) -> None:
         """Close the dialog ``title`` as a streamer does (Escape), e.g. Scripts before OBS
@@ -205,17 +232,22 @@ class ObsUi:
         script's properties."""
         self._dismiss(title)
 
-    def _dismiss(self, title: str) -> None:
-        """Close a dialog left open by an earlier attempt."""
-        for _ in range(5):
+    def _dismiss(self, title: str, done: Callable[[], bool] | None = None) -> None:
+        """Close the windows called ``title`` (a dialog left open by an earlier attempt, a
+        message box over it: the newest first) with Escape; stops early when ``done()``.
+        OBS's UI thread may be busy for seconds (loading a script): each Escape is given
+        time, and the failure names what stayed open, with a screenshot."""
+        for _ in range(8):
             wid = self.find(title)
-            if wid is None:
+            if wid is None or (done is not None and done()):
                 return
-            self.focus(wid)
-            self.xdotool("key", "Escape")
-            self.wait_gone(wid, 3.0)
-        if self.find(title) is not None:
-            raise HarnessError(f"the {title!r} dialog did not close on Escape")
+            with contextlib.suppress(HarnessError):  # it may close while we focus it
+                self.focus(wid)
+                self.xdotool("key", "Escape")
+            self.wait_gone(wid, 5.0)
+        if self.find(title) is not None and not (done is not None and done()):
+            shot = self.screenshot(self.obs.workdir / "dismiss-failed.png")
+            raise HarnessError(f"the {title!r} dialog did not close on Escape (see {shot})")
 
     def select_first_script(self) -> None:
         self.click(*self._in_dialog(FIRST_SCRIPT))

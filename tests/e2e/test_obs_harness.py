@@ -20,6 +20,7 @@ from obs_harness import (
     ObsSetup,
     SourceSpec,
     _sigint_deadlock,
+    _stack_summary,
     missing_programs,
     obs_instance_fixture,  # noqa: F401  (registers the obs_instance fixture)
 )
@@ -240,3 +241,13 @@ def test_only_obs_29s_own_sigint_deadlock_is_forgiven() -> None:
     assert not _sigint_deadlock(OTHER_HANG)
     assert not _sigint_deadlock(SIGINT_STACK.replace("<signal handler called>", "QEventLoop::exec()"))
     assert not _sigint_deadlock("")
+
+
+def test_a_hang_is_reported_as_one_line_per_thread() -> None:
+    """CI keeps only the test output: a hang's report names each thread and where it waits."""
+    assert _stack_summary(SIGINT_STACK, frames=5).splitlines() == [
+        "QXcbEventQueue: poll",
+        "obs: futex_wait < __GI___lll_lock_wait_private < __GI___libc_realloc < QWidget::saveGeometry"
+        " < QWidgetPrivate::close_helper",
+    ]
+    assert _stack_summary("") == ""

@@ -21,12 +21,12 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from obs_harness import HarnessError, ObsHarness, ObsSetup, RecordedEvent, SourceSpec, find_free_port
+from obs_harness import HarnessError, ObsHarness, ObsSetup, RecordedEvent, SourceSpec, find_free_port, poll
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
@@ -260,12 +260,3 @@ def script_in_obs(workdir: Path, *, sources: Sequence[SourceSpec] = (),
     finally:
         client.close()
         obs.stop(check=ok)
-
-
-def poll(condition: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval)
-    return condition()
