@@ -113,7 +113,7 @@ class MessageQueue:
             return
         if msg.state is MessageState.HELD:
             msg.state = MessageState.READY if msg.clip is not None else MessageState.WAITING
-        bucket = self._buckets[msg.priority if self.by_priority else _FIFO_BUCKET]
+        bucket = self._buckets[self._bucket_of(msg)]
         if bucket and next(reversed(bucket.values())).seq > msg.seq:
             # Released late (approval): keep arrival order inside the priority.
             items = sorted([*bucket.values(), msg], key=lambda m: m.seq)
@@ -126,9 +126,16 @@ class MessageQueue:
             self._withdraw_upcoming()
 
     def _plays_before(self, msg: TTSMessage, other: TTSMessage) -> bool:
-        if self.by_priority and msg.priority != other.priority:
-            return msg.priority > other.priority
-        return msg.seq < other.seq
+        return self._place(msg) < self._place(other)
+
+    def _place(self, msg: TTSMessage) -> tuple[int, int]:
+        """Where ``msg`` stands in the order ``_in_order`` walks: its bucket (the highest
+        priority first), then arrival."""
+        return -self._bucket_of(msg), msg.seq
+
+    def _bucket_of(self, msg: TTSMessage) -> MessagePriority:
+        """Its priority's bucket; without ``by_priority`` all share one (arrival order)."""
+        return msg.priority if self.by_priority else _FIFO_BUCKET
 
     def _position_below(self, msg: TTSMessage, limit: int) -> bool:
         """Whether ``msg`` is among the first ``limit`` messages of the order (O(priorities))."""
@@ -441,7 +448,7 @@ class MessageQueue:
     def _detach(self, msg: TTSMessage) -> bool:
         if self._held.pop(msg.id, None) is not None:
             return True
-        bucket = self._buckets[msg.priority if self.by_priority else _FIFO_BUCKET]
+        bucket = self._buckets[self._bucket_of(msg)]
         if bucket.pop(msg.id, None) is not None:
             self._eligible -= 1
             return True

@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from tts_core.domain.audio import Clip
 from tts_core.domain.message import TTSMessage
@@ -17,6 +18,18 @@ log = logging.getLogger(__name__)
 TAKE_WAIT_SECONDS = 0.25
 SINK_RETRY_FIRST_SECONDS = 0.25  # the sink is away: look again after this, doubling
 SINK_RETRY_MAX_SECONDS = 5.0
+
+
+@dataclass
+class AlertSlot:
+    """A message's alert sound plays now and its speech follows in the same slot.
+    ``speech``: the speech's cue until a sink that ``cues_next`` takes it (None for an
+    alert-only message, or once taken); ``alert_playing``: the alert itself is still
+    heard (the next message is cued only after the speech)."""
+
+    speech: Cue | None
+    speech_follows: bool
+    alert_playing: bool = True
 
 
 class Player:
@@ -47,7 +60,6 @@ class Player:
         self.on_ended = on_ended
         self.pause_between_ms = pause_between_ms
         self.alert_for = alert_for
-        self.speech_follows = False  # an alert plays and its message's speech comes right after
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._current: tuple[TTSMessage, threading.Event] | None = None
@@ -57,7 +69,7 @@ class Player:
         self._retry_in = SINK_RETRY_FIRST_SECONDS
         self._lost_in_play = False  # the last loss came from play(), not from the probe
         self._cue: Cue | None = None  # the next message, handed to the sink before this clip's end
-        self._slot_cue: Cue | None = None  # an alert's speech, for the sink to ask for
+        self._slot: AlertSlot | None = None  # an alert and its speech are playing
         self._install(sink)
 
     def _install(self, sink: Sink) -> None:
@@ -87,6 +99,13 @@ class Player:
             if self._thread.is_alive():
                 log.warning("player thread did not stop within %.1f s (sink %s)", timeout, self.sink.name)
             self._thread = None
+
+    @property
+    def speech_follows(self) -> bool:
+        """An alert plays and its message's speech comes right after (until the slot ends,
+        not only the alert: a sink that asks at the alert's end must hear yes)."""
+        slot = self._slot
+        return slot is not None and slot.speech_follows
 
     @property
     def current(self) -> TTSMessage | None:
@@ -145,10 +164,12 @@ class Player:
     def _next_up(self) -> Cue | None:
         """Asked by a sink that ``cues_next``, on this thread inside ``play``, near the end
         of a clip: the clip to start the moment it ends, or None."""
-        if self._slot_cue is not None:  # the alert's speech
-            cue, self._slot_cue = self._slot_cue, None
+        slot = self._slot
+        if slot is not None and slot.speech is not None:  # the alert's speech
+            cue, slot.speech = slot.speech, None
             return cue
-        if self._cue is not None or self._in_alert or self.pause_between_ms or self._stopping.is_set():
+        if (self._cue is not None or (slot is not None and slot.alert_playing) or self.pause_between_ms
+                or self._stopping.is_set()):
             return None
         start = StartDecision()
         msg = self.queue.take_upcoming(start)
@@ -214,23 +235,17 @@ class Player:
             if says_something:
                 self.sink.play(speech, msg, stop)
             return
-        # True until the slot ends (not only until the alert ends): a sink that asks at the
-        # alert's end must hear yes even if this thread has not handed the speech over yet.
-        self.speech_follows = says_something
         speech_cue = Cue(speech, msg, stop) if says_something else None
-        self._slot_cue, self._in_alert = speech_cue, True
+        slot = self._slot = AlertSlot(speech_cue, speech_follows=says_something)
         try:
             self.sink.play(alert, msg, stop)
-            self._in_alert = False
+            slot.alert_playing = False
             if says_something and not stop.is_set():
                 self.sink.play(speech, msg, stop)
         finally:
-            self.speech_follows = self._in_alert = False
-            self._slot_cue = None
+            self._slot = None
             if speech_cue is not None:
                 speech_cue.decision.withdraw()  # never started later by itself
-
-    _in_alert = False  # an alert plays: the next message is cued after its speech
 
     # -- the sink going away and coming back ----------------------------------------
 
