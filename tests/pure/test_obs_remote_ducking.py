@@ -97,7 +97,8 @@ def test_nothing_is_asked_at_shutdown_while_obs_is_away() -> None:
 
 def test_serve_command_line_names_the_sources_to_lower() -> None:
     from tts_core.cli import build_parser
-    from tts_core.cli.serve import build_serve_config, obs_sink_options
+    from tts_core.cli.obs_args import obs_sink_options
+    from tts_core.cli.serve import build_serve_config
 
     args = build_parser().parse_args(["serve", "--sink", "obs", "--duck", "Music", "--duck", "Game Capture",
                                       "--duck-db", "15", "--duck-release-ms", "80"])

@@ -540,7 +540,8 @@ def test_a_new_connection_checks_the_media_source_again(obs: FakeObs, tmp_path: 
 def test_a_config_reload_in_serve_changes_our_filters_over_obs_websocket(
         obs: FakeObs, tmp_path: Path, make_manager: Any, capsys: pytest.CaptureFixture[str]) -> None:
     from tts_core.cli import build_parser
-    from tts_core.cli.serve import build_serve_config, obs_sink_options, reload_config
+    from tts_core.cli.obs_args import obs_sink_options
+    from tts_core.cli.serve import build_serve_config, reload_config
 
     obs.inputs.update({"Music": "ffmpeg_source", "Game": "pipewire_capture"})
     obs.filters["Music"] = {"My gain": {"db": -2.0}}

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tts_core.cli.engine_args import add_engine_options, load_config
+from tts_core.cli.obs_args import add_obs_options, obs_sink_options
 from tts_core.config import TTSConfig
 from tts_core.domain.audio import Clip
 from tts_core.domain.events import Event
@@ -33,9 +34,9 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--out", type=Path, help="write the clip to this file instead of playing it")
     p.add_argument("--sink", default="realtime", choices=SINK_NAMES,
                    help="realtime (default): wait as long as the clip plays, play nothing; wav-dir: write "
-                        "the clip to --folder; obs: play it through the \"TTS Audio\" media source of a "
-                        "running OBS ($OBS_WEBSOCKET_HOST, $OBS_WEBSOCKET_PORT, $OBS_WEBSOCKET_PASSWORD)")
+                        "the clip to --folder; obs: play it through a running OBS (options below)")
     p.add_argument("--folder", help="folder for the wav-dir sink")
+    add_obs_options(p)
     p.set_defaults(func=run)
 
 
@@ -44,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args, max_retries=1)
     if args.out:
         return write_clip(config, args.text, args.out)
-    manager = TTSQueueManager(config, sink=create_sink(args.sink, args.folder))
+    sink = create_sink(args.sink, args.folder, **obs_sink_options(args, config))
+    manager = TTSQueueManager(config, sink=sink)
     events: list[Event] = []
     ended = threading.Event()
 

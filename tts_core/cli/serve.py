@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tts_core.cli.obs_args import add_obs_options, obs_sink_options
 from tts_core.config import TTSConfig
 from tts_core.config.ducking import ATTACK_MS_RANGE, DB_RANGE, RELEASE_MS_RANGE, DuckingConfig
 from tts_core.connectors.running import build_connectors
@@ -53,16 +54,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     serve.add_argument("--no-persist", dest="persist", action="store_false",
                        help="do not journal pending messages (they are lost on a crash)")
     serve.add_argument("--data-dir", help="folder for the journal (default: the per-user data folder)")
-    obs = serve.add_argument_group("--sink obs", "play through a media source of a running OBS "
-                                   "(obs-websocket v5; password from $OBS_WEBSOCKET_PASSWORD)")
-    obs.add_argument("--obs-host", help="OBS address (default: $OBS_WEBSOCKET_HOST or 127.0.0.1)")
-    obs.add_argument("--obs-port", type=int, help="obs-websocket port (default: $OBS_WEBSOCKET_PORT or 4455)")
-    obs.add_argument("--media-source", default="TTS Audio", help="media source to play through")
-    obs.add_argument("--caption-source", default="", help="text source that shows who is being read")
-    obs.add_argument("--obs-mode", default="auto", choices=("auto", "local", "http"),
-                     help="local: OBS reads the clip files; http: clips are served to OBS on another PC")
-    obs.add_argument("--clip-port", type=int, default=0, help="port of the clip server in http mode")
-    obs.add_argument("--public-host", help="this machine's address as OBS sees it (http mode)")
+    obs = add_obs_options(serve)
     # docs/obs.md, "Ducking": each flag given overrides the config file's section ``ducking``
     obs.add_argument("--duck", action="append", metavar="SOURCE",
                      help="lower this OBS source while TTS speaks (repeat for more; replaces the config's "
@@ -140,17 +132,6 @@ def build_serve_config(args: argparse.Namespace, config: TTSConfig | None = None
         config.data_dir = args.data_dir
     config.validate()
     return config
-
-
-def obs_sink_options(args: argparse.Namespace, config: TTSConfig) -> dict[str, Any]:
-    """The RemoteObsSink options from the --obs-* flags and ``config.ducking`` (only for --sink obs)."""
-    if args.sink != "obs":
-        return {}
-    return {
-        "host": args.obs_host, "port": args.obs_port, "media_source": args.media_source,
-        "caption_source": args.caption_source, "mode": args.obs_mode, "clip_port": args.clip_port,
-        "public_host": args.public_host, "ducking": Ducking.from_config(config.ducking),
-    }
 
 
 def ducking_line(config: TTSConfig, sink: Sink) -> str:

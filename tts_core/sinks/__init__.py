@@ -24,7 +24,7 @@ def create_sink(name: str, folder: str | None = None, speed: float = 1.0, **obs_
         return RealtimeSink(speed)
     if name == "wav-dir":
         if not folder:
-            raise ValueError("the wav-dir sink needs a folder (--out DIR)")
+            raise ValueError("the wav-dir sink needs a folder to write the clips to")
         return WavDirSink(folder, speed)
     if name == "obs":
         from tts_core.obs.remote.sink import RemoteObsSink
