@@ -128,13 +128,19 @@ def raw_http(port: int, payload: bytes, timeout: float = 5.0) -> bytes:
             chunks.append(chunk)
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @contextmanager
 def serving(folder: Path, config: Path, start_timeout: float = 20.0, sink: Sequence[str] = (),
-            env: Mapping[str, str] | None = None) -> Iterator[tuple[str, list[str], subprocess.Popen[str]]]:
+            env: Mapping[str, str] | None = None,
+            sigint_ignored: bool = False) -> Iterator[tuple[str, list[str], subprocess.Popen[str]]]:
     """``obs-tts serve --config CONFIG`` as a real process (a free port, journal in
     ``folder/data``; ``sink``: its --sink flags, default wav-dir into ``folder/clips``;
-    ``env``: more environment): yields its WebSocket URL, the live list of its output
-    lines and the process; stops it with Ctrl+C (SIGINT) and asserts a clean exit."""
+    ``env``: more environment; ``sigint_ignored``: started as a shell starts a background
+    job, SIGINT ignored): yields its WebSocket URL, the live list of its output lines and
+    the process; stops it with Ctrl+C (SIGINT) and asserts a clean exit."""
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": str(root), "OBS_TTS_TOKEN": "", **(env or {})}
     process = subprocess.Popen(
@@ -142,6 +148,7 @@ def serving(folder: Path, config: Path, start_timeout: float = 20.0, sink: Seque
          *(sink or ("--sink", "wav-dir", "--out", str(folder / "clips"))),
          "--data-dir", str(folder / "data")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=folder,
+        preexec_fn=_ignore_sigint if sigint_ignored else None,
     )
     assert process.stdout is not None and process.stderr is not None
     out, lines = process.stdout, []

@@ -159,7 +159,11 @@ def run_serve(args: argparse.Namespace) -> int:
     connectors = build_connectors(manager, integration)  # each runs while its settings say enabled
     manager.subscribe(print_event)
     stop, reload = threading.Event(), threading.Event()
+    # Ctrl+C and SIGTERM only set ``stop``: the shutdown below runs from one place (never
+    # from a KeyboardInterrupt in the middle of a reload), also when serve was started in
+    # the background by a shell that ignores SIGINT there.
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    previous_int = signal.signal(signal.SIGINT, lambda *_: stop.set())
     hangup = getattr(signal, "SIGHUP", None)  # not on Windows
     previous_hup = signal.signal(hangup, lambda *_: reload.set()) if hangup is not None else None
     manager.start()
@@ -186,6 +190,7 @@ def run_serve(args: argparse.Namespace) -> int:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)  # a second Ctrl+C while stopping: Python's default
         if hangup is not None:
             signal.signal(hangup, previous_hup)
         for connector in connectors:
