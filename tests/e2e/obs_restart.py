@@ -12,12 +12,15 @@ step is checked: the port closes / opens and the OBS log says "Server stopped" /
 
 from __future__ import annotations
 
+import logging
 import re
 import signal
 import socket
+import subprocess
 import time
+from pathlib import Path
 
-from obs_harness import HarnessError, ObsHarness
+from obs_harness import HarnessError, ObsHarness, ObsSetup, _sigint_deadlock
 from obs_ui import TOOLS_MENU, ObsUi
 
 WEBSOCKET_ITEM = (453, 178)  # the "WebSocket Server Settings" item of the Tools menu (OBS 29, 1280x720)
@@ -25,6 +28,8 @@ ENABLE_SERVER = (185, 58)  # in that dialog, from its top-left corner: "Enable W
 APPLY_BUTTON = (618, -31)  # from its bottom-left corner
 OK_BUTTON = (430, -31)
 DIALOG = "WebSocket Server Settings"
+
+log = logging.getLogger(__name__)
 
 
 class RestartableObs(ObsHarness):
@@ -39,6 +44,35 @@ class RestartableObs(ObsHarness):
         self._obs.send_signal(signal.SIGKILL)
         self._obs.wait(10)
         self._obs = None
+
+    def quit(self) -> bool:
+        """Close OBS as a streamer does (SIGINT: OBS saves its scene collection, unloads its
+        scripts and exits) and wait; Xvfb stays. False when OBS 29 deadlocked in its own
+        SIGINT handler before saving (then killed; see ``_sigint_deadlock``): the caller
+        starts it again and quits once more. Any other hang raises."""
+        if self._client is not None:
+            self._client.disconnect()
+        if self._obs is None:
+            raise HarnessError("OBS is not running")
+        self._obs.send_signal(signal.SIGINT)
+        try:
+            self._obs.wait(self.setup.stop_timeout)
+        except subprocess.TimeoutExpired:
+            stacks = self._dump_stacks()
+            self._obs.kill()
+            self._obs.wait(10)
+            self._obs = None
+            if not _sigint_deadlock(stacks):
+                raise HarnessError(f"OBS did not exit within {self.setup.stop_timeout}s of SIGINT") from None
+            log.warning("OBS 29 deadlocked in its own SIGINT handler (killed before it saved)")
+            return False
+        self._obs = None
+        return True
+
+    def saved_collection(self) -> str:
+        """The scene collection file as OBS last saved it (JSON text)."""
+        path = self.obs_dir / "basic" / "scenes" / f"{self.setup.collection}.json"
+        return path.read_text(encoding="utf-8")
 
     def start_again(self) -> None:
         """Start OBS on the configuration it had (nothing rewritten) and reconnect."""
@@ -59,6 +93,18 @@ class RestartableObs(ObsHarness):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.settimeout(0.5)
             return sock.connect_ex(("127.0.0.1", self.port)) == 0
+
+
+class FixedPortObs(RestartableObs):
+    """Started on a websocket port chosen before (``obs-tts serve`` was told it first)."""
+
+    def __init__(self, setup: ObsSetup, workdir: Path, port: int) -> None:
+        super().__init__(setup, workdir)
+        self._fixed_port = port
+
+    def _write_config(self) -> None:
+        self.port = self._fixed_port
+        super()._write_config()
 
 
 class WebSocketSettings:

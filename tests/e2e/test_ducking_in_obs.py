@@ -8,7 +8,8 @@ back within 0.5 s of the speech's end. Unticking "Music" in the script's panel r
 our filter only; a Reload of the script (its unload) removes it too; "My gain" keeps its
 settings throughout. The same runs with ``obs-tts serve``'s sink over obs-websocket, and
 with ``obs-tts serve`` as a streamer runs it: ducking from its config file, changed by a
-config reload (SIGHUP).
+config reload (SIGHUP); and across restarts: OBS closed while serve runs (its saved
+collection keeps our filter) and started again, serve killed and started again.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -26,8 +28,9 @@ from ducking_levels import MAX_DROPOUTS, measure, write_tone
 from listener_support import serving
 from obs_harness import ObsClient, ObsHarness, ObsSetup, SourceSpec, find_free_port
 from obs_panel import AccessibilityBus, ScriptPanel, missing_for_panel
+from obs_restart import FixedPortObs
 from obs_ui import ObsUi
-from tts_stack import MEDIA, PASSWORD, SCRIPT, ListenerClient, script_setup
+from tts_stack import MEDIA, PASSWORD, REPO, SCRIPT, ListenerClient, script_setup
 
 from tts_core import TTSConfig, TTSQueueManager
 from tts_core.ingest.translator import StreamerBotIntegration
@@ -235,4 +238,76 @@ def test_serve_ducks_from_its_config_file_and_a_reload_changes_or_removes_only_o
                 Ducking(depth_db=DEPTH_DB).threshold_db
         # serve stopped: none of our filters is left in the streamer's OBS
         assert filters(obs.client, GAME) == {}
+        assert filters(obs.client, MUSIC) == {MY_GAIN: mine}
+
+
+def start_serve(obs_port: int, listener_port: int, folder: Path) -> subprocess.Popen[str]:
+    """``obs-tts -v serve --sink obs --duck Music`` as a streamer runs it; its output
+    appended to ``folder/serve.log``."""
+    env = {**os.environ, "OBS_WEBSOCKET_PASSWORD": PASSWORD, "PYTHONPATH": str(REPO), "OBS_TTS_TOKEN": ""}
+    command = [sys.executable, "-m", "tts_core.cli", "-v", "serve", "--sink", "obs",
+               "--obs-port", str(obs_port), "--port", str(listener_port), "--no-persist",
+               "--data-dir", str(folder / "data"),
+               "--duck", MUSIC, "--duck-db", str(DEPTH_DB)]
+    with (folder / "serve.log").open("a") as out:
+        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+
+
+def speak_once(listener_port: int, text: str) -> None:
+    client = ListenerClient(listener_port)
+    try:
+        client.subscribe(timeout=20)
+        message_id = client.queue({"type": "tts", "text": text})
+        client.wait_event("playback_finished", message_id, timeout=60)
+    finally:
+        client.close()
+
+
+def test_serve_ducking_across_obs_and_serve_restarts(tmp_path: Path) -> None:
+    """OBS closed while serve runs saves our filter in its collection; started again on it,
+    serve adopts that filter (no second one, no refusal) and the music still ducks. serve
+    killed leaves the filter in OBS; the next serve adopts it, and its clean stop removes
+    exactly our filter."""
+    tone = write_tone(tmp_path / "tone.wav")
+    obs_port, listener_port = find_free_port(), find_free_port()
+    log_path = tmp_path / "serve.log"
+    setup = ObsSetup(password=PASSWORD, sources=[music_spec(tone)])
+    with FixedPortObs(setup, tmp_path / "obs", obs_port) as obs:
+        mine = add_my_gain(obs.client)
+        serve = start_serve(obs_port, listener_port, tmp_path)
+        try:
+            wait_for_our_filter(obs.client, timeout=30)
+            ours = filters(obs.client, MUSIC)[FILTER_NAME]
+            for _ in range(3):  # OBS 29 can deadlock in its own SIGINT handler before it saves
+                if obs.quit():
+                    break
+                obs.start_again()
+                wait_for_our_filter(obs.client, timeout=30)
+            else:
+                raise AssertionError("OBS never closed cleanly")
+            assert FILTER_NAME in obs.saved_collection(), "OBS did not save our filter with the collection"
+
+            obs.start_again()  # on the saved collection: our filter is there from the start
+            assert filters(obs.client, MUSIC) == {MY_GAIN: mine, FILTER_NAME: ours}
+            client = ListenerClient(listener_port)
+            try:
+                client.subscribe(timeout=20)
+                check_ducked(record_one_clip(obs, client), DEPTH_DB)  # serve is back on OBS
+            finally:
+                client.close()
+            assert filters(obs.client, MUSIC) == {MY_GAIN: mine, FILTER_NAME: ours}
+
+            serve.kill()  # no clean stop: our filter stays in OBS
+            serve.wait(10)
+            assert filters(obs.client, MUSIC) == {MY_GAIN: mine, FILTER_NAME: ours}
+            serve = start_serve(obs_port, listener_port, tmp_path)
+            speak_once(listener_port, "the next serve adopts the filter the killed one left")
+            assert filters(obs.client, MUSIC) == {MY_GAIN: mine, FILTER_NAME: ours}
+        finally:
+            serve.send_signal(signal.SIGINT)
+            serve.wait(15)
+        output = log_path.read_text(encoding="utf-8", errors="replace")
+        assert serve.returncode == 0, output
+        assert output.count(f"added our filter to {MUSIC!r}") == 1, output  # the first start only
+        assert "OBS refused a filter change" not in output, output
         assert filters(obs.client, MUSIC) == {MY_GAIN: mine}

@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 from obs_harness import ObsSetup, find_free_port
-from obs_restart import RestartableObs, WebSocketSettings
+from obs_restart import FixedPortObs, WebSocketSettings
 from obs_ui import ObsUi
 from tts_stack import MEDIA, PASSWORD, REPO, ListenerClient, poll
 
@@ -39,18 +39,6 @@ from tts_core.obs.remote.sink import RemoteObsSink
 
 LONG = "this first message is long enough to be cut in the middle"  # about 3 s
 MESSAGES = 9  # one plays when OBS goes away, 8 wait
-
-
-class FixedPortObs(RestartableObs):
-    """Started on a websocket port chosen before (serve was told it first)."""
-
-    def __init__(self, setup: ObsSetup, workdir: Path, port: int) -> None:
-        super().__init__(setup, workdir)
-        self._fixed_port = port
-
-    def _write_config(self) -> None:
-        self.port = self._fixed_port
-        super()._write_config()
 
 
 @dataclass
