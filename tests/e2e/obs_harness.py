@@ -44,6 +44,7 @@ import websocket
 from obswebsocket import exceptions as obsws_exceptions
 from obswebsocket import obsws
 from obswebsocket.base_classes import Baseevents
+from x11_close import find_window, request_close
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,9 @@ __all__ = [
 ]
 
 REQUIRED_PROGRAMS = ("obs", "Xvfb")
+MAIN_WINDOW = r"^OBS [0-9]"  # the main window's title: "OBS 29.0.2 (linux) - Profile: ..."
+SHUTDOWN_LINE = "==== Shutting down"  # OBS's log, when its main window's close begins the shutdown
+CLOSE_BEGIN_SECONDS = 5.0
 
 
 def poll(condition: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
@@ -506,22 +510,11 @@ class ObsHarness:
         if self._client is not None:
             self._client.disconnect()
         if self._obs is not None:
-            if self._obs.poll() is None:
-                self._obs.send_signal(signal.SIGINT)
-                try:
-                    self._obs.wait(self.setup.stop_timeout)
-                except subprocess.TimeoutExpired:
-                    stacks = self._dump_stacks()
-                    self._obs.kill()
-                    self._obs.wait(10)
-                    if _sigint_deadlock(stacks):
-                        log.warning("OBS 29 deadlocked in its own SIGINT handler (it closes its window from "
-                                    "the handler while the main thread holds Xlib's lock); killed")
-                    else:
-                        error = (
-                            f"OBS did not exit within {self.setup.stop_timeout}s of SIGINT "
-                            f"(killed); log tail:\n{_tail(self.log_path)}"
-                        )
+            if self._obs.poll() is None and self.close_obs() == "hung":
+                error = (
+                    f"OBS did not exit within {self.setup.stop_timeout}s of being closed "
+                    f"(killed); log tail:\n{_tail(self.log_path)}"
+                )
             rc = self._obs.returncode
             log.info("OBS exited with %s", rc)
             self._obs = None
@@ -538,6 +531,46 @@ class ObsHarness:
             raise HarnessError(error)
         if error:
             log.error("%s", error)
+
+    def close_obs(self) -> str:
+        """Close OBS as a streamer does: its main window's close button (WM_DELETE_WINDOW,
+        x11_close.py), so OBS saves its scene collection, unloads its scripts and exits
+        from its own main loop. SIGINT instead when the close cannot be sent or OBS does not
+        begin to shut down within CLOSE_BEGIN_SECONDS (a modal dialog blocks it). Waits up
+        to ``stop_timeout``; a hang is killed once its stacks are kept. Returns "exited",
+        "deadlock" (after SIGINT, OBS 29's own handler deadlock, see ``_sigint_deadlock``:
+        killed, maybe before it saved) or "hung" (killed)."""
+        obs = self._obs
+        assert obs is not None
+        begun = self.read_log().count(SHUTDOWN_LINE)
+        window = find_window(self.display, MAIN_WINDOW) if self.display is not None else None
+        if window is not None and self.display is not None and request_close(self.display, window):
+            if poll(lambda: obs.poll() is not None or self.read_log().count(SHUTDOWN_LINE) > begun,
+                    CLOSE_BEGIN_SECONDS):
+                try:
+                    obs.wait(self.setup.stop_timeout)
+                    return "exited"
+                except subprocess.TimeoutExpired:
+                    return self._kill_hung()
+            log.info("OBS did not begin to shut down within %s s of its window's close; SIGINT",
+                     CLOSE_BEGIN_SECONDS)
+        obs.send_signal(signal.SIGINT)
+        try:
+            obs.wait(self.setup.stop_timeout)
+            return "exited"
+        except subprocess.TimeoutExpired:
+            return self._kill_hung()
+
+    def _kill_hung(self) -> str:
+        assert self._obs is not None
+        stacks = self._dump_stacks()
+        self._obs.kill()
+        self._obs.wait(10)
+        if _sigint_deadlock(stacks):
+            log.warning("OBS 29 deadlocked in its own SIGINT handler (it closes its window from "
+                        "the handler while the main thread holds a lock); killed")
+            return "deadlock"
+        return "hung"
 
     def _dump_stacks(self, name: str = "obs-hang-stacks.txt") -> str:
         """OBS hangs: keep every thread's stack (gdb) in the working directory; returns them."""

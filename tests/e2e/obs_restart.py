@@ -12,15 +12,13 @@ step is checked: the port closes / opens and the OBS log says "Server stopped" /
 
 from __future__ import annotations
 
-import logging
 import re
 import signal
 import socket
-import subprocess
 import time
 from pathlib import Path
 
-from obs_harness import HarnessError, ObsHarness, ObsSetup, _sigint_deadlock
+from obs_harness import HarnessError, ObsHarness, ObsSetup
 from obs_ui import TOOLS_MENU, ObsUi
 
 WEBSOCKET_ITEM = (453, 178)  # the "WebSocket Server Settings" item of the Tools menu (OBS 29, 1280x720)
@@ -28,8 +26,6 @@ ENABLE_SERVER = (185, 58)  # in that dialog, from its top-left corner: "Enable W
 APPLY_BUTTON = (618, -31)  # from its bottom-left corner
 OK_BUTTON = (430, -31)
 DIALOG = "WebSocket Server Settings"
-
-log = logging.getLogger(__name__)
 
 
 class RestartableObs(ObsHarness):
@@ -46,28 +42,19 @@ class RestartableObs(ObsHarness):
         self._obs = None
 
     def quit(self) -> bool:
-        """Close OBS as a streamer does (SIGINT: OBS saves its scene collection, unloads its
-        scripts and exits) and wait; Xvfb stays. False when OBS 29 deadlocked in its own
-        SIGINT handler before saving (then killed; see ``_sigint_deadlock``): the caller
+        """Close OBS as a streamer does (``close_obs``: OBS saves its scene collection,
+        unloads its scripts and exits) and wait; Xvfb stays. False when it came to SIGINT
+        and OBS 29 deadlocked in its own handler before saving (then killed): the caller
         starts it again and quits once more. Any other hang raises."""
         if self._client is not None:
             self._client.disconnect()
         if self._obs is None:
             raise HarnessError("OBS is not running")
-        self._obs.send_signal(signal.SIGINT)
-        try:
-            self._obs.wait(self.setup.stop_timeout)
-        except subprocess.TimeoutExpired:
-            stacks = self._dump_stacks()
-            self._obs.kill()
-            self._obs.wait(10)
-            self._obs = None
-            if not _sigint_deadlock(stacks):
-                raise HarnessError(f"OBS did not exit within {self.setup.stop_timeout}s of SIGINT") from None
-            log.warning("OBS 29 deadlocked in its own SIGINT handler (killed before it saved)")
-            return False
+        outcome = self.close_obs()
         self._obs = None
-        return True
+        if outcome == "hung":
+            raise HarnessError(f"OBS did not exit within {self.setup.stop_timeout}s of being closed (killed)")
+        return outcome == "exited"
 
     def saved_collection(self) -> str:
         """The scene collection file as OBS last saved it (JSON text)."""

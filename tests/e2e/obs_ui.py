@@ -228,7 +228,7 @@ class ObsUi:
 
     def close_window(self, title: str) -> None:
         """Close the dialog ``title`` as a streamer does (Escape), e.g. Scripts before OBS
-        is stopped: OBS 29's SIGINT shutdown can hang while the Scripts dialog rebuilds a
+        is stopped: OBS 29's shutdown can hang while the Scripts dialog rebuilds a
         script's properties."""
         self._dismiss(title)
 

@@ -278,7 +278,7 @@ def test_serve_ducking_across_obs_and_serve_restarts(tmp_path: Path) -> None:
         try:
             wait_for_our_filter(obs.client, timeout=30)
             ours = filters(obs.client, MUSIC)[FILTER_NAME]
-            for _ in range(3):  # OBS 29 can deadlock in its own SIGINT handler before it saves
+            for _ in range(3):  # if it comes to SIGINT, OBS 29 can deadlock in its handler before saving
                 if obs.quit():
                     break
                 obs.start_again()

@@ -212,6 +212,22 @@ def test_fixture_default_setup(obs_instance: ObsHarness) -> None:
     )
 
 
+def test_obs_is_closed_from_its_window_not_by_a_signal(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The harness closes OBS as a streamer does (the main window's close): OBS runs its
+    whole shutdown from its main loop, and OBS 29's SIGINT-handler deadlock cannot happen."""
+    caplog.set_level(logging.INFO, logger="obs_harness")
+    obs = ObsHarness(ObsSetup(), workdir=tmp_path / "obs")
+    obs.start()
+    try:
+        assert obs.close_obs() == "exited"
+    finally:
+        obs.stop(check=False)
+    assert "==== Shutting down" in obs.read_log()
+    assert "Freeing OBS context data" in obs.read_log()  # the end of OBS's shutdown
+    assert not [r for r in caplog.records if "SIGINT" in r.getMessage()], caplog.text
+
+
 SIGINT_STACK = """Thread 2 (Thread 0x2 "QXcbEventQueue"):
 #0  poll () at ../sysdeps/unix/sysv/linux/poll.c:29
 

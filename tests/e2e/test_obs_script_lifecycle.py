@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 DEFAULT_LISTENER_PORT = 8765  # a script added through the UI starts with its defaults
 RELOADS = 20
 PAUSE_KEY = "OBS_KEY_F10"
+ONE_FRAME_S = 1 / 30
 
 
 def _port_free(port: int) -> bool:
@@ -123,8 +124,8 @@ def test_added_to_running_obs_then_20_reloads_under_load(tmp_path: Path) -> None
         assert len(load.accepted) >= RELOADS
 
         # every accepted message was spoken (at least once: a clip cut by a reload plays again)
-        media = [e for e in obs.client.events_named("MediaInputPlaybackStarted", "MediaInputPlaybackEnded",
-                                                    after=t0) if e.data["inputName"] == MEDIA]
+        events = obs.client.events_named("MediaInputPlaybackStarted", "MediaInputPlaybackEnded", after=t0)
+        media = _in_play_order([e for e in events if e.data["inputName"] == MEDIA])
         starts = sum(1 for e in media if e.name.endswith("Started"))
         assert starts >= len(load.accepted) + 1, (starts, len(load.accepted))
         names = [e.name[18:] for e in media]
@@ -132,8 +133,22 @@ def test_added_to_running_obs_then_20_reloads_under_load(tmp_path: Path) -> None
         assert first
         lines = obs.script_log_lines(SCRIPT.name)
         assert not [line for line in lines if "Traceback" in line or " ERROR " in line]
-    # leaving the block stopped OBS with SIGINT: it exited in time (the harness raises otherwise)
+    # leaving the block closed OBS: it exited in time (the harness raises otherwise)
     assert "OBS TTS Queue unloaded" in obs.read_log()
+
+
+def _in_play_order(media: list[Any]) -> list[Any]:
+    """OBS's media events with each clip's end before the next clip's start. The script
+    starts the next clip in the frame that sees the playing one end, and OBS emits that
+    end and the new start from two threads: within one frame they can reach obs-websocket
+    swapped. Only such a pair (a start, then an end within one frame) is put back; a start
+    that the next start follows with no end between them still shows as two in a row."""
+    events = list(media)
+    for i in range(len(events) - 1):
+        a, b = events[i], events[i + 1]
+        if a.name.endswith("Started") and b.name.endswith("Ended") and b.t - a.t <= ONE_FRAME_S:
+            events[i], events[i + 1] = b, a
+    return events
 
 
 def _around_repeat(media: list[Any]) -> list[str]:
@@ -191,5 +206,5 @@ def test_restart_keeps_queue_hotkeys_and_mixer_state(tmp_path: Path) -> None:
         extra = client.queue({"type": "tts", "text": "this one is skipped with the hotkey bound before"})
         client.wait_event("playback_started", extra, timeout=20)
         obs.client.call("TriggerHotkeyByKeySequence", keyId=SKIP_KEY)
-        client.wait_event("skipped", extra, timeout=5)
+        client.wait_event("skipped", extra, timeout=20)  # never comes if the hotkey did not skip
         client.close()
