@@ -149,6 +149,21 @@ def _stack_summary(stacks: str, frames: int = 6) -> str:
     return "\n".join(lines)
 
 
+def path_for_obs(path: str) -> str:
+    """``path`` without the ``bin`` folders of Python environments: an active virtualenv
+    (a ``pyvenv.cfg`` next to it) or a pyenv version. OBS's embedded Python finds its home
+    from the first ``python3`` on PATH: with such a folder first, it loads that build's
+    extension modules (``_ssl``: "undefined symbol"). A streamer's desktop starts OBS
+    with the system's Python first."""
+    kept = []
+    for folder in path.split(os.pathsep):
+        venv = os.path.isfile(os.path.join(folder, os.pardir, "pyvenv.cfg"))
+        pyenv_version = f"{os.sep}.pyenv{os.sep}versions{os.sep}" in folder
+        if folder and not venv and not pyenv_version:
+            kept.append(folder)
+    return os.pathsep.join(kept)
+
+
 def _tail(path: Path | None, lines: int = 40) -> str:
     if path is None or not path.exists():
         return "<no file>"
@@ -845,7 +860,9 @@ class ObsHarness:
             }
         )
         env.pop("WAYLAND_DISPLAY", None)
+        env.pop("PYTHONHOME", None)
         env.update(s.extra_env)
+        env["PATH"] = path_for_obs(env.get("PATH", ""))
         cmd = [
             "obs",
             "--multi",

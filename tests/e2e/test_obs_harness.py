@@ -23,6 +23,7 @@ from obs_harness import (
     _stack_summary,
     missing_programs,
     obs_instance_fixture,  # noqa: F401  (registers the obs_instance fixture)
+    path_for_obs,
 )
 
 log = logging.getLogger(__name__)
@@ -267,3 +268,13 @@ def test_a_hang_is_reported_as_one_line_per_thread() -> None:
         " < QWidgetPrivate::close_helper",
     ]
     assert _stack_summary("") == ""
+
+
+def test_obs_gets_the_path_of_a_desktop_not_of_a_python_environment(tmp_path: Path) -> None:
+    """An active venv or a pyenv version first on PATH would give OBS's embedded Python
+    another build's modules; those folders are left out, everything else stays in order."""
+    venv = tmp_path / ".venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /somewhere\n")
+    path = f"{venv / 'bin'}:/root/.pyenv/versions/3.11.7/bin:/root/.pyenv/shims:/usr/local/bin:/usr/bin"
+    assert path_for_obs(path) == "/root/.pyenv/shims:/usr/local/bin:/usr/bin"
