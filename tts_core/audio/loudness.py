@@ -173,8 +173,15 @@ def peak_envelope(samples: Samples, sample_rate: int) -> Samples:
     frames = samples.shape[1]
     if frames == 0:
         return np.zeros(0)
-    fine = np.abs(oversampled(samples, sample_rate)).reshape(samples.shape[0], frames, factor)
-    return np.max(fine, axis=(0, 2)).astype(np.float64)
+    fine = oversampled(samples, sample_rate)
+    np.abs(fine, out=fine)
+    phases = fine.reshape(samples.shape[0], frames, factor)
+    # One elementwise maximum per phase: twice as fast as np.max over the short last
+    # axis, which numpy reduces element by element.
+    highest = phases[:, :, 0].copy()
+    for phase in range(1, factor):
+        np.maximum(highest, phases[:, :, phase], out=highest)
+    return np.max(highest, axis=0).astype(np.float64)
 
 
 def true_peak_db(samples: Samples, sample_rate: int) -> float:
