@@ -36,12 +36,16 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check tts_core tests bench $(wildcard obs_tts_queue.py)
 	$(VENV)/bin/mypy tts_core $(wildcard obs_tts_queue.py)
 
-# The other Pythons' venvs are made first, so a missing interpreter fails at once.
+# The other Pythons' venvs are made first, so a missing interpreter fails at once. The tests
+# with real OBS run one at a time (they measure timing and share one X display); the rest,
+# which mostly wait on threads and sockets, run in three processes side by side.
 test: system-deps $(STAMP) $(OTHER_PYTHONS:%=.venv-%/.installed) lint
-	OBS_TTS_REQUIRE_E2E=1 $(PY) -m pytest -q
-	@$(MAKE) --no-print-directory pythons
+	OBS_TTS_REQUIRE_E2E=1 $(PY) -m pytest -q tests/e2e
+	OBS_TTS_REQUIRE_E2E=1 $(PY) -m pytest -q -n 3 --ignore=tests/e2e
+	@$(MAKE) --no-print-directory -j3 --output-sync=target pythons
 
-# The pure and component tests (with the OBS script on the fake obspython) on the other Pythons.
+# The pure and component tests (with the OBS script on the fake obspython) on the other Pythons,
+# side by side (`make test` runs them with -j3: they mostly wait, about 0.25 core each).
 pythons: $(OTHER_PYTHONS:%=unit-%)
 
 $(OTHER_PYTHONS:%=unit-%): unit-%: .venv-%/.installed

@@ -119,6 +119,8 @@ class UspServer:
         try:
             await self._stop
         finally:
+            for ws in list(self._open):  # clients keep theirs open: cleanup would wait for them
+                await ws.close()
             await runner.cleanup()
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
