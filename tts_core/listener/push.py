@@ -17,6 +17,7 @@ from tts_core.runtime.manager import TTSQueueManager
 log = logging.getLogger(__name__)
 
 CLOSE_TOO_SLOW = 1008
+FLUSH_INTERVAL_SECONDS = 0.01  # a burst: its events go out together, one write at most this often
 
 
 class Subscriber(Protocol):
@@ -44,6 +45,7 @@ class EventPush:
         self._pending: deque[Event] = deque()
         self._lock = threading.Lock()
         self._scheduled = False
+        self._last_flush = -FLUSH_INTERVAL_SECONDS
         self._unsubscribe: Callable[[], None] | None = None
 
     def set(self, client: Subscriber, names: frozenset[str]) -> None:
@@ -71,9 +73,20 @@ class EventPush:
                 return
             self._scheduled = True
         with contextlib.suppress(RuntimeError):  # loop closed: the listener is stopping
-            self.loop.call_soon_threadsafe(self._flush)
+            self.loop.call_soon_threadsafe(self._arm)
+
+    def _arm(self) -> None:  # loop thread
+        """Flush now, or, within FLUSH_INTERVAL of the last flush, at its end: an event
+        after a quiet spell goes out at once, a burst goes out in a few large writes."""
+        now = self.loop.time()
+        when = self._last_flush + FLUSH_INTERVAL_SECONDS
+        if when <= now:
+            self._flush()
+        else:
+            self.loop.call_at(when, self._flush)
 
     def _flush(self) -> None:  # loop thread
+        self._last_flush = self.loop.time()
         with self._lock:
             events = list(self._pending)
             self._pending.clear()
