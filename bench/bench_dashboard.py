@@ -5,9 +5,13 @@ in flight over one connection). Modes, alternated run by run so that drift in th
 machine's speed hits all of them alike:
 
 - ``none``: no dashboard;
-- ``subscriber``: a WebSocket client that does what the page does on the wire (Subscribe
-  to every event, GetStats every 2 s, GetQueue every 5 s) and reads everything, in its
-  own process: the listener's cost of serving a dashboard;
+- ``subscriber``: a WebSocket client that subscribes to every event (GetStats every 2 s,
+  GetQueue every 5 s) and reads everything, in its own process: a bot that follows
+  everything, the listener's cost of pushing each event;
+- ``page``: a WebSocket client that does what the dashboard page does on the wire: every
+  event, but while more than 250 messages wait it drops ``queued`` and asks GetQueue
+  (250 rows) each second instead (dashboard.js, ``follow``); GetStats every 2 s: the
+  listener's cost of serving a dashboard, without the browser;
 - ``blank``: headless Chromium (Debian's, via Playwright) on an empty page: what the
   browser itself costs this 2-core machine, whatever page it shows;
 - ``chromium``: the real dashboard page in that browser, live: the listener's cost of
@@ -29,7 +33,11 @@ from typing import Any
 from bench_listener import PLAYBACK, bench_server, client_process, open_websocket, run_in_child, ws_frame
 from common import median, percentile, table
 
-MODES = ("none", "subscriber", "blank", "chromium")
+MODES = ("none", "subscriber", "page", "blank", "chromium")
+PAGE_EVENTS = ["queued", "playback_started", "playback_finished", "skipped", "failed", "dropped", "rejected",
+               "filtered"]
+LEAVING = tuple(f'{{"event":"{name}"' for name in ("playback_started", "dropped", "rejected", "failed"))
+QUEUE_LIMIT = 250  # dashboard.js: beyond this many waiting, GetQueue each second instead of "queued"
 RUNS = 3  # the README figures: --runs 5
 EVENTS = 30_000
 WINDOW = 64
@@ -66,6 +74,48 @@ def subscriber_process(port: int, ready: Any, stop: Any, results: Any) -> None:
         results.put(RuntimeError(f"subscriber failed: {exc!r}"))
 
 
+def page_process(port: int, ready: Any, stop: Any, results: Any) -> None:
+    """A WebSocket client (the websockets library) that follows the queue as the page does."""
+    try:
+        from websockets.sync.client import connect
+
+        with connect(f"ws://127.0.0.1:{port}/", max_size=None, open_timeout=10) as ws:
+            ws.send(json.dumps({"request": "Subscribe", "events": PAGE_EVENTS, "id": "s"}))
+            ready.set()
+            received, following, waiting, next_stats, next_queue = 0, True, 0, 0.0, 0.0
+            while not stop.is_set():
+                now = time.monotonic()
+                if now >= next_stats:
+                    ws.send(json.dumps({"request": "GetStats", "id": "gs"}))
+                    next_stats = now + 2.0
+                if now >= next_queue:
+                    ws.send(json.dumps({"request": "GetQueue", "limit": QUEUE_LIMIT, "id": "gq"}))
+                    next_queue = now + (5.0 if following else 1.0)
+                try:
+                    text = ws.recv(timeout=0.2)
+                except TimeoutError:
+                    continue
+                received += len(text)
+                if text.startswith('{"event":"queued"'):
+                    waiting += 1
+                elif text.startswith(LEAVING):
+                    waiting -= 1
+                more = waiting > QUEUE_LIMIT
+                if text.startswith('{"id":"gq"'):
+                    reply = json.loads(text)
+                    waiting = reply["pending"]
+                    more = reply["pending"] > len(reply["queue"])
+                if more == following:  # follow "queued" only while the whole queue is on screen
+                    following = not more
+                    events = PAGE_EVENTS if following else [e for e in PAGE_EVENTS if e != "queued"]
+                    ws.send(json.dumps({"request": "Subscribe", "events": events, "id": "s"}))
+                    next_queue = now + (5.0 if following else 1.0)
+        results.put(received)
+    except Exception as exc:  # noqa: BLE001 -- reported by the parent
+        ready.set()
+        results.put(RuntimeError(f"page client failed: {exc!r}"))
+
+
 def chromium_process(port: int, ready: Any, stop: Any, results: Any, blank: bool = False) -> None:
     """The dashboard page (or an empty one) in headless Chromium, live until ``stop``."""
     try:
@@ -98,7 +148,7 @@ def run(mode: str, events: int, playback: str, deadline: float) -> tuple[float, 
         try:
             if mode != "none":
                 ready = ctx.Event()
-                target = subscriber_process if mode == "subscriber" else chromium_process
+                target = {"subscriber": subscriber_process, "page": page_process}.get(mode, chromium_process)
                 args: tuple[Any, ...] = (server.port, ready, stop, watched)
                 watcher = ctx.Process(target=target, args=(*args, True) if mode == "blank" else args)
                 watcher.start()
