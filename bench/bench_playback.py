@@ -3,7 +3,7 @@
 Targets (issue 2): median gap <= 5 ms with the real-time sink; espeak engine
 overhead <= 2x bare espeak-ng: the queue's own cost, so measured with loudness
 normalization off. With it on (the default) the first clip after a silence also waits
-for its normalization (about 4 ms per second of audio, bench_loudness.py), reported
+for its normalization (about 3 to 6 ms per second of audio, bench_loudness.py), reported
 next to it. Run: .venv/bin/python bench/bench_playback.py
 """
 
