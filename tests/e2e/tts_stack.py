@@ -44,6 +44,8 @@ CAPTION = "Caption"
 PASSWORD = "e2e-secret"
 PAUSE_MS = 400  # silence between clips, so clips are separate sound segments in recordings
 MODES = ("script", "remote-local", "remote-http")
+ENDINGS = ("playback_finished", "skipped", "failed", "dropped", "rejected")
+CATCH_UP_SECONDS = 2.0  # wait_idle: for the pushed end events to arrive after GetStats says idle
 SKIP_KEY = "OBS_KEY_F9"  # bound to the script's Skip hotkey in the generated collection
 
 
@@ -146,14 +148,25 @@ class ListenerClient:
         return dict(reply["stats"])
 
     def wait_idle(self, timeout: float = 30.0) -> dict[str, Any]:
-        """Until nothing is pending or playing; returns the stats."""
+        """Until nothing is pending or playing, and (when subscribed) the end event of every
+        queued message has arrived: the listener pushes a burst's events up to 10 ms after
+        the fact, so a GetStats that says idle can overtake the last `playback_finished`.
+        Returns the stats."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             stats = self.stats(retry_for=5)
             if stats.get("pending") == 0 and not stats.get("now_playing"):
+                with self._cond:  # at most CATCH_UP_SECONDS: a message lost to a killed serve never ends
+                    if self._thread is not None:
+                        self._cond.wait_for(self._every_queued_ended, CATCH_UP_SECONDS)
                 return stats
             time.sleep(0.1)
         raise AssertionError(f"queue not idle within {timeout} s: {self.stats()}")
+
+    def _every_queued_ended(self) -> bool:  # with self._cond held
+        queued = {e["message_id"] for e in self.events if e.get("event") == "queued"}
+        ended = {e.get("message_id") for e in self.events if e.get("event") in ENDINGS}
+        return queued <= ended
 
     def close(self) -> None:
         if self._ws is not None:
